@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// Run runs the command line args (args[0] is the program name) and returns the exit code.
+// It never panics: a panic is reported as an internal error (exit 70).
+func Run(ctx context.Context, args []string, deps Deps) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			fmt.Fprintln(deps.Err, message(err, ExitInternal))
+			code = ExitInternal
+		}
+	}()
+	if deps.Proc == "" {
+		deps.Proc = probes.DefaultRoot
+	}
+	root := newRoot(deps)
+	err := root.Run(ctx, args)
+	code = exitCode(err)
+	if err != nil {
+		fmt.Fprintln(deps.Err, message(err, code))
+	}
+	return code
+}
+
+// newRoot builds the command tree.
+func newRoot(deps Deps) *cli.Command {
+	pidCommands := []*cli.Command{
+		newSnapshotCommand(deps, "report", "everything about one process, with findings", "report", inspect.SectionAll),
+		newSnapshotCommand(deps, "fds", "the fd table: number, type, target, socket state and endpoints", "fds", inspect.SectionLimits|inspect.SectionFDs),
+		newSnapshotCommand(deps, "sockets", "sockets by state and by peer; CLOSE_WAIT first", "sockets", inspect.SectionLimits|inspect.SectionFDs),
+		newSnapshotCommand(deps, "mem", "RSS, PSS, anon/file/swap, peak", "mem", inspect.SectionMemory),
+		newSnapshotCommand(deps, "tree", "the child process tree with states; zombies and orphans marked", "tree", inspect.SectionTree),
+	}
+	report := pidCommands[0]
+	root := &cli.Command{
+		Name:      "nodeinspect",
+		Usage:     "say what is wrong with a running Node.js process, from the outside",
+		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
+		Flags:     snapshotFlags(),
+		Commands:  append(pidCommands, newPSCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newVersionCommand(deps)),
+		Writer:    deps.Out,
+		ErrWriter: deps.Err,
+		// Bare `nodeinspect <pid>` is `nodeinspect report <pid>`.
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() == 0 {
+				return usageError("give a pid (`nodeinspect <pid>`) or a command (`nodeinspect ps`)")
+			}
+			if !looksLikePid(c.Args().First()) {
+				return usageError("unknown command %q", c.Args().First())
+			}
+			return report.Action(ctx, c)
+		},
+		OnUsageError:          onUsageError,
+		ExitErrHandler:        func(context.Context, *cli.Command, error) {},
+		EnableShellCompletion: false,
+		HideHelpCommand:       true,
+	}
+	for _, c := range root.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return root
+}
+
+// onUsageError turns the CLI library's flag errors into one-line usage errors (exit 2)
+// instead of a help page.
+func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	return &ExitError{Code: ExitUsage, Err: errors.New(strings.TrimPrefix(err.Error(), "Incorrect Usage: "))}
+}
+
+// pidArg reads the single pid argument of a per-process command.
+func pidArg(c *cli.Command) (int, error) {
+	switch c.NArg() {
+	case 0:
+		return 0, usageError("%s needs a pid", c.Name)
+	case 1:
+		return parsePid(c.Args().First())
+	}
+	return 0, usageError("%s takes one pid, got %d arguments: %s", c.Name, c.NArg(), strings.Join(c.Args().Slice(), " "))
+}
+
+// writeOnce writes a rendered buffer to w in one call.
+func writeOnce(deps Deps, buf *bytes.Buffer) error {
+	if _, err := deps.Out.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// printWarnings writes each warning as one line on stderr.
+func printWarnings(deps Deps, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintln(deps.Err, "nodeinspect: warning: "+w)
+	}
+}

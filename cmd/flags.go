@@ -1,0 +1,154 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/report"
+)
+
+// options are the common flags of the contract, read and checked once per run.
+type options struct {
+	format     report.Format
+	color      bool
+	failOn     inspect.Severity // "" means never
+	any        bool
+	proc       string
+	sample     time.Duration
+	thresholds inspect.Thresholds
+}
+
+// outputFlags are the flags of every command that prints something.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "json", Usage: "print JSON (schema nodeinspect/v1) and nothing else on stdout"},
+		&cli.StringFlag{Name: "format", Usage: "output format: table, plain, json or markdown (default: table on a terminal, plain when piped)"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour (also when NO_COLOR is set)"},
+		&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
+	}
+}
+
+// findingFlags are the flags of every command that evaluates findings.
+func findingFlags() []cli.Flag {
+	d := inspect.DefaultThresholds()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"},
+		&cli.BoolFlag{Name: "any", Usage: "inspect a process that is not Node.js"},
+		&cli.FloatFlag{Name: "emfile-warning", Value: d.EMFILEWarning * 100, Usage: "EMFILE_RISK warning at this percentage of the soft open-files limit"},
+		&cli.FloatFlag{Name: "emfile-critical", Value: d.EMFILECritical * 100, Usage: "EMFILE_RISK critical at this percentage"},
+		&cli.IntFlag{Name: "close-wait-warning", Value: d.CloseWaitWarning, Usage: "CLOSE_WAIT_LEAK warning at this many sockets"},
+		&cli.IntFlag{Name: "close-wait-critical", Value: d.CloseWaitCritical, Usage: "CLOSE_WAIT_LEAK critical at this many sockets"},
+		&cli.FloatFlag{Name: "backlog-percent", Value: d.BacklogFraction * 100, Usage: "LISTEN_BACKLOG when an accept queue is this full (where the backlog size is known)"},
+	}
+}
+
+// sampleFlag is the event-loop sampling window.
+func sampleFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "sample", Value: inspect.DefaultSampleWindow, Usage: "event-loop sampling window (0 turns it off)"}
+}
+
+// readOptions checks the common flags of c.
+func readOptions(c *cli.Command, deps Deps) (options, error) {
+	o := options{proc: deps.Proc, thresholds: inspect.DefaultThresholds()}
+	if v := c.String("proc"); v != "" {
+		o.proc = v
+	}
+	format := strings.ToLower(c.String("format"))
+	switch format {
+	case "", "table", "plain", "json", "markdown":
+	default:
+		return o, usageError("--format %q is not one of table, plain, json, markdown", c.String("format"))
+	}
+	if c.Bool("json") {
+		if format != "" && format != "json" {
+			return o, usageError("--json and --format %s contradict each other", format)
+		}
+		format = "json"
+	}
+	if format == "" {
+		format = "plain"
+		if deps.IsTTY {
+			format = "table"
+		}
+	}
+	o.format = report.Format(format)
+	o.color = deps.IsTTY && !c.Bool("no-color") && (deps.Getenv == nil || deps.Getenv("NO_COLOR") == "") && o.format == report.FormatTable
+
+	if c.IsSet("fail-on") || hasFlag(c, "fail-on") {
+		switch v := strings.ToLower(c.String("fail-on")); v {
+		case "never":
+			o.failOn = ""
+		case "info", "warning", "critical":
+			o.failOn = inspect.Severity(v)
+		default:
+			return o, usageError("--fail-on %q is not one of info, warning, critical, never", c.String("fail-on"))
+		}
+	}
+	if hasFlag(c, "any") {
+		o.any = c.Bool("any")
+	}
+	if hasFlag(c, "sample") {
+		o.sample = c.Duration("sample")
+		if o.sample < 0 || o.sample > time.Minute {
+			return o, usageError("--sample %s is out of range: give 0 (off) up to 1m", o.sample)
+		}
+	}
+	if hasFlag(c, "emfile-warning") {
+		t := &o.thresholds
+		t.EMFILEWarning = c.Float("emfile-warning") / 100
+		t.EMFILECritical = c.Float("emfile-critical") / 100
+		t.CloseWaitWarning = int(c.Int("close-wait-warning"))
+		t.CloseWaitCritical = int(c.Int("close-wait-critical"))
+		t.BacklogFraction = c.Float("backlog-percent") / 100
+		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 {
+			return o, usageError("thresholds must be positive")
+		}
+	}
+	return o, nil
+}
+
+// hasFlag reports whether c defines a flag named name.
+func hasFlag(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// failing returns the findings at or above the --fail-on severity.
+func failing(findings []inspect.Finding, failOn inspect.Severity) []inspect.Finding {
+	if failOn == "" {
+		return nil
+	}
+	var out []inspect.Finding
+	for _, f := range findings {
+		if f.Severity.Rank() >= failOn.Rank() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// findingsError is the exit-1 result: one line naming what failed the run.
+func findingsError(failed []inspect.Finding, failOn inspect.Severity) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(failed))
+	for i, f := range failed {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(failed)-5))
+			break
+		}
+		names = append(names, f.Code+" ("+string(f.Severity)+")")
+	}
+	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d findings at or above %s: %s", len(failed), failOn, strings.Join(names, ", "))}
+}

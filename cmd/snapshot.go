@@ -1,0 +1,80 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/probes"
+	"github.com/nodeinspect/nodeinspect/report"
+)
+
+// snapshotFlags are the flags of the per-process commands.
+func snapshotFlags() []cli.Flag {
+	return append(append(outputFlags(), findingFlags()...), sampleFlag())
+}
+
+// newSnapshotCommand builds a per-process command that collects sections of one snapshot
+// and renders it with view.
+func newSnapshotCommand(deps Deps, name, usage string, view report.View, sections inspect.Sections) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "<pid>",
+		Flags:     snapshotFlags(),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			pid, err := pidArg(c)
+			if err != nil {
+				return err
+			}
+			opt, err := readOptions(c, deps)
+			if err != nil {
+				return err
+			}
+			return runSnapshot(ctx, deps, opt, pid, view, sections)
+		},
+	}
+}
+
+// runSnapshot collects, renders and decides the exit code of one per-process command.
+func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view report.View, sections inspect.Sections) error {
+	snap, err := collect(ctx, deps, opt, pid, sections)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, snap, report.Options{Format: opt.format, View: view, Color: opt.color, Width: deps.Width}); err != nil {
+		return err
+	}
+	if err := writeOnce(deps, &buf); err != nil {
+		return err
+	}
+	printWarnings(deps, snap.Warnings)
+	return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
+}
+
+// collect reads one snapshot of pid with the options of the command line.
+func collect(ctx context.Context, deps Deps, opt options, pid int, sections inspect.Sections) (*inspect.Snapshot, error) {
+	col := newCollector(deps, opt)
+	return col.Collect(ctx, pid, inspect.Options{
+		Sections:    sections,
+		Any:         opt.any,
+		Sample:      opt.sample,
+		SampleEvery: inspect.DefaultSampleEvery,
+		Thresholds:  opt.thresholds,
+	})
+}
+
+// newCollector builds a collector over the --proc root with the injected clock and users.
+func newCollector(deps Deps, opt options) *inspect.Collector {
+	col := inspect.NewCollector(probes.NewFS(opt.proc))
+	if deps.Now != nil {
+		col.Now = deps.Now
+	}
+	if deps.UserName != nil {
+		col.UserName = deps.UserName
+	}
+	return col
+}

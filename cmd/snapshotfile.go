@@ -1,0 +1,192 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/report"
+)
+
+// maxDocumentSize bounds a snapshot or report file read by diff and analyze (a snapshot of
+// 100k fds is about 30 MB of JSON).
+const maxDocumentSize = 256 << 20
+
+// newSnapshotFileCommand writes the full JSON snapshot of a process to a file.
+func newSnapshotFileCommand(deps Deps) *cli.Command {
+	return &cli.Command{
+		Name:      "snapshot",
+		Usage:     "save the full JSON snapshot of a process to a file (compare two with diff)",
+		ArgsUsage: "<pid> -o FILE",
+		Flags: append(snapshotFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (- for stdout)"}),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			pid, err := pidArg(c)
+			if err != nil {
+				return err
+			}
+			out := c.String("output")
+			if out == "" {
+				return usageError("snapshot needs -o FILE (or -o - for stdout)")
+			}
+			opt, err := readOptions(c, deps)
+			if err != nil {
+				return err
+			}
+			snap, err := collect(ctx, deps, opt, pid, inspect.SectionAll)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := report.Render(&buf, snap, report.Options{Format: report.FormatJSON}); err != nil {
+				return err
+			}
+			if out == "-" {
+				if err := writeOnce(deps, &buf); err != nil {
+					return err
+				}
+			} else if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			printWarnings(deps, snap.Warnings)
+			if out != "-" {
+				fmt.Fprintf(deps.Err, "nodeinspect: wrote snapshot of pid %d to %s (%d findings)\n", pid, out, len(snap.Findings))
+			}
+			return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
+		},
+	}
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same directory, so a
+// reader never sees half a snapshot.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".nodeinspect-*.json")
+	if err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// newDiffCommand compares two saved snapshots.
+func newDiffCommand(deps Deps) *cli.Command {
+	d := inspect.DefaultDiffThresholds()
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "compare two snapshots: what was added, removed, and what grew",
+		ArgsUsage: "A.json B.json",
+		Flags: append(outputFlags(),
+			&cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"},
+			&cli.IntFlag{Name: "min-fd-growth", Value: d.FDs, Usage: "FD_GROWTH when open fds grew by at least this many"},
+			&cli.IntFlag{Name: "min-close-wait-growth", Value: d.CloseWait, Usage: "CLOSE_WAIT_GROWTH when CLOSE_WAIT sockets grew by at least this many"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() != 2 {
+				return usageError("diff takes two snapshot files, got %d arguments", c.NArg())
+			}
+			opt, err := readOptions(c, deps)
+			if err != nil {
+				return err
+			}
+			a, err := loadSnapshot(c.Args().Get(0))
+			if err != nil {
+				return err
+			}
+			b, err := loadSnapshot(c.Args().Get(1))
+			if err != nil {
+				return err
+			}
+			th := d
+			th.FDs, th.CloseWait = int(c.Int("min-fd-growth")), int(c.Int("min-close-wait-growth"))
+			if th.FDs <= 0 || th.CloseWait <= 0 {
+				return usageError("growth thresholds must be positive")
+			}
+			now := deps.Now
+			if now == nil {
+				now = timeNow
+			}
+			diff := inspect.Compare(a, b, th, now())
+			var buf bytes.Buffer
+			if err := report.RenderDiff(&buf, diff, report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}); err != nil {
+				return err
+			}
+			if err := writeOnce(deps, &buf); err != nil {
+				return err
+			}
+			printWarnings(deps, diff.Warnings)
+			return findingsError(failing(diff.Findings, opt.failOn), opt.failOn)
+		},
+	}
+}
+
+// errNotSnapshot marks a file that is JSON but not a nodeinspect snapshot.
+var errNotSnapshot = errors.New("not a nodeinspect snapshot")
+
+// loadSnapshot reads a snapshot written by `nodeinspect snapshot` (or `report --json`).
+// Every failure is a usage error (exit 2) that names the file.
+func loadSnapshot(path string) (*inspect.Snapshot, error) {
+	data, err := readDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Schema  *string         `json:"schema"`
+		Process json.RawMessage `json:"process"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: not valid JSON (%v); give a file written by `nodeinspect snapshot`", path, err)}
+	}
+	switch {
+	case head.Schema == nil:
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (no \"schema\" key)", path, errNotSnapshot)}
+	case *head.Schema != inspect.Schema:
+		if strings.HasPrefix(*head.Schema, "nodeinspect/") {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: schema %q is not %q: it was written by another nodeinspect version; use that version, or take both snapshots with this one", path, *head.Schema, inspect.Schema)}
+		}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (schema %q)", path, errNotSnapshot, *head.Schema)}
+	case len(head.Process) == 0 || string(head.Process) == "null":
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (no process: a ps or diff document?)", path, errNotSnapshot)}
+	}
+	var s inspect.Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w: %v", path, errNotSnapshot, err)}
+	}
+	return &s, nil
+}
+
+// readDocument reads a whole input file, bounded by maxDocumentSize.
+func readDocument(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("cannot read %w", err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDocumentSize+1))
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read %s: %w", path, err)}
+	}
+	if len(data) > maxDocumentSize {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s is larger than %d MiB: not a snapshot or report this tool reads", path, maxDocumentSize>>20)}
+	}
+	return data, nil
+}

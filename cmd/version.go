@@ -1,0 +1,51 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// Version is set at build time with -ldflags "-X github.com/nodeinspect/nodeinspect/cmd.Version=v1.2.3";
+// otherwise it comes from the module's build information.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newVersionCommand prints the version.
+func newVersionCommand(deps Deps) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.Bool("json") {
+				b, err := json.MarshalIndent(map[string]string{
+					"schema": inspect.Schema, "version": version(), "go": runtime.Version(),
+					"os": runtime.GOOS, "arch": runtime.GOARCH,
+				}, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(deps.Out, "%s\n", b)
+				return err
+			}
+			_, err := fmt.Fprintf(deps.Out, "nodeinspect %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}

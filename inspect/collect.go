@@ -1,0 +1,250 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// Sections selects what Collect reads. The process identity is always read.
+type Sections uint
+
+// The sections a command can ask for.
+const (
+	// SectionLimits reads /proc/<pid>/limits.
+	SectionLimits Sections = 1 << iota
+	// SectionFDs reads the fd table and joins sockets to the namespace's net tables.
+	SectionFDs
+	// SectionMemory reads status and smaps_rollup.
+	SectionMemory
+	// SectionTree scans every process for the child tree and orphans.
+	SectionTree
+	// SectionLoop samples the main thread for event-loop liveness.
+	SectionLoop
+
+	// SectionAll is everything `report` reads.
+	SectionAll = SectionLimits | SectionFDs | SectionMemory | SectionTree | SectionLoop
+)
+
+// Options controls one collection.
+type Options struct {
+	// Sections to read.
+	Sections Sections
+	// Any inspects processes that are not Node.js instead of failing with ErrNotNode.
+	Any bool
+	// Sample is the event-loop sampling window (0 turns sampling off).
+	Sample time.Duration
+	// SampleEvery is the interval between two samples within the window.
+	SampleEvery time.Duration
+	// Thresholds for the rules.
+	Thresholds Thresholds
+}
+
+// DefaultSampleWindow is the event-loop sampling window of the contract (≤ 300 ms).
+const DefaultSampleWindow = 300 * time.Millisecond
+
+// DefaultSampleEvery reads the main thread every 5 ms: 60 reads of three small files in the
+// default window, cheap for the target (reads take no lock the target contends on) and
+// frequent enough that an idle loop, which spends nearly all its time in epoll_wait, is seen.
+const DefaultSampleEvery = 5 * time.Millisecond
+
+// Collector reads snapshots from one proc filesystem.
+type Collector struct {
+	// FS is the proc root.
+	FS probes.FS
+	// Now returns the current time (injected for tests).
+	Now func() time.Time
+	// UserName maps a uid to a name (injected for tests).
+	UserName func(uid int) string
+}
+
+// NewCollector returns a Collector over fs with the real clock and user database.
+func NewCollector(fs probes.FS) *Collector {
+	return &Collector{FS: fs, Now: time.Now, UserName: probes.UserName}
+}
+
+// collection carries state between the steps of one Collect.
+type collection struct {
+	c       *Collector
+	pid     int
+	opt     Options
+	snap    *Snapshot
+	stat    probes.Stat
+	status  *probes.Status
+	sockets map[uint64]probes.Socket
+	// listenAfter holds the accept-queue length of LISTEN sockets re-read after the sample
+	// window, by inode; nil when not re-read.
+	listenAfter map[uint64]uint64
+	mu          sync.Mutex
+}
+
+func (col *collection) warn(format string, args ...any) {
+	col.mu.Lock()
+	col.snap.Warnings = append(col.snap.Warnings, fmt.Sprintf(format, args...))
+	col.mu.Unlock()
+}
+
+// Collect reads one snapshot of pid and runs the rules over it. Errors wrap ErrNoProcess,
+// ErrPermission or ErrNotNode when those decide the outcome; sections that could not be
+// read are nil with a sentence in Warnings.
+func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapshot, error) {
+	col := &collection{c: c, pid: pid, opt: opt, snap: &Snapshot{
+		Schema:   Schema,
+		TakenAt:  c.Now().UTC(),
+		Findings: []Finding{},
+		Warnings: []string{},
+	}}
+	if err := col.readIdentity(); err != nil {
+		return nil, err
+	}
+	if !col.snap.Process.IsNode && !opt.Any {
+		exe := "unreadable"
+		if col.snap.Process.Exe != nil {
+			exe = *col.snap.Process.Exe
+		}
+		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
+	}
+
+	// The loop is sampled while the rest is read: the window is wall-clock time the
+	// sampler spends sleeping, so the scans fit inside it.
+	var loopDone chan struct{}
+	if opt.Sections&SectionLoop != 0 && opt.Sample > 0 {
+		loopDone = make(chan struct{})
+		go func() {
+			defer close(loopDone)
+			col.sampleLoop(ctx)
+		}()
+	}
+	if opt.Sections&SectionLimits != 0 {
+		col.readLimits()
+	}
+	if opt.Sections&SectionFDs != 0 {
+		col.readFDs()
+	}
+	if opt.Sections&SectionMemory != 0 {
+		col.readMemory()
+	}
+	if opt.Sections&SectionTree != 0 {
+		col.readTree()
+	}
+	if loopDone != nil {
+		<-loopDone
+		col.recheckListenQueues()
+	}
+	if err := col.recheckIdentity(); err != nil {
+		return nil, err
+	}
+	col.snap.Findings = Evaluate(col.snap, col.evalContext())
+	return col.snap, nil
+}
+
+// readIdentity fills Process from stat, status, cmdline and exe.
+func (col *collection) readIdentity() error {
+	fs, pid := col.c.FS, col.pid
+	st, err := fs.ReadStat(pid)
+	if err != nil {
+		return classifyReadError(pid, err)
+	}
+	col.stat = st
+	p := &Process{
+		PID:        pid,
+		PPID:       st.PPID,
+		PGID:       st.PGID,
+		SID:        st.SID,
+		State:      st.State,
+		Comm:       st.Comm,
+		StartTicks: st.StartTicks,
+		Threads:    st.NumThreads,
+		Cmdline:    []string{},
+		UID:        -1,
+	}
+	col.snap.Process = p
+	if boot, err := fs.BootTime(); err == nil {
+		t := probes.StartTime(boot, st.StartTicks).UTC()
+		p.StartedAt = &t
+	} else {
+		col.warn("start time unknown: %v", err)
+	}
+	if status, err := fs.ReadStatus(pid); err == nil {
+		col.status = &status
+		p.UID = status.UIDs[0]
+		p.User = col.c.UserName(p.UID)
+	} else if probes.IsGone(err) {
+		return classifyReadError(pid, err)
+	} else {
+		col.warn("process status unreadable: %v", err)
+	}
+	if cmd, err := fs.ReadCmdline(pid); err == nil {
+		p.Cmdline = cmd
+	} else if !probes.IsGone(err) {
+		col.warn("command line unreadable: %v", err)
+	}
+	if exe, err := fs.ReadExe(pid); err == nil {
+		p.Exe = &exe
+	} else if probes.IsDenied(err) {
+		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it", err)
+	}
+	isNode, by, err := fs.DetectNode(pid)
+	p.IsNode, p.NodeBy = isNode, by
+	if err != nil && by == "cmdline" {
+		col.warn("Node.js detected from the command line only, since the executable could not be read: %v", err)
+	}
+	p.Orphan = col.isOrphan()
+	return nil
+}
+
+// isOrphan applies probes.IsOrphan with the parent read directly (no full scan).
+func (col *collection) isOrphan() bool {
+	stats := []probes.Stat{col.stat}
+	if parent, err := col.c.FS.ReadStat(col.stat.PPID); err == nil {
+		stats = append(stats, parent)
+	}
+	return probes.IsOrphan(probes.NewTree(stats), col.stat)
+}
+
+// recheckIdentity reads stat again: a process that exited, or whose pid now names another
+// process, must not have its data attributed to it.
+func (col *collection) recheckIdentity() error {
+	st, err := col.c.FS.ReadStat(col.pid)
+	if err != nil {
+		if probes.IsGone(err) {
+			return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
+		}
+		return nil
+	}
+	if st.StartTicks != col.stat.StartTicks {
+		return &PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
+	}
+	return nil
+}
+
+// classifyReadError turns the failure to read a process's stat into a sentinel error.
+func classifyReadError(pid int, err error) error {
+	switch {
+	case probes.IsGone(err):
+		return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+	case probes.IsDenied(err):
+		return fmt.Errorf("process %d: %w: %v", pid, ErrPermission, err)
+	case errors.Is(err, probes.ErrMalformed):
+		return fmt.Errorf("process %d: %w", pid, err)
+	}
+	return fmt.Errorf("process %d: %w", pid, err)
+}
+
+func (col *collection) readLimits() {
+	lim, err := col.c.FS.ReadLimits(col.pid)
+	if err != nil {
+		col.warn("limits unreadable: %v", err)
+		return
+	}
+	soft, hard, ok := lim.OpenFiles()
+	if !ok {
+		col.warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.pid, "limits"))
+		return
+	}
+	col.snap.Limits = &Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
+}

@@ -1,0 +1,159 @@
+package inspect
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// fdTypeOfProto maps a socket table to the contract's fd type.
+var fdTypeOfProto = map[string]string{
+	"tcp": "tcp", "tcp6": "tcp", "udp": "udp", "udp6": "udp", "unix": "unix", "netlink": "netlink",
+}
+
+// readFDs fills FDs and Sockets: the fd table, each socket joined by inode to the target's
+// own network namespace tables.
+func (col *collection) readFDs() {
+	fs, pid := col.c.FS, col.pid
+	entries, vanished, err := fs.ReadFDs(pid)
+	if err != nil {
+		if probes.IsDenied(err) {
+			col.warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets", err)
+		} else {
+			col.warn("fd table unreadable: %v", err)
+		}
+		return
+	}
+	inodes := socketInodes(entries)
+	col.sockets = make(map[uint64]probes.Socket, len(inodes))
+	if len(inodes) > 0 {
+		socks, errs := fs.ReadSockets(pid, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
+		for _, e := range errs {
+			col.warn("socket table: %v", e)
+		}
+		for _, s := range socks {
+			col.sockets[s.Inode] = s
+		}
+	}
+	col.snap.FDs, col.snap.Sockets = buildFDTable(entries, vanished, col.sockets)
+	if vanished > 0 {
+		col.warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
+	}
+	if n := col.snap.Sockets.Unmatched; n > 0 {
+		col.warn("%d socket fds are in no tcp, udp, unix or netlink table of the process's network namespace (raw, packet or other families)", n)
+	}
+}
+
+// socketInodes returns the set of socket inodes of an fd table.
+func socketInodes(entries []probes.FDEntry) map[uint64]struct{} {
+	inodes := make(map[uint64]struct{})
+	for i := range entries {
+		if entries[i].Type == "socket" && entries[i].Inode != 0 {
+			inodes[entries[i].Inode] = struct{}{}
+		}
+	}
+	return inodes
+}
+
+// buildFDTable joins fd entries with the socket rows of their inodes and counts them.
+func buildFDTable(entries []probes.FDEntry, vanished int, sockets map[uint64]probes.Socket) (*FDTable, *SocketSummary) {
+	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries))}
+	summary := &SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []PeerGroup{}}
+	peers := map[[2]string]*PeerGroup{}
+	for _, e := range entries {
+		fd := FD{FD: e.FD, Type: e.Type, Target: e.Target, Deleted: e.Deleted, Size: e.Size}
+		if e.Deleted {
+			fd.Target = strings.TrimSuffix(e.Target, " (deleted)")
+		}
+		if e.Type == "socket" {
+			if s, ok := sockets[e.Inode]; ok {
+				fd.Type = fdTypeOfProto[s.Proto]
+				fd.Socket = &Socket{Proto: s.Proto, State: s.State, Local: s.Local, Remote: s.Remote,
+					RxQueue: s.RxQueue, TxQueue: s.TxQueue, Inode: s.Inode}
+				summary.ByProto[s.Proto]++
+				if fd.Type == "tcp" {
+					summary.ByState[s.State]++
+					if s.State != "LISTEN" {
+						key := [2]string{s.RemoteIP, s.State}
+						g := peers[key]
+						if g == nil {
+							g = &PeerGroup{Remote: s.RemoteIP, State: s.State}
+							peers[key] = g
+						}
+						g.Count++
+						g.LocalPorts = append(g.LocalPorts, s.LocalPort)
+					}
+				}
+			} else {
+				summary.Unmatched++
+			}
+		}
+		table.ByType[fd.Type]++
+		if fd.Deleted && !isAnonymousMemory(fd.Target) {
+			table.Deleted++
+			if fd.Size != nil {
+				table.DeletedBytes += *fd.Size
+			}
+		}
+		table.List = append(table.List, fd)
+	}
+	table.Open = len(table.List)
+	for _, g := range peers {
+		sort.Ints(g.LocalPorts)
+		g.LocalPorts = uniqueInts(g.LocalPorts)
+		summary.ByPeer = append(summary.ByPeer, *g)
+	}
+	sort.Slice(summary.ByPeer, func(i, j int) bool {
+		a, b := summary.ByPeer[i], summary.ByPeer[j]
+		if (a.State == "CLOSE_WAIT") != (b.State == "CLOSE_WAIT") {
+			return a.State == "CLOSE_WAIT"
+		}
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Remote != b.Remote {
+			return a.Remote < b.Remote
+		}
+		return a.State < b.State
+	})
+	return table, summary
+}
+
+// isAnonymousMemory reports whether a deleted-file target is memory rather than disk
+// (memfd_create files always read as "/memfd:name (deleted)").
+func isAnonymousMemory(target string) bool {
+	return strings.HasPrefix(target, "/memfd:")
+}
+
+func uniqueInts(sorted []int) []int {
+	out := sorted[:0]
+	for i, v := range sorted {
+		if i == 0 || v != sorted[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// recheckListenQueues reads the LISTEN sockets again after the sample window, when any had
+// connections waiting at the first read: a queue that stayed non-empty means nobody accepts.
+func (col *collection) recheckListenQueues() {
+	waiting := map[uint64]bool{}
+	for ino, s := range col.sockets {
+		if s.State == "LISTEN" && s.RxQueue > 0 && (s.Proto == "tcp" || s.Proto == "tcp6") {
+			waiting[ino] = true
+		}
+	}
+	if len(waiting) == 0 {
+		return
+	}
+	socks, errs := col.c.FS.ReadSockets(col.pid, func(ino uint64) bool { return waiting[ino] })
+	for _, e := range errs {
+		col.warn("socket table (re-read): %v", e)
+	}
+	col.listenAfter = map[uint64]uint64{}
+	for _, s := range socks {
+		col.listenAfter[s.Inode] = s.RxQueue
+	}
+}

@@ -1,0 +1,65 @@
+package inspect
+
+import (
+	"context"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// sampleLoop fills EventLoop by sampling the main thread over the window.
+func (col *collection) sampleLoop(ctx context.Context) {
+	every := col.opt.SampleEvery
+	if every <= 0 {
+		every = DefaultSampleEvery
+	}
+	s, err := col.c.FS.SampleMainThread(ctx, col.pid, col.opt.Sample, every)
+	if err != nil && s.Samples == 0 {
+		col.warn("event loop not sampled: %v", err)
+		return
+	}
+	l := &EventLoop{
+		WindowMS: s.Elapsed.Milliseconds(),
+		Samples:  s.Samples,
+		InEpoll:  s.Counts["epoll"],
+		Seen:     s.Counts,
+		Source:   s.Source,
+		Verdict:  "unknown",
+	}
+	if s.Elapsed > 0 {
+		cpu := float64(s.CPUTicks) / probes.ClockTicks / s.Elapsed.Seconds() * 100
+		l.CPUPercent = &cpu
+	}
+	switch {
+	case s.Samples == 0:
+	case s.Turning():
+		l.Verdict = "turning"
+	case s.Samples >= minSamplesForVerdict:
+		l.Verdict = "blocked"
+	}
+	if l.Verdict == "unknown" {
+		col.warn("event loop: %d samples are too few to tell whether the loop turns (give a longer --sample)", s.Samples)
+	}
+	col.mu.Lock()
+	col.snap.EventLoop = l
+	col.mu.Unlock()
+}
+
+// minSamplesForVerdict is how many reads of the main thread it takes to call the loop
+// blocked: an idle loop is in epoll nearly all the time, so ten reads without seeing it
+// there are not chance.
+const minSamplesForVerdict = 10
+
+// evalContext gathers what the rules need beyond the Snapshot.
+func (col *collection) evalContext() EvalContext {
+	ctx := EvalContext{Thresholds: col.opt.Thresholds, ListenQueueAfter: col.listenAfter, Backlogs: map[uint64]uint64{}}
+	for ino, s := range col.sockets {
+		if s.State == "LISTEN" && s.Backlog > 0 {
+			ctx.Backlogs[ino] = s.Backlog
+		}
+	}
+	nodeOptions, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
+	if p := col.snap.Process; p != nil && p.IsNode {
+		ctx.InspectorPorts = InspectorPorts(p.Cmdline, nodeOptions)
+	}
+	return ctx
+}

@@ -1,0 +1,31 @@
+package inspect
+
+import "github.com/nodeinspect/nodeinspect/probes"
+
+// readMemory fills Memory from status (RSS split, swap, peak) and smaps_rollup (PSS).
+func (col *collection) readMemory() {
+	m := &Memory{}
+	if col.status != nil {
+		s := col.status
+		m.RSSBytes, m.AnonBytes, m.FileBytes, m.ShmemBytes = s.VmRSS, s.RssAnon, s.RssFile, s.RssShmem
+		m.SwapBytes, m.PeakRSSBytes = s.VmSwap, s.VmHWM
+		if s.VmRSS == nil {
+			col.warn("memory: no VmRSS in %s (a kernel thread or an exiting process)", col.c.FS.PidPath(col.pid, "status"))
+		}
+	} else {
+		col.warn("memory: RSS, anon, file, swap and peak unknown since status could not be read")
+	}
+	rollup, err := col.c.FS.ReadSmapsRollup(col.pid)
+	switch {
+	case err == nil:
+		m.PSSBytes = rollup.Pss
+		if m.SwapBytes == nil {
+			m.SwapBytes = rollup.Swap
+		}
+	case probes.IsDenied(err):
+		col.warn("memory: PSS unknown, smaps_rollup needs the process's user or root: %v", err)
+	default:
+		col.warn("memory: PSS unknown: %v", err)
+	}
+	col.snap.Memory = m
+}

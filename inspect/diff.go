@@ -1,0 +1,364 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Diff compares two snapshots: what was added and removed, and what grew. It is the
+// document `nodeinspect diff A B` prints.
+type Diff struct {
+	Schema  string    `json:"schema"`
+	TakenAt time.Time `json:"taken_at"`
+	// Before and After identify the two snapshots.
+	Before SnapshotRef `json:"before"`
+	After  SnapshotRef `json:"after"`
+	// SameProcess is true when both snapshots are of one process (pid and start time).
+	SameProcess bool `json:"same_process"`
+	// IntervalSeconds is After.TakenAt − Before.TakenAt.
+	IntervalSeconds float64 `json:"interval_seconds"`
+	// FDs is nil when either snapshot lacks the fd table.
+	FDs *FDDiff `json:"fds"`
+	// Sockets is nil when either snapshot lacks sockets.
+	Sockets *SocketDiff `json:"sockets"`
+	// Children is nil when either snapshot lacks the tree.
+	Children *ChildrenDiff `json:"children"`
+	// Memory is nil when either snapshot lacks memory.
+	Memory   *MemoryDiff `json:"memory"`
+	Findings []Finding   `json:"findings"`
+	Warnings []string    `json:"warnings"`
+}
+
+// SnapshotRef names one snapshot of a diff.
+type SnapshotRef struct {
+	PID        int       `json:"pid"`
+	Comm       string    `json:"comm"`
+	StartTicks uint64    `json:"start_ticks"`
+	TakenAt    time.Time `json:"taken_at"`
+}
+
+// Delta is a number before and after. Before or After is nil when not measured, and then
+// Change is nil too.
+type Delta struct {
+	Before *float64 `json:"before"`
+	After  *float64 `json:"after"`
+	Change *float64 `json:"change"`
+}
+
+// FDDiff compares two fd tables.
+type FDDiff struct {
+	Open   Delta            `json:"open"`
+	ByType map[string]Delta `json:"by_type"`
+	// Added and Removed group the fds that appeared or went away by type and target (sockets
+	// by state and endpoints, since their inode differs each time).
+	Added   []FDGroup `json:"added"`
+	Removed []FDGroup `json:"removed"`
+}
+
+// FDGroup is a number of fds with the same type and target description.
+type FDGroup struct {
+	Type   string `json:"type"`
+	Target string `json:"target"`
+	Count  int    `json:"count"`
+	// FDs lists the fd numbers on the side the group is found (After for added).
+	FDs []int `json:"fds"`
+}
+
+// SocketDiff compares TCP sockets by state and by peer.
+type SocketDiff struct {
+	ByState map[string]Delta `json:"by_state"`
+	ByPeer  []PeerDelta      `json:"by_peer"`
+}
+
+// PeerDelta is the change in the TCP sockets of one remote host and state.
+type PeerDelta struct {
+	Remote string `json:"remote"`
+	State  string `json:"state"`
+	Before int    `json:"before"`
+	After  int    `json:"after"`
+	Change int    `json:"change"`
+}
+
+// ChildrenDiff lists children that appeared (in After, not in Before) and that went away.
+type ChildrenDiff struct {
+	Appeared []ChildRef `json:"appeared"`
+	Gone     []ChildRef `json:"gone"`
+}
+
+// ChildRef is a child process in a diff.
+type ChildRef struct {
+	PID    int    `json:"pid"`
+	Comm   string `json:"comm"`
+	State  string `json:"state"`
+	Zombie bool   `json:"zombie"`
+}
+
+// MemoryDiff compares memory; sizes in bytes.
+type MemoryDiff struct {
+	RSS      Delta `json:"rss_bytes"`
+	PSS      Delta `json:"pss_bytes"`
+	Anon     Delta `json:"anon_bytes"`
+	HeapUsed Delta `json:"heap_used_bytes"`
+}
+
+// DiffThresholds decide when a difference is growth worth a finding.
+type DiffThresholds struct {
+	// FDs is the net increase of open fds that makes FD_GROWTH (default 10).
+	FDs int
+	// CloseWait is the net increase of CLOSE_WAIT sockets that makes CLOSE_WAIT_GROWTH (5).
+	CloseWait int
+	// RSSBytes and RSSFraction: RSS_GROWTH when RSS grew by both (64 MiB and 20%).
+	RSSBytes    uint64
+	RSSFraction float64
+	// HeapBytes and HeapFraction: HEAP_GROWTH when the V8 heap used grew by both (32 MiB, 20%).
+	HeapBytes    uint64
+	HeapFraction float64
+}
+
+// DefaultDiffThresholds returns the default growth thresholds of diff.
+func DefaultDiffThresholds() DiffThresholds {
+	return DiffThresholds{FDs: 10, CloseWait: 5, RSSBytes: 64 << 20, RSSFraction: 0.20, HeapBytes: 32 << 20, HeapFraction: 0.20}
+}
+
+// Compare builds the Diff of two snapshots.
+func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
+	d := &Diff{Schema: Schema, TakenAt: now.UTC(), Findings: []Finding{}, Warnings: []string{}}
+	d.Before, d.After = refOf(a), refOf(b)
+	d.IntervalSeconds = b.TakenAt.Sub(a.TakenAt).Seconds()
+	d.SameProcess = a.Process != nil && b.Process != nil && a.Process.PID == b.Process.PID && a.Process.StartTicks == b.Process.StartTicks
+	if !d.SameProcess {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("the snapshots are of different processes (pid %d and pid %d, or one pid restarted): differences include the restart", d.Before.PID, d.After.PID))
+	}
+	if d.IntervalSeconds < 0 {
+		d.Warnings = append(d.Warnings, "the second snapshot was taken before the first: rates are computed on the absolute interval")
+		d.IntervalSeconds = -d.IntervalSeconds
+	}
+	if a.FDs != nil && b.FDs != nil {
+		d.FDs = compareFDs(a.FDs, b.FDs)
+	} else {
+		d.Warnings = append(d.Warnings, "fds not compared: a snapshot has no fd table")
+	}
+	if a.Sockets != nil && b.Sockets != nil {
+		d.Sockets = compareSockets(a.Sockets, b.Sockets)
+	}
+	if a.Children != nil && b.Children != nil {
+		d.Children = compareChildren(a.Children, b.Children)
+	}
+	if a.Memory != nil && b.Memory != nil {
+		d.Memory = &MemoryDiff{
+			RSS: deltaU(a.Memory.RSSBytes, b.Memory.RSSBytes), PSS: deltaU(a.Memory.PSSBytes, b.Memory.PSSBytes),
+			Anon: deltaU(a.Memory.AnonBytes, b.Memory.AnonBytes), HeapUsed: deltaU(heapUsed(a.Memory), heapUsed(b.Memory)),
+		}
+	}
+	d.Findings = diffFindings(d, b, th)
+	SortFindings(d.Findings)
+	return d
+}
+
+func refOf(s *Snapshot) SnapshotRef {
+	r := SnapshotRef{TakenAt: s.TakenAt}
+	if s.Process != nil {
+		r.PID, r.Comm, r.StartTicks = s.Process.PID, s.Process.Comm, s.Process.StartTicks
+	}
+	return r
+}
+
+func heapUsed(m *Memory) *uint64 {
+	if m.Heap == nil {
+		return nil
+	}
+	return m.Heap.UsedBytes
+}
+
+func fptr(v float64) *float64 { return &v }
+
+func deltaI(a, b int) Delta {
+	return Delta{Before: fptr(float64(a)), After: fptr(float64(b)), Change: fptr(float64(b - a))}
+}
+
+func deltaU(a, b *uint64) Delta {
+	d := Delta{}
+	if a != nil {
+		d.Before = fptr(float64(*a))
+	}
+	if b != nil {
+		d.After = fptr(float64(*b))
+	}
+	if a != nil && b != nil {
+		d.Change = fptr(float64(*b) - float64(*a))
+	}
+	return d
+}
+
+// fdKey describes an fd by what it is rather than by its number or inode, so the same kind
+// of fd on both sides matches.
+func fdKey(fd FD) string {
+	if s := fd.Socket; s != nil {
+		if fd.Type == "tcp" || fd.Type == "udp" {
+			if s.State == "LISTEN" || s.State == "UNCONN" {
+				return s.State + " " + s.Local
+			}
+			return s.State + " " + s.Local + " -> " + hostOf(s.Remote)
+		}
+		return s.State + " " + s.Local
+	}
+	switch fd.Type {
+	case "pipe", "socket", "eventfd", "epoll", "timerfd", "signalfd", "inotify":
+		return fd.Type
+	}
+	return fd.Target
+}
+
+func compareFDs(a, b *FDTable) *FDDiff {
+	d := &FDDiff{Open: deltaI(a.Open, b.Open), ByType: map[string]Delta{}, Added: []FDGroup{}, Removed: []FDGroup{}}
+	for t := range a.ByType {
+		d.ByType[t] = deltaI(a.ByType[t], b.ByType[t])
+	}
+	for t := range b.ByType {
+		d.ByType[t] = deltaI(a.ByType[t], b.ByType[t])
+	}
+	type group struct {
+		typ, target string
+		fds         []int
+	}
+	index := func(t *FDTable) map[string]*group {
+		m := map[string]*group{}
+		for _, fd := range t.List {
+			k := fd.Type + "\x00" + fdKey(fd)
+			g := m[k]
+			if g == nil {
+				g = &group{typ: fd.Type, target: fdKey(fd)}
+				m[k] = g
+			}
+			g.fds = append(g.fds, fd.FD)
+		}
+		return m
+	}
+	ia, ib := index(a), index(b)
+	diffSide := func(from, to map[string]*group) []FDGroup {
+		var out []FDGroup
+		for k, g := range to {
+			n := len(g.fds)
+			if o := from[k]; o != nil {
+				n -= len(o.fds)
+			}
+			if n > 0 {
+				fds := g.fds
+				if o := from[k]; o != nil {
+					fds = subtractFDs(g.fds, o.fds, n)
+				}
+				if len(fds) > maxListed {
+					fds = fds[:maxListed]
+				}
+				out = append(out, FDGroup{Type: g.typ, Target: g.target, Count: n, FDs: fds})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Count != out[j].Count {
+				return out[i].Count > out[j].Count
+			}
+			if out[i].Type != out[j].Type {
+				return out[i].Type < out[j].Type
+			}
+			return out[i].Target < out[j].Target
+		})
+		return out
+	}
+	if added := diffSide(ia, ib); added != nil {
+		d.Added = added
+	}
+	if removed := diffSide(ib, ia); removed != nil {
+		d.Removed = removed
+	}
+	return d
+}
+
+// subtractFDs returns up to n fd numbers of have that are not in other (falling back to the
+// highest numbers of have when the same numbers were reused).
+func subtractFDs(have, other []int, n int) []int {
+	in := map[int]bool{}
+	for _, fd := range other {
+		in[fd] = true
+	}
+	var out []int
+	for _, fd := range have {
+		if !in[fd] {
+			out = append(out, fd)
+		}
+	}
+	if len(out) < n {
+		out = have[len(have)-n:]
+	}
+	return out
+}
+
+func compareSockets(a, b *SocketSummary) *SocketDiff {
+	d := &SocketDiff{ByState: map[string]Delta{}, ByPeer: []PeerDelta{}}
+	for s := range a.ByState {
+		d.ByState[s] = deltaI(a.ByState[s], b.ByState[s])
+	}
+	for s := range b.ByState {
+		d.ByState[s] = deltaI(a.ByState[s], b.ByState[s])
+	}
+	type key struct{ remote, state string }
+	counts := map[key]*PeerDelta{}
+	for _, g := range a.ByPeer {
+		counts[key{g.Remote, g.State}] = &PeerDelta{Remote: g.Remote, State: g.State, Before: g.Count}
+	}
+	for _, g := range b.ByPeer {
+		p := counts[key{g.Remote, g.State}]
+		if p == nil {
+			p = &PeerDelta{Remote: g.Remote, State: g.State}
+			counts[key{g.Remote, g.State}] = p
+		}
+		p.After = g.Count
+	}
+	for _, p := range counts {
+		p.Change = p.After - p.Before
+		if p.Change != 0 {
+			d.ByPeer = append(d.ByPeer, *p)
+		}
+	}
+	sort.Slice(d.ByPeer, func(i, j int) bool {
+		x, y := d.ByPeer[i], d.ByPeer[j]
+		if x.Change != y.Change {
+			return x.Change > y.Change
+		}
+		if x.Remote != y.Remote {
+			return x.Remote < y.Remote
+		}
+		return x.State < y.State
+	})
+	return d
+}
+
+func compareChildren(a, b []*Child) *ChildrenDiff {
+	flat := func(list []*Child) map[int]*Child {
+		m := map[int]*Child{}
+		var walk func([]*Child)
+		walk = func(cs []*Child) {
+			for _, c := range cs {
+				m[c.PID] = c
+				walk(c.Children)
+			}
+		}
+		walk(list)
+		return m
+	}
+	fa, fb := flat(a), flat(b)
+	d := &ChildrenDiff{Appeared: []ChildRef{}, Gone: []ChildRef{}}
+	for pid, c := range fb {
+		if _, ok := fa[pid]; !ok {
+			d.Appeared = append(d.Appeared, ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
+		}
+	}
+	for pid, c := range fa {
+		if _, ok := fb[pid]; !ok {
+			d.Gone = append(d.Gone, ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
+		}
+	}
+	sort.Slice(d.Appeared, func(i, j int) bool { return d.Appeared[i].PID < d.Appeared[j].PID })
+	sort.Slice(d.Gone, func(i, j int) bool { return d.Gone[i].PID < d.Gone[j].PID })
+	return d
+}

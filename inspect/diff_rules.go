@@ -1,0 +1,99 @@
+package inspect
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// growthEvidence is the evidence of a growth finding: the numbers, the rate and, when a
+// limit is known, the time left until it at that rate.
+func growthEvidence(before, after, seconds float64, limit *float64) map[string]any {
+	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": roundTo(seconds, 1)}
+	if seconds > 0 {
+		rate := (after - before) / seconds
+		ev["rate_per_second"] = roundTo(rate, 3)
+		ev["rate_per_hour"] = roundTo(rate*3600, 1)
+		if limit != nil && rate > 0 && *limit > after {
+			ev["limit"] = *limit
+			ev["time_to_limit_seconds"] = roundTo((*limit-after)/rate, 0)
+		}
+	}
+	return ev
+}
+
+// durationWords says a number of seconds the way a person would ("about 6 min").
+func durationWords(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("about %.0f min", d.Minutes())
+	case d < 48*time.Hour:
+		return fmt.Sprintf("about %.1f h", d.Hours())
+	}
+	return fmt.Sprintf("about %.0f days", d.Hours()/24)
+}
+
+// diffFindings turns the growth of a diff into findings.
+func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
+	var out []Finding
+	if d.FDs != nil && d.FDs.Open.Change != nil && *d.FDs.Open.Change >= float64(th.FDs) {
+		var limit *float64
+		if after.Limits != nil && after.Limits.OpenFilesSoft != nil {
+			limit = fptr(float64(*after.Limits.OpenFilesSoft))
+		}
+		ev := growthEvidence(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, limit)
+		ev["added"] = d.FDs.Added
+		summary := fmt.Sprintf("Open fds grew from %.0f to %.0f (+%.0f)", *d.FDs.Open.Before, *d.FDs.Open.After, *d.FDs.Open.Change)
+		if t, ok := ev["time_to_limit_seconds"].(float64); ok {
+			summary += fmt.Sprintf(": EMFILE in %s at +%.2f fds/s", durationWords(t), ev["rate_per_second"])
+		}
+		out = append(out, Finding{Code: "FD_GROWTH", Severity: SeverityWarning, Summary: summary, Evidence: ev,
+			Advice: "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."})
+	}
+	if d.Sockets != nil {
+		cw := d.Sockets.ByState["CLOSE_WAIT"]
+		if cw.Change != nil && *cw.Change >= float64(th.CloseWait) {
+			ev := growthEvidence(*cw.Before, *cw.After, d.IntervalSeconds, nil)
+			var peers []PeerDelta
+			for _, p := range d.Sockets.ByPeer {
+				if p.State == "CLOSE_WAIT" && p.Change > 0 {
+					peers = append(peers, p)
+				}
+			}
+			ev["peers"] = peers
+			out = append(out, Finding{Code: "CLOSE_WAIT_GROWTH", Severity: SeverityWarning,
+				Summary:  fmt.Sprintf("CLOSE_WAIT sockets grew from %.0f to %.0f: peers close and this process does not", *cw.Before, *cw.After),
+				Evidence: ev,
+				Advice:   "Call socket.end()/destroy() after the peer's FIN and on every error path; see CLOSE_WAIT_LEAK."})
+		}
+	}
+	if m := d.Memory; m != nil {
+		if f, ok := memoryGrowth("RSS_GROWTH", "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds); ok {
+			f.Advice = "RSS is more than the V8 heap: compare with the heap (`--attach`) to tell a JavaScript leak from Buffers or native memory."
+			out = append(out, f)
+		}
+		if f, ok := memoryGrowth("HEAP_GROWTH", "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds); ok {
+			f.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// memoryGrowth makes a finding when a memory delta grew by both an absolute and a relative
+// amount.
+func memoryGrowth(code, what string, d Delta, minBytes uint64, minFraction float64, seconds float64) (Finding, bool) {
+	if d.Change == nil || *d.Before <= 0 {
+		return Finding{}, false
+	}
+	if *d.Change < float64(minBytes) || *d.Change/(*d.Before) < minFraction || math.IsNaN(*d.Change) {
+		return Finding{}, false
+	}
+	ev := growthEvidence(*d.Before, *d.After, seconds, nil)
+	return Finding{Code: code, Severity: SeverityWarning,
+		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, humanBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
+		Evidence: ev}, true
+}

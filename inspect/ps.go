@@ -1,0 +1,35 @@
+package inspect
+
+import "time"
+
+// PSResult is the document `nodeinspect ps` prints: one row per Node.js process.
+type PSResult struct {
+	Schema    string    `json:"schema"`
+	TakenAt   time.Time `json:"taken_at"`
+	Processes []PSRow   `json:"processes"`
+	Warnings  []string  `json:"warnings"`
+}
+
+// PSRow is one process in `nodeinspect ps`. A nil number could not be measured (typically
+// another user's process read without privilege).
+type PSRow struct {
+	PID  int    `json:"pid"`
+	PPID int    `json:"ppid"`
+	User string `json:"user"`
+	// StartedAt is when the process started; UptimeSeconds is TakenAt minus StartedAt.
+	StartedAt     *time.Time `json:"started_at"`
+	UptimeSeconds *float64   `json:"uptime_seconds"`
+	RSSBytes      *uint64    `json:"rss_bytes"`
+	FDsOpen       *int       `json:"fds_open"`
+	OpenFilesSoft *uint64    `json:"open_files_soft"`
+	CloseWait     *int       `json:"close_wait"`
+	Zombies       int        `json:"zombies"`
+	Orphan        bool       `json:"orphan"`
+	// Flags are the codes of the findings ps could decide cheaply, worst first.
+	Flags []string `json:"flags"`
+	// Severity is the worst severity among Flags ("" when none).
+	Severity Severity `json:"severity"`
+	Cmdline  []string `json:"cmdline"`
+	// Findings are the findings behind Flags (not part of the ps document).
+	Findings []Finding `json:"-"`
+}

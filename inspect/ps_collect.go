@@ -1,0 +1,203 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// PSOptions controls `nodeinspect ps`.
+type PSOptions struct {
+	// Any lists every process, not only Node.js ones.
+	Any bool
+	// Thresholds for the flags.
+	Thresholds Thresholds
+}
+
+// PS lists the Node.js processes of the proc tree with the flags that cheap reads can
+// decide (no event-loop sampling: that costs a window per process). It makes one pass over
+// all processes, and reads the socket tables once per network namespace.
+func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
+	now := c.Now().UTC()
+	res := &PSResult{Schema: Schema, TakenAt: now, Processes: []PSRow{}, Warnings: []string{}}
+	stats, errs := c.FS.ScanProcesses()
+	if len(stats) == 0 && len(errs) > 0 {
+		return nil, fmt.Errorf("scan processes under %s: %w", c.FS.Root, errs[0])
+	}
+	tree := probes.NewTree(stats)
+	boot, bootErr := c.FS.BootTime()
+	if bootErr != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("uptimes unknown: %v", bootErr))
+	}
+
+	var rows []*psWork
+	deniedFDs := 0
+	for _, st := range stats {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if isKernelThread(st) {
+			continue
+		}
+		isNode, _, _ := c.FS.DetectNode(st.PID)
+		if !isNode && !opt.Any {
+			continue
+		}
+		w := &psWork{stat: st, snap: &Snapshot{Process: &Process{
+			PID: st.PID, PPID: st.PPID, PGID: st.PGID, SID: st.SID, Comm: st.Comm,
+			State: stateString(st.State), IsNode: isNode, StartTicks: st.StartTicks,
+			Orphan: probes.IsOrphan(tree, st),
+		}}}
+		if status, err := c.FS.ReadStatus(st.PID); err == nil {
+			w.row.User = c.UserName(status.UIDs[0])
+			w.row.RSSBytes = status.VmRSS
+		} else if probes.IsGone(err) {
+			continue
+		}
+		if lim, err := c.FS.ReadLimits(st.PID); err == nil {
+			if soft, hard, ok := lim.OpenFiles(); ok {
+				w.snap.Limits = &Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
+			}
+		}
+		entries, _, err := c.FS.ReadFDs(st.PID)
+		if err == nil {
+			w.fds = entries
+		} else if probes.IsDenied(err) {
+			deniedFDs++
+		}
+		w.row.Cmdline, _ = c.FS.ReadCmdline(st.PID)
+		if w.row.Cmdline == nil {
+			w.row.Cmdline = []string{}
+		}
+		for _, ch := range tree.Children(st.PID) {
+			z := stateString(ch.State) == "Z"
+			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: stateString(ch.State), Comm: ch.Comm, Zombie: z})
+			if z {
+				w.row.Zombies++
+			}
+		}
+		rows = append(rows, w)
+	}
+	c.joinSocketsByNamespace(rows, res)
+	if deniedFDs > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their fds, CLOSE_WAIT and EMFILE flags are unknown (run with sudo)", deniedFDs))
+	}
+
+	for _, w := range rows {
+		r := &w.row
+		r.PID, r.PPID, r.Orphan = w.stat.PID, w.stat.PPID, w.snap.Process.Orphan
+		if bootErr == nil {
+			t := probes.StartTime(boot, w.stat.StartTicks).UTC()
+			up := now.Sub(t).Seconds()
+			r.StartedAt, r.UptimeSeconds = &t, &up
+		}
+		if w.snap.Limits != nil {
+			r.OpenFilesSoft = w.snap.Limits.OpenFilesSoft
+		}
+		if w.snap.FDs != nil {
+			open := w.snap.FDs.Open
+			r.FDsOpen = &open
+			cw := w.snap.Sockets.ByState["CLOSE_WAIT"]
+			r.CloseWait = &cw
+		}
+		r.Findings = Evaluate(w.snap, EvalContext{Thresholds: opt.Thresholds})
+		r.Flags = []string{}
+		for _, f := range r.Findings {
+			r.Flags = appendUnique(r.Flags, f.Code)
+			if f.Severity.Rank() > r.Severity.Rank() {
+				r.Severity = f.Severity
+			}
+		}
+		res.Processes = append(res.Processes, *r)
+	}
+	sortPS(res.Processes)
+	return res, nil
+}
+
+// psWork is one process being read by PS.
+type psWork struct {
+	stat probes.Stat
+	fds  []probes.FDEntry
+	snap *Snapshot
+	row  PSRow
+}
+
+// joinSocketsByNamespace reads each network namespace's socket tables once, for the union
+// of the socket inodes of the processes in it, and fills every process's FDs and Sockets.
+func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
+	byNS := map[string][]*psWork{}
+	for _, w := range rows {
+		if w.fds == nil {
+			continue
+		}
+		ns, err := c.FS.NetNamespace(w.stat.PID)
+		if err != nil {
+			ns = fmt.Sprintf("pid:%d", w.stat.PID)
+		}
+		byNS[ns] = append(byNS[ns], w)
+	}
+	for _, group := range byNS {
+		inodes := map[uint64]struct{}{}
+		for _, w := range group {
+			for _, e := range w.fds {
+				if e.Type == "socket" && e.Inode != 0 {
+					inodes[e.Inode] = struct{}{}
+				}
+			}
+		}
+		sockets := map[uint64]probes.Socket{}
+		if len(inodes) > 0 {
+			socks, errs := c.FS.ReadSockets(group[0].stat.PID, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
+			for _, e := range errs {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("socket table: %v", e))
+			}
+			for _, s := range socks {
+				sockets[s.Inode] = s
+			}
+		}
+		for _, w := range group {
+			w.snap.FDs, w.snap.Sockets = buildFDTable(w.fds, 0, sockets)
+		}
+	}
+}
+
+// isKernelThread reports whether a stat row is a kernel thread (kthreadd, pid 2, and its
+// children; PF_KTHREAD in the flags).
+func isKernelThread(s probes.Stat) bool {
+	const pfKthread = 0x00200000 // include/linux/sched.h
+	return s.PID == 2 || s.PPID == 2 || s.Flags&pfKthread != 0
+}
+
+// sortPS orders rows worst first: severity, then fd use against the limit, then RSS.
+func sortPS(rows []PSRow) {
+	fdUse := func(r PSRow) float64 {
+		if r.FDsOpen == nil || r.OpenFilesSoft == nil || *r.OpenFilesSoft == 0 {
+			return 0
+		}
+		return float64(*r.FDsOpen) / float64(*r.OpenFilesSoft)
+	}
+	rss := func(r PSRow) uint64 {
+		if r.RSSBytes == nil {
+			return 0
+		}
+		return *r.RSSBytes
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		if len(a.Flags) != len(b.Flags) {
+			return len(a.Flags) > len(b.Flags)
+		}
+		if fdUse(a) != fdUse(b) {
+			return fdUse(a) > fdUse(b)
+		}
+		if rss(a) != rss(b) {
+			return rss(a) > rss(b)
+		}
+		return a.PID < b.PID
+	})
+}

@@ -1,0 +1,118 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+)
+
+// EvalContext is what the rules need besides the Snapshot itself: the thresholds and facts
+// gathered during collection that are not part of the JSON document.
+type EvalContext struct {
+	Thresholds Thresholds
+	// ListenQueueAfter maps a LISTEN socket's inode to its accept-queue length re-read at
+	// the end of the sample window; nil when the window was not sampled.
+	ListenQueueAfter map[uint64]uint64
+	// Backlogs maps a LISTEN socket's inode to its backlog size, when known (netlink).
+	Backlogs map[uint64]uint64
+	// InspectorPorts are the ports the inspector may listen on, from the command line (or
+	// the default 9229).
+	InspectorPorts []int
+}
+
+// Rule turns a snapshot into zero or more findings.
+type Rule func(s *Snapshot, ctx EvalContext) []Finding
+
+// Rules are the rules Evaluate runs, in order.
+var Rules = []Rule{
+	ruleEMFILE,
+	ruleCloseWait,
+	ruleDeletedFiles,
+	ruleZombies,
+	ruleOrphans,
+	ruleEventLoop,
+	ruleListenBacklog,
+	ruleInspector,
+}
+
+// Evaluate runs every rule and returns the findings worst first, with findings that explain
+// each other linked through Related.
+func Evaluate(s *Snapshot, ctx EvalContext) []Finding {
+	out := []Finding{}
+	for _, r := range Rules {
+		out = append(out, r(s, ctx)...)
+	}
+	relate(out)
+	SortFindings(out)
+	return out
+}
+
+// SortFindings orders findings by severity (worst first), then by code.
+func SortFindings(f []Finding) {
+	sort.SliceStable(f, func(i, j int) bool {
+		if f[i].Severity.Rank() != f[j].Severity.Rank() {
+			return f[i].Severity.Rank() > f[j].Severity.Rank()
+		}
+		return f[i].Code < f[j].Code
+	})
+}
+
+// explains lists, for a code, the codes it explains and the sentence that says how.
+var explains = map[string]map[string]string{
+	"EVENT_LOOP_BLOCKED": {
+		"ZOMBIE_CHILDREN": "the event loop is not turning, so libuv never reaps the exited children",
+		"LISTEN_BACKLOG":  "the event loop is not turning, so nothing accepts the waiting connections",
+	},
+	"CLOSE_WAIT_LEAK": {
+		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",
+	},
+	"DELETED_FILES_HELD": {
+		"EMFILE_RISK": "fds held on deleted files count against the limit",
+	},
+}
+
+// relate links findings that explain each other and appends the reason to the summary of
+// the explained one.
+func relate(fs []Finding) {
+	index := map[string]int{}
+	for i, f := range fs {
+		index[f.Code] = i
+	}
+	for cause, effects := range explains {
+		ci, ok := index[cause]
+		if !ok {
+			continue
+		}
+		for effect, why := range effects {
+			ei, ok := index[effect]
+			if !ok {
+				continue
+			}
+			if effect == "EMFILE_RISK" && !dominates(fs[ci], fs[ei]) {
+				continue
+			}
+			fs[ci].Related = appendUnique(fs[ci].Related, effect)
+			fs[ei].Related = appendUnique(fs[ei].Related, cause)
+			fs[ei].Summary += " (" + why + ")"
+		}
+	}
+}
+
+// dominates reports whether the cause accounts for at least a tenth of the open fds, so a
+// handful of CLOSE_WAIT sockets is not blamed for a limit that files exhausted.
+func dominates(cause, emfile Finding) bool {
+	open, _ := emfile.Evidence["open"].(int)
+	n, _ := cause.Evidence["count"].(int)
+	return open > 0 && n*10 >= open
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// percent formats a fraction as a whole percentage for summaries.
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }

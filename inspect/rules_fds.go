@@ -1,0 +1,289 @@
+package inspect
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxListed bounds the fds, pids or groups listed in one finding's evidence.
+const maxListed = 20
+
+// ruleEMFILE: open fds against the soft RLIMIT_NOFILE.
+func ruleEMFILE(s *Snapshot, ctx EvalContext) []Finding {
+	if s.FDs == nil || s.Limits == nil || s.Limits.OpenFilesSoft == nil || *s.Limits.OpenFilesSoft == 0 {
+		return nil
+	}
+	soft := *s.Limits.OpenFilesSoft
+	frac := float64(s.FDs.Open) / float64(soft)
+	th := ctx.Thresholds
+	sev := SeverityWarning
+	switch {
+	case frac >= th.EMFILECritical:
+		sev = SeverityCritical
+	case frac >= th.EMFILEWarning:
+	default:
+		return nil
+	}
+	ev := map[string]any{
+		"open":       s.FDs.Open,
+		"soft_limit": soft,
+		"percent":    roundTo(frac*100, 1),
+		"by_type":    s.FDs.ByType,
+	}
+	if s.Limits.OpenFilesHard != nil {
+		ev["hard_limit"] = *s.Limits.OpenFilesHard
+	} else {
+		ev["hard_limit"] = nil
+	}
+	top := topType(s.FDs.ByType)
+	return []Finding{{
+		Code:     "EMFILE_RISK",
+		Severity: sev,
+		Summary: fmt.Sprintf("%d of %d file descriptors in use (%s of the soft limit, mostly %s): new sockets and files will soon fail with EMFILE",
+			s.FDs.Open, soft, percent(frac), top),
+		Evidence: ev,
+		Advice:   fmt.Sprintf("Find what accumulates before raising the limit (most fds are %s: see `nodeinspect fds %d`); `ulimit -n` or systemd LimitNOFILE= only buys time.", top, s.Process.PID),
+	}}
+}
+
+// topType names the most common fd type.
+func topType(byType map[string]int) string {
+	best, n := "", -1
+	for t, c := range byType {
+		if c > n || (c == n && t < best) {
+			best, n = t, c
+		}
+	}
+	return best
+}
+
+// ruleCloseWait: TCP sockets the peer closed and this process never did.
+func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
+	if s.FDs == nil {
+		return nil
+	}
+	type groupKey struct {
+		remote string
+		port   int
+	}
+	groups := map[groupKey]int{}
+	var fds []int
+	count := 0
+	for _, fd := range s.FDs.List {
+		if fd.Socket == nil || fd.Type != "tcp" || fd.Socket.State != "CLOSE_WAIT" {
+			continue
+		}
+		count++
+		if len(fds) < maxListed {
+			fds = append(fds, fd.FD)
+		}
+		groups[groupKey{hostOf(fd.Socket.Remote), portOf(fd.Socket.Local)}]++
+	}
+	th := ctx.Thresholds
+	if count < th.CloseWaitWarning {
+		return nil
+	}
+	sev := SeverityWarning
+	if count >= th.CloseWaitCritical {
+		sev = SeverityCritical
+	}
+	keys := make([]groupKey, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if groups[keys[i]] != groups[keys[j]] {
+			return groups[keys[i]] > groups[keys[j]]
+		}
+		if keys[i].remote != keys[j].remote {
+			return keys[i].remote < keys[j].remote
+		}
+		return keys[i].port < keys[j].port
+	})
+	var list []map[string]any
+	for i, k := range keys {
+		if i == maxListed {
+			break
+		}
+		list = append(list, map[string]any{"peer": k.remote, "local_port": k.port, "count": groups[k]})
+	}
+	top := keys[0]
+	return []Finding{{
+		Code:     "CLOSE_WAIT_LEAK",
+		Severity: sev,
+		Summary: fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d from %s on local port %d)",
+			count, groups[top], top.remote, top.port),
+		Evidence: map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)},
+		Advice:   "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed.",
+	}}
+}
+
+// ruleDeletedFiles: fds on unlinked files keep their disk space.
+func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
+	if s.FDs == nil || s.FDs.Deleted == 0 {
+		return nil
+	}
+	var files []map[string]any
+	for _, fd := range s.FDs.List {
+		if !fd.Deleted || isAnonymousMemory(fd.Target) {
+			continue
+		}
+		if len(files) == maxListed {
+			break
+		}
+		var size any
+		if fd.Size != nil {
+			size = *fd.Size
+		}
+		files = append(files, map[string]any{"fd": fd.FD, "path": fd.Target, "size_bytes": size})
+	}
+	return []Finding{{
+		Code:     "DELETED_FILES_HELD",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("%d deleted files are still open, holding %s of disk space that df counts and du cannot find",
+			s.FDs.Deleted, humanBytes(s.FDs.DeletedBytes)),
+		Evidence: map[string]any{"count": s.FDs.Deleted, "bytes": s.FDs.DeletedBytes, "files": files},
+		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path; restarting the process frees the space now.",
+	}}
+}
+
+// ruleListenBacklog: connections waiting in an accept queue that nobody drains.
+func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
+	if s.FDs == nil {
+		return nil
+	}
+	var listeners []map[string]any
+	total := 0
+	for _, fd := range s.FDs.List {
+		so := fd.Socket
+		if so == nil || fd.Type != "tcp" || so.State != "LISTEN" || so.RxQueue == 0 {
+			continue
+		}
+		after, resampled := ctx.ListenQueueAfter[so.Inode]
+		backlog := ctx.Backlogs[so.Inode]
+		stuck := resampled && after > 0
+		full := backlog > 0 && float64(so.RxQueue) >= ctx.Thresholds.BacklogFraction*float64(backlog)
+		if !stuck && !full {
+			continue
+		}
+		l := map[string]any{"fd": fd.FD, "local": so.Local, "queued": so.RxQueue}
+		if resampled {
+			l["queued_after_window"] = after
+		}
+		if backlog > 0 {
+			l["backlog"] = backlog
+		} else {
+			l["backlog"] = nil
+		}
+		listeners = append(listeners, l)
+		total += int(so.RxQueue)
+	}
+	if len(listeners) == 0 {
+		return nil
+	}
+	return []Finding{{
+		Code:     "LISTEN_BACKLOG",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("%d connections wait in the accept queue of %d listening sockets and nobody accepts them",
+			total, len(listeners)),
+		Evidence: map[string]any{"listeners": listeners},
+		Advice:   "The server is not calling accept: its event loop is blocked or the server was paused; clients see connect succeed and then hang. Unblock the loop, or shed load in front of it.",
+	}}
+}
+
+// ruleInspector: the inspector's port among the process's listening sockets.
+func ruleInspector(s *Snapshot, ctx EvalContext) []Finding {
+	if s.FDs == nil || len(ctx.InspectorPorts) == 0 {
+		return nil
+	}
+	var out []Finding
+	for _, fd := range s.FDs.List {
+		so := fd.Socket
+		if so == nil || fd.Type != "tcp" || so.State != "LISTEN" {
+			continue
+		}
+		port := portOf(so.Local)
+		if !containsInt(ctx.InspectorPorts, port) {
+			continue
+		}
+		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port}
+		if isLoopback(hostOf(so.Local)) {
+			out = append(out, Finding{
+				Code: "INSPECTOR_OPEN", Severity: SeverityInfo,
+				Summary:  fmt.Sprintf("The Node.js inspector listens on %s (loopback only)", so.Local),
+				Evidence: ev,
+				Advice:   "Anyone who can log in to this host can run code in this process through it; turn it off in production (drop --inspect) unless you are debugging now.",
+			})
+		} else {
+			out = append(out, Finding{
+				Code: "INSPECTOR_EXPOSED", Severity: SeverityCritical,
+				Summary:  fmt.Sprintf("The Node.js inspector listens on %s, reachable from the network: anyone who can connect can run code in this process", so.Local),
+				Evidence: ev,
+				Advice:   "Restart without --inspect (or bind it to 127.0.0.1 and use an SSH tunnel), and firewall the port now.",
+			})
+		}
+	}
+	return out
+}
+
+// hostOf returns the address part of "ip:port" or "[ipv6]:port".
+func hostOf(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(addr[:i], "["), "]")
+}
+
+// portOf returns the port of "ip:port", or 0.
+func portOf(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return 0
+	}
+	p, _ := strconv.Atoi(addr[i+1:])
+	return p
+}
+
+// isLoopback reports whether an address is loopback (127.0.0.0/8, ::1, v4-mapped loopback).
+func isLoopback(host string) bool {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	return a.Unmap().IsLoopback()
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func roundTo(v float64, decimals int) float64 {
+	p := 1.0
+	for i := 0; i < decimals; i++ {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+// humanBytes formats a size for a summary sentence (the report package formats tables).
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

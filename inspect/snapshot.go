@@ -1,0 +1,245 @@
+// Package inspect builds one Snapshot of a process from the probes and runs the rules that
+// turn its numbers into Findings. It never prints: rendering is the report package's job.
+package inspect
+
+import "time"
+
+// Schema is the value of the "schema" key of every JSON document this tool writes.
+const Schema = "nodeinspect/v1"
+
+// Snapshot is everything known about one process at one moment. It is the JSON document of
+// the contract (schema nodeinspect/v1): a section that was not collected by the command, or
+// could not be read, is nil and marshals as null; a section that could not be read also adds
+// a sentence to Warnings.
+type Snapshot struct {
+	Schema   string         `json:"schema"`
+	TakenAt  time.Time      `json:"taken_at"`
+	Process  *Process       `json:"process"`
+	Limits   *Limits        `json:"limits"`
+	FDs      *FDTable       `json:"fds"`
+	Sockets  *SocketSummary `json:"sockets"`
+	Memory   *Memory        `json:"memory"`
+	Children []*Child       `json:"children"`
+	Orphans  []Orphan       `json:"orphans"`
+	// EventLoop is the result of sampling the main thread (nil when --sample 0 or not collected).
+	EventLoop *EventLoop `json:"event_loop"`
+	Findings  []Finding  `json:"findings"`
+	Warnings  []string   `json:"warnings"`
+}
+
+// Process identifies the target. Fields come from /proc/<pid>/stat, status, cmdline and exe.
+type Process struct {
+	PID  int `json:"pid"`
+	PPID int `json:"ppid"`
+	PGID int `json:"pgid"`
+	SID  int `json:"sid"`
+	// UID is the real user id (first field of the Uid: line of status).
+	UID int `json:"uid"`
+	// User is the name of UID, or the number as text when it has no name.
+	User string `json:"user"`
+	// State is the one-letter state from stat (R, S, D, Z, T, t, X, I).
+	State string `json:"state"`
+	// Comm is the command name from stat (what process.title sets).
+	Comm string `json:"comm"`
+	// Exe is the target of /proc/<pid>/exe, nil when it could not be read.
+	Exe *string `json:"exe"`
+	// Cmdline is /proc/<pid>/cmdline split on NUL bytes.
+	Cmdline []string `json:"cmdline"`
+	// StartedAt is the start time from stat field 22, converted with the boot time.
+	StartedAt *time.Time `json:"started_at"`
+	// StartTicks is stat field 22 verbatim (clock ticks since boot); with PID it identifies
+	// the process across reads, so a reused pid is noticed.
+	StartTicks uint64 `json:"start_ticks"`
+	// Threads is the number of threads (stat field 20).
+	Threads int  `json:"threads"`
+	IsNode  bool `json:"is_node"`
+	// NodeBy says how IsNode was decided: "exe", "maps" (libnode), "cmdline" (fallback when
+	// exe is unreadable) or "" when not Node.
+	NodeBy string `json:"node_detected_by,omitempty"`
+	// Orphan is true when the process lost its parent and was re-parented.
+	Orphan bool `json:"orphan"`
+}
+
+// Limits holds the process's RLIMIT_NOFILE from /proc/<pid>/limits. A nil value means
+// "unlimited" (the contract's null); a Limits that could not be read at all is a nil *Limits.
+type Limits struct {
+	OpenFilesSoft *uint64 `json:"open_files_soft"`
+	OpenFilesHard *uint64 `json:"open_files_hard"`
+}
+
+// FDTable is the process's file descriptor table, from /proc/<pid>/fd.
+type FDTable struct {
+	// Open is the number of fds read.
+	Open int `json:"open"`
+	// ByType counts fds by Type.
+	ByType map[string]int `json:"by_type"`
+	// Deleted counts fds on files that were unlinked while open.
+	Deleted int `json:"deleted"`
+	// DeletedBytes is the size held by deleted files (bytes, from stat through the fd).
+	DeletedBytes int64 `json:"deleted_bytes"`
+	// Vanished counts fds that closed between listing the directory and reading the link.
+	Vanished int `json:"vanished"`
+	// List has one entry per fd, sorted by fd number.
+	List []FD `json:"list"`
+}
+
+// FD is one entry of the fd table.
+type FD struct {
+	FD int `json:"fd"`
+	// Type is one of the contract's fd types: file, dir, char, block, fifo, pipe, tcp, udp,
+	// unix, netlink, socket, eventfd, epoll, timerfd, signalfd, inotify, anon_inode, unknown.
+	Type string `json:"type"`
+	// Target is the link text of /proc/<pid>/fd/N, without a trailing " (deleted)" when the
+	// file really was deleted. Bytes that are not valid UTF-8 are escaped as \xNN.
+	Target  string `json:"target"`
+	Deleted bool   `json:"deleted"`
+	// Size is the file size in bytes for regular files (nil when not a file or unreadable).
+	Size   *int64  `json:"size"`
+	Socket *Socket `json:"socket"`
+}
+
+// Socket describes a socket fd, joined by inode to the target's net/* tables.
+type Socket struct {
+	// Proto is tcp, tcp6, udp, udp6, unix or netlink.
+	Proto string `json:"proto"`
+	// State is the TCP state name of the contract, UNCONN/ESTABLISHED for UDP, and
+	// LISTEN/CONNECTED/UNCONNECTED/CONNECTING/DISCONNECTING for unix sockets.
+	State string `json:"state"`
+	// Local and Remote are "ip:port" ("[ip]:port" for IPv6); for unix sockets Local is the
+	// bound path ("@name" for abstract) or "".
+	Local   string `json:"local"`
+	Remote  string `json:"remote"`
+	RxQueue uint64 `json:"rx_queue"`
+	TxQueue uint64 `json:"tx_queue"`
+	Inode   uint64 `json:"inode"`
+}
+
+// SocketSummary counts the process's sockets.
+type SocketSummary struct {
+	// ByState counts TCP sockets (IPv4 and IPv6) by state.
+	ByState map[string]int `json:"by_state"`
+	// ByProto counts all sockets by protocol.
+	ByProto map[string]int `json:"by_proto"`
+	// ByPeer groups TCP connections by remote address and state, largest group first.
+	ByPeer []PeerGroup `json:"by_peer"`
+	// Unmatched counts socket fds whose inode was in none of the net tables read.
+	Unmatched int `json:"unmatched"`
+}
+
+// PeerGroup is a set of TCP sockets with the same remote host and state.
+type PeerGroup struct {
+	Remote     string `json:"remote"`
+	State      string `json:"state"`
+	Count      int    `json:"count"`
+	LocalPorts []int  `json:"local_ports"`
+}
+
+// Memory splits the process's memory. Sizes are bytes; nil means it could not be measured.
+type Memory struct {
+	// RSSBytes is VmRSS from status.
+	RSSBytes *uint64 `json:"rss_bytes"`
+	// PSSBytes is Pss from smaps_rollup (needs the same privilege as ptrace).
+	PSSBytes *uint64 `json:"pss_bytes"`
+	// AnonBytes is RssAnon from status.
+	AnonBytes *uint64 `json:"anon_bytes"`
+	// FileBytes is RssFile from status.
+	FileBytes *uint64 `json:"file_bytes"`
+	// ShmemBytes is RssShmem from status.
+	ShmemBytes *uint64 `json:"shmem_bytes"`
+	// SwapBytes is VmSwap from status.
+	SwapBytes *uint64 `json:"swap_bytes"`
+	// PeakRSSBytes is VmHWM from status.
+	PeakRSSBytes *uint64 `json:"peak_rss_bytes"`
+	// Heap is V8's view, only when asked through the inspector or read from a report.
+	Heap *Heap `json:"heap"`
+}
+
+// Heap is the V8 heap as Node reports it.
+type Heap struct {
+	UsedBytes         *uint64 `json:"used_bytes"`
+	TotalBytes        *uint64 `json:"total_bytes"`
+	LimitBytes        *uint64 `json:"limit_bytes"`
+	ExternalBytes     *uint64 `json:"external_bytes"`
+	ArrayBuffersBytes *uint64 `json:"array_buffers_bytes"`
+	// Source is "inspector" or "report".
+	Source string `json:"source"`
+}
+
+// Child is a node of the process tree below the target.
+type Child struct {
+	PID      int      `json:"pid"`
+	PPID     int      `json:"ppid"`
+	State    string   `json:"state"`
+	Comm     string   `json:"comm"`
+	Cmdline  []string `json:"cmdline"`
+	Zombie   bool     `json:"zombie"`
+	Children []*Child `json:"children"`
+}
+
+// Orphan is a process of the target's process group or session that lost its parent.
+type Orphan struct {
+	PID     int      `json:"pid"`
+	PPID    int      `json:"ppid"`
+	PGID    int      `json:"pgid"`
+	State   string   `json:"state"`
+	Comm    string   `json:"comm"`
+	Cmdline []string `json:"cmdline"`
+}
+
+// EventLoop is what sampling the main thread showed.
+type EventLoop struct {
+	// WindowMS is the sampling window in milliseconds.
+	WindowMS int64 `json:"window_ms"`
+	// Samples is how many times the main thread was read.
+	Samples int `json:"samples"`
+	// InEpoll counts samples that found the thread waiting in epoll (the loop is idle,
+	// waiting for events: it turns).
+	InEpoll int `json:"in_epoll"`
+	// Seen counts samples by what the thread was doing: "epoll", "running", "futex",
+	// "read", "syscall:N", "sleeping:<wchan>", "stopped", "zombie"...
+	Seen map[string]int `json:"seen"`
+	// Source is "syscall" when /proc/<pid>/syscall was readable, "wchan" otherwise.
+	Source string `json:"source"`
+	// CPUPercent is the main thread's CPU use over the window (utime+stime of task stat).
+	CPUPercent *float64 `json:"cpu_percent"`
+	// Verdict is "turning", "blocked" or "unknown".
+	Verdict string `json:"verdict"`
+}
+
+// Severity ranks findings. Its zero value is not valid.
+type Severity string
+
+// The severities of the contract, lowest first.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Rank orders severities: info 1, warning 2, critical 3, anything else 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityInfo:
+		return 1
+	case SeverityWarning:
+		return 2
+	case SeverityCritical:
+		return 3
+	}
+	return 0
+}
+
+// Finding is one diagnosis, with the numbers behind it and what to do.
+type Finding struct {
+	// Code is a stable identifier from the contract, e.g. CLOSE_WAIT_LEAK.
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	// Summary is one human sentence; its text may improve between releases.
+	Summary string `json:"summary"`
+	// Evidence holds the numbers, fds and pids behind the finding.
+	Evidence map[string]any `json:"evidence"`
+	// Advice is one line a tired person can act on.
+	Advice string `json:"advice"`
+	// Related names other findings of this snapshot that explain or are explained by it.
+	Related []string `json:"related,omitempty"`
+}

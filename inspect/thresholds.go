@@ -1,0 +1,34 @@
+package inspect
+
+// Thresholds are the limits at which rules fire. DefaultThresholds holds the contract's
+// defaults; every field can be overridden by a CLI flag.
+type Thresholds struct {
+	// EMFILEWarning and EMFILECritical are fractions of the soft RLIMIT_NOFILE (0.80, 0.95).
+	EMFILEWarning, EMFILECritical float64
+	// CloseWaitWarning and CloseWaitCritical are counts of CLOSE_WAIT sockets (10, 100).
+	CloseWaitWarning, CloseWaitCritical int
+	// BacklogFraction is the accept-queue fill, as a fraction of the backlog size, at which
+	// LISTEN_BACKLOG fires when the backlog is known (0.50).
+	BacklogFraction float64
+	// HeapWarning and HeapCritical are fractions of the V8 heap limit (0.85, 0.95).
+	HeapWarning, HeapCritical float64
+	// ExternalRatio and ExternalMinBytes: EXTERNAL_MEMORY fires when RSS ≥ ratio × heap
+	// total and RSS − heap total ≥ the minimum (3, 256 MiB).
+	ExternalRatio    float64
+	ExternalMinBytes uint64
+}
+
+// DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		EMFILEWarning:     0.80,
+		EMFILECritical:    0.95,
+		CloseWaitWarning:  10,
+		CloseWaitCritical: 100,
+		BacklogFraction:   0.50,
+		HeapWarning:       0.85,
+		HeapCritical:      0.95,
+		ExternalRatio:     3,
+		ExternalMinBytes:  256 << 20,
+	}
+}

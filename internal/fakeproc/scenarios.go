@@ -1,0 +1,127 @@
+package fakeproc
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Scenario builds one fake proc tree; Target is the pid a test inspects.
+type Scenario struct {
+	Name   string
+	Target int
+	Build  func(t *Tree) error
+}
+
+// node returns a Node.js server process with sane defaults.
+func node(pid int) Proc {
+	return Proc{
+		PID: pid, PPID: 1, PGID: pid, SID: pid, Comm: "node", State: "S", Threads: 11,
+		StartTicks: 360000, UID: 1000, Exe: "/usr/bin/node", Cmdline: []string{"node", "server.js"},
+		RSSKB: 61440, HWMKB: 70000, AnonKB: 40960, FileKB: 20480, ShmemKB: 0, SwapKB: 0, PssKB: 58000,
+		SoftNofile: 1024, HardNofile: 524288,
+		FDs: []FD{
+			{0, "/dev/null"}, {1, "pipe:[9001]"}, {2, "pipe:[9001]"},
+			{3, "anon_inode:[eventpoll]"}, {4, "anon_inode:[eventfd]"}, {5, "anon_inode:[eventfd]"},
+			{6, "anon_inode:[timerfd]"}, {7, "anon_inode:[signalfd]"},
+		},
+	}
+}
+
+// Scenarios are the fake trees of testdata/proc, one per pathology plus a healthy one.
+var Scenarios = []Scenario{
+	{Name: "healthy", Target: 4242, Build: func(t *Tree) error {
+		p := node(4242)
+		p.FDs = append(p.FDs, FD{20, "socket:[5000]"}, FD{21, "socket:[5001]"}, FD{22, "socket:[5002]"}, FD{23, "socket:[5003]"}, FD{24, "/srv/app/data.db"})
+		p.Sockets = []Socket{
+			{Proto: "tcp", State: "0A", Local: "127.0.0.1:8080", Remote: "0.0.0.0:0", Inode: 5000},
+			{Proto: "tcp", State: "01", Local: "127.0.0.1:8080", Remote: "127.0.0.1:41000", Inode: 5001},
+			{Proto: "tcp", State: "01", Local: "127.0.0.1:8080", Remote: "127.0.0.1:41001", Inode: 5002},
+			{Proto: "unix", State: "03", Local: "", Inode: 5003},
+			// Another process's sockets in the same namespace: not attributed.
+			{Proto: "tcp", State: "08", Local: "10.0.0.1:443", Remote: "10.0.0.2:5555", Inode: 7777},
+		}
+		return t.Add(p)
+	}},
+	{Name: "fd-leak", Target: 4300, Build: func(t *Tree) error {
+		p := node(4300)
+		p.SoftNofile, p.HardNofile = 256, 256
+		for i := 0; i < 240; i++ {
+			p.FDs = append(p.FDs, FD{10 + i, fmt.Sprintf("/srv/app/uploads/chunk-%03d.bin", i)})
+		}
+		return t.Add(p)
+	}},
+	{Name: "close-wait", Target: 4400, Build: func(t *Tree) error {
+		p := node(4400)
+		p.FDs = append(p.FDs, FD{9, "socket:[6000]"})
+		p.Sockets = append(p.Sockets, Socket{Proto: "tcp6", State: "0A", Local: "[::]:3000", Remote: "[::]:0", Inode: 6000})
+		for i := 0; i < 120; i++ {
+			ino := uint64(6001 + i)
+			peer := "[::ffff:10.1.2.3]"
+			if i%4 == 0 {
+				peer = "[::ffff:10.1.2.4]"
+			}
+			p.FDs = append(p.FDs, FD{10 + i, fmt.Sprintf("socket:[%d]", ino)})
+			p.Sockets = append(p.Sockets, Socket{Proto: "tcp6", State: "08", Local: "[::ffff:10.0.0.5]:3000", Remote: fmt.Sprintf("%s:%d", peer, 50000+i), RxQueue: 1, Inode: ino})
+		}
+		return t.Add(p)
+	}},
+	{Name: "zombies", Target: 4500, Build: func(t *Tree) error {
+		p := node(4500)
+		p.Syscall = "running\n"
+		p.State = "R"
+		p.Children = []int{4501, 4502, 4503}
+		if err := t.Add(p); err != nil {
+			return err
+		}
+		for _, c := range []int{4501, 4502, 4503} {
+			if err := t.Add(Proc{PID: c, PPID: 4500, PGID: 4500, SID: 4500, Comm: "sh", State: "Z", StartTicks: 360100}); err != nil {
+				return err
+			}
+		}
+		return t.Add(Proc{PID: 4504, PPID: 4500, PGID: 4500, SID: 4500, Comm: "worker", State: "S", StartTicks: 360100, Exe: "/usr/bin/node", Cmdline: []string{"node", "worker.js"}, SoftNofile: 1024, HardNofile: 1024})
+	}},
+	{Name: "orphan", Target: 4601, Build: func(t *Tree) error {
+		// 4600 was the parent; it was killed. 4601 and 4602 keep its pgid and sid.
+		for _, pid := range []int{4601, 4602} {
+			p := node(pid)
+			p.PGID, p.SID = 4600, 4590
+			p.Cmdline = []string{"node", "child.js"}
+			if err := t.Add(p); err != nil {
+				return err
+			}
+		}
+		return t.Add(Proc{PID: 1, PPID: 0, PGID: 1, SID: 1, Comm: "init", State: "S", Exe: "/sbin/init", Cmdline: []string{"/sbin/init"}, SoftNofile: 1024, HardNofile: 1024})
+	}},
+	{Name: "blocked-futex", Target: 4700, Build: func(t *Tree) error {
+		p := node(4700)
+		p.Syscall = "202 0x7f00 0x80 0x0 0x0 0x0 0x0 0x7ffd 0x7f00\n"
+		p.Wchan = "futex_do_wait"
+		return t.Add(p)
+	}},
+	{Name: "hostile", Target: 4800, Build: func(t *Tree) error {
+		p := node(4800)
+		p.Comm = "x) Z 1 (y"
+		p.Cmdline = []string{"x) Z 1 (y"}
+		p.FDs = append(p.FDs,
+			FD{10, "/tmp/with space/and\nnewline.txt"},
+			FD{11, "/tmp/bad\xff\xfebytes.log"},
+			FD{12, "/tmp/name (deleted) inside"},
+			FD{13, "anon_inode:[io_uring]"},
+			FD{14, "socket:[99999]"},
+		)
+		return t.Add(p)
+	}},
+}
+
+// Build writes a scenario's tree below dir/<name> and returns the proc root.
+func Build(dir string, s Scenario) (string, error) {
+	root := filepath.Join(dir, s.Name)
+	t, err := New(root)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Build(t); err != nil {
+		return "", fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	return root, nil
+}

@@ -1,0 +1,100 @@
+package probes
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// Stat is /proc/<pid>/stat (or task/<tid>/stat), see proc(5).
+type Stat struct {
+	PID        int
+	Comm       string
+	State      string
+	PPID       int
+	PGID       int
+	SID        int
+	TTY        int
+	Flags      uint64
+	UTime      uint64
+	STime      uint64
+	NumThreads int
+	StartTicks uint64
+	VSize      uint64
+	RSSPages   int64
+}
+
+// ParseStat parses a stat line. comm is taken between the first '(' and the last ')'.
+func ParseStat(data []byte) (Stat, error) {
+	var s Stat
+	open := bytes.IndexByte(data, '(')
+	closeIdx := bytes.LastIndexByte(data, ')')
+	if open < 1 || closeIdx < open {
+		return s, fmt.Errorf("stat %q: no (comm): %w", quote(data), ErrMalformed)
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(data[:open])))
+	if err != nil {
+		return s, fmt.Errorf("stat %q: pid: %w", quote(data), ErrMalformed)
+	}
+	s.PID = pid
+	s.Comm = string(data[open+1 : closeIdx])
+	f := bytes.Fields(data[closeIdx+1:])
+	// f[0] is field 3 (state); field n is f[n-3].
+	if len(f) < 22 {
+		return s, fmt.Errorf("stat %q: %d fields after comm, want at least 22: %w", quote(data), len(f), ErrMalformed)
+	}
+	s.State = string(f[0])
+	ints := []struct {
+		dst *int
+		i   int
+	}{{&s.PPID, 1}, {&s.PGID, 2}, {&s.SID, 3}, {&s.TTY, 4}, {&s.NumThreads, 17}}
+	for _, x := range ints {
+		v, err := strconv.Atoi(string(f[x.i]))
+		if err != nil {
+			return s, fmt.Errorf("stat %q: field %d: %w", quote(data), x.i+3, ErrMalformed)
+		}
+		*x.dst = v
+	}
+	uints := []struct {
+		dst *uint64
+		i   int
+	}{{&s.Flags, 6}, {&s.UTime, 11}, {&s.STime, 12}, {&s.StartTicks, 19}, {&s.VSize, 20}}
+	for _, x := range uints {
+		v, err := strconv.ParseUint(string(f[x.i]), 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("stat %q: field %d: %w", quote(data), x.i+3, ErrMalformed)
+		}
+		*x.dst = v
+	}
+	rss, err := strconv.ParseInt(string(f[21]), 10, 64)
+	if err != nil {
+		return s, fmt.Errorf("stat %q: field 24: %w", quote(data), ErrMalformed)
+	}
+	s.RSSPages = rss
+	return s, nil
+}
+
+func quote(b []byte) string {
+	if len(b) > 80 {
+		return string(b[:80]) + "..."
+	}
+	return string(b)
+}
+
+// ReadStat reads /proc/<pid>/stat.
+func (p FS) ReadStat(pid int) (Stat, error) {
+	data, err := ReadFile(p.PidPath(pid, "stat"))
+	if err != nil {
+		return Stat{}, err
+	}
+	return ParseStat(data)
+}
+
+// ReadTaskStat reads /proc/<pid>/task/<tid>/stat.
+func (p FS) ReadTaskStat(pid, tid int) (Stat, error) {
+	data, err := ReadFile(p.PidPath(pid, "task", strconv.Itoa(tid), "stat"))
+	if err != nil {
+		return Stat{}, err
+	}
+	return ParseStat(data)
+}

@@ -1,0 +1,159 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// writeJSON writes v with two-space indentation and a final newline. HTML characters are
+// not escaped: the output is for terminals and jq, not for a web page.
+func writeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	return nil
+}
+
+// snapshotForJSON returns the document to marshal for s: s itself when it already has the
+// contract's shape, otherwise a copy in which every list or map of a collected section that
+// the model left nil is empty ([] or {}), so it marshals as "collected, nothing there" and
+// not as null. Sections that are nil stay nil (null: not collected or unreadable). s is
+// never modified.
+func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
+	c := *s
+	if c.Schema == "" {
+		c.Schema = inspect.Schema
+	}
+	if c.Warnings == nil {
+		c.Warnings = []string{}
+	}
+	c.Findings = findingsForJSON(c.Findings)
+	if c.Process != nil && c.Process.Cmdline == nil {
+		p := *c.Process
+		p.Cmdline = []string{}
+		c.Process = &p
+	}
+	if c.FDs != nil && (c.FDs.ByType == nil || c.FDs.List == nil) {
+		f := *c.FDs
+		if f.ByType == nil {
+			f.ByType = map[string]int{}
+		}
+		if f.List == nil {
+			f.List = []inspect.FD{}
+		}
+		c.FDs = &f
+	}
+	if c.Sockets != nil {
+		c.Sockets = socketsForJSON(c.Sockets)
+	}
+	if c.Children != nil {
+		c.Children = childrenForJSON(c.Children, map[*inspect.Child]bool{})
+	}
+	if c.Orphans != nil {
+		orphans := make([]inspect.Orphan, len(c.Orphans))
+		for i, o := range c.Orphans {
+			if o.Cmdline == nil {
+				o.Cmdline = []string{}
+			}
+			orphans[i] = o
+		}
+		c.Orphans = orphans
+	}
+	if c.EventLoop != nil && c.EventLoop.Seen == nil {
+		l := *c.EventLoop
+		l.Seen = map[string]int{}
+		c.EventLoop = &l
+	}
+	return &c
+}
+
+// findingsForJSON returns findings as a non-nil list whose evidence maps are non-nil.
+func findingsForJSON(in []inspect.Finding) []inspect.Finding {
+	out := make([]inspect.Finding, len(in))
+	for i, f := range in {
+		if f.Evidence == nil {
+			f.Evidence = map[string]any{}
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// socketsForJSON returns a copy of s with empty maps and lists instead of nil ones.
+func socketsForJSON(s *inspect.SocketSummary) *inspect.SocketSummary {
+	c := *s
+	if c.ByState == nil {
+		c.ByState = map[string]int{}
+	}
+	if c.ByProto == nil {
+		c.ByProto = map[string]int{}
+	}
+	peers := make([]inspect.PeerGroup, len(c.ByPeer))
+	for i, g := range c.ByPeer {
+		if g.LocalPorts == nil {
+			g.LocalPorts = []int{}
+		}
+		peers[i] = g
+	}
+	c.ByPeer = peers
+	return &c
+}
+
+// childrenForJSON copies a tree, with [] for a nil list of children or nil command line.
+// A nil entry, and a node met a second time (a cycle in a corrupt tree), are dropped: the
+// contract has no null children, and a cycle cannot be marshalled.
+func childrenForJSON(in []*inspect.Child, seen map[*inspect.Child]bool) []*inspect.Child {
+	out := make([]*inspect.Child, 0, len(in))
+	for _, ch := range in {
+		if ch == nil || seen[ch] {
+			continue
+		}
+		seen[ch] = true
+		c := *ch
+		if c.Cmdline == nil {
+			c.Cmdline = []string{}
+		}
+		c.Children = childrenForJSON(c.Children, seen)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// psForJSON returns a copy of res with [] for nil lists.
+func psForJSON(res *inspect.PSResult) *inspect.PSResult {
+	c := *res
+	if c.Schema == "" {
+		c.Schema = inspect.Schema
+	}
+	if c.Warnings == nil {
+		c.Warnings = []string{}
+	}
+	rows := make([]inspect.PSRow, len(c.Processes))
+	for i, p := range c.Processes {
+		if p.Flags == nil {
+			p.Flags = []string{}
+		}
+		if p.Cmdline == nil {
+			p.Cmdline = []string{}
+		}
+		rows[i] = p
+	}
+	c.Processes = rows
+	return &c
+}
+
+// writeJSONLine writes v as one line of JSON (JSON Lines), for streams such as watch.
+func writeJSONLine(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	return nil
+}

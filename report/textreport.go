@@ -1,0 +1,278 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// closeWaitPeersInReport is how many CLOSE_WAIT peer groups the report view lists.
+const closeWaitPeersInReport = 5
+
+// textReport is the report view: who the process is, the findings first, then one compact
+// section per part of the snapshot, and a count of warnings last.
+func (r *renderer) textReport(s *inspect.Snapshot) {
+	r.rich(0, 0, r.headerLine(s)...)
+	if p := s.Process; p != nil {
+		r.line(r.paint(styleDim, r.fitAfter(0, "cmd "+commandLine(p.Cmdline, p.Comm))))
+	}
+	r.blank()
+
+	if len(s.Findings) == 0 {
+		r.line(r.paint(styleGood, "no findings"))
+	} else {
+		r.line(r.paint(styleBold, "FINDINGS") + "  " + findingCounts(s.Findings))
+		for _, f := range s.Findings {
+			r.blank()
+			r.writeFinding(f)
+		}
+	}
+	r.blank()
+
+	r.reportFDs(s)
+	r.reportSockets(s)
+	r.reportMemory(s)
+	r.reportChildren(s)
+	r.reportOrphans(s)
+	r.reportEventLoop(s)
+	r.warningsNote(s.Warnings)
+}
+
+// fdUsage says how many fds are open against the limits: "1010 open of 1024 (98.6%), hard
+// limit 4096"; the percentage is coloured like the EMFILE_RISK finding, if any.
+func fdUsage(s *inspect.Snapshot) []span {
+	open := strconv.Itoa(s.FDs.Open) + " open"
+	l := s.Limits
+	switch {
+	case l == nil:
+		return []span{sp(open + ", limit " + notAvailable)}
+	case l.OpenFilesSoft == nil:
+		return []span{sp(open + ", no soft limit (unlimited)")}
+	}
+	soft := *l.OpenFilesSoft
+	out := []span{sp(open + " of " + strconv.FormatUint(soft, 10))}
+	if pct := ratioPercent(uint64(max(s.FDs.Open, 0)), soft); pct != "" {
+		out = append(out, sp(" ("), span{pct, severityStyle(worstSeverity(s.Findings, "EMFILE_RISK"))}, sp(")"))
+	}
+	if l.OpenFilesHard == nil {
+		return append(out, sp(", hard limit unlimited"))
+	}
+	return append(out, sp(", hard limit "+strconv.FormatUint(*l.OpenFilesHard, 10)))
+}
+
+// deletedText is "2 deleted files holding 2.6 GiB".
+func deletedText(f *inspect.FDTable) string {
+	return plural(f.Deleted, "deleted file", "deleted files") + " holding " + formatBytesSigned(f.DeletedBytes)
+}
+
+func (r *renderer) reportFDs(s *inspect.Snapshot) {
+	if s.FDs == nil {
+		r.field("fds", sp(missing(s.Warnings)))
+		return
+	}
+	f := s.FDs
+	r.field("fds", fdUsage(s)...)
+	if len(f.ByType) > 0 {
+		r.more(append([]span{sp("by type: ")}, joinCounts(f.ByType, countsByValue(f.ByType), nil)...)...)
+	}
+	if f.Deleted > 0 {
+		r.more(span{deletedText(f) + " (still open)", styleWarning})
+	}
+}
+
+// closeWaitStyle colours CLOSE_WAIT like the CLOSE_WAIT_LEAK finding (yellow without one:
+// any CLOSE_WAIT deserves a look).
+func closeWaitStyle(fs []inspect.Finding) func(string) style {
+	sev := worstSeverity(fs, "CLOSE_WAIT_LEAK")
+	return func(state string) style {
+		if state != "CLOSE_WAIT" {
+			return styleNone
+		}
+		if sev == "" {
+			return styleWarning
+		}
+		return severityStyle(sev)
+	}
+}
+
+func (r *renderer) reportSockets(s *inspect.Snapshot) {
+	if s.Sockets == nil {
+		r.field("sockets", sp(missing(s.Warnings)))
+		return
+	}
+	so := s.Sockets
+	if len(so.ByState) == 0 {
+		r.field("sockets", sp("no TCP sockets"))
+	} else {
+		r.field("sockets", append([]span{sp("by state: ")}, joinCounts(so.ByState, stateOrder(so.ByState), closeWaitStyle(s.Findings))...)...)
+	}
+	if len(so.ByProto) > 0 {
+		r.more(append([]span{sp("by protocol: ")}, joinCounts(so.ByProto, countsByValue(so.ByProto), nil)...)...)
+	}
+	var cw []inspect.PeerGroup
+	for _, g := range so.ByPeer {
+		if g.State == "CLOSE_WAIT" {
+			cw = append(cw, g)
+		}
+	}
+	limit := closeWaitPeersInReport
+	if r.verbose {
+		limit = len(cw)
+	}
+	st := closeWaitStyle(s.Findings)("CLOSE_WAIT")
+	for i, g := range cw {
+		if i == limit {
+			r.more(sp(fmt.Sprintf("%s and %d more CLOSE_WAIT peers (nodeinspect sockets%s)", r.ellipsis(), len(cw)-limit, pidSuffix(s))))
+			break
+		}
+		r.more(span{"CLOSE_WAIT", st}, sp(" "+peerSentence(g, r.ellipsis())))
+	}
+	if so.Unmatched > 0 {
+		r.more(sp(plural(so.Unmatched, "socket fd", "socket fds") + " matched no socket table"))
+	}
+}
+
+// pidSuffix is " <pid>" for a command hint, or "" when the pid is unknown.
+func pidSuffix(s *inspect.Snapshot) string {
+	if s.Process == nil {
+		return ""
+	}
+	return " " + strconv.Itoa(s.Process.PID)
+}
+
+// peerSentence is "400 from 10.0.0.5 on local port 8080".
+func peerSentence(g inspect.PeerGroup, ellipsis string) string {
+	out := strconv.Itoa(g.Count) + " from " + safe(g.Remote)
+	switch len(g.LocalPorts) {
+	case 0:
+		return out
+	case 1:
+		return out + " on local port " + strconv.Itoa(g.LocalPorts[0])
+	}
+	return out + " on local ports " + compressPorts(g.LocalPorts, 3, ellipsis)
+}
+
+// memoryLine is "rss 1.2 GiB, pss 1.1 GiB, anon …, file …, swap …, peak …".
+func memoryLine(m *inspect.Memory) string {
+	parts := []string{
+		"rss " + optBytes(m.RSSBytes),
+		"pss " + optBytes(m.PSSBytes),
+		"anon " + optBytes(m.AnonBytes),
+		"file " + optBytes(m.FileBytes),
+		"swap " + optBytes(m.SwapBytes),
+		"peak " + optBytes(m.PeakRSSBytes),
+	}
+	return strings.Join(parts, ", ")
+}
+
+// heapLine is "used 80 MiB of 120 MiB, limit 4.0 GiB (2.0% used), external 10 MiB, array
+// buffers 2.0 MiB".
+func heapLine(h *inspect.Heap) string {
+	out := "used " + optBytes(h.UsedBytes) + " of " + optBytes(h.TotalBytes) + ", limit " + optBytes(h.LimitBytes)
+	if h.UsedBytes != nil && h.LimitBytes != nil {
+		if pct := ratioPercent(*h.UsedBytes, *h.LimitBytes); pct != "" {
+			out += " (" + pct + " used)"
+		}
+	}
+	return out + ", external " + optBytes(h.ExternalBytes) + ", array buffers " + optBytes(h.ArrayBuffersBytes)
+}
+
+// heapSource names where the heap numbers come from: " (inspector)".
+func heapSource(h *inspect.Heap) string {
+	if h.Source == "" {
+		return ""
+	}
+	return " (" + safe(h.Source) + ")"
+}
+
+func (r *renderer) reportMemory(s *inspect.Snapshot) {
+	if s.Memory == nil {
+		r.field("memory", sp(missing(s.Warnings)))
+		return
+	}
+	r.field("memory", sp(memoryLine(s.Memory)))
+	if h := s.Memory.Heap; h != nil {
+		st := severityStyle(worstSeverity(s.Findings, "HEAP_NEAR_LIMIT"))
+		r.more(span{"V8 heap" + heapSource(h) + ": " + heapLine(h), st})
+	}
+}
+
+func (r *renderer) reportChildren(s *inspect.Snapshot) {
+	if s.Children == nil {
+		r.field("children", sp(missing(s.Warnings)))
+		return
+	}
+	sum, st := childrenSummary(s.Children)
+	r.field("children", span{sum, st})
+	lines := r.flattenTree(s.Children)
+	limit := treeMaxInReport
+	if r.verbose {
+		limit = len(lines)
+	}
+	for i, l := range lines {
+		if i == limit {
+			r.more(sp(fmt.Sprintf("%s and %d more (nodeinspect tree%s)", r.ellipsis(), len(lines)-limit, pidSuffix(s))))
+			break
+		}
+		r.buf.WriteString(strings.Repeat(" ", labelWidth))
+		r.treeRow(labelWidth, l)
+	}
+}
+
+func (r *renderer) reportOrphans(s *inspect.Snapshot) {
+	switch {
+	case s.Orphans == nil:
+		r.field("orphans", sp(missing(s.Warnings)))
+	case len(s.Orphans) == 0:
+		r.field("orphans", sp("none"))
+	default:
+		r.field("orphans", span{plural(len(s.Orphans), "process", "processes"), styleWarning}, sp(" of this process group or session lost their parent"))
+		for _, o := range s.Orphans {
+			r.line(strings.Repeat(" ", labelWidth) + r.fitAfter(labelWidth, orphanText(o)))
+		}
+	}
+}
+
+// loopVerdict describes the event loop sample in one line and gives its style.
+func loopVerdict(l *inspect.EventLoop) (string, style) {
+	if l == nil {
+		return "not sampled", styleNone
+	}
+	window := formatDuration(msDuration(l.WindowMS))
+	var b strings.Builder
+	st := styleNone
+	switch l.Verdict {
+	case "turning":
+		fmt.Fprintf(&b, "turning: waiting for events in %d of %d samples over %s", l.InEpoll, l.Samples, window)
+	case "blocked":
+		st = styleWarning
+		fmt.Fprintf(&b, "BLOCKED: never seen waiting for events in %d samples over %s", l.Samples, window)
+	default:
+		verdict := safe(l.Verdict)
+		if verdict == "" {
+			verdict = "unknown"
+		}
+		fmt.Fprintf(&b, "%s: %d samples over %s", verdict, l.Samples, window)
+	}
+	if len(l.Seen) > 0 {
+		parts := make([]string, 0, len(l.Seen))
+		for _, k := range countsByValue(l.Seen) {
+			parts = append(parts, safe(k)+" "+strconv.Itoa(l.Seen[k]))
+		}
+		b.WriteString("; seen " + strings.Join(parts, ", "))
+	}
+	if l.CPUPercent != nil {
+		b.WriteString("; main thread cpu " + formatPercent(*l.CPUPercent))
+	}
+	if l.Source != "" {
+		b.WriteString(" (from " + safe(l.Source) + ")")
+	}
+	return b.String(), st
+}
+
+func (r *renderer) reportEventLoop(s *inspect.Snapshot) {
+	text, st := loopVerdict(s.EventLoop)
+	r.field("event loop", span{text, st})
+}

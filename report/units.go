@@ -1,0 +1,213 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// notAvailable is how every human format shows a value that could not be measured (a nil
+// in the model): never 0, which would be a lie.
+const notAvailable = "n/a"
+
+// formatBytes renders a size in bytes with binary units and three significant digits:
+// "512 B", "1.95 GiB", "80.0 MiB", "310 MiB" (enough to tell 2000 MiB from a 2048 MiB limit).
+func formatBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	// Round first, so 1023.9 MiB reads "1.00 GiB" and not "1024 MiB".
+	if math.Round(v) >= 1000 && exp < 5 {
+		v /= unit
+		exp++
+	}
+	suffix := " " + string("KMGTPE"[exp]) + "iB"
+	switch {
+	case v < 9.995:
+		return strconv.FormatFloat(v, 'f', 2, 64) + suffix
+	case v < 99.95:
+		return strconv.FormatFloat(v, 'f', 1, 64) + suffix
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + suffix
+}
+
+// formatBytesSigned renders a byte count that the model keeps signed (int64); negative
+// values, which no kernel file produces, are shown as they are.
+func formatBytesSigned(n int64) string {
+	if n < 0 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	return formatBytes(uint64(n))
+}
+
+// cellBytes is formatBytes without the space, for table cells: in plain output a cell must
+// be one whitespace-free word so awk's $N stays the same column.
+func cellBytes(n uint64) string { return strings.Replace(formatBytes(n), " ", "", 1) }
+
+// optBytes renders a size that may not have been measured.
+func optBytes(p *uint64) string {
+	if p == nil {
+		return notAvailable
+	}
+	return formatBytes(*p)
+}
+
+// optCellBytes is optBytes for a table cell.
+func optCellBytes(p *uint64) string {
+	if p == nil {
+		return notAvailable
+	}
+	return cellBytes(*p)
+}
+
+// formatPercent renders a percentage (already ×100) with one decimal: "95.7%".
+func formatPercent(p float64) string {
+	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+}
+
+// ratioPercent renders part/whole as a percentage, or "" when whole is 0.
+func ratioPercent(part, whole uint64) string {
+	if whole == 0 {
+		return ""
+	}
+	return formatPercent(float64(part) / float64(whole) * 100)
+}
+
+// formatDuration renders a duration for people, to two units at most: "3d 4h", "2h 5m",
+// "12m 30s", "42s", "850ms".
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	if d < 10*time.Second && d%time.Second != 0 {
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	s := int64(d / time.Second)
+	days, s := s/86400, s%86400
+	hours, s := s/3600, s%3600
+	mins, secs := s/60, s%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	case mins > 0:
+		return fmt.Sprintf("%dm %ds", mins, secs)
+	}
+	return fmt.Sprintf("%ds", secs)
+}
+
+// msDuration converts milliseconds to a Duration, saturating instead of overflowing.
+func msDuration(ms int64) time.Duration {
+	const maxMS = int64(1<<63-1) / int64(time.Millisecond)
+	if ms > maxMS {
+		ms = maxMS
+	}
+	if ms < -maxMS {
+		ms = -maxMS
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// cellDuration is formatDuration without spaces, for table cells ("3d4h").
+func cellDuration(d time.Duration) string { return strings.ReplaceAll(formatDuration(d), " ", "") }
+
+// uptime returns how long the process had run when the snapshot was taken, or false when
+// its start time is unknown.
+func uptime(started *time.Time, takenAt time.Time) (time.Duration, bool) {
+	if started == nil || started.IsZero() || takenAt.IsZero() {
+		return 0, false
+	}
+	return takenAt.Sub(*started), true
+}
+
+// compressPorts renders a list of ports compactly: consecutive runs become "a-b (n)", so
+// 100 ephemeral ports read "40000-40099 (100)". At most maxRuns runs are listed, then
+// "… and N more" (N counting ports); maxRuns ≤ 0 lists all. The input need not be sorted.
+func compressPorts(ports []int, maxRuns int, ellipsis string) string {
+	if len(ports) == 0 {
+		return ""
+	}
+	sorted := append([]int(nil), ports...)
+	sort.Ints(sorted)
+	type run struct{ from, to int }
+	var runs []run
+	for i, p := range sorted {
+		if i > 0 && p == sorted[i-1] {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1].to+1 == p {
+			runs[n-1].to = p
+			continue
+		}
+		runs = append(runs, run{p, p})
+	}
+	var parts []string
+	rest := 0
+	for i, r := range runs {
+		if maxRuns > 0 && i >= maxRuns {
+			rest += r.to - r.from + 1
+			continue
+		}
+		if r.from == r.to {
+			parts = append(parts, strconv.Itoa(r.from))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d (%d)", r.from, r.to, r.to-r.from+1))
+		}
+	}
+	out := strings.Join(parts, ", ")
+	if rest > 0 {
+		out += fmt.Sprintf(", %s and %d more", ellipsis, rest)
+	}
+	return out
+}
+
+// stateName spells out the one-letter process states of proc(5).
+func stateName(state string) string {
+	switch state {
+	case "R":
+		return "running"
+	case "S":
+		return "sleeping"
+	case "D":
+		return "disk sleep"
+	case "Z":
+		return "zombie"
+	case "T":
+		return "stopped"
+	case "t":
+		return "tracing stop"
+	case "X", "x":
+		return "dead"
+	case "I":
+		return "idle"
+	case "P":
+		return "parked"
+	case "K":
+		return "wakekill"
+	case "W":
+		return "waking"
+	}
+	return ""
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
