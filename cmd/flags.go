@@ -152,3 +152,9 @@ func findingsError(failed []inspect.Finding, failOn inspect.Severity) error {
 	}
 	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d findings at or above %s: %s", len(failed), failOn, strings.Join(names, ", "))}
 }
+
+// renderOptions are the report options of a command: its format and view, colour and width
+// from the terminal, and compact JSON when stdout is not a terminal.
+func renderOptions(deps Deps, opt options, view report.View) report.Options {
+	return report.Options{Format: opt.format, View: view, Color: opt.color, Width: deps.Width, CompactJSON: !deps.IsTTY}
+}

@@ -30,7 +30,7 @@ func newPSCommand(deps Deps) *cli.Command {
 				return err
 			}
 			var buf bytes.Buffer
-			if err := report.RenderPS(&buf, res, report.Options{Format: opt.format, View: report.ViewPS, Color: opt.color, Width: deps.Width}); err != nil {
+			if err := report.RenderPS(&buf, res, renderOptions(deps, opt, report.ViewPS)); err != nil {
 				return err
 			}
 			if err := writeOnce(deps, &buf); err != nil {

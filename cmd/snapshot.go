@@ -45,7 +45,7 @@ func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view repo
 		return err
 	}
 	var buf bytes.Buffer
-	if err := report.Render(&buf, snap, report.Options{Format: opt.format, View: view, Color: opt.color, Width: deps.Width}); err != nil {
+	if err := report.Render(&buf, snap, renderOptions(deps, opt, view)); err != nil {
 		return err
 	}
 	if err := writeOnce(deps, &buf); err != nil {

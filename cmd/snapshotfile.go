@@ -127,7 +127,7 @@ func newDiffCommand(deps Deps) *cli.Command {
 			}
 			diff := inspect.Compare(a, b, th, now())
 			var buf bytes.Buffer
-			if err := report.RenderDiff(&buf, diff, report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}); err != nil {
+			if err := report.RenderDiff(&buf, diff, renderOptions(deps, opt, "")); err != nil {
 				return err
 			}
 			if err := writeOnce(deps, &buf); err != nil {

@@ -92,6 +92,9 @@ func (col *collection) warn(format string, args ...any) {
 // ErrPermission or ErrNotNode when those decide the outcome; sections that could not be
 // read are nil with a sentence in Warnings.
 func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapshot, error) {
+	if opt.Thresholds == (Thresholds{}) {
+		opt.Thresholds = DefaultThresholds()
+	}
 	col := &collection{c: c, pid: pid, opt: opt, snap: &Snapshot{
 		Schema:   Schema,
 		TakenAt:  c.Now().UTC(),

@@ -83,7 +83,7 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 		groups[groupKey{hostOf(fd.Socket.Remote), portOf(fd.Socket.Local)}]++
 	}
 	th := ctx.Thresholds
-	if count < th.CloseWaitWarning {
+	if count == 0 || count < th.CloseWaitWarning {
 		return nil
 	}
 	sev := SeverityWarning
@@ -143,8 +143,8 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 	return []Finding{{
 		Code:     "DELETED_FILES_HELD",
 		Severity: SeverityWarning,
-		Summary: fmt.Sprintf("%d deleted files are still open, holding %s of disk space that df counts and du cannot find",
-			s.FDs.Deleted, humanBytes(s.FDs.DeletedBytes)),
+		Summary: fmt.Sprintf("%s still open, holding %s of disk space that df counts and du cannot find",
+			count(s.FDs.Deleted, "deleted file is", "deleted files are"), humanBytes(s.FDs.DeletedBytes)),
 		Evidence: map[string]any{"count": s.FDs.Deleted, "bytes": s.FDs.DeletedBytes, "files": files},
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path; restarting the process frees the space now.",
 	}}
@@ -187,8 +187,8 @@ func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
 	return []Finding{{
 		Code:     "LISTEN_BACKLOG",
 		Severity: SeverityWarning,
-		Summary: fmt.Sprintf("%d connections wait in the accept queue of %d listening sockets and nobody accepts them",
-			total, len(listeners)),
+		Summary: fmt.Sprintf("%s in the accept queue of %s and nobody accepts them",
+			count(total, "connection waits", "connections wait"), count(len(listeners), "listening socket", "listening sockets")),
 		Evidence: map[string]any{"listeners": listeners},
 		Advice:   "The server is not calling accept: its event loop is blocked or the server was paused; clients see connect succeed and then hang. Unblock the loop, or shed load in front of it.",
 	}}
@@ -286,4 +286,12 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// count writes n with the singular or plural form: "1 file", "2 files".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

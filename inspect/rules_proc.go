@@ -24,7 +24,7 @@ func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
 	return []Finding{{
 		Code:     "ZOMBIE_CHILDREN",
 		Severity: SeverityWarning,
-		Summary:  fmt.Sprintf("%d child processes exited and were never reaped (zombies)", len(pids)),
+		Summary:  fmt.Sprintf("%s exited and never reaped (zombies)", count(len(pids), "child process", "child processes")),
 		Evidence: map[string]any{"count": len(pids), "pids": listed},
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
 	}}
@@ -57,7 +57,7 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 		out = append(out, Finding{
 			Code:     "ORPHAN_PROCESS",
 			Severity: SeverityWarning,
-			Summary:  fmt.Sprintf("%d processes of this process group or session lost their parent and were re-parented", len(pids)),
+			Summary:  fmt.Sprintf("%s of this process group or session lost their parent and were re-parented", count(len(pids), "process", "processes")),
 			Evidence: map[string]any{"count": len(pids), "pids": listed},
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",
 		})

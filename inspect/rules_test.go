@@ -269,3 +269,11 @@ func TestHealthySnapshotHasNoFindings(t *testing.T) {
 		t.Errorf("healthy: got %s", codes(f))
 	}
 }
+
+func TestZeroThresholdsDoNotPanic(t *testing.T) {
+	s := fdSnapshot(0, 3)
+	s.Sockets = &SocketSummary{}
+	s.EventLoop = &EventLoop{Verdict: "blocked"}
+	_ = Evaluate(s, EvalContext{})
+	_ = Evaluate(&Snapshot{}, EvalContext{})
+}

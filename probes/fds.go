@@ -3,9 +3,11 @@ package probes
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -79,50 +81,97 @@ func (p FS) ReadFDs(pid int) (entries []FDEntry, vanished int, err error) {
 		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
 	}
 	dfd := int(d.Fd())
-	entries = make([]FDEntry, 0, len(names))
-	buf := make([]byte, 4096)
-	for _, name := range names {
-		fd, err := strconv.Atoi(name)
-		if err != nil {
-			continue
+	real := p.isRealProc()
+	results := make([]FDEntry, len(names))
+	status := make([]uint8, len(names)) // 0 kept, 1 vanished, 2 skipped
+	errs := make([]error, len(names))
+	workers := 1
+	if len(names) >= parallelFDThreshold {
+		workers = min(runtime.GOMAXPROCS(0), maxFDWorkers)
+	}
+	var wg sync.WaitGroup
+	chunk := (len(names) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(names))
+		if lo >= hi {
+			break
 		}
-		n, err := unix.Readlinkat(dfd, name, buf)
-		if err != nil {
-			if err == unix.ENOENT || err == unix.ESRCH {
-				vanished++
-				continue
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			buf := make([]byte, 4096)
+			for i := lo; i < hi; i++ {
+				results[i], status[i], errs[i] = readFDEntry(dfd, dir, names[i], buf, real)
 			}
-			return nil, vanished, fmt.Errorf("readlink %s/%s: %w", dir, name, err)
+		}(lo, hi)
+	}
+	wg.Wait()
+	entries = results[:0]
+	for i := range results {
+		if errs[i] != nil {
+			return nil, vanished, errs[i]
 		}
-		target := string(buf[:n])
-		typ, ino := ClassifyLink(target)
-		e := FDEntry{FD: fd, Target: target, Type: typ, Inode: ino}
-		if typ == "path" {
-			var st unix.Stat_t
-			if err := unix.Fstatat(dfd, name, &st, 0); err != nil {
-				if err == unix.ENOENT && !p.isRealProc() {
-					// A fake tree's link points nowhere: judge by the text.
-					e.Type = "file"
-					e.Deleted = strings.HasSuffix(target, " (deleted)")
-				} else if err == unix.ENOENT {
-					vanished++
-					continue
-				} else {
-					e.Type = "unknown"
-				}
-			} else {
-				e.Type = modeType(st.Mode)
-				if e.Type == "file" {
-					size := st.Size
-					e.Size = &size
-				}
-				e.Deleted = st.Nlink == 0 && strings.HasSuffix(target, " (deleted)")
-			}
+		switch status[i] {
+		case 0:
+			entries = append(entries, results[i])
+		case 1:
+			vanished++
 		}
-		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].FD < entries[j].FD })
 	return entries, vanished, nil
+}
+
+// parallelFDThreshold is the table size from which links are read by several goroutines:
+// each readlink is a system call of a few microseconds, so large tables gain from the second
+// core while small ones would only pay for the goroutines.
+const parallelFDThreshold = 4096
+
+// maxFDWorkers bounds the goroutines reading one table (the target's fd table is shared
+// kernel state: more readers than cores only contend).
+const maxFDWorkers = 4
+
+// readFDEntry reads one fd link (and stats path targets). status is 0 for an entry, 1 for
+// an fd that closed during the scan, 2 for a name that is not an fd.
+func readFDEntry(dfd int, dir, name string, buf []byte, real bool) (FDEntry, uint8, error) {
+	fd, err := strconv.Atoi(name)
+	if err != nil {
+		return FDEntry{}, 2, nil
+	}
+	n, err := unix.Readlinkat(dfd, name, buf)
+	if err != nil {
+		if err == unix.ENOENT || err == unix.ESRCH {
+			return FDEntry{}, 1, nil
+		}
+		return FDEntry{}, 0, fmt.Errorf("readlink %s/%s: %w", dir, name, err)
+	}
+	target := string(buf[:n])
+	typ, ino := ClassifyLink(target)
+	e := FDEntry{FD: fd, Target: target, Type: typ, Inode: ino}
+	if typ != "path" {
+		return e, 0, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, 0); err != nil {
+		switch {
+		case err == unix.ENOENT && !real:
+			// A fake tree's link points nowhere: judge by the text.
+			e.Type = "file"
+			e.Deleted = strings.HasSuffix(target, " (deleted)")
+		case err == unix.ENOENT:
+			return FDEntry{}, 1, nil
+		default:
+			e.Type = "unknown"
+		}
+		return e, 0, nil
+	}
+	e.Type = modeType(st.Mode)
+	if e.Type == "file" {
+		size := st.Size
+		e.Size = &size
+	}
+	e.Deleted = st.Nlink == 0 && strings.HasSuffix(target, " (deleted)")
+	return e, 0, nil
 }
 
 // isRealProc reports whether the root is a procfs mount (statfs magic).

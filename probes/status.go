@@ -11,16 +11,16 @@ import (
 // Status is the part of /proc/<pid>/status nodeinspect uses. Memory fields are bytes
 // (the file says kB), nil when the line is absent (kernel threads, zombies).
 type Status struct {
-	Name    string
-	State   string
-	Tgid    int
-	PPid    int
-	UIDs    [4]int
-	GIDs    [4]int
-	Threads int
+	Name                                             string
+	State                                            string
+	Tgid                                             int
+	PPid                                             int
+	UIDs                                             [4]int
+	GIDs                                             [4]int
+	Threads                                          int
 	VmRSS, VmHWM, RssAnon, RssFile, RssShmem, VmSwap *uint64
-	SigCgt, SigIgn, SigBlk, SigPnd, ShdPnd            uint64
-	NSpid                                             []int
+	SigCgt, SigIgn, SigBlk, SigPnd, ShdPnd           uint64
+	NSpid                                            []int
 }
 
 // Catches reports whether signal sig has a handler (bit sig-1 of SigCgt).

@@ -20,7 +20,7 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 	r := newRenderer(&buf, opt)
 	switch opt.Format {
 	case FormatJSON:
-		if err := writeJSON(&buf, d); err != nil {
+		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
 			return err
 		}
 	case FormatMarkdown:

@@ -8,11 +8,14 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
-// writeJSON writes v with two-space indentation and a final newline. HTML characters are
-// not escaped: the output is for terminals and jq, not for a web page.
-func writeJSON(buf *bytes.Buffer, v any) error {
+// writeJSON writes v with two-space indentation (or on one line when compact) and a final
+// newline. HTML characters are not escaped: the output is for terminals and jq, not for a
+// web page.
+func writeJSON(buf *bytes.Buffer, v any, compact bool) error {
 	enc := json.NewEncoder(buf)
-	enc.SetIndent("", "  ")
+	if !compact {
+		enc.SetIndent("", "  ")
+	}
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode json: %w", err)

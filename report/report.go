@@ -74,6 +74,9 @@ type Options struct {
 	// Verbose lists everything the human formats otherwise cut short: warnings, long
 	// lists, socket queues and inodes.
 	Verbose bool
+	// CompactJSON writes JSON on one line instead of indented: the CLI asks for it when
+	// stdout is a pipe, where indentation costs more than the rest of a 16k-fd run.
+	CompactJSON bool
 }
 
 // Render writes snap to w as opt says, in one Write call.
@@ -112,7 +115,7 @@ func RenderPS(w io.Writer, res *inspect.PSResult, opt Options) error {
 	var buf bytes.Buffer
 	switch opt.Format {
 	case FormatJSON:
-		if err := writeJSON(&buf, psForJSON(res)); err != nil {
+		if err := writeJSON(&buf, psForJSON(res), opt.CompactJSON); err != nil {
 			return err
 		}
 	case FormatMarkdown:
@@ -133,7 +136,7 @@ func generate(buf *bytes.Buffer, snap *inspect.Snapshot, opt Options) error {
 	r := newRenderer(buf, opt)
 	switch opt.Format {
 	case FormatJSON:
-		return writeJSON(buf, snapshotForJSON(snap))
+		return writeJSON(buf, snapshotForJSON(snap), opt.CompactJSON)
 	case FormatMarkdown:
 		switch opt.View {
 		case ViewReport:
