@@ -24,7 +24,7 @@ func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
 	return []Finding{{
 		Code:     "ZOMBIE_CHILDREN",
 		Severity: SeverityWarning,
-		Summary:  fmt.Sprintf("%s exited and never reaped (zombies)", count(len(pids), "child process", "child processes")),
+		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", count(len(pids), "child process was", "child processes were")),
 		Evidence: map[string]any{"count": len(pids), "pids": listed},
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
 	}}
@@ -44,11 +44,16 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 			Advice:   fmt.Sprintf("Its parent died (often by SIGKILL, which no handler sees) and left it running with its ports and memory: if it is stale, `kill %d`; make parents forward SIGTERM to their children and kill them on exit.", p.PID),
 		})
 	}
-	if len(s.Orphans) > 0 {
-		pids := make([]int, 0, len(s.Orphans))
-		for _, o := range s.Orphans {
+	// Orphans of the session are listed in the snapshot; only those of the process group
+	// (children this process's group started) make a finding: a login session collects
+	// unrelated orphaned jobs that say nothing about this process.
+	var pids []int
+	for _, o := range s.Orphans {
+		if s.Process != nil && o.PGID == s.Process.PGID {
 			pids = append(pids, o.PID)
 		}
+	}
+	if len(pids) > 0 {
 		sort.Ints(pids)
 		listed := pids
 		if len(listed) > maxListed {
@@ -57,7 +62,7 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 		out = append(out, Finding{
 			Code:     "ORPHAN_PROCESS",
 			Severity: SeverityWarning,
-			Summary:  fmt.Sprintf("%s of this process group or session lost their parent and were re-parented", count(len(pids), "process", "processes")),
+			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
 			Evidence: map[string]any{"count": len(pids), "pids": listed},
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",
 		})
@@ -120,4 +125,11 @@ func describeBlocked(doing string) (what, advice string) {
 		return "asleep in the kernel in " + strings.TrimPrefix(doing, "sleeping:"), "A synchronous call blocks the main thread: look for *Sync calls (fs, child_process.execSync, spawnSync) and native addons doing blocking I/O."
 	}
 	return "in the " + doing + " system call", "A synchronous system call blocks the main thread: look for *Sync calls (fs.readFileSync on a pipe or slow disk, child_process.execSync/spawnSync) and move them off the main thread."
+}
+
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -184,7 +184,7 @@ func TestOrphans(t *testing.T) {
 	if codes(f) != "ORPHAN_PROCESS:warning" || f[0].Evidence["pgid"] != 40 {
 		t.Fatalf("got %+v", f)
 	}
-	s = &Snapshot{Process: &Process{PID: 42, PPID: 7, PGID: 42, SID: 42}, Orphans: []Orphan{{PID: 61}, {PID: 60}}}
+	s = &Snapshot{Process: &Process{PID: 42, PPID: 7, PGID: 42, SID: 42}, Orphans: []Orphan{{PID: 61, PGID: 42}, {PID: 60, PGID: 42}, {PID: 70, PGID: 69}}}
 	f = Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
 	if codes(f) != "ORPHAN_PROCESS:warning" || fmt.Sprint(f[0].Evidence["pids"]) != "[60 61]" {
 		t.Fatalf("got %+v", f)

@@ -1,0 +1,47 @@
+# nodeinspect: `make demo` shows it on a leaky Node.js server; `make test` is what CI runs.
+GO        ?= go
+BIN       := bin/nodeinspect
+FUZZTIME  ?= 3s
+PKGS      := ./...
+
+.PHONY: all build test unit integration fuzz fuzz-long bench demo lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+# Everything CI runs: formatting, vet, unit tests on fake /proc trees, the integration tests
+# on real Node.js processes, and a short pass of every fuzz target.
+test: lint
+	$(GO) test -count=1 -timeout 8m $(PKGS)
+	$(MAKE) --no-print-directory fuzz
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Each fuzz target of each package, briefly (FUZZTIME=60s make fuzz for a longer run).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || \
+				{ echo "fuzz $$target failed: rerun: go test -run '^$$' -fuzz '^$$target$$' $$pkg"; exit 1; }; \
+		done; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=60s
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./probes/ ./inspect/
+	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; fi
+
+# Build, start the bundled leaky demo, report on it, stop it (by pid, whatever happens).
+demo: build
+	@scripts/demo.sh $(BIN)
+
+clean:
+	rm -rf bin
