@@ -1,0 +1,188 @@
+// Package realnode starts real Node.js processes from testdata/node scripts for tests, and
+// cleans up every process it started, by pid.
+package realnode
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Proc is a started Node.js process and what its ready line said.
+type Proc struct {
+	PID      int
+	Port     int
+	Children []int
+	// Ready is the whole ready line.
+	Ready map[string]any
+	cmd   *exec.Cmd
+}
+
+// Option changes how a script is started.
+type Option func(*start)
+
+type start struct {
+	args      []string
+	nodeFlags []string
+	nofile    int
+}
+
+// Args passes arguments to the script.
+func Args(a ...string) Option { return func(s *start) { s.args = append(s.args, a...) } }
+
+// NodeFlags passes options to node itself (before the script).
+func NodeFlags(f ...string) Option { return func(s *start) { s.nodeFlags = append(s.nodeFlags, f...) } }
+
+// NoFile runs the script with RLIMIT_NOFILE lowered to n (soft and hard), through prlimit.
+func NoFile(n int) Option { return func(s *start) { s.nofile = n } }
+
+// Node returns the path of node (or Debian's nodejs); it fails the test when neither is
+// installed: Node.js is a test dependency, installed by .ci/run.
+func Node(t testing.TB) string {
+	for _, name := range []string{"node", "nodejs"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("node not found: run .ci/run or apt-get install nodejs")
+	return ""
+}
+
+// Root is the module root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Start runs testdata/node/<script> and waits up to 20 s for its ready line. The process
+// and every child pid it reported are killed (SIGKILL, by pid) and reaped when the test ends.
+func Start(t testing.TB, script string, opts ...Option) *Proc {
+	t.Helper()
+	var st start
+	for _, o := range opts {
+		o(&st)
+	}
+	argv := append(append([]string{Node(t)}, st.nodeFlags...), filepath.Join(Root(t), "testdata", "node", script))
+	argv = append(argv, st.args...)
+	if st.nofile > 0 {
+		prlimit, err := exec.LookPath("prlimit")
+		if err != nil {
+			t.Fatal("prlimit not found (util-linux): needed to lower RLIMIT_NOFILE")
+		}
+		argv = append([]string{prlimit, fmt.Sprintf("--nofile=%d:%d", st.nofile, st.nofile), "--"}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = Root(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", script, err)
+	}
+	p := &Proc{PID: cmd.Process.Pid, cmd: cmd}
+	t.Cleanup(func() { p.Kill(t) })
+
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"ready":true`) {
+				lines <- sc.Text()
+				break
+			}
+		}
+		_, _ = bufio.NewReader(out).WriteTo(discard{})
+	}()
+	select {
+	case line := <-lines:
+		if err := json.Unmarshal([]byte(line), &p.Ready); err != nil {
+			t.Fatalf("%s: ready line %q: %v", script, line, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: no ready line in 20 s; stderr: %s", script, stderr.String())
+	}
+	if v, ok := p.Ready["pid"].(float64); ok && int(v) != p.PID {
+		t.Fatalf("%s: ready pid %v is not the started pid %d", script, v, p.PID)
+	}
+	if v, ok := p.Ready["port"].(float64); ok {
+		p.Port = int(v)
+	}
+	if list, ok := p.Ready["children"].([]any); ok {
+		for _, c := range list {
+			p.Children = append(p.Children, int(c.(float64)))
+		}
+	}
+	return p
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+var reapMu sync.Mutex
+
+// Kill stops the process and the children it reported, by pid, and checks they are gone.
+func (p *Proc) Kill(t testing.TB) {
+	reapMu.Lock()
+	defer reapMu.Unlock()
+	for _, c := range p.Children {
+		_ = syscall.Kill(c, syscall.SIGKILL)
+	}
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Wait()
+	}
+	for _, c := range p.Children {
+		WaitGone(t, c)
+	}
+}
+
+// WaitGone waits up to 5 s for pid to disappear (or become a zombie of a parent that is
+// not ours, which init reaps).
+func WaitGone(t testing.TB, pid int) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(data, ')'); i > 0 && len(data) > i+2 && data[i+2] == 'Z' {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("pid %d still alive after cleanup", pid)
+}
+
+// KillParentOnly SIGKILLs the process itself (not its children) and reaps it, to make
+// orphans of its children.
+func (p *Proc) KillParentOnly() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
