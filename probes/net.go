@@ -212,12 +212,11 @@ func ParseUnix(r io.Reader, want func(inode uint64) bool, emit func(Socket)) err
 		if flags&soAcceptCon != 0 {
 			s.State = "LISTEN"
 		}
-		// The path is everything after the inode column (it may contain spaces).
-		if idx := bytes.Index(line, f[6]); idx >= 0 {
-			rest := line[idx+len(f[6]):]
-			if len(rest) > 0 && rest[0] == ' ' {
-				s.Local = string(rest[1:])
-			}
+		// The path is everything after the inode column, the 7th field (it may contain
+		// spaces); the fields are sub-slices of line, so their end is an offset in it.
+		end := cap(line) - cap(f[6]) + len(f[6])
+		if end < len(line) && line[end] == ' ' {
+			s.Local = string(line[end+1:])
 		}
 		emit(s)
 	}
