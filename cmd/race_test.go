@@ -53,7 +53,9 @@ func TestProcessExitsWhileReading(t *testing.T) {
 	go func() {
 		defer close(done)
 		time.Sleep(50 * time.Millisecond)
-		_ = os.RemoveAll(filepath.Join(root, strconv.Itoa(pid)))
+		// The kernel removes /proc/<pid> at once: rename, as atomic as that.
+		dir := filepath.Join(root, strconv.Itoa(pid))
+		_ = os.Rename(dir, dir+".gone")
 	}()
 	_, stderr, code := runCLI(t, root, false, "report", strconv.Itoa(pid), "--json", "--sample", "300ms")
 	<-done

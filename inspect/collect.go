@@ -79,7 +79,9 @@ type collection struct {
 	// listenAfter holds the accept-queue length of LISTEN sockets re-read after the sample
 	// window, by inode; nil when not re-read.
 	listenAfter map[uint64]uint64
-	mu          sync.Mutex
+	// gone is set when a probe saw the process vanish.
+	gone bool
+	mu   sync.Mutex
 }
 
 func (col *collection) warn(format string, args ...any) {
@@ -212,6 +214,9 @@ func (col *collection) isOrphan() bool {
 // recheckIdentity reads stat again: a process that exited, or whose pid now names another
 // process, must not have its data attributed to it.
 func (col *collection) recheckIdentity() error {
+	if col.gone {
+		return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
+	}
 	st, err := col.c.FS.ReadStat(col.pid)
 	if err != nil {
 		if probes.IsGone(err) {

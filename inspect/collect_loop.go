@@ -13,9 +13,18 @@ func (col *collection) sampleLoop(ctx context.Context) {
 		every = DefaultSampleEvery
 	}
 	s, err := col.c.FS.SampleMainThread(ctx, col.pid, col.opt.Sample, every)
+	if err != nil && probes.IsGone(err) {
+		col.mu.Lock()
+		col.gone = true
+		col.mu.Unlock()
+		return
+	}
 	if err != nil && s.Samples == 0 {
 		col.warn("event loop not sampled: %v", err)
 		return
+	}
+	if err != nil {
+		col.warn("event loop sampling stopped early after %d samples: %v", s.Samples, err)
 	}
 	l := &EventLoop{
 		WindowMS: s.Elapsed.Milliseconds(),
