@@ -1,0 +1,148 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/report"
+)
+
+// Bounds of --interval: faster than 100 ms costs the target more than it tells; slower than
+// an hour is a cron job, not a watch.
+const (
+	minWatchInterval = 100 * time.Millisecond
+	maxWatchInterval = time.Hour
+)
+
+// clearScreen moves the cursor home and clears the terminal (ECMA-48 CUP and ED).
+const clearScreen = "\x1b[H\x1b[2J"
+
+// newWatchCommand samples a process over time and reports steady growth.
+func newWatchCommand(deps Deps) *cli.Command {
+	return &cli.Command{
+		Name:      "watch",
+		Usage:     "sample a process over time: live view, growth rates and time to EMFILE",
+		ArgsUsage: "<pid>",
+		Flags: append(outputFlags(),
+			&cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"},
+			&cli.BoolFlag{Name: "any", Usage: "watch a process that is not Node.js"},
+			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)"},
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			pid, err := pidArg(c)
+			if err != nil {
+				return err
+			}
+			opt, err := readOptions(c, deps)
+			if err != nil {
+				return err
+			}
+			interval, duration := c.Duration("interval"), c.Duration("duration")
+			if interval < minWatchInterval || interval > maxWatchInterval {
+				return usageError("--interval %s is out of range: give 100ms to 1h", interval)
+			}
+			if duration != 0 && duration < 2*interval {
+				return usageError("--duration %s is shorter than two samples at --interval %s", duration, interval)
+			}
+			return runWatch(ctx, deps, opt, pid, interval, duration)
+		},
+	}
+}
+
+// runWatch is the sampling loop of watch.
+func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, duration time.Duration) error {
+	col := newCollector(deps, opt)
+	first, err := col.Collect(ctx, pid, inspect.Options{Any: opt.any, Thresholds: opt.thresholds})
+	if err != nil {
+		return err
+	}
+	startTicks := first.Process.StartTicks
+	live := deps.IsTTY && (opt.format == report.FormatTable || opt.format == report.FormatPlain)
+	stream := !live && opt.format != report.FormatMarkdown
+	ropt := report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}
+
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
+		defer cancel()
+	}
+	var samples []*inspect.Sample
+	ended := "duration"
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for seq := 0; ; seq++ {
+		s, err := col.SampleOnce(ctx, pid, seq, startTicks)
+		var reused *inspect.PidReusedError
+		switch {
+		case errors.As(err, &reused):
+			ended = "pid reused: the process exited and another took its pid"
+		case errors.Is(err, inspect.ErrNoProcess):
+			ended = "exited: the process ended during the watch"
+		case err != nil && ctx.Err() != nil:
+			ended = endReason(ctx, duration)
+		case err != nil:
+			return err
+		}
+		if err != nil {
+			break
+		}
+		samples = append(samples, s)
+		var buf bytes.Buffer
+		switch {
+		case live:
+			buf.WriteString(clearScreen)
+			if err := report.RenderWatchFrame(&buf, samples, ropt); err != nil {
+				return err
+			}
+		case stream:
+			if err := report.RenderSampleLine(&buf, s); err != nil {
+				return err
+			}
+		}
+		if err := writeOnce(deps, &buf); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			ended = endReason(ctx, duration)
+		case <-ticker.C:
+			continue
+		}
+		break
+	}
+	now := timeNow
+	if deps.Now != nil {
+		now = deps.Now
+	}
+	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
+	sumOpt := ropt
+	if stream {
+		sumOpt.Format = report.FormatJSON
+	}
+	var buf bytes.Buffer
+	if live {
+		buf.WriteString("\n")
+	}
+	if err := report.RenderWatchSummary(&buf, sum, sumOpt); err != nil {
+		return err
+	}
+	if err := writeOnce(deps, &buf); err != nil {
+		return err
+	}
+	printWarnings(deps, sum.Warnings)
+	return findingsError(failing(sum.Findings, opt.failOn), opt.failOn)
+}
+
+// endReason tells a finished duration from an interruption (Ctrl-C, SIGTERM).
+func endReason(ctx context.Context, duration time.Duration) string {
+	if duration > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "duration"
+	}
+	return "interrupted"
+}

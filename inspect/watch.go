@@ -1,0 +1,197 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Sample is one reading of `nodeinspect watch`: only the numbers a trend needs. Piped or
+// with --json, watch prints one Sample per line (schema nodeinspect/v1, type "sample").
+type Sample struct {
+	Schema  string    `json:"schema"`
+	Type    string    `json:"type"`
+	TakenAt time.Time `json:"taken_at"`
+	PID     int       `json:"pid"`
+	// Seq counts samples from 0.
+	Seq int `json:"seq"`
+	// FDsOpen is nil when the fd table could not be read.
+	FDsOpen   *int           `json:"fds_open"`
+	FDsByType map[string]int `json:"fds_by_type"`
+	// OpenFilesSoft is the soft RLIMIT_NOFILE (nil when unlimited or unknown).
+	OpenFilesSoft *uint64        `json:"open_files_soft"`
+	SocketsBy     map[string]int `json:"sockets_by_state"`
+	CloseWait     *int           `json:"close_wait"`
+	RSSBytes      *uint64        `json:"rss_bytes"`
+	// HeapUsedBytes and HeapLimitBytes come from the inspector (--attach); nil otherwise.
+	HeapUsedBytes  *uint64 `json:"heap_used_bytes"`
+	HeapLimitBytes *uint64 `json:"heap_limit_bytes"`
+	Children       *int    `json:"children"`
+	Zombies        *int    `json:"zombies"`
+}
+
+// SampleOnce reads one watch sample: the fd table with its sockets, limits, memory and the
+// direct children. It reads only what a sample needs (no process scan, no loop sampling).
+func (c *Collector) SampleOnce(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
+	snap, err := c.Collect(ctx, pid, Options{Sections: SectionLimits | SectionFDs | SectionMemory, Any: true, Thresholds: DefaultThresholds()})
+	if err != nil {
+		return nil, err
+	}
+	if startTicks != 0 && snap.Process.StartTicks != startTicks {
+		return nil, &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: snap.Process.StartTicks}
+	}
+	s := &Sample{Schema: Schema, Type: "sample", TakenAt: snap.TakenAt, PID: pid, Seq: seq}
+	if snap.FDs != nil {
+		open := snap.FDs.Open
+		s.FDsOpen, s.FDsByType = &open, snap.FDs.ByType
+		cw := snap.Sockets.ByState["CLOSE_WAIT"]
+		s.CloseWait, s.SocketsBy = &cw, snap.Sockets.ByState
+	}
+	if snap.Limits != nil {
+		s.OpenFilesSoft = snap.Limits.OpenFilesSoft
+	}
+	if snap.Memory != nil {
+		s.RSSBytes = snap.Memory.RSSBytes
+	}
+	if kids, err := c.FS.ReadChildrenFile(pid); err == nil {
+		n, z := len(kids), 0
+		for _, k := range kids {
+			if st, err := c.FS.ReadStat(k); err == nil && stateString(st.State) == "Z" {
+				z++
+			}
+		}
+		s.Children, s.Zombies = &n, &z
+	}
+	return s, nil
+}
+
+// Series is a metric over the samples of a watch.
+type Series struct {
+	// Name is the metric: "fds", "close_wait", "rss_bytes", "heap_used_bytes".
+	Name   string
+	Points []Point
+}
+
+// seriesOf extracts the named metric from samples, skipping samples that lack it.
+func seriesOf(samples []*Sample, name string, value func(*Sample) (float64, bool)) Series {
+	s := Series{Name: name}
+	if len(samples) == 0 {
+		return s
+	}
+	t0 := samples[0].TakenAt
+	for _, x := range samples {
+		if v, ok := value(x); ok {
+			s.Points = append(s.Points, Point{T: x.TakenAt.Sub(t0).Seconds(), V: v})
+		}
+	}
+	return s
+}
+
+// WatchSummary is what a watch concludes: the trends and the findings they make.
+type WatchSummary struct {
+	Schema  string    `json:"schema"`
+	Type    string    `json:"type"`
+	TakenAt time.Time `json:"taken_at"`
+	PID     int       `json:"pid"`
+	Samples int       `json:"samples"`
+	// Seconds is the time from the first to the last sample.
+	Seconds float64 `json:"seconds"`
+	// Ended says why the watch stopped: "duration", "interrupted", "exited", "pid reused".
+	Ended    string    `json:"ended"`
+	Findings []Finding `json:"findings"`
+	Warnings []string  `json:"warnings"`
+}
+
+// Summarize fits the trends of a watch and turns steady growth into findings.
+func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *WatchSummary {
+	sum := &WatchSummary{Schema: Schema, Type: "summary", TakenAt: now.UTC(), Samples: len(samples), Ended: ended, Findings: []Finding{}, Warnings: []string{}}
+	if len(samples) == 0 {
+		return sum
+	}
+	last := samples[len(samples)-1]
+	sum.PID = last.PID
+	sum.Seconds = last.TakenAt.Sub(samples[0].TakenAt).Seconds()
+	type metric struct {
+		code, what, unit string
+		series           Series
+		limit            *float64
+		limitName        string
+		advice           string
+		// minGrowth is the rise over the window (absolute, and as a fraction of the first
+		// value) below which a steady slope is too small to report.
+		minGrowth, minFraction float64
+	}
+	var fdLimit, heapLimit *float64
+	if last.OpenFilesSoft != nil {
+		fdLimit = fptr(float64(*last.OpenFilesSoft))
+	}
+	if last.HeapLimitBytes != nil {
+		heapLimit = fptr(float64(*last.HeapLimitBytes))
+	}
+	metrics := []metric{
+		{"FD_GROWTH", "Open fds", "fds", seriesOf(samples, "fds", func(s *Sample) (float64, bool) { return intValue(s.FDsOpen) }), fdLimit, "EMFILE",
+			"Something opens fds and never closes them: `nodeinspect fds` (or two snapshots and `nodeinspect diff`) shows which type grows.", 5, 0},
+		{"CLOSE_WAIT_GROWTH", "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait", func(s *Sample) (float64, bool) { return intValue(s.CloseWait) }), fdLimit, "EMFILE",
+			"Peers close connections this process never closes: call socket.end()/destroy() after the peer's FIN and on every error path.", 5, 0},
+		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes", func(s *Sample) (float64, bool) { return u64Value(s.RSSBytes) }), nil, "",
+			"RSS grows steadily: compare with the V8 heap (`--attach`) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
+		{"HEAP_GROWTH", "V8 heap used", "bytes", seriesOf(samples, "heap_used_bytes", func(s *Sample) (float64, bool) { return u64Value(s.HeapUsedBytes) }), heapLimit, "the heap limit (out of memory)",
+			"The V8 heap grows under its GC sawtooth: take two heap snapshots and compare what is retained.", 8 << 20, 0.05},
+	}
+	for _, m := range metrics {
+		if len(m.series.Points) < rule.MinSamples {
+			continue
+		}
+		tr, err := rule.Fit(m.series.Points)
+		if err != nil || !tr.Growing {
+			continue
+		}
+		current := m.series.Points[len(m.series.Points)-1].V
+		first := m.series.Points[0].V
+		if rise := tr.Slope * tr.Span.Seconds(); rise < m.minGrowth || (first > 0 && rise/first < m.minFraction) {
+			continue
+		}
+		ev := map[string]any{
+			"rate_per_second": roundTo(tr.Slope, 4), "rate_per_hour": roundTo(tr.Slope*3600, 1),
+			"fit_r2": roundTo(tr.R2, 3), "samples": len(m.series.Points), "first": m.series.Points[0].V, "last": current,
+			"window_seconds": roundTo(sum.Seconds, 1),
+		}
+		rate := fmt.Sprintf("+%.2f %s/s", tr.Slope, m.unit)
+		if m.unit == "bytes" {
+			rate = "+" + humanBytes(int64(tr.Slope*3600)) + "/h"
+		}
+		summary := fmt.Sprintf("%s: steady growth at %s (fit R² %.2f over %d samples)", m.what, rate, tr.R2, len(m.series.Points))
+		if m.limit != nil {
+			target := *m.limit
+			if m.code == "CLOSE_WAIT_GROWTH" {
+				// CLOSE_WAIT sockets hit EMFILE when all fds are used: the headroom is the
+				// limit minus the open fds, consumed at this rate.
+				if fds, ok := intValue(last.FDsOpen); ok {
+					target = current + (*m.limit - fds)
+				}
+			}
+			if d, ok := tr.TimeToReach(target, current); ok {
+				ev["limit"] = *m.limit
+				ev["time_to_limit_seconds"] = roundTo(d.Seconds(), 0)
+				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
+			}
+		}
+		sum.Findings = append(sum.Findings, Finding{Code: m.code, Severity: SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
+	}
+	SortFindings(sum.Findings)
+	return sum
+}
+
+func intValue(p *int) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}
+
+func u64Value(p *uint64) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}

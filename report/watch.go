@@ -1,0 +1,203 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// sparkTicks are the eight block heights of a sparkline; plain output uses sparkASCII.
+var (
+	sparkTicks = []rune("▁▂▃▄▅▆▇█")
+	sparkASCII = []rune("_.-~=^*#")
+)
+
+// sparkline draws the last width values scaled between their minimum and maximum.
+func sparkline(values []float64, width int, ascii bool) string {
+	ticks := sparkTicks
+	if ascii {
+		ticks = sparkASCII
+	}
+	if len(values) > width {
+		values = values[len(values)-width:]
+	}
+	if len(values) == 0 {
+		return ""
+	}
+	lo, hi := values[0], values[0]
+	for _, v := range values {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	var b strings.Builder
+	for _, v := range values {
+		i := 0
+		if hi > lo {
+			i = int((v - lo) / (hi - lo) * float64(len(ticks)-1))
+		}
+		b.WriteRune(ticks[i])
+	}
+	return b.String()
+}
+
+// watchMetric is one line of the live view.
+type watchMetric struct {
+	name  string
+	value func(*inspect.Sample) (float64, bool)
+	bytes bool
+}
+
+var watchMetrics = []watchMetric{
+	{"fds", func(s *inspect.Sample) (float64, bool) { return intOf(s.FDsOpen) }, false},
+	{"close_wait", func(s *inspect.Sample) (float64, bool) { return intOf(s.CloseWait) }, false},
+	{"established", func(s *inspect.Sample) (float64, bool) {
+		return float64(s.SocketsBy["ESTABLISHED"]), s.SocketsBy != nil
+	}, false},
+	{"rss", func(s *inspect.Sample) (float64, bool) { return u64Of(s.RSSBytes) }, true},
+	{"heap_used", func(s *inspect.Sample) (float64, bool) { return u64Of(s.HeapUsedBytes) }, true},
+	{"children", func(s *inspect.Sample) (float64, bool) { return intOf(s.Children) }, false},
+	{"zombies", func(s *inspect.Sample) (float64, bool) { return intOf(s.Zombies) }, false},
+}
+
+func intOf(p *int) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}
+
+func u64Of(p *uint64) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}
+
+// RenderWatchFrame draws the live view of a watch from its samples so far: one line per
+// metric with its current value, a sparkline of its history and its rate over the last
+// minute. The caller clears the screen between frames on a terminal.
+func RenderWatchFrame(w io.Writer, samples []*inspect.Sample, opt Options) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	r := newRenderer(&buf, opt)
+	last := samples[len(samples)-1]
+	span := last.TakenAt.Sub(samples[0].TakenAt)
+	r.line(r.paint(styleBold, fmt.Sprintf("nodeinspect watch  pid %d  %d samples over %s  (Ctrl-C to stop)", last.PID, len(samples), formatDuration(span))))
+	if last.FDsOpen != nil && last.OpenFilesSoft != nil {
+		r.line(fmt.Sprintf("fds %d of %d (%s)", *last.FDsOpen, *last.OpenFilesSoft, ratioPercent(uint64(*last.FDsOpen), *last.OpenFilesSoft)))
+	}
+	r.blank()
+	sparkWidth := 40
+	if opt.Width > 0 && opt.Width < 100 {
+		sparkWidth = max(10, opt.Width-60)
+	}
+	t := &table{cols: []column{{title: "METRIC"}, {title: "NOW", right: true}, {title: "RATE/MIN", right: true}, {title: "HISTORY", flex: true}}}
+	for _, m := range watchMetrics {
+		var values []float64
+		var times []float64
+		for _, s := range samples {
+			if v, ok := m.value(s); ok {
+				values = append(values, v)
+				times = append(times, s.TakenAt.Sub(samples[0].TakenAt).Seconds())
+			}
+		}
+		if len(values) == 0 {
+			continue
+		}
+		now := values[len(values)-1]
+		cur := fmt.Sprintf("%.0f", now)
+		rate := "-"
+		if r60, ok := recentRate(times, values, 60); ok {
+			rate = fmt.Sprintf("%+.1f", r60*60)
+			if m.bytes {
+				rate = signedBytes(r60 * 60)
+			}
+		}
+		if m.bytes {
+			cur = cellBytes(uint64(now))
+		}
+		t.add(txt(m.name), txt(cur), txt(rate), txt(sparkline(values, sparkWidth, r.ascii)))
+	}
+	if err := r.table(t); err != nil {
+		return err
+	}
+	return writeOnce(w, endWithOneNewline(&buf))
+}
+
+// recentRate is the least-squares slope (per second) of the points in the last window
+// seconds; false with fewer than two points.
+func recentRate(times, values []float64, window float64) (float64, bool) {
+	if len(times) < 2 {
+		return 0, false
+	}
+	end := times[len(times)-1]
+	var n, st, sv, stt, stv float64
+	for i := range times {
+		if times[i] < end-window {
+			continue
+		}
+		n++
+		st += times[i]
+		sv += values[i]
+		stt += times[i] * times[i]
+		stv += times[i] * values[i]
+	}
+	den := n*stt - st*st
+	if n < 2 || den == 0 {
+		return 0, false
+	}
+	return (n*stv - st*sv) / den, true
+}
+
+// RenderWatchSummary writes what a watch concluded: why it ended and its trend findings.
+func RenderWatchSummary(w io.Writer, sum *inspect.WatchSummary, opt Options) error {
+	var buf bytes.Buffer
+	r := newRenderer(&buf, opt)
+	switch opt.Format {
+	case FormatJSON:
+		if err := writeJSONLine(&buf, sum); err != nil {
+			return err
+		}
+		return writeOnce(w, &buf)
+	case FormatMarkdown:
+		verdict := "no steady growth"
+		if len(sum.Findings) > 0 {
+			verdict = findingCounts(sum.Findings)
+		}
+		r.mdHeading(fmt.Sprintf("nodeinspect watch: pid %d — %s", sum.PID, verdict))
+		r.line(fmt.Sprintf("%d samples over %s; ended: %s", sum.Samples, formatDuration(msDuration(int64(sum.Seconds*1000))), markdownEscape(sum.Ended)))
+		r.blank()
+		for _, f := range sum.Findings {
+			r.line("- " + mdSeverity(f.Severity) + " `" + safe(f.Code) + "`: " + markdownEscape(f.Summary))
+			if f.Advice != "" {
+				r.line("  - **advice:** " + markdownEscape(f.Advice))
+			}
+		}
+		r.mdWarnings(sum.Warnings)
+	default:
+		r.line(fmt.Sprintf("watch of pid %d ended (%s) after %d samples over %s", sum.PID, safe(sum.Ended), sum.Samples, formatDuration(msDuration(int64(sum.Seconds*1000)))))
+		r.blank()
+		if len(sum.Findings) == 0 {
+			r.line(r.paint(styleGood, "no steady growth"))
+		}
+		for _, f := range sum.Findings {
+			r.writeFinding(f)
+			r.blank()
+		}
+		r.warningsNote(sum.Warnings)
+	}
+	return writeOnce(w, endWithOneNewline(&buf))
+}
+
+// RenderSampleLine writes one sample as one line of JSON (for `watch | tee samples.jsonl`).
+func RenderSampleLine(w io.Writer, s *inspect.Sample) error {
+	var buf bytes.Buffer
+	if err := writeJSONLine(&buf, s); err != nil {
+		return err
+	}
+	return writeOnce(w, &buf)
+}
