@@ -1,6 +1,10 @@
 package inspect
 
-import "github.com/nodeinspect/nodeinspect/probes"
+import (
+	"context"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
 
 // readMemory fills Memory from status (RSS split, swap, peak) and smaps_rollup (PSS).
 func (col *collection) readMemory() {
@@ -26,6 +30,11 @@ func (col *collection) readMemory() {
 		col.warn("memory: PSS unknown, smaps_rollup needs the process's user or root: %v", err)
 	default:
 		col.warn("memory: PSS unknown: %v", err)
+	}
+	if host, err := col.c.FS.ReadHostMemory(context.Background()); err == nil {
+		m.HostTotalBytes = &host.Total
+	} else {
+		col.warn("memory: host total unknown: %v", err)
 	}
 	col.snap.Memory = m
 }

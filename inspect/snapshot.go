@@ -150,6 +150,8 @@ type Memory struct {
 	SwapBytes *uint64 `json:"swap_bytes"`
 	// PeakRSSBytes is VmHWM from status.
 	PeakRSSBytes *uint64 `json:"peak_rss_bytes"`
+	// HostTotalBytes is the host's MemTotal (meminfo), to put RSS in proportion.
+	HostTotalBytes *uint64 `json:"host_total_bytes"`
 	// Heap is V8's view, only when asked through the inspector or read from a report.
 	Heap *Heap `json:"heap"`
 }

@@ -164,6 +164,11 @@ func memoryLine(m *inspect.Memory) string {
 		"swap " + optBytes(m.SwapBytes),
 		"peak " + optBytes(m.PeakRSSBytes),
 	}
+	if m.HostTotalBytes != nil && m.RSSBytes != nil {
+		if pct := ratioPercent(*m.RSSBytes, *m.HostTotalBytes); pct != "" {
+			parts[0] += " (" + pct + " of host)"
+		}
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -188,6 +188,9 @@ func memoryTable(m *inspect.Memory) *table {
 		{"swap", m.SwapBytes, "status VmSwap"},
 		{"peak", m.PeakRSSBytes, "status VmHWM"},
 	}
+	if m.HostTotalBytes != nil {
+		rows = append(rows, memRow{"host_total", m.HostTotalBytes, "meminfo MemTotal"})
+	}
 	return sizeTable("MEMORY", rows, "SOURCE")
 }
 

@@ -30,6 +30,10 @@ func New(dir string) (*Tree, error) {
 	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
 		return nil, err
 	}
+	meminfo := "MemTotal:       24576000 kB\nMemFree:        10000000 kB\nMemAvailable:   20000000 kB\nBuffers:          100000 kB\nCached:          2000000 kB\n"
+	if err := os.WriteFile(filepath.Join(dir, "meminfo"), []byte(meminfo), 0o644); err != nil {
+		return nil, err
+	}
 	return &Tree{Root: dir}, nil
 }
 
