@@ -36,8 +36,8 @@ func outputFlags() []cli.Flag {
 func findingFlags() []cli.Flag {
 	d := inspect.DefaultThresholds()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"},
-		&cli.BoolFlag{Name: "any", Usage: "inspect a process that is not Node.js"},
+		failOnFlag(),
+		anyFlag(),
 		&cli.FloatFlag{Name: "emfile-warning", Value: d.EMFILEWarning * 100, Usage: "EMFILE_RISK warning at this percentage of the soft open-files limit"},
 		&cli.FloatFlag{Name: "emfile-critical", Value: d.EMFILECritical * 100, Usage: "EMFILE_RISK critical at this percentage"},
 		&cli.IntFlag{Name: "close-wait-warning", Value: d.CloseWaitWarning, Usage: "CLOSE_WAIT_LEAK warning at this many sockets"},
@@ -157,4 +157,14 @@ func findingsError(failed []inspect.Finding, failOn inspect.Severity) error {
 // from the terminal, and compact JSON when stdout is not a terminal.
 func renderOptions(deps Deps, opt options, view report.View) report.Options {
 	return report.Options{Format: opt.format, View: view, Color: opt.color, Width: deps.Width, CompactJSON: !deps.IsTTY}
+}
+
+// failOnFlag is --fail-on, on every command that makes findings.
+func failOnFlag() cli.Flag {
+	return &cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"}
+}
+
+// anyFlag is --any.
+func anyFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "any", Usage: "inspect a process that is not Node.js"}
 }

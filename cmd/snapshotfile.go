@@ -96,7 +96,7 @@ func newDiffCommand(deps Deps) *cli.Command {
 		Usage:     "compare two snapshots: what was added, removed, and what grew",
 		ArgsUsage: "A.json B.json",
 		Flags: append(outputFlags(),
-			&cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"},
+			failOnFlag(),
 			&cli.IntFlag{Name: "min-fd-growth", Value: d.FDs, Usage: "FD_GROWTH when open fds grew by at least this many"},
 			&cli.IntFlag{Name: "min-close-wait-growth", Value: d.CloseWait, Usage: "CLOSE_WAIT_GROWTH when CLOSE_WAIT sockets grew by at least this many"},
 		),

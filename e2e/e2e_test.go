@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -488,5 +487,4 @@ func TestUnprivilegedUserGetsWhatCanBeRead(t *testing.T) {
 	if !s.Process.IsNode {
 		t.Errorf("node not recognised from the command line without exe")
 	}
-	_ = syscall.Getpid
 }

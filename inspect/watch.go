@@ -73,14 +73,14 @@ type Series struct {
 }
 
 // seriesOf extracts the named metric from samples, skipping samples that lack it.
-func seriesOf(samples []*Sample, name string, value func(*Sample) (float64, bool)) Series {
+func seriesOf(samples []*Sample, name string) Series {
 	s := Series{Name: name}
 	if len(samples) == 0 {
 		return s
 	}
 	t0 := samples[0].TakenAt
 	for _, x := range samples {
-		if v, ok := value(x); ok {
+		if v, ok := x.Value(name); ok {
 			s.Points = append(s.Points, Point{T: x.TakenAt.Sub(t0).Seconds(), V: v})
 		}
 	}
@@ -129,13 +129,13 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 		heapLimit = fptr(float64(*last.HeapLimitBytes))
 	}
 	metrics := []metric{
-		{"FD_GROWTH", "Open fds", "fds", seriesOf(samples, "fds", func(s *Sample) (float64, bool) { return intValue(s.FDsOpen) }), fdLimit, "EMFILE",
+		{"FD_GROWTH", "Open fds", "fds", seriesOf(samples, "fds"), fdLimit, "EMFILE",
 			"Something opens fds and never closes them: `nodeinspect fds` (or two snapshots and `nodeinspect diff`) shows which type grows.", 5, 0},
-		{"CLOSE_WAIT_GROWTH", "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait", func(s *Sample) (float64, bool) { return intValue(s.CloseWait) }), fdLimit, "EMFILE",
+		{"CLOSE_WAIT_GROWTH", "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait"), fdLimit, "EMFILE",
 			"Peers close connections this process never closes: call socket.end()/destroy() after the peer's FIN and on every error path.", 5, 0},
-		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes", func(s *Sample) (float64, bool) { return u64Value(s.RSSBytes) }), nil, "",
+		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes"), nil, "",
 			"RSS grows steadily: compare with the V8 heap (`--attach`) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
-		{"HEAP_GROWTH", "V8 heap used", "bytes", seriesOf(samples, "heap_used_bytes", func(s *Sample) (float64, bool) { return u64Value(s.HeapUsedBytes) }), heapLimit, "the heap limit (out of memory)",
+		{"HEAP_GROWTH", "V8 heap used", "bytes", seriesOf(samples, "heap_used_bytes"), heapLimit, "the heap limit (out of memory)",
 			"The V8 heap grows under its GC sawtooth: take two heap snapshots and compare what is retained.", 8 << 20, 0.05},
 	}
 	for _, m := range metrics {
@@ -180,6 +180,28 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 	}
 	SortFindings(sum.Findings)
 	return sum
+}
+
+// Value returns one metric of the sample: "fds", "close_wait", "established", "rss_bytes",
+// "heap_used_bytes", "children" or "zombies"; false when it was not measured.
+func (s *Sample) Value(metric string) (float64, bool) {
+	switch metric {
+	case "fds":
+		return intValue(s.FDsOpen)
+	case "close_wait":
+		return intValue(s.CloseWait)
+	case "established":
+		return float64(s.SocketsBy["ESTABLISHED"]), s.SocketsBy != nil
+	case "rss_bytes":
+		return u64Value(s.RSSBytes)
+	case "heap_used_bytes":
+		return u64Value(s.HeapUsedBytes)
+	case "children":
+		return intValue(s.Children)
+	case "zombies":
+		return intValue(s.Zombies)
+	}
+	return 0, false
 }
 
 func intValue(p *int) (float64, bool) {

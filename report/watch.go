@@ -42,37 +42,13 @@ func sparkline(values []float64, width int, ascii bool) string {
 	return b.String()
 }
 
-// watchMetric is one line of the live view.
-type watchMetric struct {
+// watchMetrics are the lines of the live view: the sample metric, and whether it is bytes.
+var watchMetrics = []struct {
 	name  string
-	value func(*inspect.Sample) (float64, bool)
 	bytes bool
-}
-
-var watchMetrics = []watchMetric{
-	{"fds", func(s *inspect.Sample) (float64, bool) { return intOf(s.FDsOpen) }, false},
-	{"close_wait", func(s *inspect.Sample) (float64, bool) { return intOf(s.CloseWait) }, false},
-	{"established", func(s *inspect.Sample) (float64, bool) {
-		return float64(s.SocketsBy["ESTABLISHED"]), s.SocketsBy != nil
-	}, false},
-	{"rss", func(s *inspect.Sample) (float64, bool) { return u64Of(s.RSSBytes) }, true},
-	{"heap_used", func(s *inspect.Sample) (float64, bool) { return u64Of(s.HeapUsedBytes) }, true},
-	{"children", func(s *inspect.Sample) (float64, bool) { return intOf(s.Children) }, false},
-	{"zombies", func(s *inspect.Sample) (float64, bool) { return intOf(s.Zombies) }, false},
-}
-
-func intOf(p *int) (float64, bool) {
-	if p == nil {
-		return 0, false
-	}
-	return float64(*p), true
-}
-
-func u64Of(p *uint64) (float64, bool) {
-	if p == nil {
-		return 0, false
-	}
-	return float64(*p), true
+}{
+	{"fds", false}, {"close_wait", false}, {"established", false}, {"rss_bytes", true},
+	{"heap_used_bytes", true}, {"children", false}, {"zombies", false},
 }
 
 // RenderWatchFrame draws the live view of a watch from its samples so far: one line per
@@ -100,7 +76,7 @@ func RenderWatchFrame(w io.Writer, samples []*inspect.Sample, opt Options) error
 		var values []float64
 		var times []float64
 		for _, s := range samples {
-			if v, ok := m.value(s); ok {
+			if v, ok := s.Value(m.name); ok {
 				values = append(values, v)
 				times = append(times, s.TakenAt.Sub(samples[0].TakenAt).Seconds())
 			}
@@ -120,7 +96,7 @@ func RenderWatchFrame(w io.Writer, samples []*inspect.Sample, opt Options) error
 		if m.bytes {
 			cur = cellBytes(uint64(now))
 		}
-		t.add(txt(m.name), txt(cur), txt(rate), txt(sparkline(values, sparkWidth, r.ascii)))
+		t.add(txt(strings.TrimSuffix(m.name, "_bytes")), txt(cur), txt(rate), txt(sparkline(values, sparkWidth, r.ascii)))
 	}
 	if err := r.table(t); err != nil {
 		return err
