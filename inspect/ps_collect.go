@@ -41,7 +41,13 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		if isKernelThread(st) {
 			continue
 		}
-		isNode, _, _ := c.FS.DetectNode(st.PID)
+		// The exe link alone decides here (one readlink per process); without the privilege
+		// to read it, DetectNode's command-line fallback. Embedders that only map libnode
+		// are found by `report`, not by this scan.
+		isNode, err := c.FS.DetectNodeByExe(st.PID)
+		if err != nil && probes.IsDenied(err) {
+			isNode, _, _ = c.FS.DetectNode(st.PID)
+		}
 		if !isNode && !opt.Any {
 			continue
 		}

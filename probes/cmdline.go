@@ -80,6 +80,17 @@ func MapsHaveLibnode(r io.Reader) (bool, error) {
 	return false, sc.Err()
 }
 
+// DetectNodeByExe is the cheap half of DetectNode, for scans of every process: the exe
+// link alone (one readlink), without the maps scan for embedders that link libnode (reading
+// maps makes the kernel walk the whole address space) and without the cmdline fallback.
+func (p FS) DetectNodeByExe(pid int) (bool, error) {
+	exe, err := p.ReadExe(pid)
+	if err != nil {
+		return false, err
+	}
+	return IsNodeExe(exe), nil
+}
+
 // DetectNode decides whether pid is Node.js: from exe; else from maps (libnode); and when
 // exe cannot be read for lack of privilege, from cmdline[0] or comm, returning by
 // "cmdline" and the permission error so the caller can warn. comm and cmdline are never

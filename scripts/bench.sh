@@ -53,3 +53,13 @@ for load in "idle:0" "16k established:16000" "16k with 2k CLOSE_WAIT:16000 2000"
 		"$name" "$fds" "$ni" "$rep" "$lsof_ms" "$ss_ms" "$(ratio "$ni" "$lsof_ms")" "$mem"
 	kill -9 "$pid" 2>/dev/null
 done
+
+# ps on a host with a thousand processes (1000 sleeps plus whatever runs here).
+sleepers=()
+for _ in $(seq 1 1000); do sleep 600 & sleepers+=($!); done
+procs=$(ls /proc | grep -c '^[0-9]')
+ni_ps=$(median_ms "$bin" ps --json)
+ps_ps=$(median_ms ps -e -o pid,ppid,rss,args)
+printf '%-26s procs=%-5s nodeinspect ps %4d ms | ps -e -o pid,ppid,rss,args %4d ms | ps/nodeinspect %s\n' \
+	"1000 processes" "$procs" "$ni_ps" "$ps_ps" "$(ratio "$ni_ps" "$ps_ps")"
+{ kill -9 "${sleepers[@]}"; wait "${sleepers[@]}"; } 2>/dev/null
