@@ -118,6 +118,7 @@ func TestScenarios(t *testing.T) {
 		{"blocked-futex", []string{"report", "--json", "--sample", "100ms"}, "EVENT_LOOP_BLOCKED:warning", 0},
 		{"blocked-futex", []string{"report", "--json", "--sample", "0"}, "", 0},
 		{"hostile", []string{"report", "--json"}, "", 0},
+		{"deleted", []string{"report", "--json", "--fail-on", "warning"}, "DELETED_FILES_HELD:warning", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario+" "+strings.Join(c.args, " "), func(t *testing.T) {
@@ -183,6 +184,14 @@ func TestScenarioDetails(t *testing.T) {
 		}
 		if len(s.Children) != 4 || z != 3 {
 			t.Errorf("children %+v", s.Children)
+		}
+	})
+	t.Run("deleted files, memfd is memory not disk", func(t *testing.T) {
+		root, pid := scenarioRoot(t, "deleted")
+		out, _, _ := runCLI(t, root, false, "report", itoa(pid), "--json", "--sample", "0")
+		s := decode(t, out)
+		if f := s.Findings[0]; f.Evidence["count"] != float64(2) {
+			t.Errorf("deleted count %v, want 2 (the memfd is not a file on disk)", f.Evidence["count"])
 		}
 	})
 	t.Run("hostile comm parses", func(t *testing.T) {

@@ -488,3 +488,43 @@ func TestUnprivilegedUserGetsWhatCanBeRead(t *testing.T) {
 		t.Errorf("node not recognised from the command line without exe")
 	}
 }
+
+// TestNothingReadableIsExit4: when even stat is denied (as under a restrictive procfs), the
+// run ends with exit 4 and says what to run instead. Built on a copy of a fake tree whose
+// files only root may read, read as nobody.
+func TestNothingReadableIsExit4(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the binary as another user")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatal("setpriv not found (util-linux)")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "proc")
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "testdata", "proc", "healthy"), root).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixture: %v %s", err, out)
+	}
+	if err := os.Chmod(filepath.Join(root, "4242", "stat"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "nodeinspect")
+	data, _ := os.ReadFile(binary)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "report", "4242", "--proc", root)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 4 {
+		t.Fatalf("want exit 4, got %v: %s", err, errb.String())
+	}
+	if strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "sudo") {
+		t.Errorf("stderr must be one line saying what to run: %q", errb.String())
+	}
+}

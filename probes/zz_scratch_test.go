@@ -94,3 +94,39 @@ func TestScratchHold(t *testing.T) {
 	os.WriteFile("/tmp/hold.pid", []byte(strconv.Itoa(os.Getpid())), 0o644)
 	select {}
 }
+
+func benchOther(b *testing.B, workers int) {
+	pid, _ := os.ReadFile("/tmp/hold.pid")
+	d, err := os.Open("/proc/" + string(pid) + "/fd")
+	if err != nil {
+		b.Skip()
+	}
+	names, _ := d.Readdirnames(-1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		done := make(chan bool)
+		chunk := (len(names) + workers - 1) / workers
+		for w := 0; w < workers; w++ {
+			lo, hi := w*chunk, min((w+1)*chunk, len(names))
+			go func() {
+				buf := make([]byte, 4096)
+				for _, n := range names[lo:hi] {
+					unix.Readlinkat(int(d.Fd()), n, buf)
+				}
+				done <- true
+			}()
+		}
+		for w := 0; w < workers; w++ {
+			<-done
+		}
+	}
+}
+func BenchmarkScratchOther1(b *testing.B) { benchOther(b, 1) }
+func BenchmarkScratchOther2(b *testing.B) { benchOther(b, 2) }
+func BenchmarkScratchOtherFull(b *testing.B) {
+	pid, _ := os.ReadFile("/tmp/hold.pid")
+	p, _ := strconv.Atoi(string(pid))
+	for i := 0; i < b.N; i++ {
+		NewFS("").ReadFDs(p)
+	}
+}

@@ -98,6 +98,13 @@ var Scenarios = []Scenario{
 		p.Wchan = "futex_do_wait"
 		return t.Add(p)
 	}},
+	{Name: "deleted", Target: 4900, Build: func(t *Tree) error {
+		// In a fake tree the links point nowhere, so "deleted" is judged from the link text
+		// (the real check, st_nlink == 0 through the fd, is tested on real processes).
+		p := node(4900)
+		p.FDs = append(p.FDs, FD{20, "/var/log/app/out.log (deleted)"}, FD{21, "/tmp/upload-1.tmp (deleted)"}, FD{22, "/memfd:v8-code (deleted)"})
+		return t.Add(p)
+	}},
 	{Name: "hostile", Target: 4800, Build: func(t *Tree) error {
 		p := node(4800)
 		p.Comm = "x) Z 1 (y"
