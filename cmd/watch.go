@@ -72,12 +72,13 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
 		defer cancel()
 	}
+	sampler := col.NewSampler()
 	var samples []*inspect.Sample
 	ended := "duration"
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for seq := 0; ; seq++ {
-		s, err := col.SampleOnce(ctx, pid, seq, startTicks)
+		s, err := sampler.Sample(ctx, pid, seq, startTicks)
 		var reused *inspect.PidReusedError
 		switch {
 		case errors.As(err, &reused):

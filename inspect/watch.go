@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // Sample is one reading of `nodeinspect watch`: only the numbers a trend needs. Piped or
@@ -30,37 +32,116 @@ type Sample struct {
 	Zombies        *int    `json:"zombies"`
 }
 
-// SampleOnce reads one watch sample: the fd table with its sockets, limits, memory and the
-// direct children. It reads only what a sample needs (no process scan, no loop sampling).
+// SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,
+// RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
+// kernel walks every mapping for it), no process scan, no loop sampling, no rules.
+// startTicks, when not 0, is the start time of the process first seen: a different one
+// means the pid was reused (PidReusedError).
 func (c *Collector) SampleOnce(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
-	snap, err := c.Collect(ctx, pid, Options{Sections: SectionLimits | SectionFDs | SectionMemory, Any: true, Thresholds: DefaultThresholds()})
+	return c.sample(ctx, pid, seq, startTicks, nil)
+}
+
+// Sampler reads the samples of one watch, keeping an fd cache between them so a sample
+// re-reads only new fds and a quarter of the known ones (probes.FDCache).
+type Sampler struct {
+	c     *Collector
+	cache probes.FDCache
+}
+
+// NewSampler returns a Sampler for one process.
+func (c *Collector) NewSampler() *Sampler { return &Sampler{c: c} }
+
+// Sample reads one sample; see SampleOnce.
+func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
+	return s.c.sample(ctx, pid, seq, startTicks, &s.cache)
+}
+
+func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache) (*Sample, error) {
+	st, err := c.FS.ReadStat(pid)
 	if err != nil {
-		return nil, err
+		return nil, classifyReadError(pid, err)
 	}
-	if startTicks != 0 && snap.Process.StartTicks != startTicks {
-		return nil, &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: snap.Process.StartTicks}
+	if startTicks != 0 && st.StartTicks != startTicks {
+		return nil, &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: st.StartTicks}
 	}
-	s := &Sample{Schema: Schema, Type: "sample", TakenAt: snap.TakenAt, PID: pid, Seq: seq}
-	if snap.FDs != nil {
-		open := snap.FDs.Open
-		s.FDsOpen, s.FDsByType = &open, snap.FDs.ByType
-		cw := snap.Sockets.ByState["CLOSE_WAIT"]
-		s.CloseWait, s.SocketsBy = &cw, snap.Sockets.ByState
+	s := &Sample{Schema: Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
+	if status, err := c.FS.ReadStatus(pid); err == nil {
+		s.RSSBytes = status.VmRSS
 	}
-	if snap.Limits != nil {
-		s.OpenFilesSoft = snap.Limits.OpenFilesSoft
+	if lim, err := c.FS.ReadLimits(pid); err == nil {
+		s.OpenFilesSoft, _, _ = lim.OpenFiles()
 	}
-	if snap.Memory != nil {
-		s.RSSBytes = snap.Memory.RSSBytes
+	var entries []probes.FDEntry
+	if cache != nil {
+		entries, _, err = c.FS.ReadFDsCached(pid, cache)
+	} else {
+		entries, _, err = c.FS.ReadFDs(pid)
+	}
+	if err == nil {
+		inodes := socketInodes(entries)
+		sockets := make(map[uint64]probes.Socket, len(inodes))
+		readSockets := func() {
+			socks, _ := c.FS.ReadSockets(pid, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
+			for _, so := range socks {
+				sockets[so.Inode] = so
+			}
+		}
+		if len(inodes) > 0 {
+			readSockets()
+		}
+		if cache != nil {
+			// A cached socket whose inode is in no table was closed and its fd reused:
+			// read those links again, and the tables again if they are new sockets.
+			var stale []int
+			staleSet := map[int]bool{}
+			for _, e := range entries {
+				if _, ok := sockets[e.Inode]; e.Type == "socket" && !ok {
+					stale = append(stale, e.FD)
+					staleSet[e.FD] = true
+				}
+			}
+			if len(stale) > 0 {
+				fresh := map[int]probes.FDEntry{}
+				for _, e := range c.FS.Revalidate(pid, cache, stale) {
+					fresh[e.FD] = e
+					if e.Type == "socket" {
+						inodes[e.Inode] = struct{}{}
+					}
+				}
+				kept := entries[:0]
+				for _, e := range entries {
+					if staleSet[e.FD] {
+						f, ok := fresh[e.FD]
+						if !ok {
+							continue // closed since
+						}
+						e = f
+					}
+					kept = append(kept, e)
+				}
+				entries = kept
+				readSockets()
+			}
+		}
+		table, summary := buildFDTable(entries, 0, sockets)
+		open, cw := table.Open, summary.ByState["CLOSE_WAIT"]
+		s.FDsOpen, s.FDsByType, s.CloseWait, s.SocketsBy = &open, table.ByType, &cw, summary.ByState
 	}
 	if kids, err := c.FS.ReadChildrenFile(pid); err == nil {
 		n, z := len(kids), 0
 		for _, k := range kids {
-			if st, err := c.FS.ReadStat(k); err == nil && stateString(st.State) == "Z" {
+			if kst, err := c.FS.ReadStat(k); err == nil && stateString(kst.State) == "Z" {
 				z++
 			}
 		}
 		s.Children, s.Zombies = &n, &z
+	}
+	// Read the identity again: a process that exited during the sample is not sampled.
+	if again, err := c.FS.ReadStat(pid); err != nil || again.StartTicks != st.StartTicks {
+		if err != nil {
+			return nil, classifyReadError(pid, err)
+		}
+		return nil, &PidReusedError{PID: pid, StartTicks: st.StartTicks, NowTicks: again.StartTicks}
 	}
 	return s, nil
 }
