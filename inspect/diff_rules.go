@@ -72,7 +72,7 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 	}
 	if m := d.Memory; m != nil {
 		if f, ok := memoryGrowth("RSS_GROWTH", "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds); ok {
-			f.Advice = "RSS is more than the V8 heap: compare with the heap (`--attach`) to tell a JavaScript leak from Buffers or native memory."
+			f.Advice = "RSS grew: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory."
 			out = append(out, f)
 		}
 		if f, ok := memoryGrowth("HEAP_GROWTH", "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds); ok {

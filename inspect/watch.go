@@ -25,7 +25,7 @@ type Sample struct {
 	SocketsBy     map[string]int `json:"sockets_by_state"`
 	CloseWait     *int           `json:"close_wait"`
 	RSSBytes      *uint64        `json:"rss_bytes"`
-	// HeapUsedBytes and HeapLimitBytes come from the inspector (--attach); nil otherwise.
+	// HeapUsedBytes and HeapLimitBytes would come from the inspector; nil until it is asked.
 	HeapUsedBytes  *uint64 `json:"heap_used_bytes"`
 	HeapLimitBytes *uint64 `json:"heap_limit_bytes"`
 	Children       *int    `json:"children"`
@@ -215,7 +215,7 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 		{"CLOSE_WAIT_GROWTH", "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait"), fdLimit, "EMFILE",
 			"Peers close connections this process never closes: call socket.end()/destroy() after the peer's FIN and on every error path.", 5, 0},
 		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes"), nil, "",
-			"RSS grows steadily: compare with the V8 heap (`--attach`) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
+			"RSS grows steadily: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
 		{"HEAP_GROWTH", "V8 heap used", "bytes", seriesOf(samples, "heap_used_bytes"), heapLimit, "the heap limit (out of memory)",
 			"The V8 heap grows under its GC sawtooth: take two heap snapshots and compare what is retained.", 8 << 20, 0.05},
 	}

@@ -250,7 +250,7 @@ func heapUsage(h *inspect.Heap) string {
 }
 
 // heapMissing explains an absent heap: it is only known when asked.
-const heapMissing = "V8 heap: not known (only from the process itself: --attach, or a diagnostic report)"
+const heapMissing = "V8 heap: not known (/proc cannot see inside V8: process.memoryUsage() in the process can)"
 
 // textMem is the mem view.
 func (r *renderer) textMem(s *inspect.Snapshot) error {
