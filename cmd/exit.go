@@ -46,6 +46,8 @@ func exitCode(err error) int {
 		return ExitPermission
 	case errors.Is(err, inspect.ErrNotNode):
 		return ExitNotNode
+	case errors.Is(err, inspect.ErrAttachRefused):
+		return ExitUsage
 	}
 	return ExitInternal
 }
@@ -73,7 +75,7 @@ func message(err error, code int) string {
 	if code == ExitInternal {
 		msg = "nodeinspect: internal error: " + err.Error()
 	}
-	if h := hint(code); h != "" {
+	if h := hint(code); h != "" && !errors.Is(err, inspect.ErrAttachRefused) {
 		msg += " (" + h + ")"
 	}
 	return msg

@@ -20,6 +20,9 @@ type options struct {
 	proc       string
 	sample     time.Duration
 	thresholds inspect.Thresholds
+	// attach and attachTimeout are --attach and --attach-timeout.
+	attach        bool
+	attachTimeout time.Duration
 }
 
 // outputFlags are the flags of every command that prints something.
@@ -95,6 +98,13 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		o.sample = c.Duration("sample")
 		if o.sample < 0 || o.sample > time.Minute {
 			return o, usageError("--sample %s is out of range: give 0 (off) up to 1m", o.sample)
+		}
+	}
+	if hasFlag(c, "attach") {
+		o.attach = c.Bool("attach")
+		o.attachTimeout = c.Duration("attach-timeout")
+		if o.attachTimeout < 100*time.Millisecond || o.attachTimeout > time.Minute {
+			return o, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", o.attachTimeout)
 		}
 	}
 	if hasFlag(c, "emfile-warning") {

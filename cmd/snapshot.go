@@ -13,7 +13,15 @@ import (
 
 // snapshotFlags are the flags of the per-process commands.
 func snapshotFlags() []cli.Flag {
-	return append(append(outputFlags(), findingFlags()...), sampleFlag())
+	return append(append(append(outputFlags(), findingFlags()...), sampleFlag()), attachFlags()...)
+}
+
+// attachFlags are --attach and its time limit.
+func attachFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "attach", Usage: "ask the process itself through its inspector (opens it with SIGUSR1 for the duration when it is not open; see README)"},
+		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each --attach step"},
+	}
 }
 
 // newSnapshotCommand builds a per-process command that collects sections of one snapshot
@@ -59,11 +67,13 @@ func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view repo
 func collect(ctx context.Context, deps Deps, opt options, pid int, sections inspect.Sections) (*inspect.Snapshot, error) {
 	col := newCollector(deps, opt)
 	return col.Collect(ctx, pid, inspect.Options{
-		Sections:    sections,
-		Any:         opt.any,
-		Sample:      opt.sample,
-		SampleEvery: inspect.DefaultSampleEvery,
-		Thresholds:  opt.thresholds,
+		Sections:      sections,
+		Any:           opt.any,
+		Sample:        opt.sample,
+		SampleEvery:   inspect.DefaultSampleEvery,
+		Thresholds:    opt.thresholds,
+		Attach:        opt.attach,
+		AttachTimeout: opt.attachTimeout,
 	})
 }
 

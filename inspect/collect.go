@@ -42,6 +42,11 @@ type Options struct {
 	SampleEvery time.Duration
 	// Thresholds for the rules.
 	Thresholds Thresholds
+	// Attach asks the process itself through its inspector (--attach), after the loop
+	// sample shows its event loop turning.
+	Attach bool
+	// AttachTimeout is the time limit of each attach step (DefaultAttachTimeout when 0).
+	AttachTimeout time.Duration
 }
 
 // DefaultSampleWindow is the event-loop sampling window of the contract (≤ 300 ms).
@@ -139,6 +144,16 @@ func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapsho
 	if loopDone != nil {
 		<-loopDone
 		col.recheckListenQueues()
+	}
+	if opt.Attach {
+		if loopDone == nil {
+			// An attach never starts without knowing the loop turns.
+			col.opt.Sample = attachSampleWindow
+			col.sampleLoop(ctx)
+		}
+		if err := col.attach(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := col.recheckIdentity(); err != nil {
 		return nil, err

@@ -15,6 +15,9 @@ var (
 	ErrPermission = errors.New("permission denied")
 	// ErrNotNode: the process is not a Node.js process (and --any was not given).
 	ErrNotNode = errors.New("not a Node.js process")
+	// ErrAttachRefused: --attach was asked for a process that SIGUSR1 could kill or that
+	// cannot be attached to safely; nothing was sent.
+	ErrAttachRefused = errors.New("attach refused")
 )
 
 // PidReusedError reports that a pid now names a different process than the one first read.

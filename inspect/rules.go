@@ -32,6 +32,11 @@ var Rules = []Rule{
 	ruleEventLoop,
 	ruleListenBacklog,
 	ruleInspector,
+	ruleExternalMemory,
+	ruleHeapNearLimit,
+	ruleNoSIGTERM,
+	ruleNoErrorHandlers,
+	ruleReferencedHandles,
 }
 
 // Evaluate runs every rule and returns the findings worst first, with findings that explain

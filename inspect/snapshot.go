@@ -23,8 +23,20 @@ type Snapshot struct {
 	Orphans  []Orphan       `json:"orphans"`
 	// EventLoop is the result of sampling the main thread (nil when --sample 0 or not collected).
 	EventLoop *EventLoop `json:"event_loop"`
-	Findings  []Finding  `json:"findings"`
-	Warnings  []string   `json:"warnings"`
+	// Node is what the process said about itself through its inspector, or what a
+	// diagnostic report held (nil without --attach or when the attach did not get an answer).
+	Node *NodeInfo `json:"node"`
+	// Handles are the libuv handles of the event loop (nil when not known: no --attach, or
+	// Node without process.report.excludeNetwork).
+	Handles []Handle `json:"handles"`
+	// Attach says what --attach did to the target and what it left (nil without --attach).
+	Attach *Attach `json:"attach"`
+	// Source names where a snapshot that was not read from a live process came from:
+	// "report" for `analyze` of a Node.js diagnostic report, with its file in SourceFile.
+	Source     string    `json:"source,omitempty"`
+	SourceFile string    `json:"source_file,omitempty"`
+	Findings   []Finding `json:"findings"`
+	Warnings   []string  `json:"warnings"`
 }
 
 // Process identifies the target. Fields come from /proc/<pid>/stat, status, cmdline and exe.
@@ -96,6 +108,17 @@ type FD struct {
 	// Size is the file size in bytes for regular files (nil when not a file or unreadable).
 	Size   *int64  `json:"size"`
 	Socket *Socket `json:"socket"`
+	// Handle is the libuv handle that owns this fd, when attached (nil otherwise).
+	Handle *FDHandle `json:"handle,omitempty"`
+}
+
+// FDHandle names the libuv handle behind an fd and whether it keeps the event loop alive.
+type FDHandle struct {
+	Type       string `json:"type"`
+	Active     bool   `json:"active"`
+	Referenced bool   `json:"referenced"`
+	// KeepsAlive is Active && Referenced: libuv's loop runs while such a handle exists.
+	KeepsAlive bool `json:"keeps_alive"`
 }
 
 // Socket describes a socket fd, joined by inode to the target's net/* tables.
@@ -206,6 +229,67 @@ type EventLoop struct {
 	CPUPercent *float64 `json:"cpu_percent"`
 	// Verdict is "turning", "blocked" or "unknown".
 	Verdict string `json:"verdict"`
+}
+
+// NodeInfo is what Node.js said about itself (through the inspector, or in a report).
+type NodeInfo struct {
+	// Version is process.version, e.g. "v20.20.2" ("" when unknown).
+	Version string `json:"version"`
+	// Listeners is process.listenerCount for SIGTERM, SIGINT, uncaughtException and
+	// unhandledRejection (nil when unknown: a report does not hold them).
+	Listeners map[string]int `json:"listeners"`
+	// ActiveResources counts process.getActiveResourcesInfo() by name: what keeps the event
+	// loop alive as JavaScript sees it (TCPServerWrap, Timeout, ...). Nil when unknown.
+	ActiveResources map[string]int `json:"active_resources"`
+	// Error is the error a report was written for (analyze only).
+	Error *NodeError `json:"error,omitempty"`
+}
+
+// NodeError is the JavaScript error a diagnostic report was written for.
+type NodeError struct {
+	Message string   `json:"message"`
+	Code    string   `json:"code,omitempty"`
+	Stack   []string `json:"stack"`
+}
+
+// Handle is one libuv handle of the target's event loop (Node's report "libuv" section).
+type Handle struct {
+	// Type is libuv's name: tcp, udp, pipe, tty, timer, process, signal, fs_event, ...
+	Type       string `json:"type"`
+	Active     bool   `json:"active"`
+	Referenced bool   `json:"referenced"`
+	// KeepsAlive is Active && Referenced: the loop will not end while it exists.
+	KeepsAlive bool `json:"keeps_alive"`
+	// FD is the handle's file descriptor (nil for timers and other fd-less handles).
+	FD *int `json:"fd"`
+	// Local and Remote are "ip:port" of a socket, or a pipe's path in Local.
+	Local  string `json:"local,omitempty"`
+	Remote string `json:"remote,omitempty"`
+	// Detail is a short description for handles without endpoints (a timer's due time, a
+	// child's pid, a signal's name, a watched file).
+	Detail string `json:"detail,omitempty"`
+}
+
+// Attach records what --attach did. An operator reads it to know what the target saw.
+type Attach struct {
+	// Status is "ok" (answered, and everything nodeinspect opened is closed), "skipped"
+	// (nothing was sent: Reason says why), "failed" (a step failed: Reason), or "timeout"
+	// (the process did not answer within the time limit).
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Inspector is the address of the inspector used ("127.0.0.1:9229"), "" when none.
+	Inspector string `json:"inspector"`
+	// SentSignal is true when nodeinspect sent SIGUSR1 to open the inspector.
+	SentSignal bool `json:"sent_signal"`
+	// AlreadyOpen is true when the inspector was listening before nodeinspect came.
+	AlreadyOpen bool `json:"already_open"`
+	// Closed says whether an inspector nodeinspect opened was seen closed again (nil when
+	// nodeinspect opened none).
+	Closed *bool `json:"closed"`
+	// LeftOpen says what is still open and how to close it (empty when nothing is).
+	LeftOpen string `json:"left_open,omitempty"`
+	// ElapsedMS is the time the attach took, in milliseconds.
+	ElapsedMS int64 `json:"elapsed_ms"`
 }
 
 // Severity ranks findings. Its zero value is not valid.

@@ -137,6 +137,16 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	}
 	loop, st := loopVerdict(s.EventLoop)
 	t.add(txt("event loop"), styled(loop, st))
+	if s.Node != nil {
+		t.add(txt("node"), txt(nodeLine(s)))
+		if s.Node.Error != nil {
+			t.add(txt("crashed with"), styled(errorText(s.Node.Error), styleWarning))
+		}
+	}
+	if s.Attach != nil {
+		text, st := attachLine(s.Attach)
+		t.add(txt("attach"), styled(text, st))
+	}
 	r.mdTable(t, "rows")
 	r.mdWarnings(s.Warnings)
 }

@@ -37,6 +37,7 @@ func (r *renderer) textReport(s *inspect.Snapshot) {
 	r.reportChildren(s)
 	r.reportOrphans(s)
 	r.reportEventLoop(s)
+	r.reportNode(s)
 	r.warningsNote(s.Warnings)
 }
 

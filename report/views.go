@@ -24,6 +24,10 @@ func (r *renderer) fdTable(s *inspect.Snapshot) *table {
 	if r.verbose {
 		cols = append(cols, column{title: "RECV-Q", right: true}, column{title: "SEND-Q", right: true}, column{title: "INODE", right: true})
 	}
+	withHandles := s.Handles != nil
+	if withHandles {
+		cols = append(cols, column{title: "HANDLE"})
+	}
 	cols = append(cols, column{title: "TARGET", flex: true})
 	t := &table{cols: cols}
 	cwStyle := closeWaitStyle(s.Findings)
@@ -56,6 +60,9 @@ func (r *renderer) fdTable(s *inspect.Snapshot) *table {
 		row = append(row, state, local, remote, size)
 		if r.verbose {
 			row = append(row, queues...)
+		}
+		if withHandles {
+			row = append(row, handleCell(fd.Handle))
 		}
 		t.add(append(row, txt(safe(fd.Target)))...)
 	}

@@ -34,7 +34,12 @@ type start struct {
 	args      []string
 	nodeFlags []string
 	nofile    int
+	shell     bool
 }
+
+// UnderShell runs node as the child of a shell that waits for it (sh -c 'node ...; exit
+// $?'): Proc.PID is then the shell's pid and node's pid is the first of Proc.Children.
+func UnderShell() Option { return func(s *start) { s.shell = true } }
 
 // Args passes arguments to the script.
 func Args(a ...string) Option { return func(s *start) { s.args = append(s.args, a...) } }
@@ -92,6 +97,10 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 		}
 		argv = append([]string{prlimit, fmt.Sprintf("--nofile=%d:%d", st.nofile, st.nofile), "--"}, argv...)
 	}
+	if st.shell {
+		// The trailing command keeps sh from exec'ing node in place of itself.
+		argv = append([]string{"/bin/sh", "-c", `"$@"; exit $?`, "sh"}, argv...)
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = Root(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -127,7 +136,9 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s: no ready line in 20 s; stderr: %s", script, stderr.String())
 	}
-	if v, ok := p.Ready["pid"].(float64); ok && int(v) != p.PID {
+	if v, ok := p.Ready["pid"].(float64); ok && st.shell {
+		p.Children = append(p.Children, int(v))
+	} else if ok && int(v) != p.PID {
 		t.Fatalf("%s: ready pid %v is not the started pid %d", script, v, p.PID)
 	}
 	if v, ok := p.Ready["port"].(float64); ok {
@@ -178,6 +189,16 @@ func WaitGone(t testing.TB, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("pid %d still alive after cleanup", pid)
+}
+
+// Alive reports whether pid exists and is not a zombie.
+func Alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i > 0 && len(data) > i+2 && data[i+2] != 'Z'
 }
 
 // KillParentOnly SIGKILLs the process itself (not its children) and reaps it, to make

@@ -1,0 +1,299 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/realnode"
+)
+
+// attached is the part of a snapshot that --attach adds.
+type attached struct {
+	Attach *struct {
+		Status      string `json:"status"`
+		Reason      string `json:"reason"`
+		Inspector   string `json:"inspector"`
+		SentSignal  bool   `json:"sent_signal"`
+		AlreadyOpen bool   `json:"already_open"`
+		Closed      *bool  `json:"closed"`
+		LeftOpen    string `json:"left_open"`
+	} `json:"attach"`
+	Node *struct {
+		Version   string         `json:"version"`
+		Listeners map[string]int `json:"listeners"`
+	} `json:"node"`
+	Handles []struct {
+		Type       string `json:"type"`
+		KeepsAlive bool   `json:"keeps_alive"`
+		FD         *int   `json:"fd"`
+		Local      string `json:"local"`
+	} `json:"handles"`
+	Memory *struct {
+		RSS  *uint64 `json:"rss_bytes"`
+		Heap *struct {
+			Used     *uint64 `json:"used_bytes"`
+			Total    *uint64 `json:"total_bytes"`
+			Limit    *uint64 `json:"limit_bytes"`
+			External *uint64 `json:"external_bytes"`
+			Source   string  `json:"source"`
+		} `json:"heap"`
+	} `json:"memory"`
+	FDs *struct {
+		Open int `json:"open"`
+		List []struct {
+			FD     int `json:"fd"`
+			Handle *struct {
+				Type       string `json:"type"`
+				KeepsAlive bool   `json:"keeps_alive"`
+			} `json:"handle"`
+		} `json:"list"`
+	} `json:"fds"`
+}
+
+// attachRun runs a command with --attach on pid and decodes both views of its JSON.
+func attachRun(t *testing.T, command string, pid int, extra ...string) (snapshot, attached, string, int) {
+	t.Helper()
+	args := append([]string{command, strconv.Itoa(pid), "--json", "--attach"}, extra...)
+	out, stderr, code := run(t, args...)
+	if code > 1 {
+		t.Fatalf("%s --attach: exit %d: %s", command, code, stderr)
+	}
+	var a attached
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("decode: %v\n%.300s", err, out)
+	}
+	if a.Attach == nil {
+		t.Fatalf("no attach section; stderr: %s", stderr)
+	}
+	return decode(t, out), a, stderr, code
+}
+
+// portOpen reports whether something accepts connections on 127.0.0.1:port.
+func portOpen(port int) bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// fdCount is the number of open fds of pid.
+func fdCount(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// inspectPort gives a test its own inspector port, so attach tests never meet on 9229.
+func inspectPort(t *testing.T) (int, realnode.Option) {
+	port := freePort(t)
+	return port, realnode.NodeFlags(fmt.Sprintf("--inspect-port=127.0.0.1:%d", port))
+}
+
+func within(got, want uint64, frac float64) bool {
+	return math.Abs(float64(got)-float64(want)) <= frac*float64(want)
+}
+
+func TestAttachSeesBuffersOutsideTheHeap(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "buffers.js", flag, realnode.Args("400"))
+	before := fdCount(t, p.PID)
+	s, a, stderr, _ := attachRun(t, "report", p.PID)
+	if a.Attach.Status != "ok" || !a.Attach.SentSignal || a.Attach.Closed == nil || !*a.Attach.Closed {
+		t.Fatalf("attach %+v; stderr %s", *a.Attach, stderr)
+	}
+	if want := fmt.Sprintf("127.0.0.1:%d", port); a.Attach.Inspector != want {
+		t.Errorf("inspector %q, want %q (from --inspect-port)", a.Attach.Inspector, want)
+	}
+	f := s.find("EXTERNAL_MEMORY")
+	if f == nil || f.Severity != "warning" {
+		t.Fatalf("no EXTERNAL_MEMORY warning: %s", s.codes())
+	}
+	h := a.Memory.Heap
+	if h == nil || h.Source != "inspector" || h.Used == nil || h.Total == nil || h.Limit == nil || h.External == nil {
+		t.Fatalf("heap %+v", h)
+	}
+	ready := func(k string) uint64 { return uint64(p.Ready[k].(float64)) }
+	for _, c := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"heap total", *h.Total, ready("heapTotal")},
+		{"heap used", *h.Used, ready("heapUsed")},
+		{"external", *h.External, ready("external")},
+		{"heap limit", *h.Limit, ready("heapLimit")},
+	} {
+		if !within(c.got, c.want, 0.10) {
+			t.Errorf("%s: nodeinspect %d, the process itself %d (more than 10%% apart)", c.name, c.got, c.want)
+		}
+	}
+	if portOpen(port) {
+		t.Errorf("the inspector port %d is still open after the attach", port)
+	}
+	if after := fdCount(t, p.PID); after != before {
+		t.Errorf("the target had %d fds before the attach and %d after", before, after)
+	}
+	if !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+}
+
+func TestAttachSIGTERMListener(t *testing.T) {
+	t.Run("none", func(t *testing.T) {
+		_, flag := inspectPort(t)
+		p := realnode.Start(t, "idle.js", flag)
+		s, a, _, _ := attachRun(t, "report", p.PID)
+		if s.find("NO_SIGTERM_HANDLER") == nil || a.Node == nil || a.Node.Listeners["SIGTERM"] != 0 {
+			t.Fatalf("findings %s, node %+v", s.codes(), a.Node)
+		}
+		if !strings.HasPrefix(a.Node.Version, "v") {
+			t.Errorf("node version %q", a.Node.Version)
+		}
+	})
+	t.Run("listener", func(t *testing.T) {
+		_, flag := inspectPort(t)
+		p := realnode.Start(t, "healthy.js", flag)
+		s, a, _, code := attachRun(t, "report", p.PID, "--fail-on", "warning")
+		if f := s.find("NO_SIGTERM_HANDLER"); f != nil || a.Node.Listeners["SIGTERM"] != 1 {
+			t.Fatalf("findings %s, listeners %v", s.codes(), a.Node.Listeners)
+		}
+		// A healthy server stays free of warnings when attached.
+		if code != 0 {
+			t.Errorf("healthy server with --attach --fail-on warning: exit %d, findings %s", code, s.codes())
+		}
+	})
+}
+
+func TestAttachJoinsHandlesToFDs(t *testing.T) {
+	_, flag := inspectPort(t)
+	p := realnode.Start(t, "idle.js", flag)
+	s, a, _, _ := attachRun(t, "fds", p.PID)
+	var joined bool
+	for _, fd := range a.FDs.List {
+		if fd.Handle != nil && fd.Handle.Type == "tcp" && fd.Handle.KeepsAlive {
+			joined = true
+		}
+	}
+	if !joined {
+		t.Fatalf("no fd row names its tcp handle; handles %+v", a.Handles)
+	}
+	s, _, _, _ = attachRun(t, "report", p.PID)
+	f := s.find("REFERENCED_HANDLES")
+	if f == nil || f.Evidence["count"] != float64(1) {
+		t.Fatalf("REFERENCED_HANDLES: %+v (findings %s)", f, s.codes())
+	}
+}
+
+func TestAttachUsesAnInspectorAlreadyOpen(t *testing.T) {
+	port := freePort(t)
+	p := realnode.Start(t, "idle.js", realnode.NodeFlags(fmt.Sprintf("--inspect=127.0.0.1:%d", port)))
+	_, a, _, _ := attachRun(t, "mem", p.PID)
+	if a.Attach.Status != "ok" || a.Attach.SentSignal || !a.Attach.AlreadyOpen || a.Attach.Closed != nil {
+		t.Fatalf("attach %+v", *a.Attach)
+	}
+	if a.Memory == nil || a.Memory.Heap == nil {
+		t.Fatal("mem --attach has no heap")
+	}
+	if !portOpen(port) {
+		t.Error("nodeinspect closed an inspector it did not open")
+	}
+}
+
+func TestAttachRefusesWhatSIGUSR1WouldKill(t *testing.T) {
+	t.Run("wrapper shell", func(t *testing.T) {
+		p := realnode.Start(t, "idle.js", realnode.UnderShell())
+		_, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--attach", "--any", "--json")
+		if code != 2 || !strings.Contains(stderr, "not a Node.js executable") || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		if !realnode.Alive(p.PID) || !realnode.Alive(p.Children[0]) {
+			t.Fatal("the shell or its node died")
+		}
+	})
+	t.Run("SIGUSR1 not handled", func(t *testing.T) {
+		p := realnode.Start(t, "no_sigusr1.js")
+		_, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--attach", "--json")
+		if code != 2 || !strings.Contains(stderr, "does not handle SIGUSR1") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if !realnode.Alive(p.PID) {
+			t.Fatal("the target died")
+		}
+	})
+}
+
+func TestAttachSkipsABlockedLoop(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "atomics_wait.js", flag)
+	s, a, _, _ := attachRun(t, "report", p.PID)
+	if a.Attach.Status != "skipped" || a.Attach.SentSignal {
+		t.Fatalf("attach %+v", *a.Attach)
+	}
+	if s.find("EVENT_LOOP_BLOCKED") == nil {
+		t.Fatalf("findings %s", s.codes())
+	}
+	if portOpen(port) || !realnode.Alive(p.PID) {
+		t.Fatal("the blocked target was touched")
+	}
+}
+
+func TestAttachPortTakenSendsNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	p := realnode.Start(t, "idle.js", realnode.NodeFlags(fmt.Sprintf("--inspect-port=%d", port)))
+	_, a, stderr, _ := attachRun(t, "report", p.PID)
+	if a.Attach.Status != "skipped" || a.Attach.SentSignal || !strings.Contains(a.Attach.Reason, "already taken") {
+		t.Fatalf("attach %+v", *a.Attach)
+	}
+	if !strings.Contains(stderr, "already taken") || !realnode.Alive(p.PID) {
+		t.Fatalf("stderr %q", stderr)
+	}
+}
+
+func TestAttachTimesOutOnAStalledLoopAndCleansUp(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "stall_on_attach.js", flag, realnode.Args("3"))
+	before := fdCount(t, p.PID)
+	start := time.Now()
+	s, a, stderr, _ := attachRun(t, "report", p.PID, "--attach-timeout", "1s")
+	if a.Attach.Status != "timeout" || !a.Attach.SentSignal || a.Attach.LeftOpen == "" || a.Attach.Closed == nil || *a.Attach.Closed {
+		t.Fatalf("attach %+v; stderr %s", *a.Attach, stderr)
+	}
+	if !strings.Contains(stderr, "still listening") {
+		t.Errorf("stderr does not say what was left open: %s", stderr)
+	}
+	if s.Process.PID != p.PID || !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+	// The close was queued with the query: once the stall ends, the port goes.
+	deadline := start.Add(15 * time.Second)
+	for portOpen(port) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the inspector port %d is still open 15 s after the attach", port)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !realnode.Alive(p.PID) {
+		t.Fatal("the target died after the stall")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if after := fdCount(t, p.PID); after != before {
+		t.Errorf("the target had %d fds before the attach and %d after it recovered", before, after)
+	}
+}

@@ -1,0 +1,185 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The rules of what Node.js says about itself (--attach, or a diagnostic report). Each
+// stays silent when its data is missing: no heap, no listeners, no handles, no finding.
+
+// ruleExternalMemory: most of the resident memory is outside the V8 heap (Buffers, native
+// addons, the allocator's fragmentation), so heap snapshots will not find it.
+func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
+	if s.Memory == nil || s.Memory.RSSBytes == nil || s.Memory.Heap == nil || s.Memory.Heap.TotalBytes == nil {
+		return nil
+	}
+	rss, total := *s.Memory.RSSBytes, *s.Memory.Heap.TotalBytes
+	t := ctx.Thresholds
+	if float64(rss) < t.ExternalRatio*float64(total) || rss < total+t.ExternalMinBytes {
+		return nil
+	}
+	h := s.Memory.Heap
+	ev := map[string]any{"rss_bytes": rss, "heap_total_bytes": total, "outside_heap_bytes": rss - total, "ratio": roundTo(float64(rss)/float64(max(total, 1)), 1)}
+	detail := ""
+	if h.ExternalBytes != nil {
+		ev["external_bytes"] = *h.ExternalBytes
+		detail = fmt.Sprintf("; V8 counts %s as external (Buffers and other memory tied to JavaScript objects)", humanBytes(int64(*h.ExternalBytes)))
+	}
+	if h.ArrayBuffersBytes != nil {
+		ev["array_buffers_bytes"] = *h.ArrayBuffersBytes
+	}
+	return []Finding{{
+		Code:     "EXTERNAL_MEMORY",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("RSS is %s but the V8 heap only %s: %s lives outside the heap%s",
+			humanBytes(int64(rss)), humanBytes(int64(total)), humanBytes(int64(rss-total)), detail),
+		Evidence: ev,
+		Advice:   "Heap snapshots will not show this memory: look for Buffers kept alive (caches, streams never consumed, Buffer.allocUnsafe pools), native addons, and many threads; when external is small, suspect native code or allocator fragmentation (try MALLOC_ARENA_MAX=2).",
+	}}
+}
+
+// ruleHeapNearLimit: the V8 heap is close to its limit; an OOM crash follows.
+func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
+	if s.Memory == nil || s.Memory.Heap == nil || s.Memory.Heap.UsedBytes == nil || s.Memory.Heap.LimitBytes == nil || *s.Memory.Heap.LimitBytes == 0 {
+		return nil
+	}
+	used, limit := *s.Memory.Heap.UsedBytes, *s.Memory.Heap.LimitBytes
+	frac := float64(used) / float64(limit)
+	t := ctx.Thresholds
+	if frac < t.HeapWarning {
+		return nil
+	}
+	sev := SeverityWarning
+	if frac >= t.HeapCritical {
+		sev = SeverityCritical
+	}
+	return []Finding{{
+		Code:     "HEAP_NEAR_LIMIT",
+		Severity: sev,
+		Summary:  fmt.Sprintf("The V8 heap uses %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", humanBytes(int64(used)), humanBytes(int64(limit)), percent(frac)),
+		Evidence: map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1), "source": s.Memory.Heap.Source},
+		Advice:   "Take a heap snapshot now (`node --heapsnapshot-signal=SIGUSR2`, or DevTools) and compare two to find what grows; raise --max-old-space-size only if the working set is legitimately this large.",
+	}}
+}
+
+// ruleNoSIGTERM: no SIGTERM listener, so Node's default action (exit at once) drops
+// in-flight requests on every deploy.
+func ruleNoSIGTERM(s *Snapshot, _ EvalContext) []Finding {
+	if s.Node == nil || s.Node.Listeners == nil {
+		return nil
+	}
+	n, ok := s.Node.Listeners["SIGTERM"]
+	if !ok || n > 0 {
+		return nil
+	}
+	return []Finding{{
+		Code:     "NO_SIGTERM_HANDLER",
+		Severity: SeverityInfo,
+		Summary:  "No SIGTERM listener: `kill`, systemd and Kubernetes stop this process mid-request",
+		Evidence: map[string]any{"SIGTERM": 0, "SIGINT": s.Node.Listeners["SIGINT"]},
+		Advice:   "Add process.on('SIGTERM', () => server.close(() => process.exit(0))) so in-flight requests finish; set a hard timeout in case connections stay open (server.closeAllConnections()).",
+	}}
+}
+
+// ruleNoErrorHandlers: no process-level error listeners, so an unexpected error kills the
+// process without a log line of the app's own.
+func ruleNoErrorHandlers(s *Snapshot, _ EvalContext) []Finding {
+	if s.Node == nil || s.Node.Listeners == nil {
+		return nil
+	}
+	var missing []string
+	for _, ev := range []string{"uncaughtException", "unhandledRejection"} {
+		if n, ok := s.Node.Listeners[ev]; ok && n == 0 {
+			missing = append(missing, ev)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return []Finding{{
+		Code:     "NO_ERROR_HANDLERS",
+		Severity: SeverityInfo,
+		Summary:  fmt.Sprintf("No %s listener: an unexpected error ends the process with only Node's default stack trace", strings.Join(missing, " or ")),
+		Evidence: map[string]any{"missing": missing},
+		Advice:   "Add process.on('uncaughtException') and process.on('unhandledRejection') handlers that log the error with context, flush logs, and exit non-zero; do not keep running after an uncaught exception.",
+	}}
+}
+
+// maxHandlesListed bounds the handles a REFERENCED_HANDLES finding lists.
+const maxHandlesListed = 20
+
+// ruleReferencedHandles: what keeps the event loop alive, so why the process does not exit.
+func ruleReferencedHandles(s *Snapshot, _ EvalContext) []Finding {
+	byType := map[string]int{}
+	var listed []map[string]any
+	total := 0
+	for _, h := range s.Handles {
+		if !h.KeepsAlive {
+			continue
+		}
+		total++
+		byType[h.Type]++
+		if len(listed) < maxHandlesListed {
+			item := map[string]any{"type": h.Type}
+			if h.FD != nil {
+				item["fd"] = *h.FD
+			}
+			if h.Local != "" {
+				item["local"] = h.Local
+			}
+			if h.Remote != "" {
+				item["remote"] = h.Remote
+			}
+			if h.Detail != "" {
+				item["detail"] = h.Detail
+			}
+			listed = append(listed, item)
+		}
+	}
+	var resources map[string]int
+	if s.Node != nil {
+		resources = s.Node.ActiveResources
+	}
+	if total == 0 && len(resources) == 0 {
+		return nil
+	}
+	ev := map[string]any{"count": total, "by_type": byType, "handles": listed}
+	if resources != nil {
+		ev["active_resources"] = resources
+	}
+	what := describeCounts(byType)
+	if total == 0 {
+		what = describeCounts(resources)
+	}
+	return []Finding{{
+		Code:     "REFERENCED_HANDLES",
+		Severity: SeverityInfo,
+		Summary:  fmt.Sprintf("The event loop is kept alive by %s: the process will not exit on its own while they stay", what),
+		Evidence: ev,
+		Advice:   "To let it exit: close servers (server.close()), end sockets, clearInterval/clearTimeout timers, kill or disconnect children; call .unref() on handles that should not keep the process alive.",
+	}}
+}
+
+// describeCounts words {"tcp": 3, "timer": 1} as "3 tcp, 1 timer", largest first.
+func describeCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// What Node.js said about itself (--attach, or a diagnostic report) and what the attach did.
+
+// nodeLine is "v20.20.2; listeners SIGTERM 0, SIGINT 1, uncaughtException 0,
+// unhandledRejection 0; loop kept alive by 2 tcp, 1 timer".
+func nodeLine(s *inspect.Snapshot) string {
+	n := s.Node
+	var parts []string
+	if n.Version != "" {
+		parts = append(parts, safe(n.Version))
+	}
+	if n.Listeners != nil {
+		var l []string
+		for _, k := range []string{"SIGTERM", "SIGINT", "uncaughtException", "unhandledRejection"} {
+			if v, ok := n.Listeners[k]; ok {
+				l = append(l, k+" "+strconv.Itoa(v))
+			}
+		}
+		parts = append(parts, "listeners "+strings.Join(l, ", "))
+	}
+	alive := map[string]int{}
+	for _, h := range s.Handles {
+		if h.KeepsAlive {
+			alive[safe(h.Type)]++
+		}
+	}
+	switch {
+	case len(alive) > 0:
+		parts = append(parts, "loop kept alive by "+spanText(joinCounts(alive, countsByValue(alive), nil)))
+	case s.Handles != nil:
+		parts = append(parts, "no handle keeps the loop alive")
+	}
+	if len(n.ActiveResources) > 0 {
+		res := map[string]int{}
+		for k, v := range n.ActiveResources {
+			res[safe(k)] = v
+		}
+		parts = append(parts, "active resources "+spanText(joinCounts(res, countsByValue(res), nil)))
+	}
+	if len(parts) == 0 {
+		return notAvailable
+	}
+	return strings.Join(parts, "; ")
+}
+
+// attachLine says what --attach did: "ok through 127.0.0.1:9229 (opened with SIGUSR1 and
+// closed again) in 28 ms".
+func attachLine(a *inspect.Attach) (string, style) {
+	var b strings.Builder
+	b.WriteString(safe(a.Status))
+	if a.Inspector != "" {
+		b.WriteString(" through " + safe(a.Inspector))
+	}
+	switch {
+	case a.AlreadyOpen:
+		b.WriteString(" (already open; no signal sent)")
+	case a.SentSignal && a.Closed != nil && *a.Closed:
+		b.WriteString(" (opened with SIGUSR1 and closed again)")
+	case a.SentSignal:
+		b.WriteString(" (opened with SIGUSR1; STILL OPEN)")
+	default:
+		b.WriteString(" (nothing sent)")
+	}
+	fmt.Fprintf(&b, " in %s", formatDuration(msDuration(a.ElapsedMS)))
+	if a.Reason != "" {
+		b.WriteString(": " + safe(a.Reason))
+	}
+	st := styleNone
+	if a.Status != "ok" {
+		st = styleWarning
+	}
+	if a.LeftOpen != "" {
+		b.WriteString("; " + safe(a.LeftOpen))
+		st = styleCritical
+	}
+	return b.String(), st
+}
+
+func (r *renderer) reportNode(s *inspect.Snapshot) {
+	if s.Node != nil {
+		r.field("node", sp(nodeLine(s)))
+		if s.Node.Error != nil {
+			r.more(span{"crashed with: " + safe(errorText(s.Node.Error)), styleWarning})
+		}
+	}
+	if s.Attach != nil {
+		text, st := attachLine(s.Attach)
+		r.field("attach", span{text, st})
+	}
+}
+
+// errorText is "ERR_X: message" of the error a report was written for.
+func errorText(e *inspect.NodeError) string {
+	if e.Code != "" {
+		return e.Code + ": " + e.Message
+	}
+	return e.Message
+}
+
+// handleCell is the fd table's HANDLE column: "tcp ref" keeps the loop alive, "tcp idle"
+// is referenced but not active, "tcp unref" does not hold the loop.
+func handleCell(h *inspect.FDHandle) cell {
+	if h == nil {
+		return cell{}
+	}
+	switch {
+	case h.KeepsAlive:
+		return styled(safe(h.Type)+" ref", styleBold)
+	case h.Referenced:
+		return txt(safe(h.Type) + " idle")
+	}
+	return txt(safe(h.Type) + " unref")
+}
