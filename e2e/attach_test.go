@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -295,5 +298,35 @@ func TestAttachTimesOutOnAStalledLoopAndCleansUp(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if after := fdCount(t, p.PID); after != before {
 		t.Errorf("the target had %d fds before the attach and %d after it recovered", before, after)
+	}
+}
+
+func TestAttachInterruptedStillCloses(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "stall_on_attach.js", flag, realnode.Args("2"))
+	cmd := exec.Command(binary, "report", strconv.Itoa(p.PID), "--json", "--attach", "--attach-timeout", "6s")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Interrupt once the inspector is open (the query is then waiting on the stalled loop).
+	deadline := time.Now().Add(5 * time.Second)
+	for !portOpen(port) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	var a attached
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil || a.Attach == nil {
+		t.Fatalf("no JSON after Ctrl-C: %v; stderr %s", err, errb.String())
+	}
+	if a.Attach.Status != "failed" || !strings.Contains(a.Attach.Reason, "interrupted") || a.Attach.Closed == nil || !*a.Attach.Closed {
+		t.Fatalf("attach %+v; stderr %s", *a.Attach, errb.String())
+	}
+	if portOpen(port) || !realnode.Alive(p.PID) {
+		t.Fatal("the inspector is still open, or the target died")
 	}
 }
