@@ -330,3 +330,17 @@ func TestAttachInterruptedStillCloses(t *testing.T) {
 		t.Fatal("the inspector is still open, or the target died")
 	}
 }
+
+func TestAttachEntersTheTargetsNetworkNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: unshare --net and setns")
+	}
+	p := realnode.Start(t, "idle.js", realnode.InNetNS())
+	_, a, stderr, _ := attachRun(t, "report", p.PID)
+	if a.Attach.Status != "ok" || !a.Attach.SentSignal || a.Attach.Closed == nil || !*a.Attach.Closed || a.Attach.Inspector != "127.0.0.1:9229" {
+		t.Fatalf("attach %+v; stderr %s", *a.Attach, stderr)
+	}
+	if a.Node == nil || a.Node.Listeners == nil {
+		t.Fatal("no answer from inside the namespace")
+	}
+}

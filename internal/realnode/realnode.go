@@ -35,7 +35,12 @@ type start struct {
 	nodeFlags []string
 	nofile    int
 	shell     bool
+	netns     bool
 }
+
+// InNetNS runs node in a new network namespace with only its loopback up (unshare --net,
+// which needs root), as a container would.
+func InNetNS() Option { return func(s *start) { s.netns = true } }
 
 // UnderShell runs node as the child of a shell that waits for it (sh -c 'node ...; exit
 // $?'): Proc.PID is then the shell's pid and node's pid is the first of Proc.Children.
@@ -96,6 +101,9 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 			t.Fatal("prlimit not found (util-linux): needed to lower RLIMIT_NOFILE")
 		}
 		argv = append([]string{prlimit, fmt.Sprintf("--nofile=%d:%d", st.nofile, st.nofile), "--"}, argv...)
+	}
+	if st.netns {
+		argv = append([]string{"unshare", "--net", "--", "/bin/sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, argv...)
 	}
 	if st.shell {
 		// The trailing command keeps sh from exec'ing node in place of itself.
