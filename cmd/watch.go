@@ -28,12 +28,12 @@ func newWatchCommand(deps Deps) *cli.Command {
 		Name:      "watch",
 		Usage:     "sample a process over time: live view, growth rates and time to EMFILE",
 		ArgsUsage: "<pid>",
-		Flags: append(outputFlags(),
+		Flags: append(append(outputFlags(),
 			failOnFlag(),
 			anyFlag(),
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
-		),
+		), attachFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			pid, err := pidArg(c)
 			if err != nil {
@@ -58,10 +58,27 @@ func newWatchCommand(deps Deps) *cli.Command {
 // runWatch is the sampling loop of watch.
 func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, duration time.Duration) error {
 	col := newCollector(deps, opt)
-	first, err := col.Collect(ctx, pid, inspect.Options{Any: opt.any, Thresholds: opt.thresholds})
+	copt := inspect.Options{Any: opt.any, Thresholds: opt.thresholds}
+	var first *inspect.Snapshot
+	var heap *inspect.HeapSession
+	var err error
+	if opt.attach {
+		// One inspector session for the whole watch; closed on every path below.
+		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
+		first, heap, err = col.CollectAttached(ctx, pid, copt)
+		if heap != nil {
+			defer heap.Close(ctx)
+		}
+		if err == nil {
+			printWarnings(deps, first.Warnings)
+		}
+	} else {
+		first, err = col.Collect(ctx, pid, copt)
+	}
 	if err != nil {
 		return err
 	}
+	var heapWarnings []string
 	startTicks := first.Process.StartTicks
 	live := deps.IsTTY && (opt.format == report.FormatTable || opt.format == report.FormatPlain)
 	stream := !live && opt.format != report.FormatMarkdown
@@ -93,6 +110,15 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		if err != nil {
 			break
 		}
+		if heap != nil {
+			used, limit, herr := heap.Heap(ctx)
+			switch {
+			case herr == nil:
+				s.HeapUsedBytes, s.HeapLimitBytes = &used, &limit
+			case ctx.Err() == nil && len(heapWarnings) == 0:
+				heapWarnings = append(heapWarnings, herr.Error())
+			}
+		}
 		samples = append(samples, s)
 		var buf bytes.Buffer
 		switch {
@@ -122,6 +148,12 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		now = deps.Now
 	}
 	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
+	sum.Warnings = append(sum.Warnings, heapWarnings...)
+	if heap != nil {
+		if a := heap.Close(ctx); a.LeftOpen != "" {
+			sum.Warnings = append(sum.Warnings, "attach: "+a.LeftOpen)
+		}
+	}
 	sumOpt := ropt
 	if stream {
 		sumOpt.Format = report.FormatJSON

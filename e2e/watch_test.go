@@ -17,6 +17,7 @@ import (
 type watchLine struct {
 	Type     string    `json:"type"`
 	FDsOpen  *int      `json:"fds_open"`
+	HeapUsed *uint64   `json:"heap_used_bytes"`
 	Ended    string    `json:"ended"`
 	Findings []finding `json:"findings"`
 }
@@ -144,5 +145,52 @@ func TestSnapshotDiffShowsExactlyTheLeakedFDs(t *testing.T) {
 		if code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%s: exit %d stderr %q", bad, code, stderr)
 		}
+	}
+}
+
+func summaryCodes(l watchLine) string {
+	var c []string
+	for _, f := range l.Findings {
+		c = append(c, f.Code)
+	}
+	return strings.Join(c, ",")
+}
+
+func TestWatchAttachedSeesHeapGrowth(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "heap_leak.js", flag, realnode.Args("4"))
+	lines := watchJSON(t, p.PID, "--attach", "--interval", "250ms", "--duration", "5s")
+	for _, l := range lines[:len(lines)-1] {
+		if l.HeapUsed == nil {
+			t.Fatal("a sample without heap while attached")
+		}
+	}
+	if sum := lines[len(lines)-1]; !strings.Contains(summaryCodes(sum), "HEAP_GROWTH") {
+		t.Fatalf("no HEAP_GROWTH for a heap that retains 4 MiB/s: %s", summaryCodes(sum))
+	}
+	if portOpen(port) {
+		t.Error("the inspector is still open after the watch")
+	}
+}
+
+func TestWatchAttachedGCSawtoothIsNotALeak(t *testing.T) {
+	port, flag := inspectPort(t)
+	p := realnode.Start(t, "heap_sawtooth.js", flag)
+	lines := watchJSON(t, p.PID, "--attach", "--interval", "250ms", "--duration", "5s")
+	var lo, hi uint64 = math.MaxUint64, 0
+	for _, l := range lines[:len(lines)-1] {
+		if l.HeapUsed == nil {
+			t.Fatal("a sample without heap while attached")
+		}
+		lo, hi = min(lo, *l.HeapUsed), max(hi, *l.HeapUsed)
+	}
+	if hi-lo < 4<<20 {
+		t.Logf("heap moved only %d bytes: the sawtooth was weak this run", hi-lo)
+	}
+	if sum := lines[len(lines)-1]; strings.Contains(summaryCodes(sum), "HEAP_GROWTH") {
+		t.Fatalf("HEAP_GROWTH for a GC sawtooth with a flat baseline (heap %d..%d)", lo, hi)
+	}
+	if portOpen(port) {
+		t.Error("the inspector is still open after the watch")
 	}
 }

@@ -84,6 +84,10 @@ type collection struct {
 	// listenAfter holds the accept-queue length of LISTEN sockets re-read after the sample
 	// window, by inode; nil when not re-read.
 	listenAfter map[uint64]uint64
+	// keepSession asks attach to keep its inspector session open (CollectAttached), and
+	// session is that session once open.
+	keepSession bool
+	session     *HeapSession
 	// gone is set when a probe saw the process vanish.
 	gone bool
 	mu   sync.Mutex
@@ -99,24 +103,37 @@ func (col *collection) warn(format string, args ...any) {
 // ErrPermission or ErrNotNode when those decide the outcome; sections that could not be
 // read are nil with a sentence in Warnings.
 func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapshot, error) {
+	snap, _, err := c.collect(ctx, pid, opt, false)
+	return snap, err
+}
+
+// CollectAttached is Collect with opt.Attach, keeping the inspector session open for
+// repeated heap reads (watch --attach). The session is nil when the attach did not succeed
+// (the snapshot's Attach says why); the caller must Close a non-nil session on every path.
+func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (*Snapshot, *HeapSession, error) {
+	opt.Attach = true
+	return c.collect(ctx, pid, opt, true)
+}
+
+func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*Snapshot, *HeapSession, error) {
 	if opt.Thresholds == (Thresholds{}) {
 		opt.Thresholds = DefaultThresholds()
 	}
-	col := &collection{c: c, pid: pid, opt: opt, snap: &Snapshot{
+	col := &collection{c: c, pid: pid, opt: opt, keepSession: keepSession, snap: &Snapshot{
 		Schema:   Schema,
 		TakenAt:  c.Now().UTC(),
 		Findings: []Finding{},
 		Warnings: []string{},
 	}}
 	if err := col.readIdentity(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !col.snap.Process.IsNode && !opt.Any {
 		exe := "unreadable"
 		if col.snap.Process.Exe != nil {
 			exe = *col.snap.Process.Exe
 		}
-		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
+		return nil, nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
 	}
 
 	// The loop is sampled while the rest is read: the window is wall-clock time the
@@ -152,14 +169,17 @@ func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapsho
 			col.sampleLoop(ctx)
 		}
 		if err := col.attach(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := col.recheckIdentity(); err != nil {
-		return nil, err
+		if col.session != nil {
+			col.session.Close(ctx)
+		}
+		return nil, nil, err
 	}
 	col.snap.Findings = Evaluate(col.snap, col.evalContext())
-	return col.snap, nil
+	return col.snap, col.session, nil
 }
 
 // readIdentity fills Process from stat, status, cmdline and exe.

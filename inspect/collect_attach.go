@@ -66,7 +66,9 @@ func (col *collection) attach(ctx context.Context) error {
 		run.dial = attach.DialInNetNS(col.c.FS.PidPath(col.pid, "ns", "net"))
 	}
 	err := run.do(ctx)
-	run.cleanup(ctx)
+	if col.session == nil {
+		run.cleanup(ctx)
+	}
 	if errors.Is(err, ErrNoProcess) {
 		return err
 	}
@@ -187,13 +189,22 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if err != nil {
 		return r.stepError(ctx, step, "open a session", err)
 	}
-	defer conn.Close()
-	r.queuedClose = r.opened != 0
-	ans, err := attach.Ask(step, conn, r.opened != 0)
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	keep := col.keepSession
+	r.queuedClose = r.opened != 0 && !keep
+	ans, err := attach.Ask(step, conn, r.opened != 0 && !keep)
 	if err != nil {
 		return r.stepError(ctx, step, "ask the process", err)
 	}
-	if r.opened != 0 && !ans.CloseScheduled {
+	if keep {
+		col.session = &HeapSession{run: r, conn: conn}
+		conn = nil // kept open; HeapSession.Close closes it
+	}
+	if r.queuedClose && !ans.CloseScheduled {
 		r.queuedClose = false
 		col.warn("attach: the process could not schedule its inspector's close: %s", ans.Errors["close_scheduled"])
 	}

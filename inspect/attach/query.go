@@ -213,3 +213,27 @@ func ScheduleClose(ctx context.Context, c *Conn) (sent bool, err error) {
 	}
 	return true, nil
 }
+
+// heapExpression reads the V8 heap used (process.memoryUsage, the number that shows the
+// GC's sawtooth) and the heap limit, as a JSON string.
+const heapExpression = `(() => { const v8 = (typeof process.getBuiltinModule === 'function') ? process.getBuiltinModule('v8') : require('v8'); return JSON.stringify([process.memoryUsage().heapUsed, v8.getHeapStatistics().heap_size_limit]); })()`
+
+// HeapUsage asks the target for its V8 heap used and limit, in bytes.
+func HeapUsage(ctx context.Context, c *Conn) (used, limit uint64, err error) {
+	var res evaluateResult
+	if err := c.Call(ctx, "Runtime.evaluate", evaluateParams{Expression: heapExpression, IncludeCommandLineAPI: true, ReturnByValue: true, Silent: true}, &res); err != nil {
+		if ctx.Err() != nil {
+			return 0, 0, fmt.Errorf("%w: %w", ErrNoAnswer, err)
+		}
+		return 0, 0, err
+	}
+	var text string
+	if err := json.Unmarshal(res.Result.Value, &text); err != nil {
+		return 0, 0, fmt.Errorf("heap usage: the target returned %s: %w", clip(res.Result.Value), err)
+	}
+	var pair [2]uint64
+	if err := json.Unmarshal([]byte(text), &pair); err != nil {
+		return 0, 0, fmt.Errorf("heap usage: decode %q: %w", clip([]byte(text)), err)
+	}
+	return pair[0], pair[1], nil
+}
