@@ -24,17 +24,24 @@ func run(args []string, _ io.Reader, stdout, stderr *os.File) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tty := term.IsTerminal(int(stdout.Fd()))
+	var termWidth func() int
 	width := 0
 	if tty {
-		if w, _, err := term.GetSize(int(stdout.Fd())); err == nil {
-			width = w
+		termWidth = func() int {
+			w, _, err := term.GetSize(int(stdout.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
 		}
+		width = termWidth()
 	}
 	return cmd.Run(ctx, args, cmd.Deps{
-		Out:    stdout,
-		Err:    stderr,
-		IsTTY:  tty,
-		Width:  width,
-		Getenv: os.Getenv,
+		Out:       stdout,
+		Err:       stderr,
+		IsTTY:     tty,
+		Width:     width,
+		TermWidth: termWidth,
+		Getenv:    os.Getenv,
 	})
 }

@@ -20,6 +20,9 @@ type Deps struct {
 	IsTTY bool
 	// Width is the terminal width in columns, 0 when unknown.
 	Width int
+	// TermWidth reads the terminal's width again (nil when Out is not a terminal): watch's
+	// live view asks it before each frame, so it follows a resize.
+	TermWidth func() int
 	// Getenv reads the environment (NO_COLOR).
 	Getenv func(string) string
 	// UserName maps uids to names; nil uses the system's user database.

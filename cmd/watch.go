@@ -123,6 +123,13 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		var buf bytes.Buffer
 		switch {
 		case live:
+			if deps.TermWidth != nil {
+				// A resized terminal is redrawn at its new width (TIOCGWINSZ each frame:
+				// one ioctl, cheaper than tracking SIGWINCH).
+				if w := deps.TermWidth(); w > 0 {
+					ropt.Width = w
+				}
+			}
 			buf.WriteString(clearScreen)
 			if err := report.RenderWatchFrame(&buf, samples, ropt); err != nil {
 				return err

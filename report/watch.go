@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
@@ -101,7 +102,54 @@ func RenderWatchFrame(w io.Writer, samples []*inspect.Sample, opt Options) error
 	if err := r.table(t); err != nil {
 		return err
 	}
+	if opt.Width > 0 {
+		clipLines(&buf, opt.Width)
+	}
 	return writeOnce(w, endWithOneNewline(&buf))
+}
+
+// clipLines cuts every line of buf to width columns, so a live frame never wraps on a
+// narrow (or just narrowed) terminal, which would scroll it instead of redrawing it in
+// place. Colour escapes are kept and do not count; a cut line ends with a reset.
+func clipLines(buf *bytes.Buffer, width int) {
+	lines := strings.Split(buf.String(), "\n")
+	buf.Reset()
+	for i, l := range lines {
+		if i > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.WriteString(clipLine(l, width))
+	}
+}
+
+// clipLine cuts one line to width visible columns (every rune counts one: the frame is
+// ASCII, box drawing and block elements).
+func clipLine(l string, width int) string {
+	cols := 0
+	for i := 0; i < len(l); {
+		if l[i] == 0x1b { // ECMA-48 CSI: ESC [ params final
+			j := i + 1
+			if j < len(l) && l[j] == '[' {
+				j++
+				for j < len(l) && (l[j] < 0x40 || l[j] > 0x7e) {
+					j++
+				}
+			}
+			i = j + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(l[i:])
+		if cols == width {
+			cut := l[:i]
+			if strings.Contains(cut, "\x1b[") {
+				cut += "\x1b[0m"
+			}
+			return cut
+		}
+		cols++
+		i += size
+	}
+	return l
 }
 
 // recentRate is the least-squares slope (per second) of the points in the last window
