@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/internal/realnode"
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 var binary string
@@ -453,7 +454,10 @@ func TestUnprivilegedUserGetsWhatCanBeRead(t *testing.T) {
 	if err != nil {
 		t.Fatal("setpriv not found (util-linux)")
 	}
-	p := realnode.Start(t, "idle.js")
+	// Near its fd limit: the count comes from the size of /proc/<pid>/fd, which nobody may
+	// stat, so EMFILE_RISK is judged without the table.
+	p := realnode.Start(t, "fd_leak.js", realnode.Args("170"), realnode.NoFile(200))
+	want := fdCount(t, p.PID)
 	// The binary must be executable by nobody.
 	bin := filepath.Join(t.TempDir(), "nodeinspect")
 	data, err := os.ReadFile(binary)
@@ -478,8 +482,18 @@ func TestUnprivilegedUserGetsWhatCanBeRead(t *testing.T) {
 		t.Fatalf("as nobody: exit %d: %s", code, errb.String())
 	}
 	s := decode(t, out.String())
-	if s.FDs != nil || s.Memory == nil || s.Memory.RSS == nil || s.Memory.PSS != nil || s.Limits == nil {
-		t.Errorf("as nobody: fds %v memory %+v", s.FDs != nil, s.Memory)
+	if s.Memory == nil || s.Memory.RSS == nil || s.Memory.PSS != nil || s.Limits == nil {
+		t.Errorf("as nobody: memory %+v", s.Memory)
+	}
+	if n, ok, _ := probes.NewFS("/proc").CountFDs(p.PID); ok {
+		if s.FDs == nil || s.FDs.Open != want || s.FDs.List != nil || n != want {
+			t.Errorf("as nobody: fds %+v, want only the count %d", s.FDs, want)
+		}
+		if f := s.find("EMFILE_RISK"); f == nil || f.Evidence["open"] != float64(want) {
+			t.Errorf("as nobody: no EMFILE_RISK from the fd count: %s", s.codes())
+		}
+	} else if s.FDs != nil {
+		t.Errorf("as nobody on a kernel without fd counts: fds %+v", s.FDs)
 	}
 	if !strings.Contains(errb.String(), "fd table unreadable") || !strings.Contains(errb.String(), "sudo") {
 		t.Errorf("stderr must say what could not be read and what to do: %q", errb.String())

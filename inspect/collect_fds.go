@@ -21,6 +21,13 @@ func (col *collection) readFDs() {
 	entries, vanished, err := fs.ReadFDs(pid)
 	if err != nil {
 		if probes.IsDenied(err) {
+			if n, ok, _ := fs.CountFDs(pid); ok {
+				// The kernel gives the count to anyone who can see the process: enough
+				// for EMFILE_RISK, not for types or sockets.
+				col.snap.FDs = &FDTable{Open: n, CountedFrom: "dir_size"}
+				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo", err, n, fs.PidPath(pid, "fd"))
+				return
+			}
 			col.warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets", err)
 		} else {
 			col.warn("fd table unreadable: %v", err)

@@ -72,6 +72,9 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			w.fds = entries
 		} else if probes.IsDenied(err) {
 			deniedFDs++
+			if n, ok, _ := c.FS.CountFDs(st.PID); ok {
+				w.fdCount = &n
+			}
 		}
 		w.row.Cmdline, _ = c.FS.ReadCmdline(st.PID)
 		if w.row.Cmdline == nil {
@@ -88,7 +91,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	}
 	c.joinSocketsByNamespace(rows, res)
 	if deniedFDs > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their fds, CLOSE_WAIT and EMFILE flags are unknown (run with sudo)", deniedFDs))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo)", deniedFDs))
 	}
 
 	for _, w := range rows {
@@ -107,6 +110,9 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			r.FDsOpen = &open
 			cw := w.snap.Sockets.ByState["CLOSE_WAIT"]
 			r.CloseWait = &cw
+		} else if w.fdCount != nil {
+			w.snap.FDs = &FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
+			r.FDsOpen = w.fdCount
 		}
 		r.Findings = Evaluate(w.snap, EvalContext{Thresholds: opt.Thresholds})
 		r.Flags = []string{}
@@ -126,6 +132,8 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 type psWork struct {
 	stat probes.Stat
 	fds  []probes.FDEntry
+	// fdCount is the fd count from the directory size when the table was denied.
+	fdCount *int
 	snap *Snapshot
 	row  PSRow
 }

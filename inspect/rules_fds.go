@@ -39,6 +39,18 @@ func ruleEMFILE(s *Snapshot, ctx EvalContext) []Finding {
 		ev["hard_limit"] = nil
 	}
 	top := topType(s.FDs.ByType)
+	if top == "" {
+		// Only the count is known (the table was unreadable): say so instead of a type.
+		ev["by_type"] = nil
+		return []Finding{{
+			Code:     "EMFILE_RISK",
+			Severity: sev,
+			Summary: fmt.Sprintf("%d of %d file descriptors in use (%s of the soft limit): new sockets and files will soon fail with EMFILE",
+				s.FDs.Open, soft, percent(frac)),
+			Evidence: ev,
+			Advice:   fmt.Sprintf("Find what accumulates before raising the limit (`sudo nodeinspect fds %d` shows which fds they are); `ulimit -n` or systemd LimitNOFILE= only buys time.", s.Process.PID),
+		}}
+	}
 	return []Finding{{
 		Code:     "EMFILE_RISK",
 		Severity: sev,

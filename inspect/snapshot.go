@@ -91,8 +91,11 @@ type FDTable struct {
 	DeletedBytes int64 `json:"deleted_bytes"`
 	// Vanished counts fds that closed between listing the directory and reading the link.
 	Vanished int `json:"vanished"`
-	// List has one entry per fd, sorted by fd number.
+	// List has one entry per fd, sorted by fd number (nil when only the count is known).
 	List []FD `json:"list"`
+	// CountedFrom is "dir_size" when the table itself was unreadable and Open comes from
+	// the size of /proc/<pid>/fd (Linux 6.2+); ByType and List are then nil.
+	CountedFrom string `json:"counted_from,omitempty"`
 }
 
 // FD is one entry of the fd table.

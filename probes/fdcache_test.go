@@ -72,3 +72,25 @@ func TestFDCacheFollowsTheTable(t *testing.T) {
 	}
 	t.Error("an fd replaced in place was not re-read within fdCacheRounds reads")
 }
+
+func TestCountFDsMatchesTheTable(t *testing.T) {
+	fs := NewFS("/proc")
+	n, ok, err := fs.CountFDs(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip("this kernel does not report the fd count as the size of /proc/<pid>/fd (before 6.2)")
+	}
+	entries, _, err := fs.ReadFDs(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory read itself may hold one more fd than the stat saw.
+	if d := len(entries) - n; d < -1 || d > 1 {
+		t.Fatalf("CountFDs %d, table %d", n, len(entries))
+	}
+	if _, ok, _ := NewFS(t.TempDir()).CountFDs(1); ok {
+		t.Fatal("a count from a tree that is not procfs")
+	}
+}

@@ -42,7 +42,8 @@ func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
 		p.Cmdline = []string{}
 		c.Process = &p
 	}
-	if c.FDs != nil && (c.FDs.ByType == nil || c.FDs.List == nil) {
+	// A table known only by its count (counted_from "dir_size") keeps null types and list.
+	if c.FDs != nil && c.FDs.CountedFrom == "" && (c.FDs.ByType == nil || c.FDs.List == nil) {
 		f := *c.FDs
 		if f.ByType == nil {
 			f.ByType = map[string]int{}

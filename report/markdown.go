@@ -166,7 +166,10 @@ func (r *renderer) markdownFDs(s *inspect.Snapshot) {
 		r.line("**" + markdownEscape(deletedText(s.FDs)) + "**")
 	}
 	r.blank()
-	if len(s.FDs.List) == 0 {
+	if s.FDs.CountedFrom != "" {
+		r.line(markdownEscape(countOnlyText))
+		r.blank()
+	} else if len(s.FDs.List) == 0 {
 		r.line("no open fds")
 		r.blank()
 	} else {

@@ -83,12 +83,17 @@ func (r *renderer) fdTitle(s *inspect.Snapshot) []span {
 	return title
 }
 
+// countOnlyText replaces the fd list when only the count could be read.
+const countOnlyText = "the fd list is unreadable without privilege; the count comes from the size of /proc/<pid>/fd (see warnings)"
+
 // textFDs is the fds view.
 func (r *renderer) textFDs(s *inspect.Snapshot) error {
 	r.rich(0, 0, r.fdTitle(s)...)
 	if s.FDs != nil {
 		r.blank()
-		if len(s.FDs.List) == 0 {
+		if s.FDs.CountedFrom != "" {
+			r.line(countOnlyText)
+		} else if len(s.FDs.List) == 0 {
 			r.line("no open fds")
 		} else if err := r.table(r.fdTable(s)); err != nil {
 			return err
