@@ -134,8 +134,8 @@ type psWork struct {
 	fds  []probes.FDEntry
 	// fdCount is the fd count from the directory size when the table was denied.
 	fdCount *int
-	snap *Snapshot
-	row  PSRow
+	snap    *Snapshot
+	row     PSRow
 }
 
 // joinSocketsByNamespace reads each network namespace's socket tables once, for the union
