@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/urfave/cli/v3"
@@ -52,11 +51,8 @@ func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view repo
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := report.Render(&buf, snap, renderOptions(deps, opt, view)); err != nil {
-		return err
-	}
-	if err := writeOnce(deps, &buf); err != nil {
+	// Render writes the whole document in one call: no second copy of a large table here.
+	if err := report.Render(deps.Out, snap, renderOptions(deps, opt, view)); err != nil {
 		return err
 	}
 	printWarnings(deps, snap.Warnings)
