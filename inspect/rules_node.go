@@ -48,6 +48,17 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 	used, limit := *s.Memory.Heap.UsedBytes, *s.Memory.Heap.LimitBytes
 	frac := float64(used) / float64(limit)
 	t := ctx.Thresholds
+	if s.Node != nil && s.Node.Error != nil && s.Node.Error.Code == "OOMError" {
+		// A report written as V8 gave up: the heap reached its limit, whatever the numbers
+		// read after the last failed collection (young space is empty then).
+		return []Finding{{
+			Code:     "HEAP_NEAR_LIMIT",
+			Severity: SeverityCritical,
+			Summary:  fmt.Sprintf("The process died of a JavaScript heap out of memory (V8 heap limit %s)", humanBytes(int64(limit))),
+			Evidence: map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1), "event": s.Node.Error.Message, "source": s.Memory.Heap.Source},
+			Advice:   "Find what the heap retains (run with --heapsnapshot-near-heap-limit=2 to get snapshots before the next crash, and compare them); raise --max-old-space-size only if the working set is legitimately this large.",
+		}}
+	}
 	if frac < t.HeapWarning {
 		return nil
 	}

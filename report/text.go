@@ -137,7 +137,20 @@ func identity(p *inspect.Process) string {
 func (r *renderer) headerLine(s *inspect.Snapshot) []span {
 	p := s.Process
 	var parts [][]span
-	if p == nil {
+	if p != nil && s.Source == "report" {
+		// A Node.js diagnostic report: what it says, not what a live process would show.
+		parts = append(parts,
+			[]span{{"pid " + strconv.Itoa(p.PID), styleBold}},
+			[]span{sp("comm "), {quoteIfNeeded(p.Comm), styleBold}},
+			[]span{sp("from report " + quoteIfNeeded(s.SourceFile))},
+		)
+		if s.Node != nil && s.Node.Version != "" {
+			parts = append(parts, []span{sp("node " + safe(s.Node.Version))})
+		}
+		if s.Node != nil && s.Node.Error != nil {
+			parts = append(parts, []span{{"crashed: " + safe(errorText(s.Node.Error)), styleWarning}})
+		}
+	} else if p == nil {
 		parts = append(parts, []span{{"pid ?", styleBold}}, []span{sp("process identity unreadable")})
 	} else {
 		user := safe(p.User)

@@ -1,0 +1,129 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func reportFixture(name string) string {
+	return filepath.Join("..", "inspect", "nodereport", "testdata", name)
+}
+
+func TestAnalyzeNodeReports(t *testing.T) {
+	for _, c := range []struct {
+		file, failOn string
+		code         int
+		codes        string
+	}{
+		{"v4-crash.json", "", 0, "REFERENCED_HANDLES"},
+		{"v4-crash.json", "info", 1, "REFERENCED_HANDLES"},
+		{"v4-oom.json", "", 1, "HEAP_NEAR_LIMIT"},
+		{"v1.json", "warning", 0, "REFERENCED_HANDLES"},
+		{"v5.json", "", 0, "REFERENCED_HANDLES"},
+		{"unknown-v9.json", "", 0, "REFERENCED_HANDLES"},
+	} {
+		t.Run(c.file+c.failOn, func(t *testing.T) {
+			args := []string{"analyze", reportFixture(c.file), "--json"}
+			if c.failOn != "" {
+				args = append(args, "--fail-on", c.failOn)
+			}
+			out, stderr, code := runCLI(t, "/nonexistent", false, args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d: %s", code, c.code, stderr)
+			}
+			var doc struct {
+				Schema string `json:"schema"`
+				Source string `json:"source"`
+				Node   struct {
+					Version string `json:"version"`
+					Error   *struct {
+						Message string `json:"message"`
+					} `json:"error"`
+				} `json:"node"`
+				Findings []struct {
+					Code string `json:"code"`
+				} `json:"findings"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var codes []string
+			for _, f := range doc.Findings {
+				codes = append(codes, f.Code)
+			}
+			if doc.Schema != "nodeinspect/v1" || doc.Source != "report" || doc.Node.Error == nil || strings.Join(codes, ",") != c.codes {
+				t.Fatalf("schema %q source %q error %+v findings %v", doc.Schema, doc.Source, doc.Node.Error, codes)
+			}
+		})
+	}
+}
+
+func TestAnalyzeExternalMemoryFromAReport(t *testing.T) {
+	data, err := os.ReadFile(reportFixture("v4-crash.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 600 MiB resident, a 4.5 MiB heap: Buffers or native memory.
+	doc := strings.Replace(string(data), `"rss": 46112768`, `"rss": 629145600`, 1)
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "/nonexistent", false, "analyze", path, "--fail-on", "warning")
+	if code != 1 || !strings.Contains(out, "EXTERNAL_MEMORY") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestAnalyzeBadInput(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.json")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"header":{`)
+	if err := f.Truncate(200 << 20); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, c := range []struct {
+		name, path, says string
+	}{
+		{"truncated", reportFixture("truncated.json"), "cut short"},
+		{"not a report", reportFixture("not-a-report.json"), "not a Node.js diagnostic report"},
+		{"200 MB", huge, "200 MiB"},
+		{"missing", filepath.Join(dir, "nope.json"), "no such file"},
+		{"directory", dir, "is a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, stderr, code := runCLI(t, "/nonexistent", false, "analyze", c.path)
+			if code != 2 || out != "" || !strings.Contains(stderr, c.says) || strings.Count(stderr, "\n") != 1 {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+			}
+		})
+	}
+	if _, stderr, code := runCLI(t, "/nonexistent", false, "analyze"); code != 2 || !strings.Contains(stderr, "one file") {
+		t.Fatalf("no file: exit %d %q", code, stderr)
+	}
+}
+
+func TestAnalyzeASavedSnapshot(t *testing.T) {
+	root, pid := scenarioRoot(t, "fd-leak")
+	path := filepath.Join(t.TempDir(), "snap.json")
+	if _, stderr, code := runCLI(t, root, false, "snapshot", itoa(pid), "-o", path, "--sample", "0"); code > 1 {
+		t.Fatalf("snapshot: exit %d %s", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "/nonexistent", false, "analyze", path, "--json", "--fail-on", "warning")
+	if code != 1 || !strings.Contains(out, "EMFILE_RISK") || !strings.Contains(out, `"source":"snapshot"`) {
+		t.Fatalf("exit %d stderr %q\n%.400s", code, stderr, out)
+	}
+	// Thresholds apply again: a higher EMFILE threshold clears it.
+	out, _, code = runCLI(t, "/nonexistent", false, "analyze", path, "--json", "--fail-on", "warning", "--emfile-warning", "99.9", "--emfile-critical", "99.95")
+	if strings.Contains(out, "EMFILE_RISK") {
+		t.Fatalf("exit %d: EMFILE_RISK despite the raised thresholds", code)
+	}
+}

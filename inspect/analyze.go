@@ -1,0 +1,128 @@
+package inspect
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
+)
+
+// FromNodeReport turns a Node.js diagnostic report into a Snapshot, so the same rules and
+// renderers apply: the process identity from its header, the V8 heap and RSS, the libuv
+// handles (and the fds they hold), the open-files limit and the error it was written for.
+// What a report does not hold (PSS, the whole fd table, socket states, children) stays nil,
+// with a warning. path is the report's file, for the snapshot's source.
+func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *Snapshot {
+	s := &Snapshot{
+		Schema:     Schema,
+		Source:     "report",
+		SourceFile: path,
+		Findings:   []Finding{},
+		Warnings:   append([]string{}, r.Warnings...),
+	}
+	s.TakenAt = reportTime(r.DumpTime)
+	comm := ""
+	if len(r.Cmdline) > 0 {
+		comm = filepath.Base(r.Cmdline[0])
+	}
+	cmdline := r.Cmdline
+	if cmdline == nil {
+		cmdline = []string{}
+	}
+	s.Process = &Process{PID: r.PID, Comm: comm, Cmdline: cmdline, UID: -1, IsNode: true, NodeBy: "report", State: ""}
+	if r.OpenFilesKnown {
+		s.Limits = &Limits{OpenFilesSoft: r.OpenFilesSoft, OpenFilesHard: r.OpenFilesHard}
+	} else {
+		s.Warnings = append(s.Warnings, "the report has no open-files limit (userLimits): EMFILE risk not judged")
+	}
+	s.Memory = &Memory{RSSBytes: r.RSSBytes, Heap: &Heap{
+		UsedBytes: r.Heap.UsedBytes, TotalBytes: r.Heap.TotalBytes, LimitBytes: r.Heap.LimitBytes,
+		ExternalBytes: r.Heap.ExternalBytes, ArrayBuffersBytes: r.Heap.ArrayBuffersBytes, Source: "report",
+	}}
+	s.Node = &NodeInfo{Version: r.NodeVersion}
+	if r.Error != nil {
+		stack := r.Error.Stack
+		if stack == nil {
+			stack = []string{}
+		}
+		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack}
+	}
+	s.Handles = make([]Handle, 0, len(r.Handles))
+	for _, h := range r.Handles {
+		if h.Type == "loop" {
+			continue
+		}
+		s.Handles = append(s.Handles, Handle{
+			Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.Active && h.Referenced,
+			FD: h.FD, Local: h.Local, Remote: h.Remote, Detail: h.Detail,
+		})
+	}
+	s.FDs = fdsFromHandles(s.Handles)
+	if s.FDs.Open > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("fds counted from the report's libuv handles (%d hold an fd): files opened with fs.open and fds of native code are not in a report, so the real count is higher", s.FDs.Open))
+	}
+	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)")
+	s.Findings = Evaluate(s, EvalContext{Thresholds: thresholds})
+	return s
+}
+
+// handleFDTypes maps libuv handle types to the contract's fd types.
+var handleFDTypes = map[string]string{
+	"tcp": "tcp", "udp": "udp", "pipe": "pipe", "tty": "char", "fs_event": "inotify", "signal": "pipe", "poll": "unknown",
+}
+
+// fdsFromHandles builds the part of an fd table that libuv handles show.
+func fdsFromHandles(handles []Handle) *FDTable {
+	t := &FDTable{ByType: map[string]int{}, List: []FD{}}
+	for _, h := range handles {
+		if h.FD == nil {
+			continue
+		}
+		typ, ok := handleFDTypes[h.Type]
+		if !ok {
+			typ = "unknown"
+		}
+		target := h.Local
+		if h.Remote != "" {
+			target += " -> " + h.Remote
+		}
+		fd := FD{FD: *h.FD, Type: typ, Target: target,
+			Handle: &FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}}
+		t.List = append(t.List, fd)
+		t.ByType[typ]++
+		t.Open++
+	}
+	sort.Slice(t.List, func(i, j int) bool { return t.List[i].FD < t.List[j].FD })
+	return t
+}
+
+// reportTime parses a report's dumpEventTime ("2026-11-22T09:30:00Z" or Node's older
+// "2019-02-07T11:02:05Z" forms); the zero time when it cannot.
+func reportTime(v string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// Reevaluate runs the rules again over a saved snapshot with the given thresholds.
+// LISTEN_BACKLOG needs the second read of the accept queues that only a live collection
+// makes: a saved one is kept as it was.
+func Reevaluate(s *Snapshot, thresholds Thresholds) {
+	ctx := EvalContext{Thresholds: thresholds}
+	if s.Process != nil && s.Process.IsNode {
+		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
+	}
+	saved := s.Findings
+	s.Findings = Evaluate(s, ctx)
+	for _, f := range saved {
+		if f.Code == "LISTEN_BACKLOG" {
+			s.Findings = append(s.Findings, f)
+		}
+	}
+	SortFindings(s.Findings)
+}
