@@ -127,3 +127,21 @@ func TestAnalyzeASavedSnapshot(t *testing.T) {
 		t.Fatalf("exit %d: EMFILE_RISK despite the raised thresholds", code)
 	}
 }
+
+func TestAnalyzeThresholdFlags(t *testing.T) {
+	path := reportFixture("v4-crash.json")
+	if out, _, _ := runCLI(t, "/nonexistent", false, "analyze", path); strings.Contains(out, "EXTERNAL_MEMORY") {
+		t.Fatal("44 MiB of RSS is not external memory by default")
+	}
+	out, _, code := runCLI(t, "/nonexistent", false, "analyze", path, "--external-ratio", "2", "--external-min-mib", "1", "--fail-on", "warning")
+	if code != 1 || !strings.Contains(out, "EXTERNAL_MEMORY") {
+		t.Fatalf("lowered thresholds: exit %d\n%s", code, out)
+	}
+	out, _, _ = runCLI(t, "/nonexistent", false, "analyze", reportFixture("v4-oom.json"), "--heap-warning", "40", "--heap-critical", "99")
+	if !strings.Contains(out, "HEAP_NEAR_LIMIT") {
+		t.Fatalf("heap thresholds:\n%s", out)
+	}
+	if _, stderr, code := runCLI(t, "/nonexistent", false, "analyze", path, "--heap-warning", "0"); code != 2 {
+		t.Fatalf("zero threshold: exit %d %s", code, stderr)
+	}
+}

@@ -46,6 +46,10 @@ func findingFlags() []cli.Flag {
 		&cli.IntFlag{Name: "close-wait-warning", Value: d.CloseWaitWarning, Usage: "CLOSE_WAIT_LEAK warning at this many sockets"},
 		&cli.IntFlag{Name: "close-wait-critical", Value: d.CloseWaitCritical, Usage: "CLOSE_WAIT_LEAK critical at this many sockets"},
 		&cli.FloatFlag{Name: "backlog-percent", Value: d.BacklogFraction * 100, Usage: "LISTEN_BACKLOG when an accept queue is this full (where the backlog size is known)"},
+		&cli.FloatFlag{Name: "heap-warning", Value: d.HeapWarning * 100, Usage: "HEAP_NEAR_LIMIT warning at this percentage of the V8 heap limit"},
+		&cli.FloatFlag{Name: "heap-critical", Value: d.HeapCritical * 100, Usage: "HEAP_NEAR_LIMIT critical at this percentage"},
+		&cli.FloatFlag{Name: "external-ratio", Value: d.ExternalRatio, Usage: "EXTERNAL_MEMORY when RSS is at least this many times the V8 heap total"},
+		&cli.UintFlag{Name: "external-min-mib", Value: uint(d.ExternalMinBytes >> 20), Usage: "EXTERNAL_MEMORY only when RSS is at least this many MiB above the heap total"},
 	}
 }
 
@@ -114,7 +118,12 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.CloseWaitWarning = int(c.Int("close-wait-warning"))
 		t.CloseWaitCritical = int(c.Int("close-wait-critical"))
 		t.BacklogFraction = c.Float("backlog-percent") / 100
-		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 {
+		t.HeapWarning = c.Float("heap-warning") / 100
+		t.HeapCritical = c.Float("heap-critical") / 100
+		t.ExternalRatio = c.Float("external-ratio")
+		t.ExternalMinBytes = uint64(c.Uint("external-min-mib")) << 20
+		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||
+			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 {
 			return o, usageError("thresholds must be positive")
 		}
 	}
