@@ -148,7 +148,7 @@ func generate(buf *bytes.Buffer, snap *inspect.Snapshot, opt Options) error {
 	r := newRenderer(buf, opt)
 	switch opt.Format {
 	case FormatJSON:
-		return writeJSON(buf, snapshotForJSON(snap), opt.CompactJSON)
+		return writeSnapshotJSON(buf, snapshotForJSON(snap), opt.CompactJSON)
 	case FormatMarkdown:
 		switch opt.View {
 		case ViewReport:
