@@ -175,4 +175,3 @@ func appendJSONStringSlow(b []byte, s string) []byte {
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
-

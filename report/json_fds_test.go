@@ -49,7 +49,12 @@ func TestFastFDJSONIsEncodingJSON(t *testing.T) {
 		"sick":     bigTable(sickSnapshot()),
 		"hostile":  bigTable(hostileSnapshot(), hostileFDs()...),
 		"degraded": bigTable(degradedSnapshot(), hostileFDs()...),
-		"counted":  func() *inspect.Snapshot { s := bigTable(healthySnapshot()); s.FDs.CountedFrom = "dir_size"; s.FDs.ByType = nil; return s }(),
+		"counted": func() *inspect.Snapshot {
+			s := bigTable(healthySnapshot())
+			s.FDs.CountedFrom = "dir_size"
+			s.FDs.ByType = nil
+			return s
+		}(),
 		"nil list": func() *inspect.Snapshot { s := bigTable(healthySnapshot()); s.FDs.List = nil; return s }(),
 	} {
 		t.Run(name, func(t *testing.T) {
