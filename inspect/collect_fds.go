@@ -35,17 +35,24 @@ func (col *collection) readFDs() {
 		return
 	}
 	inodes := socketInodes(entries)
-	col.sockets = make(map[uint64]probes.Socket, len(inodes))
+	var index socketIndex
 	if len(inodes) > 0 {
 		socks, errs := fs.ReadSockets(pid, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
 		for _, e := range errs {
 			col.warn("socket table: %v", e)
 		}
-		for _, s := range socks {
-			col.sockets[s.Inode] = s
+		index = newSocketIndex(socks)
+	}
+	inodes = nil
+	col.snap.FDs, col.snap.Sockets = buildFDTable(entries, vanished, index)
+	// Only the listening sockets are kept after the join (for the accept-queue re-read and
+	// the backlogs): the rest is in the table now.
+	col.sockets = map[uint64]probes.Socket{}
+	for _, so := range index {
+		if so.State == "LISTEN" {
+			col.sockets[so.Inode] = so
 		}
 	}
-	col.snap.FDs, col.snap.Sockets = buildFDTable(entries, vanished, col.sockets)
 	if vanished > 0 {
 		col.warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
 	}
@@ -65,8 +72,36 @@ func socketInodes(entries []probes.FDEntry) map[uint64]struct{} {
 	return inodes
 }
 
+// socketIndex is socket rows sorted by inode, for the join with the fd table: half the
+// memory of a map of 100k rows, which matters at the peak of a large table.
+type socketIndex []probes.Socket
+
+// newSocketIndex sorts rows by inode (in place) into an index.
+func newSocketIndex(rows []probes.Socket) socketIndex {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Inode < rows[j].Inode })
+	return socketIndex(rows)
+}
+
+// indexOfMap builds an index from a map of rows.
+func indexOfMap(m map[uint64]probes.Socket) socketIndex {
+	rows := make([]probes.Socket, 0, len(m))
+	for _, so := range m {
+		rows = append(rows, so)
+	}
+	return newSocketIndex(rows)
+}
+
+// find returns the row of inode, or nil.
+func (x socketIndex) find(inode uint64) *probes.Socket {
+	i := sort.Search(len(x), func(i int) bool { return x[i].Inode >= inode })
+	if i < len(x) && x[i].Inode == inode {
+		return &x[i]
+	}
+	return nil
+}
+
 // buildFDTable joins fd entries with the socket rows of their inodes and counts them.
-func buildFDTable(entries []probes.FDEntry, vanished int, sockets map[uint64]probes.Socket) (*FDTable, *SocketSummary) {
+func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*FDTable, *SocketSummary) {
 	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries))}
 	summary := &SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []PeerGroup{}}
 	peers := map[[2]string]*PeerGroup{}
@@ -77,7 +112,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets map[uint64]pro
 		}
 		fd.Target = escapeInvalidUTF8(fd.Target)
 		if e.Type == "socket" {
-			if s, ok := sockets[e.Inode]; ok {
+			if s := sockets.find(e.Inode); s != nil {
 				fd.Type = fdTypeOfProto[s.Proto]
 				fd.Socket = &Socket{Proto: s.Proto, State: s.State, Local: s.Local, Remote: s.Remote,
 					RxQueue: s.RxQueue, TxQueue: s.TxQueue, Inode: s.Inode}

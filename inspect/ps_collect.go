@@ -171,8 +171,9 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 				sockets[s.Inode] = s
 			}
 		}
+		index := indexOfMap(sockets)
 		for _, w := range group {
-			w.snap.FDs, w.snap.Sockets = buildFDTable(w.fds, 0, sockets)
+			w.snap.FDs, w.snap.Sockets = buildFDTable(w.fds, 0, index)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 				readSockets()
 			}
 		}
-		table, summary := buildFDTable(entries, 0, sockets)
+		table, summary := buildFDTable(entries, 0, indexOfMap(sockets))
 		open, cw := table.Open, summary.ByState["CLOSE_WAIT"]
 		s.FDsOpen, s.FDsByType, s.CloseWait, s.SocketsBy = &open, table.ByType, &cw, summary.ByState
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 
@@ -25,9 +26,25 @@ var fdsNull = []byte(`"fds":null`)
 
 // writeSnapshotJSON writes a snapshot as writeJSON does.
 func writeSnapshotJSON(buf *bytes.Buffer, s *inspect.Snapshot, compact bool) error {
-	if !compact || s.FDs == nil || len(s.FDs.List) < fastFDsMin {
+	if !fastFDs(s, compact) {
 		return writeJSON(buf, s, compact)
 	}
+	return streamSnapshotJSON(buf, s)
+}
+
+// fastFDs reports whether s is written with the hand-made fd table.
+func fastFDs(s *inspect.Snapshot, compact bool) bool {
+	return compact && s.FDs != nil && len(s.FDs.List) >= fastFDsMin
+}
+
+// streamChunk is how much of the fd table is encoded before it is written out: the table
+// of 100k fds is 23 MB of JSON, which need not be in memory at once.
+const streamChunk = 256 << 10
+
+// streamSnapshotJSON writes s to w as compact JSON, the fd table in chunks as it is
+// encoded. Everything that can fail (encoding the rest of the document) happens before the
+// first byte is written, so a failure writes nothing.
+func streamSnapshotJSON(w io.Writer, s *inspect.Snapshot) error {
 	rest := *s
 	rest.FDs = nil
 	var doc bytes.Buffer
@@ -38,17 +55,35 @@ func writeSnapshotJSON(buf *bytes.Buffer, s *inspect.Snapshot, compact bool) err
 	if i < 0 {
 		return fmt.Errorf("encode json: no fds key in the snapshot")
 	}
-	out := buf.AvailableBuffer()
+	out := make([]byte, 0, streamChunk+4096)
 	out = append(out, doc.Bytes()[:i]...)
 	out = append(out, `"fds":`...)
-	out = appendFDTable(out, s.FDs)
+	var err error
+	out = appendFDTableTo(out, s.FDs, func(b []byte) []byte {
+		if err == nil && len(b) >= streamChunk {
+			_, err = w.Write(b)
+			return b[:0]
+		}
+		return b
+	})
 	out = append(out, doc.Bytes()[i+len(fdsNull):]...)
-	buf.Write(out)
+	if err == nil {
+		_, err = w.Write(out)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
 	return nil
 }
 
 // appendFDTable appends t as encoding/json encodes inspect.FDTable.
 func appendFDTable(b []byte, t *inspect.FDTable) []byte {
+	return appendFDTableTo(b, t, func(b []byte) []byte { return b })
+}
+
+// appendFDTableTo appends t as encoding/json encodes inspect.FDTable, handing the buffer
+// to flush after each fd (flush returns the buffer to go on with).
+func appendFDTableTo(b []byte, t *inspect.FDTable, flush func([]byte) []byte) []byte {
 	b = append(b, `{"open":`...)
 	b = strconv.AppendInt(b, int64(t.Open), 10)
 	b = append(b, `,"by_type":`...)
@@ -68,7 +103,7 @@ func appendFDTable(b []byte, t *inspect.FDTable) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendFD(b, &t.List[i])
+			b = flush(appendFD(b, &t.List[i]))
 		}
 		b = append(b, ']')
 	}

@@ -87,6 +87,10 @@ func Render(w io.Writer, snap *inspect.Snapshot, opt Options) error {
 	if opt.View == "" {
 		opt.View = ViewReport
 	}
+	if opt.Format == FormatJSON && fastFDs(snap, opt.CompactJSON) {
+		// A large table streams: its JSON need not be in memory at once.
+		return streamSnapshotJSON(w, snapshotForJSON(snap))
+	}
 	var buf bytes.Buffer
 	buf.Grow(sizeHint(snap))
 	if err := generate(&buf, snap, opt); err != nil {
