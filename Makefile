@@ -36,8 +36,10 @@ fuzz-long:
 	$(MAKE) fuzz FUZZTIME=60s
 
 bench: build
+	$(GO) build -o bin/floor ./scripts/floor
+	$(GO) build -o bin/bigproc ./scripts/bigproc
 	$(GO) test -run '^$$' -bench . -benchmem ./probes/ ./inspect/
-	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; fi
+	scripts/bench.sh
 
 # Build, start the bundled leaky demo, report on it, stop it (by pid, whatever happens).
 demo: build

@@ -40,19 +40,44 @@ echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinf
 echo "runs per command: $runs (median wall time)"
 echo
 
+floor=${FLOOR:-bin/floor}
+bigproc=${BIGPROC:-bin/bigproc}
+
+# Each load: nodeinspect, the in-repo floor, lsof and ss, in turn, on the same process.
 for load in "idle:0" "16k established:16000" "16k with 2k CLOSE_WAIT:16000 2000"; do
 	name=${load%%:*}; args=${load#*:}
 	if [ "$args" = 0 ]; then pid=$(start idle.js); else pid=$(start many_sockets.js $args); fi
 	fds=$(ls /proc/$pid/fd | wc -l)
 	ni=$(median_ms "$bin" fds "$pid" --json)
 	rep=$(median_ms "$bin" report "$pid" --json --sample 0)
+	fl=$(median_ms "$floor" "$pid")
 	lsof_ms=$(median_ms lsof -p "$pid")
 	ss_ms=$(median_ms ss -tanp)
 	mem=$(peak_kb "$bin" fds "$pid" --json)
-	printf '%-26s fds=%-6s nodeinspect fds %4d ms | report %4d ms | lsof -p %4d ms | ss -tanp %4d ms | lsof/fds %s | peak %d KiB\n' \
-		"$name" "$fds" "$ni" "$rep" "$lsof_ms" "$ss_ms" "$(ratio "$ni" "$lsof_ms")" "$mem"
+	printf '%-24s fds=%-6s nodeinspect fds %4d ms | report %4d ms | floor %4d ms | lsof -p %4d ms | ss -tanp %4d ms | lsof/fds %s | fds/floor %s | peak %d KiB\n' \
+		"$name" "$fds" "$ni" "$rep" "$fl" "$lsof_ms" "$ss_ms" "$(ratio "$ni" "$lsof_ms")" "$(awk -v a="$ni" -v b="$fl" 'BEGIN { printf "%.2f", a / b }')" "$mem"
 	kill -9 "$pid" 2>/dev/null
 done
+
+# 100k sockets of other processes in the namespace while the target holds 1k: what they
+# add to nodeinspect fds (the namespace's socket dump cannot be filtered by inode).
+target=$(start many_sockets.js 1000)
+alone=$(median_ms "$bin" fds "$target" --json)
+foreign=()
+for _ in 1 2 3 4 5 6; do foreign+=("$(start many_sockets.js 17000)"); done
+tcp=$(awk '/^TCP:/ { print $3 + $7 }' /proc/net/sockstat)
+crowded=$(median_ms "$bin" fds "$target" --json)
+fl=$(median_ms "$floor" "$target")
+printf '%-24s tcp in namespace=%-7s nodeinspect fds alone %4d ms | with them %4d ms | added %s | floor %4d ms\n' \
+	"1k among 100k foreign" "$tcp" "$alone" "$crowded" "$(awk -v a="$alone" -v b="$crowded" 'BEGIN { printf "%+.0f%%", (b - a) * 100 / a }')" "$fl"
+kill -9 "$target" "${foreign[@]}" 2>/dev/null
+
+# Peak memory at 100k fds: a generated fake tree (a real process may hold 20k here).
+big=$(mktemp -d)
+"$bigproc" "$big" 100000 >/dev/null
+printf '%-24s nodeinspect fds --json peak %d KiB | report --json peak %d KiB (target: under 65536 KiB)\n' \
+	"100k fds (fake /proc)" "$(peak_kb "$bin" fds 4242 --json --proc "$big")" "$(peak_kb "$bin" report 4242 --json --sample 0 --proc "$big")"
+rm -rf "$big"
 
 # ps on a host with a thousand processes (1000 sleeps plus whatever runs here).
 sleepers=()
