@@ -1,25 +1,80 @@
 // Package nodereport reads Node.js diagnostic reports: the JSON that
-// --report-uncaught-exception, --report-on-fatalerror, --report-on-signal and
-// process.report.writeReport() write. It keeps what nodeinspect judges (the heap, RSS, the
-// libuv handles, the open-files limit and the error) and says what it could not read.
+// --report-uncaught-exception, --report-on-fatalerror, --report-on-signal,
+// process.report.writeReport() and process.report.getReport() produce. It keeps what
+// nodeinspect judges (the error, the V8 heap, the RSS, the libuv handles and the
+// open-files limit) and says in Report.Warnings what it could not read.
 //
-// The format has a single-digit version, header.reportVersion (doc/api/report.md, "Report
-// version history"; src/node_report.cc):
+// # Report versions
 //
-//   - 1: the first format (Node.js 11.8 to 12.x). resourceUsage has maxRss (peak, bytes) but
-//     no current RSS; libuv endpoints have only host and port.
-//   - 2: adds the workers section (Node.js 12.16, 13.9).
-//   - 3: adds free_memory, total_memory, rss, constrained_memory and available_memory to
-//     resourceUsage (Node.js 19.x, backported to 18.x).
-//   - 4: adds ip4 and ip6 to the endpoints of tcp and udp handles, next to host (Node.js 21,
-//     20.11); --report-exclude-network leaves host out.
-//   - 5: renames the userLimits keys data_seg_size_kbytes, max_memory_size_kbytes and
-//     virtual_memory_kbytes to *_bytes, since the values always were bytes (nodejs/node#56068,
-//     Node.js 23.x). open_files, the limit nodeinspect reads, keeps its name.
+// The format carries a single-digit version, header.reportVersion, bumped "when new key
+// is added or removed, or the data type of a value is changed" (nodejs/node
+// doc/api/report.md, section "Report Version", added by PR #56130). What each version
+// changed, as read in doc/api/report.md, src/node_report.cc and src/node_report_utils.cc
+// of nodejs/node and their commits:
 //
-// Numbers are JSON numbers in every version, but limits may be the string "unlimited", and
-// a few tools rewrite reports with numbers as strings: both are accepted. A version newer
-// than 5 is read as far as its keys are known, with a warning.
+//   - No version at all: the first in-core reports (Node.js 11.8, PR #22712 "node-report:
+//     meld into core"). The header has "location" where later ones have "trigger";
+//     processId and every number are strings ("8974"); libuv handles are
+//     {type, is_active: "1", is_referenced: "1", address, details: "repeat: 0, timeout in:
+//     ..."}, with the endpoints, pid, fd etc. inside the details text. PR #26019 ("report:
+//     make more items programmatically accessible", February 2019) turned handles into
+//     structured JSON (booleans, localEndpoint objects, pid, signum, fd). In which release
+//     reportVersion 1 first appeared could not be confirmed; Parse reads such reports as
+//     Version 0, with a warning, and accepts numeric strings and "details" everywhere.
+//   - 1: the doc's example report (nodejsVersion v12.0.0-pre). resourceUsage has
+//     userCpuSeconds, kernelCpuSeconds, cpuConsumptionPercent, maxRss, pageFaults and
+//     fsActivity but no current RSS. maxRss is ru_maxrss * 1024, i.e. bytes, in every
+//     version (it was never kbytes; but the earliest code called getrusage directly, and
+//     macOS reports ru_maxrss in bytes, so old macOS reports are 1024 times too large:
+//     see readRSS). javascriptHeap has totalMemory, totalCommittedMemory, usedMemory,
+//     availableMemory, memoryLimit and heapSpaces. userLimits rows are
+//     {soft, hard}, each a number or the string "unlimited", under the names
+//     core_file_size_blocks, data_seg_size_kbytes, file_size_blocks,
+//     max_locked_memory_bytes, max_memory_size_kbytes, open_files, stack_size_bytes,
+//     cpu_time_seconds, max_user_processes, virtual_memory_kbytes (no userLimits on
+//     Windows). tcp and udp endpoints are {host, port}, host being the reverse-DNS name
+//     or, failing that, the address (PR #26140). Pipes got localEndpoint and
+//     remoteEndpoint later, without a version bump, as plain strings (the socket path) or
+//     null (asked for in issue #38625, 2021; in the source since).
+//   - 2: adds the "workers" array, a full sub-report per worker thread (PR #31386;
+//     Node.js v13.9.0 and v12.16.2).
+//   - Without a version bump, PR #43116 (2022, "report: add more heap infos in process
+//     report") added executableMemory, totalGlobalHandlesMemory, usedGlobalHandlesMemory,
+//     mallocedMemory, externalMemory, peakMallocedMemory, nativeContextCount,
+//     detachedContextCount and doesZapGarbage to javascriptHeap; the first release with
+//     them was not confirmed (an 18.x). So Heap.ExternalBytes is optional in every version.
+//     Likewise PR #35940 (2020) added the event loop's idle time: the current source
+//     writes it as a last libuv entry {type: "loop", is_active, address,
+//     loopIdleTimeSeconds} (no is_referenced); the PR first proposed turning libuv into
+//     {loop_idle_time, handles: [...]}, and Parse accepts that shape too.
+//   - 3: resourceUsage gains rss, free_memory, total_memory, available_memory and
+//     constrained_memory, all bytes (PR #45254; Node.js v19.1.0 and v18.13.0). rss is left
+//     out when libuv cannot read it. Nothing was renamed: userCpuSeconds and
+//     kernelCpuSeconds have kept their names since the first report.
+//   - 4: tcp and udp endpoints gain "ip4" or "ip6" next to "host"; with
+//     --report-exclude-network (v22.0.0, v20.13.0) no reverse DNS is done and host is the
+//     address itself (PR #55602, commit 5a437c4 "report: fix network queries in getReport
+//     libuv with exclude-network"). The doc gives no release; Node.js v20.20.2 writes 4
+//     (checked by running it).
+//   - 5: userLimits data_seg_size_kbytes, max_memory_size_kbytes and virtual_memory_kbytes
+//     become data_seg_size_bytes, max_memory_size_bytes and virtual_memory_bytes, as the
+//     values always were bytes (PR #56068, commit 65bc8e8, end of 2024; the first
+//     release with it was not confirmed: a 23.x, so 24 and later). open_files, the row
+//     read here, kept its name in every version, and soft/hard stayed a number or
+//     "unlimited".
+//
+// The JavaScript stack (src/node_report.cc PrintJavaScriptErrorStack): for an error, its
+// "message" is the first line of err.stack (or String(err) for a thrown non-object),
+// "stack" the following lines and "errorProperties" its other own properties as strings
+// (code, errno, syscall...). process.report.getReport() and writeReport() without an
+// error pass a synthetic ERR_SYNTHETIC error ("Error [ERR_SYNTHETIC]: JavaScript
+// Callstack"); signal reports have an empty message or the trigger; fatal errors
+// (trigger "FatalError", "OOMError", or location "OnFatalError" in the oldest reports)
+// have "No stack." and ["Unavailable."], the error text being header.event ("Allocation
+// failed - JavaScript heap out of memory"). When no isolate is available, javascriptHeap
+// is missing entirely.
+//
+// Versions newer than 5 are read as far as their keys are the known ones, with a warning.
 package nodereport
 
 import (
@@ -27,20 +82,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
 )
 
-// NewestKnownVersion is the newest report version this package was written against.
-const NewestKnownVersion = 5
+// newestKnownVersion is the newest header.reportVersion this package was written against.
+const newestKnownVersion = 5
 
-// Sentinel errors of Parse.
-var (
-	// ErrMalformed: the data is not complete, valid JSON (truncated, or not JSON at all).
-	ErrMalformed = errors.New("malformed report")
-	// ErrNotReport: valid JSON, but not a Node.js diagnostic report.
-	ErrNotReport = errors.New("not a Node.js diagnostic report")
-)
+// ErrMalformed is wrapped by the errors of Parse for data that is not complete, valid
+// JSON: empty, truncated, or not JSON at all.
+var ErrMalformed = errors.New("malformed report")
+
+// ErrNotReport is wrapped by the errors of Parse for valid JSON that is not a Node.js
+// diagnostic report: not an object, no "header" object, or a header with neither
+// reportVersion nor nodejsVersion.
+var ErrNotReport = errors.New("not a Node.js diagnostic report")
 
 // Report is what nodeinspect needs from a Node.js diagnostic report.
 type Report struct {
@@ -48,408 +104,174 @@ type Report struct {
 	Version int
 	// NodeVersion is header.nodejsVersion, e.g. "v20.20.2".
 	NodeVersion string
-	// Event and Trigger say why the report was written ("Exception", "JavaScript API"...).
-	Event, Trigger string
+	// Event is header.event, e.g. "Exception", "JavaScript API", "SIGUSR2", or a fatal
+	// error's text.
+	Event string
+	// Trigger is header.trigger ("Exception", "API", "GetReport", "Signal", "FatalError",
+	// "OOMError"...), or header.location in the oldest reports.
+	Trigger string
 	// PID is header.processId.
 	PID int
 	// DumpTime is header.dumpEventTime verbatim.
 	DumpTime string
 	// Cmdline is header.commandLine.
 	Cmdline []string
-	// Error is the JavaScript error the report was written for, nil when it was not
-	// written for an error (javascriptStack.message "No stack.").
+	// Error is the error the report was written for, from javascriptStack; nil when the
+	// report was not written for an error (a signal, or getReport() without an error). For
+	// fatal errors, whose javascriptStack is only "No stack.", Message is header.event and
+	// Code says which: "OOMError" or "FatalError".
 	Error *Error
-	// Heap is the V8 heap from javascriptHeap.
+	// Heap is the V8 heap, from javascriptHeap.
 	Heap Heap
-	// RSSBytes is resourceUsage.rss (version 3 and later), bytes; nil when absent.
+	// RSSBytes is the resident set size in bytes: resourceUsage.rss (version 3 and
+	// later), else the peak RSS resourceUsage.maxRss with a warning (see readRSS); nil
+	// when neither could be read.
 	RSSBytes *uint64
-	// PeakRSSBytes is resourceUsage.maxRss, bytes; nil when absent.
-	PeakRSSBytes *uint64
-	// Handles is the libuv section.
+	// Handles is the libuv section, one entry per handle (and the "loop" entry).
 	Handles []Handle
-	// OpenFilesSoft and OpenFilesHard are userLimits.open_files; nil means unlimited when
-	// OpenFilesKnown, unknown otherwise.
+	// OpenFilesSoft and OpenFilesHard are the soft and hard limits of the userLimits
+	// open_files row; nil means unlimited when OpenFilesKnown is true, unknown otherwise.
 	OpenFilesSoft, OpenFilesHard *uint64
-	// OpenFilesKnown is true when userLimits has an open_files row.
+	// OpenFilesKnown is true when the userLimits open_files row was found and read.
 	OpenFilesKnown bool
-	// Warnings are what could not be read, one sentence each.
+	// Warnings lists what could not be read, one sentence each.
 	Warnings []string
 }
 
-// Error is the JavaScript error of a report.
+// Error is the JavaScript error a report was written for.
 type Error struct {
-	// Message is javascriptStack.message ("Error: payment service returned garbage").
+	// Message is javascriptStack.message, e.g. "Error: payment service returned garbage".
 	Message string
-	// Stack is javascriptStack.stack, one frame a line.
+	// Stack is javascriptStack.stack, one frame a line ("at main (/srv/app/x.js:3:9)").
 	Stack []string
-	// Code is javascriptStack.errorProperties.code when present; for a fatal error without
-	// a JavaScript stack, the report's trigger ("OOMError", "FatalError") and Message is
-	// its event.
+	// Code is javascriptStack.errorProperties.code when present, e.g. "ENOENT". For a
+	// fatal error, which has no JavaScript error, it is "OOMError" when V8 ran out of heap
+	// (trigger "OOMError", or an older report's "FatalError" whose event says "JavaScript
+	// heap out of memory") and "FatalError" otherwise.
 	Code string
 }
 
-// Heap is the V8 heap of a report, bytes; a nil field was not in the report.
+// Heap is the V8 heap of a report in bytes; a nil field was not in the report or was
+// not a size.
 type Heap struct {
 	// UsedBytes, TotalBytes, LimitBytes and AvailableBytes are javascriptHeap.usedMemory,
-	// totalMemory, memoryLimit and availableMemory.
+	// totalMemory, memoryLimit and availableMemory (in reports of every version).
 	UsedBytes, TotalBytes, LimitBytes, AvailableBytes *uint64
-	// ExternalBytes is javascriptHeap.externalMemory (reports of Node.js 18.3 and later).
-	ExternalBytes *uint64
-	// ArrayBuffersBytes is not in reports; it stays nil.
-	ArrayBuffersBytes *uint64
+	// ExternalBytes is javascriptHeap.externalMemory, in reports since PR #43116 (2022).
+	// ArrayBuffersBytes has no counterpart in any report version written so far and
+	// stays nil; it is there for callers that merge other sources.
+	ExternalBytes, ArrayBuffersBytes *uint64
 }
 
-// Handle is one libuv handle of a report.
+// Handle is one entry of a report's libuv section.
 type Handle struct {
-	// Type is libuv's name: tcp, udp, pipe, tty, timer, process, signal, fs_event, ...
+	// Type is libuv's name of the handle type: "tcp", "timer", "pipe", "tty", "udp",
+	// "process", "signal", "fs_event", "fs_poll", "async", "check", "idle", "prepare",
+	// and "loop" for the event loop itself.
 	Type string
-	// Active and Referenced are is_active and is_referenced (a handle without
-	// is_referenced, as the loop entry, counts as referenced).
-	Active, Referenced bool
-	// FD is the handle's fd when it has one.
+	// Active is is_active.
+	Active bool
+	// Referenced is is_referenced (false when absent, as in the "loop" entry).
+	Referenced bool
+	// FD is the handle's file descriptor when present and >= 0.
 	FD *int
-	// Local and Remote are "ip:port" of a socket's endpoints, or a pipe's name in Local.
-	Local, Remote string
-	// Detail describes handles without endpoints: a timer's due time, a child's pid, a
-	// signal, a watched file.
+	// Local is localEndpoint as "ip:port" ("[ip6]:port"; the host name when an old report
+	// has no address), or a pipe's path; "" when absent.
+	Local string
+	// Remote is remoteEndpoint, formatted as Local.
+	Remote string
+	// Detail is a short description of what else the entry says: a timer's "repeat N ms,
+	// fires in X ms", a child's "pid N", a signal's "signum N (SIGTERM)", a watched file's
+	// name, a tty's size, the loop's idle time, or the details text of the oldest reports.
 	Detail string
 }
 
-// rawReport is the part of a report Parse decodes; everything else is skipped.
-type rawReport struct {
-	Header          *rawHeader                   `json:"header"`
-	JavascriptStack *rawStack                    `json:"javascriptStack"`
-	JavascriptHeap  map[string]json.RawMessage   `json:"javascriptHeap"`
-	ResourceUsage   map[string]json.RawMessage   `json:"resourceUsage"`
-	Libuv           []map[string]json.RawMessage `json:"libuv"`
-	UserLimits      map[string]struct {
-		Soft json.RawMessage `json:"soft"`
-		Hard json.RawMessage `json:"hard"`
-	} `json:"userLimits"`
-}
-
-type rawHeader struct {
-	ReportVersion json.RawMessage `json:"reportVersion"`
-	Event         string          `json:"event"`
-	Trigger       string          `json:"trigger"`
-	DumpEventTime string          `json:"dumpEventTime"`
-	ProcessID     json.RawMessage `json:"processId"`
-	CommandLine   []string        `json:"commandLine"`
-	NodejsVersion string          `json:"nodejsVersion"`
-}
-
-type rawStack struct {
-	Message         string                     `json:"message"`
-	Stack           []string                   `json:"stack"`
-	ErrorProperties map[string]json.RawMessage `json:"errorProperties"`
-}
-
-// Looks reports, cheaply, whether data starts like a Node.js report: a JSON object whose
-// first key is "header" (Node writes it first in every version).
+// Looks reports, cheaply, whether data is a JSON object with a "header" object that has
+// "reportVersion" or "nodejsVersion": what a Node.js diagnostic report starts with. Only
+// the keys up to the header are read (Node writes the header first), so a report cut
+// short after its header still looks like one; Parse then says it is truncated.
 func Looks(data []byte) bool {
-	data = bytes.TrimLeft(data, " \t\r\n")
-	if len(data) == 0 || data[0] != '{' {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false
 	}
-	return bytes.HasPrefix(bytes.TrimLeft(data[1:], " \t\r\n"), []byte(`"header"`))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key, _ := tok.(string); key != "header" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return false
+			}
+			continue
+		}
+		var h struct {
+			ReportVersion json.RawMessage `json:"reportVersion"`
+			NodejsVersion json.RawMessage `json:"nodejsVersion"`
+		}
+		if dec.Decode(&h) != nil {
+			return false
+		}
+		return present(h.ReportVersion) || present(h.NodejsVersion)
+	}
+	return false
 }
 
-// Parse reads a report. Errors wrap ErrMalformed (not complete JSON: the offset says where
-// it stopped) or ErrNotReport (JSON of something else); a report with missing or unknown
-// parts is returned with Warnings.
+// Parse reads a Node.js diagnostic report of any version. Errors wrap ErrMalformed (not
+// complete, valid JSON; *json.SyntaxError is wrapped too) or ErrNotReport (JSON of
+// something else). A report with missing, unreadable or unknown parts is returned with
+// the affected fields nil or empty and a sentence per problem in Warnings.
 func Parse(data []byte) (*Report, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrMalformed)
+	}
 	var raw rawReport
 	if err := json.Unmarshal(data, &raw); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			if syn.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
-				return nil, fmt.Errorf("%w: cut short after %d bytes (%v)", ErrMalformed, len(data), err)
-			}
-			return nil, fmt.Errorf("%w: not JSON at byte %d: %v", ErrMalformed, syn.Offset, err)
-		case errors.As(err, &typ):
-			return nil, fmt.Errorf("%w: %s has the wrong type (%s where a report has %s)", ErrNotReport, typ.Field, typ.Value, typ.Type)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, decodeError(err)
 	}
-	if raw.Header == nil {
+	if !present(raw.Header) {
 		return nil, fmt.Errorf("%w: no \"header\" object", ErrNotReport)
 	}
-	if raw.Header.NodejsVersion == "" && len(raw.Header.ReportVersion) == 0 {
-		return nil, fmt.Errorf("%w: its header has neither reportVersion nor nodejsVersion", ErrNotReport)
+	if !isObject(raw.Header) {
+		return nil, fmt.Errorf("%w: \"header\" is %s, not an object", ErrNotReport, kind(raw.Header))
 	}
-	r := &Report{
-		NodeVersion: raw.Header.NodejsVersion,
-		Event:       raw.Header.Event,
-		Trigger:     raw.Header.Trigger,
-		DumpTime:    raw.Header.DumpEventTime,
-		Cmdline:     raw.Header.CommandLine,
+	var h rawHeader
+	if err := json.Unmarshal(raw.Header, &h); err != nil {
+		return nil, fmt.Errorf("%w: \"header\" cannot be read: %w", ErrNotReport, err)
 	}
-	r.readHeader(raw.Header)
+	if !present(h.ReportVersion) && !present(h.NodejsVersion) {
+		return nil, fmt.Errorf("%w: \"header\" has neither \"reportVersion\" nor \"nodejsVersion\"", ErrNotReport)
+	}
+	r := &Report{}
+	platform := r.readHeader(&h)
 	r.readStack(raw.JavascriptStack)
-	if r.Error == nil && (r.Trigger == "OOMError" || r.Trigger == "FatalError") {
-		// A fatal error has no JavaScript stack: the event is what killed it
-		// ("Allocation failed - JavaScript heap out of memory").
-		r.Error = &Error{Message: r.Event, Code: r.Trigger, Stack: []string{}}
-	}
 	r.readHeap(raw.JavascriptHeap)
-	r.readResources(raw.ResourceUsage)
+	r.readRSS(raw.ResourceUsage, platform)
 	r.readHandles(raw.Libuv)
 	r.readLimits(raw.UserLimits)
 	return r, nil
 }
 
-func (r *Report) warn(format string, args ...any) {
-	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
-}
-
-func (r *Report) readHeader(h *rawHeader) {
-	if v, ok := number(h.ReportVersion); ok && v <= 1000 {
-		r.Version = int(v)
-	} else {
-		r.warn("report: no usable header.reportVersion (%s): read as the newest known version", clip(h.ReportVersion))
-	}
-	if r.Version > NewestKnownVersion {
-		r.warn("report version %d is newer than this nodeinspect knows (1 to %d): read what it could", r.Version, NewestKnownVersion)
-	}
-	if v, ok := number(h.ProcessID); ok && v <= 1<<22 {
-		r.PID = int(v)
-	}
-}
-
-func (r *Report) readStack(s *rawStack) {
-	if s == nil {
-		r.warn("report: no javascriptStack section")
-		return
-	}
-	if s.Message == "" || s.Message == "No stack." {
-		return
-	}
-	e := &Error{Message: s.Message, Stack: s.Stack}
-	if code, ok := s.ErrorProperties["code"]; ok {
-		var text string
-		if json.Unmarshal(code, &text) == nil {
-			e.Code = text
-		} else {
-			e.Code = string(code)
-		}
-	}
-	r.Error = e
-}
-
-func (r *Report) readHeap(h map[string]json.RawMessage) {
-	if h == nil {
-		r.warn("report: no javascriptHeap section: heap not judged")
-		return
-	}
-	get := func(key string) *uint64 {
-		raw, ok := h[key]
-		if !ok {
-			return nil
-		}
-		if v, ok := number(raw); ok {
-			return &v
-		}
-		r.warn("report: javascriptHeap.%s is %s, not a size", key, clip(raw))
-		return nil
-	}
-	r.Heap = Heap{
-		UsedBytes:      get("usedMemory"),
-		TotalBytes:     get("totalMemory"),
-		LimitBytes:     get("memoryLimit"),
-		AvailableBytes: get("availableMemory"),
-		ExternalBytes:  get("externalMemory"),
-	}
-}
-
-func (r *Report) readResources(u map[string]json.RawMessage) {
-	if u == nil {
-		r.warn("report: no resourceUsage section: RSS unknown")
-		return
-	}
-	if raw, ok := u["maxRss"]; ok {
-		if v, ok := number(raw); ok {
-			r.PeakRSSBytes = &v
-		}
-	}
-	if raw, ok := u["rss"]; ok {
-		if v, ok := number(raw); ok {
-			r.RSSBytes = &v
-			return
-		}
-		r.warn("report: resourceUsage.rss is %s, not a size", clip(raw))
-		return
-	}
-	if r.PeakRSSBytes != nil {
-		r.warn("report version %d has no current RSS (resourceUsage.rss came in version 3): external memory judged from the peak RSS (maxRss)", r.Version)
-		r.RSSBytes = r.PeakRSSBytes
-		return
-	}
-	r.warn("report: resourceUsage has no rss or maxRss: RSS unknown")
-}
-
-func (r *Report) readLimits(limits map[string]struct {
-	Soft json.RawMessage `json:"soft"`
-	Hard json.RawMessage `json:"hard"`
-}) {
-	if limits == nil {
-		r.warn("report: no userLimits section: open-files limit unknown")
-		return
-	}
-	row, ok := limits["open_files"]
-	if !ok {
-		r.warn("report: userLimits has no open_files row")
-		return
-	}
-	soft, okSoft := limit(row.Soft)
-	hard, okHard := limit(row.Hard)
-	if !okSoft || !okHard {
-		r.warn("report: userLimits.open_files is {soft: %s, hard: %s}, not limits", clip(row.Soft), clip(row.Hard))
-		return
-	}
-	r.OpenFilesSoft, r.OpenFilesHard, r.OpenFilesKnown = soft, hard, true
-}
-
-// limit reads a userLimits value: a number, or "unlimited" (nil).
-func limit(raw json.RawMessage) (*uint64, bool) {
-	var text string
-	if json.Unmarshal(raw, &text) == nil && text == "unlimited" {
-		return nil, true
-	}
-	if v, ok := number(raw); ok {
-		return &v, true
-	}
-	return nil, false
-}
-
-func (r *Report) readHandles(list []map[string]json.RawMessage) {
-	if list == nil {
-		r.warn("report: no libuv section: handles unknown")
-		return
-	}
-	r.Handles = make([]Handle, 0, len(list))
-	for _, m := range list {
-		h := Handle{Type: str(m["type"]), Active: boolean(m["is_active"]), Referenced: true}
-		if raw, ok := m["is_referenced"]; ok {
-			h.Referenced = boolean(raw)
-		}
-		if raw, ok := m["fd"]; ok {
-			var fd int64
-			if json.Unmarshal(raw, &fd) == nil && fd >= 0 && fd <= 1<<31 {
-				n := int(fd)
-				h.FD = &n
+// decodeError turns an error of json.Unmarshal on the whole report into one of Parse.
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		if strings.Contains(syn.Error(), "unexpected end of JSON input") || errors.Is(err, io.ErrUnexpectedEOF) {
+			return &parseError{
+				msg:  fmt.Sprintf("report JSON truncated at byte %d: %v", syn.Offset, syn),
+				errs: []error{ErrMalformed, err},
 			}
 		}
-		h.Local, h.Remote = endpoint(m["localEndpoint"]), endpoint(m["remoteEndpoint"])
-		if h.Local == "" {
-			h.Local = str(m["pipe"])
-		}
-		h.Detail = detail(h, m)
-		r.Handles = append(r.Handles, h)
+		return fmt.Errorf("%w: invalid JSON near byte %d: %w", ErrMalformed, syn.Offset, err)
 	}
-}
-
-// endpoint formats {"host", "ip4", "ip6", "port"} as "ip:port" (the address, not the host
-// name, when the report has both: version 4 and later).
-func endpoint(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &parseError{msg: "report JSON truncated: " + err.Error(), errs: []error{ErrMalformed, err}}
 	}
-	var e struct {
-		Host string          `json:"host"`
-		IP4  string          `json:"ip4"`
-		IP6  string          `json:"ip6"`
-		Port json.RawMessage `json:"port"`
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Errorf("%w: the JSON is %s, not an object", ErrNotReport, article(typ.Value))
 	}
-	if json.Unmarshal(raw, &e) != nil {
-		return ""
-	}
-	port := "?"
-	if p, ok := number(e.Port); ok {
-		port = strconv.FormatUint(p, 10)
-	}
-	switch {
-	case e.IP4 != "":
-		return e.IP4 + ":" + port
-	case e.IP6 != "":
-		return "[" + e.IP6 + "]:" + port
-	case strings.Contains(e.Host, ":"):
-		return "[" + e.Host + "]:" + port
-	case e.Host != "":
-		return e.Host + ":" + port
-	}
-	return ""
-}
-
-// detail describes a handle without endpoints.
-func detail(h Handle, m map[string]json.RawMessage) string {
-	switch h.Type {
-	case "timer":
-		if fires, ok := m["firesInMsFromNow"]; ok && h.Active {
-			return "fires in " + string(fires) + " ms"
-		}
-	case "process":
-		if pid, ok := m["pid"]; ok {
-			return "child pid " + string(pid)
-		}
-	case "signal":
-		if name := str(m["signal"]); name != "" {
-			return name
-		}
-		if n, ok := m["signum"]; ok {
-			return "signal " + string(n)
-		}
-	case "fs_event", "fs_poll":
-		return str(m["filename"])
-	}
-	return ""
-}
-
-// number reads a non-negative integer from a JSON number or numeric string. Floats are
-// truncated ("1.5e3" is 1500); anything else, or a value beyond uint64, is not a number.
-func number(raw json.RawMessage) (uint64, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return 0, false
-	}
-	text := string(raw)
-	if raw[0] == '"' {
-		if json.Unmarshal(raw, &text) != nil {
-			return 0, false
-		}
-	}
-	if v, err := strconv.ParseUint(text, 10, 64); err == nil {
-		return v, true
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	// 2^64 is exactly representable; anything from it up does not fit.
-	if err != nil || f < 0 || f >= 18446744073709551616.0 || f != f {
-		return 0, false
-	}
-	return uint64(f), true
-}
-
-func str(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
-func boolean(raw json.RawMessage) bool {
-	var b bool
-	return json.Unmarshal(raw, &b) == nil && b
-}
-
-// clip shortens raw JSON for a warning.
-func clip(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "missing"
-	}
-	if len(raw) > 40 {
-		return string(raw[:40]) + "..."
-	}
-	return string(raw)
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
