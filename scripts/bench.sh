@@ -5,8 +5,13 @@ set -u
 bin=${BIN:-bin/nodeinspect}
 runs=${RUNS:-7}
 node=$(command -v node || command -v nodejs) || { echo "bench: node not found" >&2; exit 1; }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; }
+# Every process started is listed in $pidfile (start runs in a subshell, so an array would
+# not see them) and killed by pid on exit, whatever happens.
+pidfile=$(mktemp)
+cleanup() {
+	while read -r p; do kill -9 "$p" 2>/dev/null; done <"$pidfile"
+	rm -f "$pidfile"
+}
 trap cleanup EXIT
 
 # start SCRIPT ARGS...: runs a testdata/node script with the fd limit raised, waits for ready.
@@ -14,7 +19,7 @@ start() {
 	local out; out=$(mktemp)
 	( ulimit -n "$(ulimit -Hn)"; exec "$node" "testdata/node/$1" "${@:2}" ) >"$out" 2>/dev/null &
 	local pid=$!
-	pids+=("$pid")
+	echo "$pid" >>"$pidfile"
 	for _ in $(seq 1 600); do grep -q '"ready":true' "$out" && break; sleep 0.1; done
 	grep -q '"ready":true' "$out" || { echo "bench: $1 did not get ready" >&2; exit 1; }
 	rm -f "$out"
@@ -81,10 +86,11 @@ rm -rf "$big"
 
 # ps on a host with a thousand processes (1000 sleeps plus whatever runs here).
 sleepers=()
-for _ in $(seq 1 1000); do sleep 600 & sleepers+=($!); done
+for _ in $(seq 1 1000); do sleep 600 & sleepers+=($!); echo $! >>"$pidfile"; done
 procs=$(ls /proc | grep -c '^[0-9]')
 ni_ps=$(median_ms "$bin" ps --json)
 ps_ps=$(median_ms ps -e -o pid,ppid,rss,args)
 printf '%-26s procs=%-5s nodeinspect ps %4d ms | ps -e -o pid,ppid,rss,args %4d ms | ps/nodeinspect %s\n' \
 	"1000 processes" "$procs" "$ni_ps" "$ps_ps" "$(ratio "$ni_ps" "$ps_ps")"
 { kill -9 "${sleepers[@]}"; wait "${sleepers[@]}"; } 2>/dev/null
+exit 0
