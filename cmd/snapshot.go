@@ -70,6 +70,7 @@ func collect(ctx context.Context, deps Deps, opt options, pid int, sections insp
 		Thresholds:    opt.thresholds,
 		Attach:        opt.attach,
 		AttachTimeout: opt.attachTimeout,
+		SocketSource:  getenv(deps, "NODEINSPECT_SOCKET_SOURCE"),
 	})
 }
 
@@ -83,4 +84,12 @@ func newCollector(deps Deps, opt options) *inspect.Collector {
 		col.UserName = deps.UserName
 	}
 	return col
+}
+
+// getenv reads the environment through deps ("" when deps has no Getenv).
+func getenv(deps Deps, key string) string {
+	if deps.Getenv == nil {
+		return ""
+	}
+	return deps.Getenv(key)
 }

@@ -542,3 +542,46 @@ func TestNothingReadableIsExit4(t *testing.T) {
 		t.Errorf("stderr must be one line saying what to run: %q", errb.String())
 	}
 }
+
+// TestSocketLookupAndDumpAgree: the fd table read with the TCP sockets looked up one by
+// one (pidfd_getfd + sock_diag by id, used when the namespace is crowded) equals the one
+// read from the namespace's dump, on the same real process.
+func TestSocketLookupAndDumpAgree(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("pidfd_getfd of another process needs ptrace access")
+	}
+	p := realnode.Start(t, "many_sockets.js", realnode.Args("400", "20"))
+	read := func(source string) string {
+		cmd := exec.Command(binary, "fds", strconv.Itoa(p.PID), "--json")
+		cmd.Env = append(os.Environ(), "NODEINSPECT_SOCKET_SOURCE="+source)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", source, err)
+		}
+		var doc struct {
+			FDs struct {
+				List []map[string]any `json:"list"`
+			} `json:"fds"`
+			Sockets map[string]any `json:"sockets"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(doc)
+		return string(b)
+	}
+	var dump, lookup string
+	for attempt := 0; attempt < 20; attempt++ {
+		dump, lookup = read("dump"), read("lookup")
+		if dump == lookup {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // queues settle a moment after loopback writes
+	}
+	if dump != lookup {
+		t.Fatalf("dump and lookup differ:\n%.1500s\n%.1500s", dump, lookup)
+	}
+	if !strings.Contains(lookup, `"CLOSE_WAIT":20`) {
+		t.Fatalf("want 20 CLOSE_WAIT sockets: %.600s", lookup)
+	}
+}

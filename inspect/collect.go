@@ -47,6 +47,10 @@ type Options struct {
 	Attach bool
 	// AttachTimeout is the time limit of each attach step (DefaultAttachTimeout when 0).
 	AttachTimeout time.Duration
+	// SocketSource forces how sockets are read: "dump" (the namespace's tables), "lookup"
+	// (TCP sockets one by one, probes.ReadTCPByFD, where possible) or "" to decide by the
+	// namespace's size. For tests and benchmarks (NODEINSPECT_SOCKET_SOURCE).
+	SocketSource string
 }
 
 // DefaultSampleWindow is the event-loop sampling window of the contract (≤ 300 ms).

@@ -188,3 +188,35 @@ func TestPrintableTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSockStat(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		bad  bool
+	}{
+		{"sockets: used 16010\nTCP: inuse 16002 orphan 0 tw 13 alloc 16002 mem 219\nUDP: inuse 0 mem 0\n", 16015, false},
+		{"TCP6: inuse 2\nUDP6: inuse 0\n", 2, false},
+		{"TCP: inuse x orphan 0\n", 0, true},
+		{"TCP: inuse -4\n", 0, true},
+		{"TCP: inuse 99999999999999999\n", 0, true},
+		{"TCP: inuse", 0, false}, // truncated: nothing to add
+		{"", 0, false},
+	} {
+		var s SockStat
+		err := ParseSockStat(strings.NewReader(c.in), &s)
+		if (err != nil) != c.bad || (!c.bad && s.TCP != c.want) {
+			t.Errorf("%q: %+v %v", c.in, s, err)
+		}
+	}
+}
+
+func FuzzSockStatText(f *testing.F) {
+	f.Add("TCP: inuse 16002 orphan 0 tw 13 alloc 16002 mem 219\nTCP6: inuse 2\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		var s SockStat
+		if err := ParseSockStat(strings.NewReader(in), &s); err == nil && s.TCP < 0 {
+			t.Fatalf("negative count %d", s.TCP)
+		}
+	})
+}

@@ -1,0 +1,105 @@
+package probes
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// SockStat is the socket counts of a network namespace, from /proc/<pid>/net/sockstat and
+// sockstat6.
+type SockStat struct {
+	// TCP counts the namespace's TCP sockets, IPv4 and IPv6: "inuse" (every state but
+	// TIME_WAIT) plus "tw" (TIME_WAIT), the rows a dump returns.
+	TCP int
+}
+
+// ParseSockStat adds the TCP counts of one sockstat file to s ("TCP: inuse 5 orphan 0 tw 0
+// alloc 7 mem 1", "TCP6: inuse 2"; net/ipv4/proc.c sockstat_seq_show).
+func ParseSockStat(r io.Reader, s *SockStat) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		name, rest, ok := bytes.Cut(sc.Bytes(), []byte(": "))
+		if !ok || (string(name) != "TCP" && string(name) != "TCP6") {
+			continue
+		}
+		fields := bytes.Fields(rest)
+		for i := 0; i+1 < len(fields); i += 2 {
+			key := string(fields[i])
+			if key != "inuse" && key != "tw" {
+				continue
+			}
+			v, err := strconv.Atoi(string(fields[i+1]))
+			if err != nil || v < 0 || v > 1<<40 { // no namespace holds 2^40 sockets
+				return fmt.Errorf("%s %s %q: %w", name, key, fields[i+1], ErrMalformed)
+			}
+			s.TCP += v
+		}
+	}
+	return sc.Err()
+}
+
+// ReadSockStat reads the TCP socket count of pid's network namespace. A missing sockstat6
+// (IPv6 disabled) counts as none.
+func (p FS) ReadSockStat(pid int) (SockStat, error) {
+	var s SockStat
+	for _, name := range []string{"sockstat", "sockstat6"} {
+		data, err := ReadFile(p.PidPath(pid, "net", name))
+		if err != nil {
+			if name == "sockstat6" && IsGone(err) {
+				continue
+			}
+			return s, err
+		}
+		if err := ParseSockStat(bytes.NewReader(data), &s); err != nil {
+			return s, fmt.Errorf("%s: %w", p.PidPath(pid, "net", name), err)
+		}
+	}
+	return s, nil
+}
+
+// ReadSocketsExceptTCP reads the UDP, unix and netlink sockets of pid's namespace whose
+// inode want accepts: what ReadSockets reads, without the TCP tables (for sockets whose TCP
+// rows came from ReadTCPByFD).
+func (p FS) ReadSocketsExceptTCP(pid int, want func(uint64) bool) (sockets []Socket, errs []error) {
+	emit := func(s Socket) { sockets = append(sockets, s) }
+	if same, err := SameNetNS(p, pid); err == nil && same {
+		ok := true
+		for _, family := range []uint8{afInet, afInet6} {
+			if err := DumpInetDiag(family, ipprotoUDP, InetDiagAllStates, want, emit); err != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			sockets = sockets[:0]
+			for _, t := range inetSocketTables[2:] {
+				if err := p.readSocketTable(pid, t, want, emit); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	} else {
+		for _, t := range inetSocketTables[2:] {
+			if err := p.readSocketTable(pid, t, want, emit); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, t := range otherSocketTables {
+		if err := p.readSocketTable(pid, t, want, emit); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return sockets, errs
+}
+
+// The address families and protocol of the UDP dumps (golang.org/x/sys/unix values, typed
+// for DumpInetDiag).
+const (
+	afInet     uint8 = 2  // AF_INET
+	afInet6    uint8 = 10 // AF_INET6
+	ipprotoUDP uint8 = 17 // IPPROTO_UDP
+)
