@@ -123,9 +123,21 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 				readSockets()
 			}
 		}
-		table, summary := buildFDTable(entries, 0, indexOfMap(sockets))
-		open, cw := table.Open, summary.ByState["CLOSE_WAIT"]
-		s.FDsOpen, s.FDsByType, s.CloseWait, s.SocketsBy = &open, table.ByType, &cw, summary.ByState
+		// Only the counts are kept: fds by type (sockets by their table's protocol, as
+		// buildFDTable types them) and TCP sockets by state.
+		byType, byState := map[string]int{}, map[string]int{}
+		for _, e := range entries {
+			typ := e.Type
+			if so, ok := sockets[e.Inode]; ok && typ == "socket" {
+				typ = fdTypeOfProto[so.Proto]
+				if typ == "tcp" {
+					byState[so.State]++
+				}
+			}
+			byType[typ]++
+		}
+		open, cw := len(entries), byState["CLOSE_WAIT"]
+		s.FDsOpen, s.FDsByType, s.CloseWait, s.SocketsBy = &open, byType, &cw, byState
 	}
 	if kids, err := c.FS.ReadChildrenFile(pid); err == nil {
 		n, z := len(kids), 0

@@ -9,9 +9,12 @@ import (
 
 // fdCacheRounds is how many reads it takes to re-read every known fd: each read re-reads
 // the links of the fds whose number falls in this round (fd % rounds), and the links of
-// every fd it has not seen before. So a watch of a 10k-fd process reads ~2.5k links per
-// sample instead of 10k, and no entry is older than four samples.
-const fdCacheRounds = 4
+// every fd it has not seen before. So a watch of a 10k-fd process reads ~1.3k links per
+// sample instead of 10k, and no entry is older than eight samples. A socket fd replaced
+// in place is caught at once (its inode leaves the socket tables: Revalidate); what waits
+// up to eight samples is a file replaced by another file under the same number, which
+// changes no count a watch reports.
+const fdCacheRounds = 8
 
 // FDCache keeps the fd entries of earlier reads of one process, for repeated reads such as
 // a watch. The zero value is ready to use.

@@ -579,7 +579,7 @@ func (p FS) ReadSockets(pid int, want func(uint64) bool) (sockets []Socket, errs
 		{unix.AF_INET, unix.IPPROTO_TCP}, {unix.AF_INET6, unix.IPPROTO_TCP},
 		{unix.AF_INET, unix.IPPROTO_UDP}, {unix.AF_INET6, unix.IPPROTO_UDP},
 	} {
-		if err := DumpInetDiag(q.family, q.proto, InetDiagAllStates, want, emit); err != nil {
+		if err := DumpInetDiag(q.family, q.proto, InetDiagFDStates, want, emit); err != nil {
 			// sock_diag unavailable (module missing, seccomp): the text tables for all.
 			return p.ReadSocketsProc(pid, want)
 		}

@@ -17,6 +17,7 @@ import (
 // a connected socket and TCP_CLOSE for an unconnected one (shown as "UNCONN").
 const (
 	diagTCPEstablished = 1
+	diagTCPTimeWait    = 6
 	diagTCPClose       = 7
 	diagTCPListen      = 10
 	diagTCPNewSynRecv  = 12
@@ -29,6 +30,14 @@ const (
 // InetDiagAllStates is the DumpInetDiag states mask that selects every socket /proc/net/tcp{,6}
 // and /proc/net/udp{,6} list: bits 1 (ESTABLISHED) to 12 (NEW_SYN_RECV).
 const InetDiagAllStates uint32 = 1<<(diagTCPNewSynRecv+1) - 1<<diagTCPEstablished
+
+// InetDiagFDStates selects the sockets that can be an fd of a process: every state but
+// TIME_WAIT and NEW_SYN_RECV, whose rows are kernel-only minisocks and request socks with
+// inode 0 (a process's fd is closed before TIME_WAIT begins, and a connection is a full
+// socket before accept). SYN_RECV stays: a TCP Fast Open child is accepted in it. A busy
+// server's namespace holds tens of thousands of TIME_WAIT sockets; a dump for the fd join
+// skips them in the kernel.
+const InetDiagFDStates uint32 = InetDiagAllStates &^ (1<<diagTCPTimeWait | 1<<diagTCPNewSynRecv)
 
 // diagTCPStateNames are the Socket.State names of include/net/tcp_states.h, by number.
 var diagTCPStateNames = [...]string{

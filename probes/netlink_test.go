@@ -965,3 +965,13 @@ func nlBenchCases(inodes map[uint64]bool) []nlBenchCase {
 		{"foreign", func(uint64) bool { return false }, 0},
 	}
 }
+
+// TestFDStatesSkipOnlyInodelessStates: the fd-join mask leaves out exactly TIME_WAIT and
+// NEW_SYN_RECV, whose rows never have an inode.
+func TestFDStatesSkipOnlyInodelessStates(t *testing.T) {
+	skipped := InetDiagAllStates &^ InetDiagFDStates
+	want, err := InetDiagStates("TIME_WAIT", "NEW_SYN_RECV")
+	if err != nil || skipped != want {
+		t.Fatalf("skipped mask %#x, want %#x (%v)", skipped, want, err)
+	}
+}

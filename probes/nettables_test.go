@@ -195,7 +195,7 @@ func TestParseSockStat(t *testing.T) {
 		want int
 		bad  bool
 	}{
-		{"sockets: used 16010\nTCP: inuse 16002 orphan 0 tw 13 alloc 16002 mem 219\nUDP: inuse 0 mem 0\n", 16015, false},
+		{"sockets: used 16010\nTCP: inuse 16002 orphan 0 tw 13 alloc 16002 mem 219\nUDP: inuse 0 mem 0\n", 16002, false},
 		{"TCP6: inuse 2\nUDP6: inuse 0\n", 2, false},
 		{"TCP: inuse x orphan 0\n", 0, true},
 		{"TCP: inuse -4\n", 0, true},

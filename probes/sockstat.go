@@ -11,8 +11,8 @@ import (
 // SockStat is the socket counts of a network namespace, from /proc/<pid>/net/sockstat and
 // sockstat6.
 type SockStat struct {
-	// TCP counts the namespace's TCP sockets, IPv4 and IPv6: "inuse" (every state but
-	// TIME_WAIT) plus "tw" (TIME_WAIT), the rows a dump returns.
+	// TCP counts the namespace's TCP sockets, IPv4 and IPv6, that a dump for the fd join
+	// returns: "inuse" (every state but TIME_WAIT, which InetDiagFDStates leaves out).
 	TCP int
 }
 
@@ -28,7 +28,7 @@ func ParseSockStat(r io.Reader, s *SockStat) error {
 		fields := bytes.Fields(rest)
 		for i := 0; i+1 < len(fields); i += 2 {
 			key := string(fields[i])
-			if key != "inuse" && key != "tw" {
+			if key != "inuse" {
 				continue
 			}
 			v, err := strconv.Atoi(string(fields[i+1]))
@@ -68,7 +68,7 @@ func (p FS) ReadSocketsExceptTCP(pid int, want func(uint64) bool) (sockets []Soc
 	if same, err := SameNetNS(p, pid); err == nil && same {
 		ok := true
 		for _, family := range []uint8{afInet, afInet6} {
-			if err := DumpInetDiag(family, ipprotoUDP, InetDiagAllStates, want, emit); err != nil {
+			if err := DumpInetDiag(family, ipprotoUDP, InetDiagFDStates, want, emit); err != nil {
 				ok = false
 				break
 			}
