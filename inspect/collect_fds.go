@@ -18,6 +18,7 @@ var fdTypeOfProto = map[string]string{
 // own network namespace tables.
 func (col *collection) readFDs() {
 	fs, pid := col.c.FS, col.pid
+	early := col.startSocketDump()
 	entries, vanished, err := fs.ReadFDs(pid)
 	if err != nil {
 		if probes.IsDenied(err) {
@@ -37,7 +38,19 @@ func (col *collection) readFDs() {
 	inodes := socketInodes(entries)
 	var index socketIndex
 	if len(inodes) > 0 {
-		socks, errs := col.readSockets(entries, inodes)
+		var socks []probes.Socket
+		var errs []error
+		if early != nil {
+			dump := <-early
+			errs = dump.errs
+			for _, so := range dump.sockets {
+				if _, ok := inodes[so.Inode]; ok {
+					socks = append(socks, so)
+				}
+			}
+		} else {
+			socks, errs = col.readSockets(entries, inodes)
+		}
 		for _, e := range errs {
 			col.warn("socket table: %v", e)
 		}
@@ -70,6 +83,45 @@ func socketInodes(entries []probes.FDEntry) map[uint64]struct{} {
 		}
 	}
 	return inodes
+}
+
+// socketDump is the result of a socket read started before the fd table was read.
+type socketDump struct {
+	sockets []probes.Socket
+	errs    []error
+}
+
+// earlyDumpMinFDs is the fd count from which the namespace's sockets are dumped while the
+// fd table is read instead of after it: below it there is little to overlap.
+const earlyDumpMinFDs = 4096
+
+// startSocketDump starts dumping the namespace's sockets in the background, to overlap
+// with the fd table read, when the process has many fds (the size of its fd directory)
+// and they are most of the namespace's TCP sockets (sockstat): then every row is wanted
+// anyway. Nil when not started (few fds, or a crowded namespace, where readSockets
+// chooses after the table is read).
+func (col *collection) startSocketDump() chan socketDump {
+	fs, pid := col.c.FS, col.pid
+	if col.opt.SocketSource != "" {
+		return nil
+	}
+	n, ok, _ := fs.CountFDs(pid)
+	if !ok || n < earlyDumpMinFDs {
+		return nil
+	}
+	if same, err := probes.SameNetNS(fs, pid); err != nil || !same {
+		return nil
+	}
+	stat, err := fs.ReadSockStat(pid)
+	if err != nil || stat.TCP > 2*n {
+		return nil
+	}
+	early := make(chan socketDump, 1)
+	go func() {
+		socks, errs := fs.ReadSockets(pid, nil)
+		early <- socketDump{socks, errs}
+	}()
+	return early
 }
 
 // lookupMinNamespace and lookupRatio decide when the process's TCP sockets are looked up
