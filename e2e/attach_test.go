@@ -344,3 +344,41 @@ func TestAttachEntersTheTargetsNetworkNamespace(t *testing.T) {
 		t.Fatal("no answer from inside the namespace")
 	}
 }
+
+// TestAttachWhenNoInspectorOpens: the inspector cannot bind its port (held by a socket that
+// is bound but not listening, which no listening-socket check sees): Node says so only on
+// its own stderr, so the attach waits for a listening socket that never comes, says so,
+// and leaves the process alone.
+func TestAttachWhenNoInspectorOpens(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*syscall.SockaddrInet4).Port
+	p := realnode.Start(t, "idle.js", realnode.NodeFlags(fmt.Sprintf("--inspect-port=127.0.0.1:%d", port)))
+	_, a, stderr, _ := attachRun(t, "report", p.PID, "--attach-timeout", "1s")
+	if a.Attach.Status != "failed" || !a.Attach.SentSignal || !strings.Contains(a.Attach.Reason, "no inspector opened") || a.Attach.LeftOpen != "" {
+		t.Fatalf("attach %+v; stderr %s", *a.Attach, stderr)
+	}
+	if !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+}
+
+// TestAttachTargetExitsDuringTheAttach: exit 3, one line, no partial report.
+func TestAttachTargetExitsDuringTheAttach(t *testing.T) {
+	_, flag := inspectPort(t)
+	p := realnode.Start(t, "exit_on_attach.js", flag)
+	out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json", "--attach")
+	if code != 3 || out != "" || !strings.Contains(stderr, "exited") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stdout %.200q, stderr %q", code, out, stderr)
+	}
+}

@@ -141,6 +141,9 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, ports []in
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	for {
+		if col.exitedSince() {
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
+		}
 		listening, err := col.c.FS.ReadListeningTCP(col.pid)
 		if err != nil && probes.IsGone(err) {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
@@ -213,8 +216,21 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	return nil
 }
 
+// exitedSince reports whether the process is gone, a zombie (it exited and waits for its
+// parent), or replaced by another with the same pid.
+func (col *collection) exitedSince() bool {
+	st, err := col.c.FS.ReadStat(col.pid)
+	if err != nil {
+		return probes.IsGone(err)
+	}
+	return st.StartTicks != col.stat.StartTicks || st.State == "Z" || st.State == "X"
+}
+
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
+	if r.col.exitedSince() {
+		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.pid, what, ErrNoProcess)
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted while trying to %s: %w", what, err)
 	}
@@ -272,9 +288,12 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	for {
+		if r.col.exitedSince() {
+			return true // the process is gone, and its sockets with it
+		}
 		listening, err := r.col.c.FS.ReadListeningTCP(r.col.pid)
 		if err != nil && probes.IsGone(err) {
-			return true // the process is gone, and its sockets with it
+			return true
 		}
 		if err == nil {
 			open := false
