@@ -175,6 +175,19 @@ func ruleReferencedHandles(s *Snapshot, _ EvalContext) []Finding {
 
 // describeCounts words {"tcp": 3, "timer": 1} as "3 tcp, 1 timer", largest first.
 func describeCounts(m map[string]int) string {
+	keys := KeysByCount(m)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// KeysByCount orders the keys of a map of counts largest count first, then by name.
+func KeysByCount(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -185,12 +198,5 @@ func describeCounts(m map[string]int) string {
 		}
 		return keys[i] < keys[j]
 	})
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
-	}
-	if len(parts) == 0 {
-		return "nothing"
-	}
-	return strings.Join(parts, ", ")
+	return keys
 }

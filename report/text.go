@@ -302,19 +302,7 @@ func missing(warnings []string) string {
 }
 
 // countsByValue orders a map of counts largest first, then by name: "tcp 950, file 40".
-func countsByValue(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys
-}
+func countsByValue(m map[string]int) []string { return inspect.KeysByCount(m) }
 
 // stateOrder orders TCP states for display: CLOSE_WAIT first (the leak this tool hunts),
 // then by count, largest first, then by name.
