@@ -56,7 +56,6 @@ func (col *collection) readFDs() {
 		}
 		index = newSocketIndex(socks)
 	}
-	inodes = nil
 	col.snap.FDs, col.snap.Sockets = buildFDTable(entries, vanished, index)
 	// Only the listening sockets are kept after the join (for the accept-queue re-read and
 	// the backlogs): the rest is in the table now.
