@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
@@ -69,6 +71,11 @@ func bracketInode(target, prefix string) (uint64, bool) {
 // ReadFDs reads the fd table of pid: one readlink per fd, and a stat through the fd only
 // for path targets (file type, size, deleted). fds that close during the scan are skipped
 // and counted in vanished.
+//
+// The directory is listed in batches (getdents64, about a thousand names a call) and each
+// batch is handed to the readers as soon as it is listed, so the links are read while the
+// rest of a large table is still being listed; a table of more than one batch is read by
+// up to maxFDWorkers goroutines.
 func (p FS) ReadFDs(pid int) (entries []FDEntry, vanished int, err error) {
 	dir := p.PidPath(pid, "fd")
 	d, err := os.Open(dir)
@@ -76,56 +83,134 @@ func (p FS) ReadFDs(pid int) (entries []FDEntry, vanished int, err error) {
 		return nil, 0, fmt.Errorf("open fd table: %w", err)
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
-	}
 	dfd := int(d.Fd())
 	real := p.isRealProc()
-	results := make([]FDEntry, len(names))
-	status := make([]uint8, len(names)) // 0 kept, 1 vanished, 2 skipped
-	errs := make([]error, len(names))
-	workers := 1
-	if len(names) >= parallelFDThreshold {
-		workers = min(runtime.GOMAXPROCS(0), maxFDWorkers)
+
+	var (
+		batches []*fdBatch
+		jobs    chan *fdBatch
+		wg      sync.WaitGroup
+	)
+	startReaders := func() {
+		jobs = make(chan *fdBatch, 64)
+		for w := 0; w < min(runtime.GOMAXPROCS(0), maxFDWorkers); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 4096)
+				for b := range jobs {
+					b.read(dfd, dir, buf, real)
+				}
+			}()
+		}
 	}
-	var wg sync.WaitGroup
-	chunk := (len(names) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(names))
-		if lo >= hi {
+	list := make([]byte, fdListBuffer)
+	for {
+		names, err := readDirNames(dfd, list)
+		if err != nil {
+			if jobs != nil {
+				close(jobs)
+				wg.Wait()
+			}
+			return nil, 0, fmt.Errorf("list %s: %w", dir, err)
+		}
+		if len(names) == 0 {
 			break
 		}
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			buf := make([]byte, 4096)
-			for i := lo; i < hi; i++ {
-				results[i], status[i], errs[i] = readFDEntry(dfd, dir, names[i], buf, real)
-			}
-		}(lo, hi)
-	}
-	wg.Wait()
-	entries = results[:0]
-	for i := range results {
-		if errs[i] != nil {
-			return nil, vanished, errs[i]
+		b := &fdBatch{names: names}
+		batches = append(batches, b)
+		if len(batches) == 2 && jobs == nil {
+			// More than one batch: a large table, read in parallel from here on.
+			startReaders()
+			jobs <- batches[0]
 		}
-		switch status[i] {
-		case 0:
-			entries = append(entries, results[i])
-		case 1:
-			vanished++
+		if jobs != nil {
+			jobs <- b
 		}
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].FD < entries[j].FD })
+	if jobs != nil {
+		close(jobs)
+		wg.Wait()
+	} else if len(batches) == 1 {
+		batches[0].read(dfd, dir, make([]byte, 4096), real)
+	}
+	for _, b := range batches {
+		if b.err != nil {
+			return nil, vanished, b.err
+		}
+		vanished += b.vanished
+		entries = append(entries, b.entries...)
+	}
+	if !sort.SliceIsSorted(entries, func(i, j int) bool { return entries[i].FD < entries[j].FD }) {
+		sort.Slice(entries, func(i, j int) bool { return entries[i].FD < entries[j].FD })
+	}
 	return entries, vanished, nil
 }
 
-// parallelFDThreshold is the table size from which links are read by several goroutines:
-// each readlink is a system call of a few microseconds, so large tables gain from the second
-// core while small ones would only pay for the goroutines.
-const parallelFDThreshold = 4096
+// fdListBuffer is the getdents64 buffer: 32 KiB holds about a thousand fd names.
+const fdListBuffer = 32 << 10
+
+// fdBatch is a batch of fd names and what reading their links gave.
+type fdBatch struct {
+	names    []string
+	entries  []FDEntry
+	vanished int
+	err      error
+}
+
+// read reads the links of the batch.
+func (b *fdBatch) read(dfd int, dir string, buf []byte, real bool) {
+	b.entries = make([]FDEntry, 0, len(b.names))
+	for _, name := range b.names {
+		e, status, err := readFDEntry(dfd, dir, name, buf, real)
+		switch {
+		case err != nil:
+			b.err = err
+			return
+		case status == 0:
+			b.entries = append(b.entries, e)
+		case status == 1:
+			b.vanished++
+		}
+	}
+}
+
+// readDirNames reads the next names of the open directory dfd with one getdents64 call
+// (struct linux_dirent64: ino, off, reclen, type, name), skipping "." and "..". An empty
+// result is the end of the directory.
+func readDirNames(dfd int, buf []byte) ([]string, error) {
+	for {
+		n, err := unix.Getdents(dfd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return nil, nil
+		}
+		var names []string
+		for off := 0; off+19 <= n; {
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16 : off+18]))
+			if reclen == 0 || off+reclen > n {
+				break
+			}
+			name := buf[off+19 : off+reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			off += reclen
+			if len(name) == 0 || (name[0] == '.' && (len(name) == 1 || (len(name) == 2 && name[1] == '.'))) {
+				continue
+			}
+			names = append(names, string(name))
+		}
+		if len(names) > 0 {
+			return names, nil
+		}
+	}
+}
 
 // maxFDWorkers bounds the goroutines reading one table (the target's fd table is shared
 // kernel state: more readers than cores only contend).
