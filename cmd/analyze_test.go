@@ -145,3 +145,25 @@ func TestAnalyzeThresholdFlags(t *testing.T) {
 		t.Fatalf("zero threshold: exit %d %s", code, stderr)
 	}
 }
+
+// EMFILE_RISK from a report: the fd-holding handles against userLimits.open_files.
+func TestAnalyzeEMFILEFromAReport(t *testing.T) {
+	data, err := os.ReadFile(reportFixture("v4-crash.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["userLimits"].(map[string]any)["open_files"] = map[string]any{"soft": 3, "hard": 4096}
+	changed, _ := json.Marshal(doc)
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "/nonexistent", false, "analyze", path, "--json")
+	if code != 1 || !strings.Contains(out, `"code":"EMFILE_RISK","severity":"critical"`) || !strings.Contains(out, `"soft_limit":3`) {
+		t.Fatalf("exit %d:\n%.800s", code, out)
+	}
+}
