@@ -26,6 +26,16 @@ start() {
 	echo "$pid"
 }
 
+# once_ms CMD...: runs the command once, prints its wall time in ms.
+once_ms() {
+	local t0 t1
+	t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000000 ))
+}
+
+# median LIST: the median of whitespace-separated numbers.
+median() { printf '%s\n' $1 | sort -n | sed -n "$(( ($(echo $1 | wc -w) + 1) / 2 ))p"; }
+
 # median_ms CMD...: runs the command $runs times, prints the median wall time in ms.
 median_ms() {
 	local times=()
@@ -53,11 +63,17 @@ for load in "idle:0" "16k established:16000" "16k with 2k CLOSE_WAIT:16000 2000"
 	name=${load%%:*}; args=${load#*:}
 	if [ "$args" = 0 ]; then pid=$(start idle.js); else pid=$(start many_sockets.js $args); fi
 	fds=$(ls /proc/$pid/fd | wc -l)
-	ni=$(median_ms "$bin" fds "$pid" --json)
-	rep=$(median_ms "$bin" report "$pid" --json --sample 0)
-	fl=$(median_ms "$floor" "$pid")
-	lsof_ms=$(median_ms lsof -p "$pid")
-	ss_ms=$(median_ms ss -tanp)
+	# In turn: each round runs every command once, so a slow spell of this machine falls
+	# on all of them alike; the medians are taken over the rounds.
+	t_ni=""; t_rep=""; t_fl=""; t_lsof=""; t_ss=""
+	for _ in $(seq 1 "$runs"); do
+		t_ni+=" $(once_ms "$bin" fds "$pid" --json)"
+		t_fl+=" $(once_ms "$floor" "$pid")"
+		t_rep+=" $(once_ms "$bin" report "$pid" --json --sample 0)"
+		t_lsof+=" $(once_ms lsof -p "$pid")"
+		t_ss+=" $(once_ms ss -tanp)"
+	done
+	ni=$(median "$t_ni"); rep=$(median "$t_rep"); fl=$(median "$t_fl"); lsof_ms=$(median "$t_lsof"); ss_ms=$(median "$t_ss")
 	mem=$(peak_kb "$bin" fds "$pid" --json)
 	printf '%-24s fds=%-6s nodeinspect fds %4d ms | report %4d ms | floor %4d ms | lsof -p %4d ms | ss -tanp %4d ms | lsof/fds %s | fds/floor %s | peak %d KiB\n' \
 		"$name" "$fds" "$ni" "$rep" "$fl" "$lsof_ms" "$ss_ms" "$(ratio "$ni" "$lsof_ms")" "$(awk -v a="$ni" -v b="$fl" 'BEGIN { printf "%.2f", a / b }')" "$mem"
