@@ -67,7 +67,7 @@ func attachLine(a *inspect.Attach) (string, style) {
 		b.WriteString(" (opened with SIGUSR1 and closed again)")
 	case a.SentSignal:
 		b.WriteString(" (opened with SIGUSR1; STILL OPEN)")
-	default:
+	case !strings.Contains(a.Reason, "nothing was sent"):
 		b.WriteString(" (nothing sent)")
 	}
 	fmt.Fprintf(&b, " in %s", formatDuration(msDuration(a.ElapsedMS)))
