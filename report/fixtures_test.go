@@ -336,3 +336,67 @@ func seq(from, n int) []int {
 	}
 	return out
 }
+
+// attachedSnapshot is the healthy server read with --attach: Node's own view, its libuv
+// handles joined to the fd table, and an attach that left the inspector open (a stalled loop).
+func attachedSnapshot() *inspect.Snapshot {
+	s := healthySnapshot()
+	fd := func(n int) *int { return &n }
+	s.Node = &inspect.NodeInfo{Version: "v20.20.2",
+		Listeners:       map[string]int{"SIGTERM": 0, "SIGINT": 1, "uncaughtException": 0, "unhandledRejection": 1},
+		ActiveResources: map[string]int{"TCPServerWrap": 1, "TCPSocketWrap": 4, "Timeout": 2}}
+	s.Handles = []inspect.Handle{
+		{Type: "async", Active: true},
+		{Type: "timer", Active: true, Referenced: true, KeepsAlive: true, Detail: "fires in 96 ms"},
+		{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true, FD: fd(18), Local: "0.0.0.0:8080"},
+		{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true, FD: fd(19), Local: "10.0.1.5:8080", Remote: "10.0.2.20:51544"},
+		{Type: "tcp", Active: false, Referenced: true, FD: fd(20), Local: "10.0.1.5:8080", Remote: "10.0.2.21:40012"},
+		{Type: "tcp", Active: true, Referenced: false, FD: fd(22), Local: "10.0.1.5:43120", Remote: "10.0.9.9:5432"},
+	}
+	for i := range s.FDs.List {
+		for _, h := range s.Handles {
+			if h.FD != nil && *h.FD == s.FDs.List[i].FD {
+				s.FDs.List[i].Handle = &inspect.FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}
+			}
+		}
+	}
+	closed := false
+	s.Attach = &inspect.Attach{Status: "timeout", Reason: "no answer within 3s while trying to ask the process: the event loop may have stalled after the attach began",
+		Inspector: "127.0.0.1:9229", SentSignal: true, Closed: &closed, ElapsedMS: 4012,
+		LeftOpen: "the inspector nodeinspect opened on 127.0.0.1:9229 (socket inode 77001) is still listening: its close is queued and runs as soon as the event loop turns again"}
+	s.Findings = []inspect.Finding{
+		{Code: "NO_ERROR_HANDLERS", Severity: inspect.SeverityInfo, Summary: "No uncaughtException listener: an unexpected error ends the process with only Node's default stack trace",
+			Evidence: map[string]any{"missing": []string{"uncaughtException"}}, Advice: "Add handlers that log and exit non-zero."},
+		{Code: "NO_SIGTERM_HANDLER", Severity: inspect.SeverityInfo, Summary: "No SIGTERM listener: `kill`, systemd and Kubernetes stop this process mid-request",
+			Evidence: map[string]any{"SIGTERM": 0, "SIGINT": 1}, Advice: "Close the server on SIGTERM."},
+		{Code: "REFERENCED_HANDLES", Severity: inspect.SeverityInfo, Summary: "The event loop is kept alive by 2 tcp, 1 timer: the process will not exit on its own while they stay",
+			Evidence: map[string]any{"count": 3, "by_type": map[string]int{"tcp": 2, "timer": 1},
+				"handles": []map[string]any{{"type": "timer", "detail": "fires in 96 ms"}, {"type": "tcp", "fd": 18, "local": "0.0.0.0:8080"}}},
+			Advice: "Close servers, end sockets, clear timers; unref what should not keep the process alive."},
+	}
+	s.Warnings = []string{"attach: " + s.Attach.LeftOpen}
+	return s
+}
+
+// crashReportSnapshot is what analyze makes of a Node.js diagnostic report of a crash.
+func crashReportSnapshot() *inspect.Snapshot {
+	fd := func(n int) *int { return &n }
+	handles := []inspect.Handle{
+		{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true, FD: fd(19), Local: "127.0.0.1:41085"},
+		{Type: "timer", Active: true, Referenced: true, KeepsAlive: true, Detail: "fires in 59980 ms"},
+	}
+	return &inspect.Snapshot{
+		Schema: inspect.Schema, TakenAt: takenAt, Source: "report", SourceFile: "/var/log/app/report.20261122.json",
+		Process: &inspect.Process{PID: 26150, Comm: "node", Cmdline: []string{"node", "/srv/app/server.js"}, UID: -1, IsNode: true, NodeBy: "report"},
+		Limits:  &inspect.Limits{OpenFilesSoft: u64(1024), OpenFilesHard: u64(4096)},
+		FDs: &inspect.FDTable{Open: 1, ByType: map[string]int{"tcp": 1}, List: []inspect.FD{
+			{FD: 19, Type: "tcp", Target: "127.0.0.1:41085", Handle: &inspect.FDHandle{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true}}}},
+		Memory: &inspect.Memory{RSSBytes: u64(46 * mib), Heap: &inspect.Heap{UsedBytes: u64(4 * mib), TotalBytes: u64(5 * mib), LimitBytes: u64(4144 * mib), ExternalBytes: u64(1 * mib), Source: "report"}},
+		Node: &inspect.NodeInfo{Version: "v20.20.2", Error: &inspect.NodeError{Message: "Error: payment service returned garbage", Code: "E_GARBAGE",
+			Stack: []string{"at Timeout._onTimeout (/srv/app/server.js:10:19)", "at listOnTimeout (node:internal/timers:581:17)"}}},
+		Handles: handles,
+		Findings: []inspect.Finding{{Code: "REFERENCED_HANDLES", Severity: inspect.SeverityInfo, Summary: "The event loop is kept alive by 1 tcp, 1 timer: the process will not exit on its own while they stay",
+			Evidence: map[string]any{"count": 2, "by_type": map[string]int{"tcp": 1, "timer": 1}}, Advice: "Close servers, end sockets, clear timers."}},
+		Warnings: []string{"a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)"},
+	}
+}

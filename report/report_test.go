@@ -52,6 +52,8 @@ var snapshots = []struct {
 	{"sick", sickSnapshot},
 	{"degraded", degradedSnapshot},
 	{"hostile", hostileSnapshot},
+	{"attached", attachedSnapshot},
+	{"crash-report", crashReportSnapshot},
 }
 
 var views = []View{ViewReport, ViewFDs, ViewSockets, ViewMem, ViewTree}
