@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -391,5 +392,44 @@ func TestAttachTargetExitsDuringTheAttach(t *testing.T) {
 	out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json", "--attach")
 	if code != 3 || out != "" || !strings.Contains(stderr, "exited") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("exit %d, stdout %.200q, stderr %q", code, out, stderr)
+	}
+}
+
+// TestAttachRefusesANamespaceItCannotEnter: a process of the same user in another network
+// namespace can be signalled, but its inspector, opened in that namespace, could not be
+// reached or closed without CAP_SYS_ADMIN: refused before anything is sent.
+func TestAttachRefusesANamespaceItCannotEnter(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make the namespace and drop to nobody")
+	}
+	p := realnode.Start(t, "idle.js", realnode.InNetNS(), realnode.RunAs(65534))
+	bin := filepath.Join(t.TempDir(), "nodeinspect")
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "report", strconv.Itoa(p.PID), "--attach", "--json")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if code != 2 || !strings.Contains(errb.String(), "another network namespace") || !strings.Contains(errb.String(), "nothing was sent") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID))
+	if err != nil || !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+	if strings.Contains(string(status), "SigPnd:\t0000000000000200") {
+		t.Fatal("a SIGUSR1 is pending: something was sent")
 	}
 }

@@ -63,7 +63,12 @@ func (col *collection) attach(ctx context.Context) error {
 		run.timeout = DefaultAttachTimeout
 	}
 	if same, err := probes.SameNetNS(col.c.FS, col.pid); err == nil && !same {
-		run.dial = attach.DialInNetNS(col.c.FS.PidPath(col.pid, "ns", "net"))
+		nsPath := col.c.FS.PidPath(col.pid, "ns", "net")
+		if err := attach.CheckNetNS(nsPath); err != nil {
+			return fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
+				ErrAttachRefused, col.pid, err)
+		}
+		run.dial = attach.DialInNetNS(nsPath)
 	}
 	err := run.do(ctx)
 	if col.session == nil {

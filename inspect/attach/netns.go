@@ -56,3 +56,27 @@ func DialInNetNS(nsPath string) Dialer {
 		}
 	}
 }
+
+// CheckNetNS makes sure a Dialer of DialInNetNS(nsPath) can work before anything is sent
+// to the target: it enters the namespace on a throwaway thread (which then ends), so a
+// missing privilege is found before the inspector is opened, not after, when it could not
+// be closed again.
+func CheckNetNS(nsPath string) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// No UnlockOSThread: the thread ends with the goroutine.
+		fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- fmt.Errorf("open network namespace %s: %w", nsPath, err)
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			done <- fmt.Errorf("enter network namespace %s (needs CAP_SYS_ADMIN, e.g. sudo): %w", nsPath, err)
+			return
+		}
+		done <- nil
+	}()
+	return <-done
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +37,11 @@ type start struct {
 	nofile    int
 	shell     bool
 	netns     bool
+	runAs     int
 }
+
+// RunAs runs node as user and group uid (through setpriv, after any InNetNS; needs root).
+func RunAs(uid int) Option { return func(s *start) { s.runAs = uid } }
 
 // InNetNS runs node in a new network namespace with only its loopback up (unshare --net,
 // which needs root), as a container would.
@@ -101,6 +106,10 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 			t.Fatal("prlimit not found (util-linux): needed to lower RLIMIT_NOFILE")
 		}
 		argv = append([]string{prlimit, fmt.Sprintf("--nofile=%d:%d", st.nofile, st.nofile), "--"}, argv...)
+	}
+	if st.runAs > 0 {
+		id := strconv.Itoa(st.runAs)
+		argv = append([]string{"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups", "--"}, argv...)
 	}
 	if st.netns {
 		argv = append([]string{"unshare", "--net", "--", "/bin/sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, argv...)
