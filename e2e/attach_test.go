@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -403,21 +402,11 @@ func TestAttachRefusesANamespaceItCannotEnter(t *testing.T) {
 		t.Skip("needs root to make the namespace and drop to nobody")
 	}
 	p := realnode.Start(t, "idle.js", realnode.InNetNS(), realnode.RunAs(65534))
-	bin := filepath.Join(t.TempDir(), "nodeinspect")
-	data, err := os.ReadFile(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := binaryForNobody(t)
 	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "report", strconv.Itoa(p.PID), "--attach", "--json")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
+	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

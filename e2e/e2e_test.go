@@ -458,18 +458,7 @@ func TestUnprivilegedUserGetsWhatCanBeRead(t *testing.T) {
 	// stat, so EMFILE_RISK is judged without the table.
 	p := realnode.Start(t, "fd_leak.js", realnode.Args("170"), realnode.NoFile(200))
 	want := fdCount(t, p.PID)
-	// The binary must be executable by nobody.
-	bin := filepath.Join(t.TempDir(), "nodeinspect")
-	data, err := os.ReadFile(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := binaryForNobody(t)
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "report", strconv.Itoa(p.PID), "--json", "--sample", "100ms")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -584,4 +573,22 @@ func TestSocketLookupAndDumpAgree(t *testing.T) {
 	if !strings.Contains(lookup, `"CLOSE_WAIT":20`) {
 		t.Fatalf("want 20 CLOSE_WAIT sockets: %.600s", lookup)
 	}
+}
+
+// binaryForNobody copies the binary where user nobody may run it (the build directory is
+// root's).
+func binaryForNobody(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "nodeinspect")
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
