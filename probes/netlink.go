@@ -39,21 +39,9 @@ const InetDiagAllStates uint32 = 1<<(diagTCPNewSynRecv+1) - 1<<diagTCPEstablishe
 // skips them in the kernel.
 const InetDiagFDStates uint32 = InetDiagAllStates &^ (1<<diagTCPTimeWait | 1<<diagTCPNewSynRecv)
 
-// diagTCPStateNames are the Socket.State names of include/net/tcp_states.h, by number.
-var diagTCPStateNames = [...]string{
-	1:  "ESTABLISHED",
-	2:  "SYN_SENT",
-	3:  "SYN_RECV",
-	4:  "FIN_WAIT1",
-	5:  "FIN_WAIT2",
-	6:  "TIME_WAIT",
-	7:  "CLOSE",
-	8:  "CLOSE_WAIT",
-	9:  "LAST_ACK",
-	10: "LISTEN",
-	11: "CLOSING",
-	12: "NEW_SYN_RECV",
-}
+// diagTCPStateNames are the Socket.State names by kernel state number: the same table the
+// /proc parser names the st column with (include/net/tcp_states.h).
+var diagTCPStateNames = tcpStates
 
 // InetDiagStates returns the DumpInetDiag states mask that selects the named states, spelled as
 // in Socket.State ("CLOSE_WAIT", "LISTEN"; "UNCONN" is UDP's name for CLOSE).
