@@ -93,7 +93,7 @@ func (col *collection) attach(ctx context.Context) error {
 // do finds or opens the inspector, asks the query and applies the answer.
 func (r *attachRun) do(ctx context.Context) error {
 	col, a := r.col, r.a
-	owned, err := col.c.FS.SocketInodes(col.pid)
+	owned, err := col.ownedSocketInodes()
 	if err != nil {
 		if probes.IsGone(err) {
 			return fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
@@ -317,6 +317,21 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 		case <-tick.C:
 		}
 	}
+}
+
+// ownedSocketInodes is the set of the process's socket inodes: from the fd table this
+// collection already read (an inspector open before nodeinspect came is in it), or read now.
+func (col *collection) ownedSocketInodes() (map[uint64]bool, error) {
+	if col.snap.FDs == nil || col.snap.FDs.List == nil {
+		return col.c.FS.SocketInodes(col.pid)
+	}
+	owned := map[uint64]bool{}
+	for _, fd := range col.snap.FDs.List {
+		if fd.Socket != nil {
+			owned[fd.Socket.Inode] = true
+		}
+	}
+	return owned, nil
 }
 
 // nodeOptions is the target's NODE_OPTIONS ("" when unset or unreadable).
