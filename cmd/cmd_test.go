@@ -330,3 +330,13 @@ func TestPS(t *testing.T) {
 		t.Errorf("ps --fail-on warning exit %d", code)
 	}
 }
+
+// --attach never signals through a proc tree that is not this system's own: its pids may
+// name other processes here.
+func TestAttachRefusedOnAnotherProcTree(t *testing.T) {
+	root, pid := scenarioRoot(t, "healthy")
+	out, stderr, code := runCLI(t, root, false, "report", itoa(pid), "--attach", "--json")
+	if code != 2 || out != "" || !strings.Contains(stderr, "not this system's /proc") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}

@@ -3,6 +3,8 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +23,12 @@ const sigusr1 = int(unix.SIGUSR1)
 // copy may be older than the loop sample.
 func (col *collection) checkAttachSafe() error {
 	fs, pid, p := col.c.FS, col.pid, col.snap.Process
+	if !ownProcFS(fs) {
+		// A fake tree, or a host's /proc mounted into a container: its pids are not the
+		// ones a signal from here would reach.
+		return fmt.Errorf("%w: %s is not this system's /proc as nodeinspect sees it (its pids may name other processes here), so nothing can be sent to process %d; run nodeinspect where the process runs, without --proc",
+			ErrAttachRefused, fs.Root, pid)
+	}
 	isNode, err := fs.DetectNodeByExe(pid)
 	if err != nil {
 		if probes.IsGone(err) {
@@ -116,4 +124,11 @@ func dialAddr(local string) string {
 		return "[::1]:" + strings.TrimPrefix(local, "[::]:")
 	}
 	return local
+}
+
+// ownProcFS reports whether fs is the procfs of our own pid namespace: its "self" link
+// names our pid. Only then does a pid read there name the process a signal reaches.
+func ownProcFS(fs probes.FS) bool {
+	self, err := os.Readlink(fs.Path("self"))
+	return err == nil && self == strconv.Itoa(os.Getpid())
 }

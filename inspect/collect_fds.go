@@ -166,7 +166,9 @@ func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]s
 // network namespace (the lookup is answered in the caller's).
 func (col *collection) lookupPays(sockets int) bool {
 	fs, pid := col.c.FS, col.pid
-	if same, err := probes.SameNetNS(fs, pid); err != nil || !same || col.opt.SocketSource == "dump" {
+	if same, err := probes.SameNetNS(fs, pid); err != nil || !same || col.opt.SocketSource == "dump" || !ownProcFS(fs) {
+		// A host's /proc mounted here names processes of another pid namespace: a pid
+		// read there is not the process pidfd_open would open.
 		return false
 	}
 	if col.opt.SocketSource == "lookup" {
