@@ -3,6 +3,8 @@ package cmd
 import (
 	"strconv"
 	"strings"
+
+	"github.com/urfave/cli/v3"
 )
 
 // maxPid is the kernel's upper bound for pid_max (PID_MAX_LIMIT, 4194304 on 64-bit).
@@ -30,4 +32,14 @@ func looksLikePid(arg string) bool {
 		}
 	}
 	return true
+}
+
+// pidAndOptions reads the pid argument and the common flags of a per-process command.
+func pidAndOptions(c *cli.Command, deps Deps) (int, options, error) {
+	pid, err := pidArg(c)
+	if err != nil {
+		return 0, options{}, err
+	}
+	opt, err := readOptions(c, deps)
+	return pid, opt, err
 }

@@ -32,11 +32,7 @@ func newSnapshotCommand(deps Deps, name, usage string, view report.View, section
 		ArgsUsage: "<pid>",
 		Flags:     snapshotFlags(),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, err := pidArg(c)
-			if err != nil {
-				return err
-			}
-			opt, err := readOptions(c, deps)
+			pid, opt, err := pidAndOptions(c, deps)
 			if err != nil {
 				return err
 			}

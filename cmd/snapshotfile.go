@@ -30,17 +30,13 @@ func newSnapshotFileCommand(deps Deps) *cli.Command {
 		Flags: append(snapshotFlags(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (- for stdout)"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, err := pidArg(c)
+			pid, opt, err := pidAndOptions(c, deps)
 			if err != nil {
 				return err
 			}
 			out := c.String("output")
 			if out == "" {
 				return usageError("snapshot needs -o FILE (or -o - for stdout)")
-			}
-			opt, err := readOptions(c, deps)
-			if err != nil {
-				return err
 			}
 			snap, err := collect(ctx, deps, opt, pid, inspect.SectionAll)
 			if err != nil {

@@ -35,11 +35,7 @@ func newWatchCommand(deps Deps) *cli.Command {
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
 		), attachFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, err := pidArg(c)
-			if err != nil {
-				return err
-			}
-			opt, err := readOptions(c, deps)
+			pid, opt, err := pidAndOptions(c, deps)
 			if err != nil {
 				return err
 			}
