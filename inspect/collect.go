@@ -263,6 +263,9 @@ func (col *collection) recheckIdentity() error {
 		}
 		return nil
 	}
+	if st.StartTicks == col.stat.StartTicks && st.Exited() {
+		return fmt.Errorf("process %d exited while being read (it is a zombie now): %w", col.pid, ErrNoProcess)
+	}
 	if st.StartTicks != col.stat.StartTicks {
 		return &PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
 	}

@@ -228,7 +228,7 @@ func (col *collection) exitedSince() bool {
 	if err != nil {
 		return probes.IsGone(err)
 	}
-	return st.StartTicks != col.stat.StartTicks || st.State == "Z" || st.State == "X"
+	return st.StartTicks != col.stat.StartTicks || st.Exited()
 }
 
 // stepError words the failure of an attach step: a timeout is its own status.

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -26,6 +27,20 @@ func (col *collection) sampleLoop(ctx context.Context) {
 	if err != nil {
 		col.warn("event loop sampling stopped early after %d samples: %v", s.Samples, err)
 	}
+	l, warnings := EventLoopFromSamples(s)
+	for _, w := range warnings {
+		col.warn("%s", w)
+	}
+	col.mu.Lock()
+	col.snap.EventLoop = l
+	col.mu.Unlock()
+}
+
+// EventLoopFromSamples turns what sampling the main thread saw into the snapshot's
+// EventLoop, deciding the verdict, and returns the warnings to add (a verdict that could not
+// be reached says why). It is the one place the verdict is decided, for report, ps and watch.
+func EventLoopFromSamples(s probes.LoopSamples) (*EventLoop, []string) {
+	var warnings []string
 	l := &EventLoop{
 		WindowMS: s.Elapsed.Milliseconds(),
 		Samples:  s.Samples,
@@ -46,11 +61,9 @@ func (col *collection) sampleLoop(ctx context.Context) {
 		l.Verdict = "blocked"
 	}
 	if l.Verdict == "unknown" {
-		col.warn("event loop: %d samples are too few to tell whether the loop turns (give a longer --sample)", s.Samples)
+		warnings = append(warnings, fmt.Sprintf("event loop: %d samples are too few to tell whether the loop turns (give a longer --sample)", s.Samples))
 	}
-	col.mu.Lock()
-	col.snap.EventLoop = l
-	col.mu.Unlock()
+	return l, warnings
 }
 
 // minSamplesForVerdict is how many reads of the main thread it takes to call the loop

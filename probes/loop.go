@@ -98,7 +98,7 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 		lastCPU, last = cpu, now
 		res.Samples++
 		res.Counts[p.classify(st.State, useSyscall, syscallPath, wchanPath, names, &useSyscall, &res)]++
-		if st.State == "Z" || st.State == "X" {
+		if st.Exited() {
 			break
 		}
 		if now.Sub(start) >= window {

@@ -98,3 +98,8 @@ func (p FS) ReadTaskStat(pid, tid int) (Stat, error) {
 	}
 	return ParseStat(data)
 }
+
+// Exited reports whether a stat row shows a process that has exited: a zombie (Z, waiting
+// for its parent to reap it) or dead (X). It is the one definition of "the process is gone"
+// for a process whose stat can still be read; a stat that cannot be read is IsGone.
+func (s Stat) Exited() bool { return s.State == "Z" || s.State == "X" }
