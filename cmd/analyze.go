@@ -27,7 +27,7 @@ func newAnalyzeCommand(deps Deps) *cli.Command {
 		Name:      "analyze",
 		Usage:     "findings from a Node.js diagnostic report (--report-* JSON) or a saved snapshot",
 		ArgsUsage: "FILE",
-		Flags:     append(outputFlags(), findingFlags()...),
+		Flags:     without(append(outputFlags(), findingFlags()...), "proc", "any"),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageError("analyze takes one file: a Node.js diagnostic report or a snapshot written by `nodeinspect snapshot`")

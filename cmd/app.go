@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -28,7 +29,10 @@ func Run(ctx context.Context, args []string, deps Deps) (code int) {
 		deps.Proc = probes.DefaultRoot
 	}
 	root := newRoot(deps)
-	err := root.Run(ctx, args)
+	args, err := canonicalArgs(root, args)
+	if err == nil {
+		err = root.Run(ctx, args)
+	}
 	code = exitCode(err)
 	if err != nil {
 		fmt.Fprintln(deps.Err, message(err, code))
@@ -45,24 +49,19 @@ func newRoot(deps Deps) *cli.Command {
 		newSnapshotCommand(deps, "mem", "RSS, PSS, anon/file/swap, peak", "mem", inspect.SectionMemory),
 		newSnapshotCommand(deps, "tree", "the child process tree with states; zombies and orphans marked", "tree", inspect.SectionTree),
 	}
-	report := pidCommands[0]
 	root := &cli.Command{
 		Name:      "nodeinspect",
 		Usage:     "say what is wrong with a running Node.js process, from the outside",
 		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
-		Flags:     snapshotFlags(),
 		Commands:  append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps)),
 		Writer:    deps.Out,
 		ErrWriter: deps.Err,
-		// Bare `nodeinspect <pid>` is `nodeinspect report <pid>`.
+		// A bare `nodeinspect <pid>` was made `nodeinspect report <pid>` by canonicalArgs.
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() == 0 {
 				return usageError("give a pid (`nodeinspect <pid>`) or a command (`nodeinspect ps`)")
 			}
-			if !looksLikePid(c.Args().First()) {
-				return usageError("unknown command %q", c.Args().First())
-			}
-			return report.Action(ctx, c)
+			return usageError("unknown command %q", c.Args().First())
 		},
 		OnUsageError:          onUsageError,
 		ExitErrHandler:        func(context.Context, *cli.Command, error) {},
@@ -72,14 +71,31 @@ func newRoot(deps Deps) *cli.Command {
 	for _, c := range root.Commands {
 		c.OnUsageError = onUsageError
 	}
+	addValidators(root)
+	addHelp(root)
 	return root
 }
 
 // onUsageError turns the CLI library's flag errors into one-line usage errors (exit 2)
 // instead of a help page.
 func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
-	return &ExitError{Code: ExitUsage, Err: errors.New(strings.TrimPrefix(err.Error(), "Incorrect Usage: "))}
+	msg := strings.TrimPrefix(err.Error(), "Incorrect Usage: ")
+	// `invalid value "NaN" for flag -emfile-warning: --emfile-warning must be a number`:
+	// the library's prefix names the flag with one dash; the reason (ours, or strconv's)
+	// follows it.
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		if strings.HasPrefix(m[3], dashes(m[2])) {
+			msg = m[3]
+		} else {
+			msg = fmt.Sprintf("%s %q: %s", dashes(m[2]), m[1], m[3])
+		}
+	}
+	return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
 }
+
+// invalidValue matches the CLI library's error for a flag value that did not parse or
+// validate.
+var invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): (.*)$`)
 
 // pidArg reads the single pid argument of a per-process command.
 func pidArg(c *cli.Command) (int, error) {

@@ -62,7 +62,7 @@ func hint(code int) string {
 	case ExitNotNode:
 		return "pass --any to inspect it anyway, or find Node.js processes with `nodeinspect ps`"
 	case ExitUsage:
-		return "see `nodeinspect --help`"
+		return "see `nodeinspect help [command]`"
 	case ExitInternal:
 		return "this is a bug in nodeinspect: please report it with the command you ran and this message"
 	}

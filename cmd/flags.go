@@ -62,6 +62,9 @@ func sampleFlag() cli.Flag {
 func readOptions(c *cli.Command, deps Deps) (options, error) {
 	o := options{proc: deps.Proc, thresholds: inspect.DefaultThresholds()}
 	if v := c.String("proc"); v != "" {
+		if err := checkProcRoot(v); err != nil {
+			return o, err
+		}
 		o.proc = v
 	}
 	format := strings.ToLower(c.String("format"))
@@ -126,6 +129,9 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 {
 			return o, usageError("thresholds must be positive")
 		}
+	}
+	if err := checkThresholdPairs(c); err != nil {
+		return o, err
 	}
 	return o, nil
 }

@@ -27,7 +27,10 @@ func newSnapshotFileCommand(deps Deps) *cli.Command {
 		Name:      "snapshot",
 		Usage:     "save the full JSON snapshot of a process to a file (compare two with diff)",
 		ArgsUsage: "<pid> -o FILE",
-		Flags: append(snapshotFlags(),
+		// It always writes JSON (--json is accepted and changes nothing), and it records
+		// rather than judges: --fail-on defaults to never, so a CI job that snapshots a
+		// process with findings goes on to its tests (diff and report judge).
+		Flags: append(failOnDefault(without(snapshotFlags(), "format", "no-color"), "never"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (- for stdout)"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			pid, opt, err := pidAndOptions(c, deps)
@@ -91,7 +94,7 @@ func newDiffCommand(deps Deps) *cli.Command {
 		Name:      "diff",
 		Usage:     "compare two snapshots: what was added, removed, and what grew",
 		ArgsUsage: "A.json B.json",
-		Flags: append(outputFlags(),
+		Flags: append(without(outputFlags(), "proc"),
 			failOnFlag(),
 			&cli.IntFlag{Name: "min-fd-growth", Value: d.FDs, Usage: "FD_GROWTH when open fds grew by at least this many"},
 			&cli.IntFlag{Name: "min-close-wait-growth", Value: d.CloseWait, Usage: "CLOSE_WAIT_GROWTH when CLOSE_WAIT sockets grew by at least this many"},

@@ -1,0 +1,137 @@
+package cmd
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+)
+
+// without returns flags minus those called by one of names: a flag a command cannot use is
+// not offered (and so is refused, naming it) rather than accepted and ignored.
+func without(flags []cli.Flag, names ...string) []cli.Flag {
+	out := make([]cli.Flag, 0, len(flags))
+	for _, f := range flags {
+		if !slices.ContainsFunc(f.Names(), func(n string) bool { return slices.Contains(names, n) }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// failOnDefault sets the default of the --fail-on flag among flags.
+func failOnDefault(flags []cli.Flag, def string) []cli.Flag {
+	for _, f := range flags {
+		if s, ok := f.(*cli.StringFlag); ok && s.Name == "fail-on" {
+			s.Value = def
+		}
+	}
+	return flags
+}
+
+// percentFlags are the thresholds given as a percentage: above 0 and at most 100.
+var percentFlags = []string{"emfile-warning", "emfile-critical", "backlog-percent", "heap-warning", "heap-critical"}
+
+// addValidators gives every numeric threshold flag of the tree a check of its own value, run
+// by the CLI library as the flag is parsed: NaN, infinities, zero and negatives are refused,
+// and percentages above 100. The message names the flag. (Pairs, a warning above its
+// critical, are checked once all flags are read: checkThresholdPairs.)
+func addValidators(root *cli.Command) {
+	for _, c := range root.Commands {
+		for _, f := range c.Flags {
+			switch f := f.(type) {
+			case *cli.FloatFlag:
+				name, percent := f.Name, slices.Contains(percentFlags, f.Name)
+				f.Validator = func(v float64) error {
+					switch {
+					case math.IsNaN(v) || math.IsInf(v, 0):
+						return fmt.Errorf("--%s must be a number, got %v", name, v)
+					case v <= 0:
+						return fmt.Errorf("--%s must be above 0, got %v", name, v)
+					case percent && v > 100:
+						return fmt.Errorf("--%s is a percentage: at most 100, got %v", name, v)
+					}
+					return nil
+				}
+			case *cli.IntFlag:
+				name := f.Name
+				f.Validator = func(v int) error {
+					if v <= 0 {
+						return fmt.Errorf("--%s must be at least 1, got %d", name, v)
+					}
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// checkThresholdPairs refuses a --X-warning above its --X-critical (either given or
+// default): the warning would never be reported.
+func checkThresholdPairs(c *cli.Command) error {
+	for _, f := range c.Flags {
+		name := f.Names()[0]
+		base, ok := strings.CutSuffix(name, "-warning")
+		if !ok || !hasFlag(c, base+"-critical") {
+			continue
+		}
+		crit := base + "-critical"
+		w, wok := numeric(c.Value(name))
+		k, kok := numeric(c.Value(crit))
+		if !wok || !kok || w <= k {
+			continue
+		}
+		def := func(n string) string {
+			if c.IsSet(n) {
+				return ""
+			}
+			return " (the default)"
+		}
+		return usageError("--%s %v%s is above --%s %v%s: such a warning would never be reported; lower it or raise --%s", name, w, def(name), crit, k, def(crit), crit)
+	}
+	return nil
+}
+
+// numeric reads a flag value of any number type.
+func numeric(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case uint:
+		return float64(v), true
+	}
+	return 0, false
+}
+
+// checkProcRoot says when --proc names something that is not a proc tree, so that a typo
+// is not reported as "no such process".
+func checkProcRoot(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return usageError("--proc %s: %v: give the directory a proc filesystem is mounted on (default /proc)", dir, unwrapPathError(err))
+	case !st.IsDir():
+		return usageError("--proc %s is not a directory: give the directory a proc filesystem is mounted on (default /proc)", dir)
+	}
+	if _, err := os.Stat(dir + "/stat"); err != nil {
+		return usageError("--proc %s does not look like a proc tree (no %s/stat): give the directory a proc filesystem is mounted on (default /proc)", dir, dir)
+	}
+	return nil
+}
+
+// unwrapPathError returns the reason of a *os.PathError without repeating its path.
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
