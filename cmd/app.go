@@ -68,6 +68,7 @@ func newRoot(deps Deps) *cli.Command {
 		EnableShellCompletion: false,
 		HideHelpCommand:       true,
 	}
+	root.Commands = append(root.Commands, newCompletionCommand(deps), newCompleteCommand(deps))
 	for _, c := range root.Commands {
 		c.OnUsageError = onUsageError
 	}
