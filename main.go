@@ -36,7 +36,7 @@ func tuneGC() {
 }
 
 // run wires the real world (stdout, the terminal, signals) into the command line.
-func run(args []string, _ io.Reader, stdout, stderr *os.File) int {
+func run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tty := term.IsTerminal(int(stdout.Fd()))
@@ -53,6 +53,7 @@ func run(args []string, _ io.Reader, stdout, stderr *os.File) int {
 		width = termWidth()
 	}
 	return cmd.Run(ctx, args, cmd.Deps{
+		In:        stdin,
 		Out:       stdout,
 		Err:       stderr,
 		IsTTY:     tty,

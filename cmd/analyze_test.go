@@ -1,11 +1,14 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func reportFixture(name string) string {
@@ -106,7 +109,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, stderr, code := runCLI(t, "/nonexistent", false, "analyze"); code != 2 || !strings.Contains(stderr, "one file") {
+	if _, stderr, code := runCLI(t, "/nonexistent", false, "analyze"); code != 2 || !strings.Contains(stderr, "needs a file") {
 		t.Fatalf("no file: exit %d %q", code, stderr)
 	}
 }
@@ -166,4 +169,97 @@ func TestAnalyzeEMFILEFromAReport(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `"code":"EMFILE_RISK","severity":"critical"`) || !strings.Contains(out, `"soft_limit":3`) {
 		t.Fatalf("exit %d:\n%.800s", code, out)
 	}
+}
+
+// runCLIIn is runCLI with standard input.
+func runCLIIn(t *testing.T, in string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), append([]string{"nodeinspect"}, args...), Deps{
+		Proc: "/nonexistent", In: strings.NewReader(in), Out: &out, Err: &errb, Now: func() time.Time { return fixedNow },
+		Getenv: func(string) string { return "" }, UserName: func(uid int) string { return "app" },
+	})
+	return out.String(), errb.String(), code
+}
+
+func TestAnalyzeSeveralFiles(t *testing.T) {
+	crash, oom := reportFixture("v4-crash.json"), reportFixture("v4-oom.json")
+	t.Run("text: each file labelled, worst exit code", func(t *testing.T) {
+		out, stderr, code := runCLI(t, "/nonexistent", false, "analyze", crash, oom)
+		if code != ExitFindings {
+			t.Fatalf("exit %d, want 1 (the oom report is critical): %s", code, stderr)
+		}
+		i, j := strings.Index(out, "==> "+crash+" <=="), strings.Index(out, "==> "+oom+" <==")
+		if i != 0 || j < 0 || !strings.Contains(out[j:], "HEAP_NEAR_LIMIT") || strings.Contains(out[:j], "HEAP_NEAR_LIMIT") {
+			t.Fatalf("files not labelled, or findings under the wrong file:\n%s", out)
+		}
+	})
+	t.Run("json: one document listing the files", func(t *testing.T) {
+		out, stderr, code := runCLI(t, "/nonexistent", false, "analyze", "--json", crash, oom)
+		if code != ExitFindings || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Fatalf("exit %d, %d lines: %s", code, strings.Count(out, "\n"), stderr)
+		}
+		var doc struct {
+			Schema   string `json:"schema"`
+			ExitCode int    `json:"exit_code"`
+			Files    []struct {
+				File     string  `json:"file"`
+				ExitCode int     `json:"exit_code"`
+				Error    *string `json:"error"`
+				Report   *struct {
+					Schema   string `json:"schema"`
+					Findings []struct {
+						Code string `json:"code"`
+					} `json:"findings"`
+				} `json:"report"`
+			} `json:"files"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Schema != "nodeinspect/v1" || doc.ExitCode != 1 || len(doc.Files) != 2 || doc.Files[0].File != crash || doc.Files[0].ExitCode != 0 ||
+			doc.Files[1].ExitCode != 1 || doc.Files[1].Report == nil || doc.Files[1].Report.Findings[0].Code != "HEAP_NEAR_LIMIT" || doc.Files[1].Error != nil {
+			t.Fatalf("%+v", doc)
+		}
+	})
+	t.Run("one file keeps the single document", func(t *testing.T) {
+		one, _, _ := runCLI(t, "/nonexistent", false, "analyze", "--json", oom)
+		if strings.Contains(one, `"files"`) || !strings.HasPrefix(one, `{"schema":"nodeinspect/v1"`) {
+			t.Fatalf("single-file JSON changed: %.200s", one)
+		}
+	})
+	t.Run("an unreadable file does not hide the others; exit 2 wins", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "gone.json")
+		out, stderr, code := runCLI(t, "/nonexistent", false, "analyze", oom, missing, "--fail-on", "never")
+		if code != ExitUsage || !strings.Contains(out, "HEAP_NEAR_LIMIT") || !strings.Contains(out, "==> "+missing+" <==") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		if !strings.Contains(stderr, "gone.json: no such file") || !strings.Contains(stderr, "1 of 2 files could not be analysed") {
+			t.Fatalf("stderr %q", stderr)
+		}
+		out, _, code = runCLI(t, "/nonexistent", false, "analyze", "--json", missing, crash)
+		if code != ExitUsage || !strings.Contains(out, `"error":"cannot read`) || !strings.Contains(out, `"report":null`) {
+			t.Fatalf("exit %d %s", code, out)
+		}
+	})
+	t.Run("stdin", func(t *testing.T) {
+		data, err := os.ReadFile(oom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, stderr, code := runCLIIn(t, string(data), "analyze", "-", "--json")
+		if code != ExitFindings || !strings.Contains(out, `"source_file":"(stdin)"`) || !strings.Contains(out, "HEAP_NEAR_LIMIT") {
+			t.Fatalf("exit %d %s\n%.300s", code, stderr, out)
+		}
+		out, _, code = runCLIIn(t, string(data), "analyze", crash, "-")
+		if code != ExitFindings || !strings.Contains(out, "==> (stdin) <==") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		if _, stderr, code := runCLIIn(t, "not json", "analyze", "-"); code != ExitUsage || !strings.Contains(stderr, "(stdin)") {
+			t.Fatalf("garbage on stdin: exit %d %q", code, stderr)
+		}
+		if _, stderr, code := runCLIIn(t, "", "analyze", "-", "-"); code != ExitUsage || !strings.Contains(stderr, "once") {
+			t.Fatalf("- twice: exit %d %q", code, stderr)
+		}
+	})
 }

@@ -12,6 +12,8 @@ import (
 type Deps struct {
 	// Proc is the default proc root (overridden by --proc).
 	Proc string
+	// In is standard input (analyze -); nil when there is none.
+	In io.Reader
 	// Out receives the report; Err receives warnings and the error line.
 	Out, Err io.Writer
 	// Now is the clock.

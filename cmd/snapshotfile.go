@@ -148,6 +148,11 @@ func loadSnapshot(path string) (*inspect.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSnapshot(path, data)
+}
+
+// parseSnapshot decodes the snapshot document data read from path.
+func parseSnapshot(path string, data []byte) (*inspect.Snapshot, error) {
 	var head struct {
 		Schema  *string         `json:"schema"`
 		Process json.RawMessage `json:"process"`
