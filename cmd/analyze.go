@@ -80,7 +80,7 @@ type analyzedFile struct {
 // its error line goes to stderr, and the exit code is the worst of all files (2 beats 1).
 func analyzeMany(deps Deps, opt options, paths []string) error {
 	worst, failed := ExitOK, 0
-	var worstErr error
+	var failedAll []inspect.Finding
 	var files []analyzedFile
 	var out bytes.Buffer
 	for i, path := range paths {
@@ -96,16 +96,19 @@ func analyzeMany(deps Deps, opt options, paths []string) error {
 		}
 		code := ExitOK
 		if err == nil {
-			err = findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
+			failed := failing(snap.Findings, opt.failOn)
+			for _, f := range failed {
+				f.Code += " in " + name
+				failedAll = append(failedAll, f)
+			}
+			err = findingsError(failed, opt.failOn)
 			code = exitCode(err)
 		} else {
 			code = exitCode(err)
 			fmt.Fprintln(deps.Err, message(err, code))
 			failed++
 		}
-		if code > worst {
-			worst, worstErr = code, err
-		}
+		worst = max(worst, code)
 		if snap != nil {
 			for _, w := range snap.Warnings {
 				fmt.Fprintf(deps.Err, "nodeinspect: warning: %s: %s\n", name, w)
@@ -162,7 +165,7 @@ func analyzeMany(deps Deps, opt options, paths []string) error {
 	case worst == ExitOK:
 		return nil
 	case worst == ExitFindings:
-		return worstErr
+		return findingsError(failedAll, opt.failOn)
 	}
 	// Each unreadable file already has its line on stderr: this one sums up.
 	return &ExitError{Code: worst, Err: fmt.Errorf("%d of %d files could not be analysed (see above)", failed, len(paths))}
