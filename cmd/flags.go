@@ -23,6 +23,8 @@ type options struct {
 	// attach and attachTimeout are --attach and --attach-timeout.
 	attach        bool
 	attachTimeout time.Duration
+	// formatGiven is set when --format or --json was given, not guessed from the terminal.
+	formatGiven bool
 }
 
 // outputFlags are the flags of every command that prints something.
@@ -79,6 +81,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		}
 		format = "json"
 	}
+	o.formatGiven = format != ""
 	if format == "" {
 		format = "plain"
 		if deps.IsTTY {

@@ -77,7 +77,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	var heapWarnings []string
 	startTicks := first.Process.StartTicks
 	live := deps.IsTTY && (opt.format == report.FormatTable || opt.format == report.FormatPlain)
-	stream := !live && opt.format != report.FormatMarkdown
+	// --format plain without a terminal: one plain line per sample, no cursor codes.
+	plainLines := !live && opt.format == report.FormatPlain && opt.formatGiven
+	stream := !live && !plainLines && opt.format != report.FormatMarkdown
 	ropt := report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}
 
 	if duration > 0 {
@@ -134,6 +136,10 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			if err := report.RenderSampleLine(&buf, s); err != nil {
 				return err
 			}
+		case plainLines:
+			if err := report.RenderSamplePlain(&buf, s); err != nil {
+				return err
+			}
 		}
 		if err := writeOnce(deps, &buf); err != nil {
 			return err
@@ -162,7 +168,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		sumOpt.Format = report.FormatJSON
 	}
 	var buf bytes.Buffer
-	if live {
+	if live || plainLines {
 		buf.WriteString("\n")
 	}
 	if err := report.RenderWatchSummary(&buf, sum, sumOpt); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -224,4 +225,38 @@ func RenderSampleLine(w io.Writer, s *inspect.Sample) error {
 		return err
 	}
 	return writeOnce(w, &buf)
+}
+
+// RenderSamplePlain writes one sample as one line of plain text, for a watch piped with
+// --format plain: no colour, no cursor movement, stable "name value" columns that grep and
+// awk can read ("n/a" for what could not be measured).
+func RenderSamplePlain(w io.Writer, s *inspect.Sample) error {
+	intOr := func(p *int) string {
+		if p == nil {
+			return notAvailable
+		}
+		return strconv.Itoa(*p)
+	}
+	bytesOr := func(p *uint64) string {
+		if p == nil {
+			return notAvailable
+		}
+		return strings.ReplaceAll(formatBytes(*p), " ", "")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  pid %d  seq %d  fds %s", s.TakenAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), s.PID, s.Seq, intOr(s.FDsOpen))
+	if s.OpenFilesSoft != nil {
+		fmt.Fprintf(&b, "  limit %d", *s.OpenFilesSoft)
+	}
+	established := notAvailable
+	if s.SocketsBy != nil {
+		established = strconv.Itoa(s.SocketsBy["ESTABLISHED"])
+	}
+	fmt.Fprintf(&b, "  close_wait %s  established %s  rss %s", intOr(s.CloseWait), established, bytesOr(s.RSSBytes))
+	if s.HeapUsedBytes != nil {
+		fmt.Fprintf(&b, "  heap_used %s", bytesOr(s.HeapUsedBytes))
+	}
+	fmt.Fprintf(&b, "  children %s  zombies %s\n", intOr(s.Children), intOr(s.Zombies))
+	_, err := io.WriteString(w, b.String())
+	return err
 }
