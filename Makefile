@@ -4,12 +4,25 @@ BIN       := bin/nodeinspect
 FUZZTIME  ?= 3s
 PKGS      := ./...
 
-.PHONY: all build test unit integration fuzz fuzz-long bench demo lint clean
+.PHONY: all build install uninstall test unit integration fuzz fuzz-long bench demo lint clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) .
+
+# `make install` puts the binary in $(PREFIX)/bin (default /usr/local/bin; PREFIX=$$HOME/.local
+# for your own bin); DESTDIR stages it for a package.
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+
+install: build
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/nodeinspect"
+	@echo "installed $(DESTDIR)$(BINDIR)/nodeinspect"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/nodeinspect"
 
 # Everything CI runs: formatting, vet, unit tests on fake /proc trees, the integration tests
 # on real Node.js processes, and a short pass of every fuzz target.

@@ -18,6 +18,9 @@ type Diff struct {
 	SameProcess bool `json:"same_process"`
 	// IntervalSeconds is After.TakenAt − Before.TakenAt.
 	IntervalSeconds float64 `json:"interval_seconds"`
+	// ShortInterval is set when the snapshots are less than ShortDiffInterval apart: growth
+	// is then reported as absolute changes, without rates or a time to the limit.
+	ShortInterval bool `json:"short_interval"`
 	// FDs is nil when either snapshot lacks the fd table.
 	FDs *FDDiff `json:"fds"`
 	// Sockets is nil when either snapshot lacks sockets.
@@ -54,6 +57,19 @@ type FDDiff struct {
 	// by state and endpoints, since their inode differs each time).
 	Added   []FDGroup `json:"added"`
 	Removed []FDGroup `json:"removed"`
+	// DeletedNew lists the deleted files held in After that were not held, deleted, in
+	// Before (matched by fd number and path); nil when either fd list is missing.
+	DeletedNew []DeletedFile `json:"deleted_new"`
+	// DeletedNewBytes is the disk space they hold (sizes that could not be read count 0).
+	DeletedNewBytes int64 `json:"deleted_new_bytes"`
+}
+
+// DeletedFile is an fd on a file that was unlinked while open.
+type DeletedFile struct {
+	FD   int    `json:"fd"`
+	Path string `json:"path"`
+	// Size is nil when it could not be read.
+	Size *int64 `json:"size_bytes"`
 }
 
 // FDGroup is a number of fds with the same type and target description.
@@ -121,6 +137,14 @@ func DefaultDiffThresholds() DiffThresholds {
 	return DiffThresholds{FDs: 10, CloseWait: 5, RSSBytes: 64 << 20, RSSFraction: 0.20, HeapBytes: 32 << 20, HeapFraction: 0.20}
 }
 
+// ShortDiffInterval is the least time between two snapshots for diff to give rates and a
+// time to the limit. Snapshots taken around a CI step are often seconds apart: a rate per
+// hour from a 5-second window multiplies whatever happened in those seconds (a burst of
+// requests, one GC cycle, a pool filling up) by 720 and calls it a trend, and a time to
+// EMFILE from it is fiction. Under a minute diff says what changed, in absolute numbers;
+// watch, which fits many samples, is the tool for rates.
+const ShortDiffInterval = time.Minute
+
 // Compare builds the Diff of two snapshots.
 func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
 	d := &Diff{Schema: Schema, TakenAt: now.UTC(), Findings: []Finding{}, Warnings: []string{}}
@@ -134,6 +158,7 @@ func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
 		d.Warnings = append(d.Warnings, "the second snapshot was taken before the first: rates are computed on the absolute interval")
 		d.IntervalSeconds = -d.IntervalSeconds
 	}
+	d.ShortInterval = d.IntervalSeconds < ShortDiffInterval.Seconds()
 	if a.FDs != nil && b.FDs != nil {
 		d.FDs = compareFDs(a.FDs, b.FDs)
 	} else {
@@ -271,7 +296,38 @@ func compareFDs(a, b *FDTable) *FDDiff {
 	if removed := diffSide(ib, ia); removed != nil {
 		d.Removed = removed
 	}
+	if a.List != nil && b.List != nil {
+		d.DeletedNew = newlyDeleted(a.List, b.List)
+		for _, f := range d.DeletedNew {
+			if f.Size != nil {
+				d.DeletedNewBytes += *f.Size
+			}
+		}
+	}
 	return d
+}
+
+// newlyDeleted returns the deleted files of b that a did not already hold deleted (the same
+// fd number on the same path). A file open in a and unlinked since is newly held: its space
+// is what the run between the snapshots left behind. Anonymous memory (memfd) is not disk.
+func newlyDeleted(a, b []FD) []DeletedFile {
+	type key struct {
+		fd   int
+		path string
+	}
+	held := map[key]bool{}
+	for _, fd := range a {
+		if fd.Deleted {
+			held[key{fd.FD, fd.Target}] = true
+		}
+	}
+	out := []DeletedFile{}
+	for _, fd := range b {
+		if fd.Deleted && !isAnonymousMemory(fd.Target) && !held[key{fd.FD, fd.Target}] {
+			out = append(out, DeletedFile{FD: fd.FD, Path: fd.Target, Size: fd.Size})
+		}
+	}
+	return out
 }
 
 // subtractFDs returns up to n fd numbers of have that are not in other (falling back to the

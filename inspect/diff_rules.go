@@ -8,9 +8,10 @@ import (
 
 // growthEvidence is the evidence of a growth finding: the numbers, the rate and, when a
 // limit is known, the time left until it at that rate.
-func growthEvidence(before, after, seconds float64, limit *float64) map[string]any {
+// Without rates (snapshots less than ShortDiffInterval apart) it holds the numbers only.
+func growthEvidence(before, after, seconds float64, rates bool, limit *float64) map[string]any {
 	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": roundTo(seconds, 1)}
-	if seconds > 0 {
+	if seconds > 0 && rates {
 		rate := (after - before) / seconds
 		ev["rate_per_second"] = roundTo(rate, 3)
 		ev["rate_per_hour"] = roundTo(rate*3600, 1)
@@ -44,7 +45,7 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 		if after.Limits != nil && after.Limits.OpenFilesSoft != nil {
 			limit = fptr(float64(*after.Limits.OpenFilesSoft))
 		}
-		ev := growthEvidence(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, limit)
+		ev := growthEvidence(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, limit)
 		ev["added"] = d.FDs.Added
 		summary := fmt.Sprintf("Open fds grew from %.0f to %.0f (+%.0f)", *d.FDs.Open.Before, *d.FDs.Open.After, *d.FDs.Open.Change)
 		if t, ok := ev["time_to_limit_seconds"].(float64); ok {
@@ -53,10 +54,13 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 		out = append(out, Finding{Code: "FD_GROWTH", Severity: SeverityWarning, Summary: summary, Evidence: ev,
 			Advice: "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."})
 	}
+	if d.FDs != nil && len(d.FDs.DeletedNew) > 0 {
+		out = append(out, deletedGrowth(d.FDs))
+	}
 	if d.Sockets != nil {
 		cw := d.Sockets.ByState["CLOSE_WAIT"]
 		if cw.Change != nil && *cw.Change >= float64(th.CloseWait) {
-			ev := growthEvidence(*cw.Before, *cw.After, d.IntervalSeconds, nil)
+			ev := growthEvidence(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, nil)
 			var peers []PeerDelta
 			for _, p := range d.Sockets.ByPeer {
 				if p.State == "CLOSE_WAIT" && p.Change > 0 {
@@ -71,11 +75,11 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 		}
 	}
 	if m := d.Memory; m != nil {
-		if f, ok := memoryGrowth("RSS_GROWTH", "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds); ok {
+		if f, ok := memoryGrowth("RSS_GROWTH", "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds, !d.ShortInterval); ok {
 			f.Advice = "RSS grew: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory."
 			out = append(out, f)
 		}
-		if f, ok := memoryGrowth("HEAP_GROWTH", "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds); ok {
+		if f, ok := memoryGrowth("HEAP_GROWTH", "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds, !d.ShortInterval); ok {
 			f.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
 			out = append(out, f)
 		}
@@ -85,15 +89,33 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 
 // memoryGrowth makes a finding when a memory delta grew by both an absolute and a relative
 // amount.
-func memoryGrowth(code, what string, d Delta, minBytes uint64, minFraction float64, seconds float64) (Finding, bool) {
+func memoryGrowth(code, what string, d Delta, minBytes uint64, minFraction float64, seconds float64, rates bool) (Finding, bool) {
 	if d.Change == nil || *d.Before <= 0 {
 		return Finding{}, false
 	}
 	if *d.Change < float64(minBytes) || *d.Change/(*d.Before) < minFraction || math.IsNaN(*d.Change) {
 		return Finding{}, false
 	}
-	ev := growthEvidence(*d.Before, *d.After, seconds, nil)
+	ev := growthEvidence(*d.Before, *d.After, seconds, rates, nil)
 	return Finding{Code: code, Severity: SeverityWarning,
 		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, humanBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
 		Evidence: ev}, true
+}
+
+// deletedGrowth is the DELETED_FILES_HELD finding of a diff: deleted files the process
+// holds now and did not hold at the first snapshot.
+func deletedGrowth(fd *FDDiff) Finding {
+	files := fd.DeletedNew
+	ev := map[string]any{"count": len(files), "bytes": fd.DeletedNewBytes}
+	if len(files) > maxListed {
+		ev["files_total"], ev["truncated"] = len(files), true
+		files = files[:maxListed]
+	}
+	ev["files"] = files
+	return Finding{Code: "DELETED_FILES_HELD", Severity: SeverityWarning,
+		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
+			count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), humanBytes(fd.DeletedNewBytes)),
+		Evidence: ev,
+		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path.",
+	}
 }

@@ -38,6 +38,9 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 // diffTitle says which snapshots are compared and over how long.
 func diffTitle(d *inspect.Diff) string {
 	span := formatDuration(msDuration(int64(d.IntervalSeconds * 1000)))
+	if d.ShortInterval {
+		span += " (under a minute: changes, not rates)"
+	}
 	if d.SameProcess {
 		return fmt.Sprintf("pid %d %s: %s between snapshots", d.After.PID, safe(d.After.Comm), span)
 	}
@@ -117,6 +120,15 @@ func (r *renderer) diffTables(d *inspect.Diff) []struct {
 			}
 			add(side.name, t)
 		}
+		t := &table{cols: []column{{title: "FD", right: true}, {title: "SIZE", right: true}, {title: "PATH", flex: true}}}
+		for _, f := range d.FDs.DeletedNew {
+			size := notAvailable
+			if f.Size != nil {
+				size = formatBytes(uint64(max(*f.Size, 0)))
+			}
+			t.add(txt(fmt.Sprint(f.FD)), txt(size), txt(safe(f.Path)))
+		}
+		add("deleted files newly held", t)
 	}
 	if d.Sockets != nil {
 		t := &table{cols: []column{{title: "REMOTE"}, {title: "STATE"}, {title: "CHANGE", flex: true}}}
