@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/internal/realnode"
 )
@@ -249,5 +250,53 @@ func TestMakeInstall(t *testing.T) {
 	out, err := exec.Command(filepath.Join(prefix, "bin", "nodeinspect"), "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "nodeinspect ") {
 		t.Fatalf("installed binary: %v %s", err, out)
+	}
+}
+
+// A process.title shorter than the arguments leaves NUL padding: cmdline is the title, not
+// the title and a tail of empty arguments.
+func TestCmdlineAfterProcessTitle(t *testing.T) {
+	p := realnode.Start(t, "cli_title.js", realnode.Args("svc", "a-long-argument-to-leave-room", "and-another-long-one"))
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID) + "/cmdline")
+	if err != nil || !bytes.HasPrefix(raw, []byte("svc\x00\x00")) {
+		t.Fatalf("the kernel's cmdline is not a padded title (the test's premise): %q %v", raw, err)
+	}
+	out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json", "--sample", "0")
+	var s snapshot
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != 0 {
+		t.Fatalf("exit %d %v %s", code, err, stderr)
+	}
+	if len(s.Process.Cmd) != 1 || s.Process.Cmd[0] != "svc" {
+		t.Fatalf("cmdline %q, want [svc]", s.Process.Cmd)
+	}
+}
+
+// started_at is exact to the clock tick: a process forked between two clock reads starts,
+// by the report, no earlier than a tick before the first and no later than the second.
+func TestStartedAtToTheTick(t *testing.T) {
+	t0 := time.Now()
+	cmd := exec.Command("sleep", "120")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	out, stderr, code := run(t, "report", strconv.Itoa(pid), "--any", "--json", "--sample", "0")
+	var s struct {
+		Process struct {
+			StartedAt time.Time `json:"started_at"`
+		} `json:"process"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != 0 {
+		t.Fatalf("exit %d %v %s", code, err, stderr)
+	}
+	// The kernel counts the start in clock ticks (10 ms) since boot, truncated: the start
+	// reads up to one tick early. 2 ms more either side for the boot clock's reads and NTP
+	// slewing. From btime (whole seconds) it would be up to a second early.
+	const tick, slack = 10 * time.Millisecond, 2 * time.Millisecond
+	if got := s.Process.StartedAt; got.Before(t0.Add(-tick-slack)) || got.After(t1.Add(slack)) {
+		t.Fatalf("started_at %s, forked between %s and %s (%s before the first read)",
+			got.Format(time.RFC3339Nano), t0.Format(time.RFC3339Nano), t1.Format(time.RFC3339Nano), t0.Sub(got))
 	}
 }

@@ -69,11 +69,14 @@ type Collector struct {
 	Now func() time.Time
 	// UserName maps a uid to a name (injected for tests).
 	UserName func(uid int) string
+	// BootClock gives this system's boot time from its clocks (exact, where btime is whole
+	// seconds); nil reads btime alone. NewCollector sets it for this system's own /proc only.
+	BootClock func() (time.Time, error)
 }
 
 // NewCollector returns a Collector over fs with the real clock and user database.
 func NewCollector(fs probes.FS) *Collector {
-	return &Collector{FS: fs, Now: time.Now, UserName: probes.UserName}
+	return &Collector{FS: fs, Now: time.Now, UserName: probes.UserName, BootClock: bootClockFor(fs)}
 }
 
 // collection carries state between the steps of one Collect.
@@ -207,7 +210,7 @@ func (col *collection) readIdentity() error {
 		UID:        -1,
 	}
 	col.snap.Process = p
-	if boot, err := fs.BootTime(); err == nil {
+	if boot, err := col.c.bootTime(); err == nil {
 		t := probes.StartTime(boot, st.StartTicks).UTC()
 		p.StartedAt = &t
 	} else {

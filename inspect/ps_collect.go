@@ -27,7 +27,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		return nil, fmt.Errorf("scan processes under %s: %w", c.FS.Root, errs[0])
 	}
 	tree := probes.NewTree(stats)
-	boot, bootErr := c.FS.BootTime()
+	boot, bootErr := c.bootTime()
 	if bootErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("uptimes unknown: %v", bootErr))
 	}

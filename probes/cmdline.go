@@ -10,14 +10,17 @@ import (
 	"strings"
 )
 
-// ParseCmdline splits /proc/<pid>/cmdline on NUL bytes, dropping the one trailing empty
-// field. A process.title rewrite may leave one string with spaces and no NUL: it stays one
-// element.
+// ParseCmdline splits /proc/<pid>/cmdline on NUL bytes, dropping the trailing empty
+// fields. A process.title rewrite may leave one string with spaces and no NUL: it stays one
+// element. A title shorter than the original arguments leaves their whole area padded with
+// NULs ("short-title\0\0\0..."), which would read as dozens of empty arguments: trailing
+// NULs are dropped, all of them. (Genuinely empty last arguments, `node app.js ""`, look the
+// same to the kernel and go too; empty arguments in the middle stay.)
 func ParseCmdline(data []byte) []string {
+	data = bytes.TrimRight(data, "\x00")
 	if len(data) == 0 {
 		return []string{}
 	}
-	data = bytes.TrimSuffix(data, []byte{0})
 	parts := bytes.Split(data, []byte{0})
 	out := make([]string, len(parts))
 	for i, p := range parts {

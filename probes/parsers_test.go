@@ -180,6 +180,11 @@ func TestCmdlineAndNodeDetection(t *testing.T) {
 		"x) Z 1 (y":                       {"x) Z 1 (y"},
 		"":                                {},
 		"node\x00\x00arg after empty\x00": {"node", "", "arg after empty"},
+		// process.title = "short-title" over longer arguments: the rest is NUL padding.
+		"short-title\x00\x00\x00\x00\x00\x00\x00": {"short-title"},
+		"node\x00app.js\x00\x00":                  {"node", "app.js"},
+		"\x00\x00\x00":                            {},
+		"my service title":                        {"my service title"},
 	}
 	for in, want := range cases {
 		if got := ParseCmdline([]byte(in)); !reflect.DeepEqual(got, want) {
