@@ -37,14 +37,14 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 
 // diffTitle says which snapshots are compared and over how long.
 func diffTitle(d *inspect.Diff) string {
-	span := formatDuration(msDuration(int64(d.IntervalSeconds * 1000)))
+	span := formatDuration(msDuration(int64(d.IntervalSeconds*1000))) + " between snapshots"
 	if d.ShortInterval {
 		span += " (under a minute: changes, not rates)"
 	}
 	if d.SameProcess {
-		return fmt.Sprintf("pid %d %s: %s between snapshots", d.After.PID, safe(d.After.Comm), span)
+		return fmt.Sprintf("pid %d %s: %s", d.After.PID, safe(d.After.Comm), span)
 	}
-	return fmt.Sprintf("pid %d %s -> pid %d %s (different processes): %s between snapshots", d.Before.PID, safe(d.Before.Comm), d.After.PID, safe(d.After.Comm), span)
+	return fmt.Sprintf("pid %d %s -> pid %d %s (different processes): %s", d.Before.PID, safe(d.Before.Comm), d.After.PID, safe(d.After.Comm), span)
 }
 
 // deltaText formats a Delta of counts ("30 -> 80 (+50)") or bytes when bytes is set.

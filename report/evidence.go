@@ -38,7 +38,7 @@ func (r *renderer) evidenceLines(ev map[string]any) []string {
 		case []any, map[string]any:
 			compound = append(compound, safe(k)+": "+r.evidenceValue(k, v))
 		default:
-			scalars = append(scalars, evidenceKey(k, v)+"="+r.evidenceValue(k, v))
+			scalars = append(scalars, evidenceKey(k, v, ev)+"="+r.evidenceValue(k, v))
 		}
 	}
 	var out []string
@@ -218,7 +218,7 @@ func (r *renderer) evidenceMap(m map[string]any, limit int) string {
 		case []any:
 			parts = append(parts, safe(k)+"=["+r.evidenceList(k, x)+"]")
 		default:
-			parts = append(parts, evidenceKey(k, v)+"="+r.evidenceValue(k, v))
+			parts = append(parts, evidenceKey(k, v, m)+"="+r.evidenceValue(k, v))
 		}
 	}
 	return strings.Join(parts, " ")
@@ -228,16 +228,44 @@ func (r *renderer) evidenceMap(m map[string]any, limit int) string {
 var unitSuffixes = []string{"_bytes", "_percent", "_ms"}
 
 // evidenceKey is the key as shown: without its unit suffix when the number is printed with
-// the unit ("size=1.2 GiB", not "size_bytes=1.2 GiB").
-func evidenceKey(key string, v any) string {
+// the unit ("size=1.2 GiB", not "size_bytes=1.2 GiB"), unless that would show a label twice
+// in one line: a sibling key of the same name, or one that loses its suffix to the same name
+// ("used_bytes" and "used_percent" stay "used_bytes=32.9 MiB  used_percent=45.7%").
+func evidenceKey(key string, v any, siblings map[string]any) string {
 	if _, ok := v.(json.Number); ok {
-		for _, suffix := range unitSuffixes {
-			if strings.HasSuffix(key, suffix) && len(key) > len(suffix) {
-				return safe(strings.TrimSuffix(key, suffix))
-			}
+		if short, ok := stripUnit(key); ok && !shortKeyTaken(short, key, siblings) {
+			return safe(short)
 		}
 	}
 	return safe(key)
+}
+
+// stripUnit returns key without its unit suffix, and whether it had one.
+func stripUnit(key string) (string, bool) {
+	for _, suffix := range unitSuffixes {
+		if strings.HasSuffix(key, suffix) && len(key) > len(suffix) {
+			return strings.TrimSuffix(key, suffix), true
+		}
+	}
+	return key, false
+}
+
+// shortKeyTaken reports whether another key than key among siblings is shown as short.
+func shortKeyTaken(short, key string, siblings map[string]any) bool {
+	for k, v := range siblings {
+		if k == key {
+			continue
+		}
+		if k == short {
+			return true
+		}
+		if _, num := normalise(v).(json.Number); num {
+			if s, ok := stripUnit(k); ok && s == short {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // numberWithUnit formats a number by the unit its key names; a number that does not parse
