@@ -166,6 +166,8 @@ func TestFlagThatDoesNotApply(t *testing.T) {
 		{[]string{"--bogus", "report", p}, "--bogus"},
 		{[]string{"report", p, "--fail-on"}, "--fail-on"},
 		{[]string{"--json"}, "--json"},
+		{[]string{"tree", p, "--attach"}, "--attach"},
+		{[]string{"report", p, "--attach-timeout", "2s"}, "--attach-timeout"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			out, stderr, code := runCLI(t, root, false, c.args...)

@@ -112,6 +112,9 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 	}
 	if hasFlag(c, "attach") {
 		o.attach = c.Bool("attach")
+		if c.IsSet("attach-timeout") && !o.attach {
+			return o, usageError("--attach-timeout applies to --attach only: give --attach too, or leave it out")
+		}
 		o.attachTimeout = c.Duration("attach-timeout")
 		if o.attachTimeout < 100*time.Millisecond || o.attachTimeout > time.Minute {
 			return o, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", o.attachTimeout)

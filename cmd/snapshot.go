@@ -15,6 +15,15 @@ func snapshotFlags() []cli.Flag {
 	return append(append(append(outputFlags(), findingFlags()...), sampleFlag()), attachFlags()...)
 }
 
+// commandFlags are the flags of the per-process command name: tree shows nothing an
+// attach reads, so it does not offer --attach (which would open the inspector for nothing).
+func commandFlags(name string) []cli.Flag {
+	if name == "tree" {
+		return without(snapshotFlags(), "attach", "attach-timeout")
+	}
+	return snapshotFlags()
+}
+
 // attachFlags are --attach and its time limit.
 func attachFlags() []cli.Flag {
 	return []cli.Flag{
@@ -30,7 +39,7 @@ func newSnapshotCommand(deps Deps, name, usage string, view report.View, section
 		Name:      name,
 		Usage:     usage,
 		ArgsUsage: "<pid>",
-		Flags:     snapshotFlags(),
+		Flags:     commandFlags(name),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			pid, opt, err := pidAndOptions(c, deps)
 			if err != nil {
