@@ -1,11 +1,15 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v3"
 )
@@ -113,17 +117,21 @@ func numeric(v any) (float64, bool) {
 }
 
 // checkProcRoot says when --proc names something that is not a proc tree, so that a typo
-// is not reported as "no such process".
+// is not reported as "no such process". Only a path that is wrong is refused: one that
+// exists but may not be read is left to the collector, which says what to run instead
+// (exit 4).
 func checkProcRoot(dir string) error {
 	st, err := os.Stat(dir)
 	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+		return nil
 	case err != nil:
 		return usageError("--proc %s: %v: give the directory a proc filesystem is mounted on (default /proc)", dir, unwrapPathError(err))
 	case !st.IsDir():
 		return usageError("--proc %s is not a directory: give the directory a proc filesystem is mounted on (default /proc)", dir)
 	}
-	if _, err := os.Stat(dir + "/stat"); err != nil {
-		return usageError("--proc %s does not look like a proc tree (no %s/stat): give the directory a proc filesystem is mounted on (default /proc)", dir, dir)
+	if _, err := os.Stat(filepath.Join(dir, "stat")); errors.Is(err, fs.ErrNotExist) {
+		return usageError("--proc %s does not look like a proc tree (no %s): give the directory a proc filesystem is mounted on (default /proc)", dir, filepath.Join(dir, "stat"))
 	}
 	return nil
 }
