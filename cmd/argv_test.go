@@ -293,3 +293,39 @@ func TestCompleteCandidates(t *testing.T) {
 		t.Errorf("completion tcsh: exit %d %q", code, stderr)
 	}
 }
+
+// canonicalArgs never panics, and what it returns is the command first, its flags, "--" and
+// the positional arguments, none of them lost.
+func FuzzCanonicalArgs(f *testing.F) {
+	for _, s := range []string{"--fail-on warning report 1234 --json", "1234 --sample 0", "diff a b --json", "--json", "help report",
+		"analyze - --fail-on=info", "report -5", "--sample", "ps --attach", "-- 1234", "report 1 -- --json", "__complete rep"} {
+		f.Add(s)
+	}
+	root := newRoot(Deps{Proc: "/proc"})
+	f.Fuzz(func(t *testing.T, line string) {
+		args := append([]string{"nodeinspect"}, strings.Fields(line)...)
+		out, err := canonicalArgs(root, args)
+		if err != nil || len(out) < 2 || out[1] == "--help" || out[1] == "help" || out[1] == completeCommand {
+			return
+		}
+		if findCommand(root, out[1]) == nil {
+			t.Fatalf("%q -> %q: no command first", args, out)
+		}
+		if len(out) > 2 && out[len(out)-1] == "--help" {
+			return
+		}
+		sep := -1
+		for i, a := range out {
+			if a == "--" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 {
+			t.Fatalf("%q -> %q: no --", args, out)
+		}
+		if len(out)-1 > len(args)+1 {
+			t.Fatalf("%q -> %q: arguments appeared", args, out)
+		}
+	})
+}
