@@ -233,6 +233,19 @@ complete -p nodeinspect >/dev/null || echo "not registered"`
 		if out, err := exec.Command(path, "-n", f).CombinedOutput(); err != nil || code != 0 {
 			t.Errorf("%s -n: %v (exit %d)\n%s", sh, err, code, out)
 		}
+		// And it completes: fish through its own `complete -C`; zsh with compadd and compdef
+		// stood in for (the completion system needs a terminal).
+		prog := `source ` + f + `; complete -C "nodeinspect report --fo"; complete -C "nodeinspect completion z"`
+		if sh == "zsh" {
+			prog = `compdef() { :; }; compadd() { [[ $1 == -a ]] && print -l -- ${(P)2}; }; source ` + f + `
+words=(nodeinspect report --fo); CURRENT=3; _nodeinspect; words=(nodeinspect completion z); CURRENT=3; _nodeinspect`
+		}
+		cmd := exec.Command(path, "-c", prog)
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if got := strings.Join(strings.Fields(string(out)), ","); err != nil || got != "--format,zsh" {
+			t.Errorf("%s completion: %v, got %q, want --format,zsh", sh, err, got)
+		}
 	}
 }
 
