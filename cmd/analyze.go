@@ -79,7 +79,7 @@ type analyzedFile struct {
 // be read, with "error" saying why). A file that cannot be read does not stop the others:
 // its error line goes to stderr, and the exit code is the worst of all files (2 beats 1).
 func analyzeMany(deps Deps, opt options, paths []string) error {
-	worst, failed := ExitOK, 0
+	worst, failed := ExitOK, 0 // failed counts the files that could not be analysed
 	var failedAll []inspect.Finding
 	var files []analyzedFile
 	var out bytes.Buffer
@@ -96,12 +96,12 @@ func analyzeMany(deps Deps, opt options, paths []string) error {
 		}
 		code := ExitOK
 		if err == nil {
-			failed := failing(snap.Findings, opt.failOn)
-			for _, f := range failed {
+			over := failing(snap.Findings, opt.failOn)
+			for _, f := range over {
 				f.Code += " in " + name
 				failedAll = append(failedAll, f)
 			}
-			err = findingsError(failed, opt.failOn)
+			err = findingsError(over, opt.failOn)
 			code = exitCode(err)
 		} else {
 			code = exitCode(err)
