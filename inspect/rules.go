@@ -17,6 +17,14 @@ type EvalContext struct {
 	// InspectorPorts are the ports the inspector may listen on, from the command line (or
 	// the default 9229).
 	InspectorPorts []int
+	// InspectorInodes are the inodes of listening sockets found to be the inspector's
+	// whatever their port (the epoll instance that watches them, see inspector_epoll.go);
+	// nil when not looked for.
+	InspectorInodes map[uint64]bool
+	// TCPQueues are the process's TCP connection queues read at the start and at the end
+	// of the sample window; nil when not read (no window, or too few connections with
+	// data waiting for STALLED_SOCKETS to fire).
+	TCPQueues *QueueWindow
 }
 
 // Rule turns a snapshot into zero or more findings.
@@ -31,6 +39,7 @@ var Rules = []Rule{
 	ruleOrphans,
 	ruleEventLoop,
 	ruleListenBacklog,
+	ruleStalledSockets,
 	ruleInspector,
 	ruleExternalMemory,
 	ruleHeapNearLimit,
