@@ -17,7 +17,7 @@ func queueCandidates(fds []FD, min int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, fd := range fds {
 		so := fd.Socket
-		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" || (so.RxQueue == 0 && so.TxQueue == 0) {
+		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" || (receivedData(probes.TCPQueue{State: so.State, RxQueue: so.RxQueue}) == 0 && so.TxQueue == 0) {
 			continue
 		}
 		out[so.Inode] = true

@@ -41,6 +41,11 @@ const (
 // thread watches, when cfg says an inspector is configured; nil otherwise. An error says
 // why the search could not be made (no privilege, the main thread never seen in epoll).
 func inspectorByEpoll(fs probes.FS, pid int, fds []FD, cfg InspectorConfig) (map[uint64]bool, error) {
+	return inspectorByEpollTries(fs, pid, fds, cfg, mainEpollTries)
+}
+
+// inspectorByEpollTries is inspectorByEpoll reading the threads at most tries times.
+func inspectorByEpollTries(fs probes.FS, pid int, fds []FD, cfg InspectorConfig, tries int) (map[uint64]bool, error) {
 	if !cfg.Configured {
 		return nil, nil
 	}
@@ -59,7 +64,7 @@ func inspectorByEpoll(fs probes.FS, pid int, fds []FD, cfg InspectorConfig) (map
 	}
 	var waiters map[int][]int
 	mainEpoll := -1
-	for try := 0; try < mainEpollTries && mainEpoll < 0; try++ {
+	for try := 0; try < tries && mainEpoll < 0; try++ {
 		if try > 0 {
 			time.Sleep(mainEpollEvery)
 		}

@@ -30,7 +30,7 @@ type QueueWindow struct {
 // kept exactly its size was not read at all. An ESTABLISHED queue that is non-empty at both
 // reads may hold a new request each time, so it is not called stalled on queues alone.
 func receiveStalled(a, b probes.TCPQueue) bool {
-	if a.RxQueue == 0 || b.RxQueue == 0 {
+	if receivedData(a) == 0 || receivedData(b) == 0 {
 		return false
 	}
 	if a.BytesReceived != nil && b.BytesReceived != nil {
@@ -39,6 +39,21 @@ func receiveStalled(a, b probes.TCPQueue) bool {
 		return *a.BytesReceived+b.RxQueue == *b.BytesReceived+a.RxQueue
 	}
 	return a.State == "CLOSE_WAIT" && b.State == "CLOSE_WAIT" && a.RxQueue == b.RxQueue
+}
+
+// receivedData is the data waiting in a receive queue. Once the peer's FIN has arrived
+// (CLOSE_WAIT, LAST_ACK, CLOSING) the queue counts it as one byte until the process reads
+// the end of the stream (rcv_nxt moves past the FIN, copied_seq only when it is read:
+// net/ipv4/tcp.c tcp_recvmsg_locked, found_fin_ok), so a CLOSE_WAIT socket whose data was
+// all read shows 1: that is the CLOSE_WAIT leak itself, not unread data.
+func receivedData(q probes.TCPQueue) uint64 {
+	switch q.State {
+	case "CLOSE_WAIT", "LAST_ACK", "CLOSING":
+		if q.RxQueue > 0 {
+			return q.RxQueue - 1
+		}
+	}
+	return q.RxQueue
 }
 
 // sendStalled reports whether a connection's send queue did not drain between two reads:
@@ -107,8 +122,8 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 		if rx {
 			receive++
 			g.receive++
-			g.receiveBytes += b.RxQueue
-			receiveBytes += b.RxQueue
+			g.receiveBytes += receivedData(b)
+			receiveBytes += receivedData(b)
 		}
 		if tx {
 			send++
