@@ -200,6 +200,10 @@ func (r *renderer) evidenceListOf(key string, list []any, total int) string {
 		return "none"
 	}
 	limit, sep := evidenceListMax, ", "
+	if total > len(list) {
+		// The rule already cut the list to the few it names (fds, pids): show them all.
+		limit = len(list)
+	}
 	if _, isObject := list[0].(map[string]any); isObject {
 		limit, sep = evidenceObjectMax, "; "
 	}
