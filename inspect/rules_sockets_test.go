@@ -109,6 +109,8 @@ func q(state string, rx, tx uint64, received, acked *uint64) probes.TCPQueue {
 	return probes.TCPQueue{State: state, RxQueue: rx, TxQueue: tx, BytesReceived: received, BytesAcked: acked}
 }
 
+func zwp(x probes.TCPQueue) probes.TCPQueue { x.ZeroWindowProbe = true; return x }
+
 func TestStalledDecisions(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -126,8 +128,10 @@ func TestStalledDecisions(t *testing.T) {
 		{"no counters: CLOSE_WAIT rx unchanged", q("CLOSE_WAIT", 70001, 0, nil, nil), q("CLOSE_WAIT", 70001, 0, nil, nil), true, false},
 		{"no counters: CLOSE_WAIT only the FIN", q("CLOSE_WAIT", 1, 0, nil, nil), q("CLOSE_WAIT", 1, 0, nil, nil), false, false},
 		{"counters: CLOSE_WAIT only the FIN", q("CLOSE_WAIT", 1, 0, u64(9), nil), q("CLOSE_WAIT", 1, 0, u64(9), nil), false, false},
-		{"no counters: tx unchanged", q("ESTABLISHED", 0, 4096, nil, nil), q("ESTABLISHED", 0, 4096, nil, nil), false, true},
-		{"no counters: tx moving", q("ESTABLISHED", 0, 4096, nil, nil), q("ESTABLISHED", 0, 8192, nil, nil), false, false},
+		{"no counters: tx unchanged, window open", q("ESTABLISHED", 0, 4096, nil, nil), q("ESTABLISHED", 0, 4096, nil, nil), false, false},
+		{"no counters: zero window at both", zwp(q("ESTABLISHED", 0, 4096, nil, nil)), zwp(q("ESTABLISHED", 0, 8192, nil, nil)), false, true},
+		{"no counters: zero window, queue drained some", zwp(q("ESTABLISHED", 0, 8192, nil, nil)), zwp(q("ESTABLISHED", 0, 4096, nil, nil)), false, false},
+		{"no counters: zero window at the end only", q("ESTABLISHED", 0, 4096, nil, nil), zwp(q("ESTABLISHED", 0, 4096, nil, nil)), false, false},
 	}
 	for _, c := range cases {
 		if got := receiveStalled(c.a, c.b); got != c.rx {

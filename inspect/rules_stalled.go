@@ -59,9 +59,11 @@ func receivedData(q probes.TCPQueue) uint64 {
 // sendStalled reports whether a connection's send queue did not drain between two reads:
 // data waited at both and the peer acknowledged none of it in between (its receive window
 // is closed: it stopped reading, or the network path is dead). With the counters,
-// tcpi_bytes_acked did not move; without them, the queue kept exactly its size (a peer that
-// reads acknowledges within round trips, and every acknowledgement or write changes the
-// size).
+// tcpi_bytes_acked did not move. Without them, the zero-window probe timer was pending at
+// both reads (the peer advertised a zero window) and the queue did not shrink. Queue sizes
+// alone cannot decide it: a busy server sending same-size responses is caught with the same
+// non-zero send queue at two reads while every byte is acknowledged within microseconds
+// (seen here: TestNoStalledSocketsUnderLoad fails with a rule on queue sizes alone).
 func sendStalled(a, b probes.TCPQueue) bool {
 	if a.TxQueue == 0 || b.TxQueue == 0 {
 		return false
@@ -69,7 +71,7 @@ func sendStalled(a, b probes.TCPQueue) bool {
 	if a.BytesAcked != nil && b.BytesAcked != nil {
 		return *a.BytesAcked == *b.BytesAcked
 	}
-	return a.TxQueue == b.TxQueue
+	return a.ZeroWindowProbe && b.ZeroWindowProbe && b.TxQueue >= a.TxQueue
 }
 
 // stalledGroup sums the stalled connections of one group.
@@ -157,9 +159,11 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 		e["send_bytes"] = g.sendBytes
 		list = append(list, e)
 	}
-	source := "sock_diag byte counters"
+	// decided_by names the evidence: the byte counters of sock_diag (exact), or the /proc
+	// tables' queues and zero-window timer (a process in another network namespace).
+	source := "sock_diag"
 	if !counters {
-		source = "queue sizes"
+		source = "proc_tables"
 	}
 	ev := map[string]any{
 		"count": total, "receive_stalled": receive, "send_stalled": send,

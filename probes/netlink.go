@@ -303,8 +303,8 @@ func parseInetDiagMsg(m []byte, udp bool, want func(inode uint64) bool, emit fun
 		return nil
 	}
 	state := m[1]
-	// m[2] idiag_timer, m[3] idiag_retrans and m[52:56] idiag_expires have no Socket
-	// field (the /proc tables' tr, tm->when and retrnsmt columns are not kept either).
+	// m[2] is idiag_timer (the /proc tables' tr column); m[3] idiag_retrans and m[52:56]
+	// idiag_expires have no Socket field (tm->when and retrnsmt are not kept either).
 	localPort := binary.BigEndian.Uint16(m[4:6])
 	remotePort := binary.BigEndian.Uint16(m[6:8])
 	// m[40:44] idiag_if and m[44:52] idiag_cookie: not in Socket.
@@ -338,6 +338,8 @@ func parseInetDiagMsg(m []byte, udp bool, want func(inode uint64) bool, emit fun
 		TxQueue:    wqueue,
 		UID:        int(uid),
 		Inode:      inode,
+		// idiag_timer: only the zero-window probe is kept (see Socket).
+		ZeroWindowProbe: !udp && m[2] == timerZeroWindowProbe,
 	}
 	if !udp && state == diagTCPListen {
 		// For a listener inet_diag reports sk_ack_backlog (the accept queue, /proc's

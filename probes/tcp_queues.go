@@ -21,7 +21,14 @@ type TCPQueue struct {
 	// tcpi_bytes_acked (include/uapi/linux/tcp.h, Linux 4.1+): bytes ever received, and
 	// ever acknowledged by the peer. Nil when read from the /proc tables, which lack them.
 	BytesReceived, BytesAcked *uint64
+	// ZeroWindowProbe is true when the zero-window probe timer is pending (Socket.Timer
+	// 4): the peer advertises a zero receive window, so nothing can be sent.
+	ZeroWindowProbe bool
 }
+
+// timerZeroWindowProbe is the value of the timer field (tr column, idiag_timer) while the
+// zero-window probe timer (ICSK_TIME_PROBE0) is pending.
+const timerZeroWindowProbe = 4
 
 // inetDiagInfo is INET_DIAG_INFO (include/uapi/linux/inet_diag.h): the attribute that
 // carries struct tcp_info; a request asks for it with bit 1<<(INET_DIAG_INFO-1) of idiag_ext.
@@ -48,7 +55,7 @@ func (p FS) ReadTCPQueues(pid int, want func(uint64) bool) ([]TCPQueue, []error)
 	var errs []error
 	emit := func(s Socket) {
 		if tcpQueueStates[s.State] {
-			rows = append(rows, TCPQueue{Inode: s.Inode, State: s.State, RxQueue: s.RxQueue, TxQueue: s.TxQueue})
+			rows = append(rows, TCPQueue{Inode: s.Inode, State: s.State, RxQueue: s.RxQueue, TxQueue: s.TxQueue, ZeroWindowProbe: s.ZeroWindowProbe})
 		}
 	}
 	for _, t := range inetSocketTables[:2] {
@@ -105,6 +112,8 @@ func parseTCPQueueMsg(m []byte, want func(uint64) bool) (TCPQueue, bool, error) 
 		State:   diagStateName(m[1], false),
 		RxQueue: uint64(ne.Uint32(m[56:60])),
 		TxQueue: uint64(ne.Uint32(m[60:64])),
+		// idiag_timer
+		ZeroWindowProbe: m[2] == timerZeroWindowProbe,
 	}
 	// Attributes follow the message, each a struct rtattr (len u16, type u16) and its data,
 	// aligned to 4 bytes (RTA_ALIGN, include/uapi/linux/rtnetlink.h).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -145,4 +146,28 @@ func FuzzParseTCPQueueMsg(f *testing.F) {
 		}
 		_ = q
 	})
+}
+
+func TestParseInetTableZeroWindowProbe(t *testing.T) {
+	in := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   6: 0100007F:B569 0100007F:CB64 01 0039DC00:00000000 04:00000144 00000000     0        0 142575 2 0000000014d67431 20 0 0 15 -1\n" +
+		"  83: 0100007F:CB26 0100007F:B569 01 00000000:0001F400 00:00000000 00000000     0        0 142560 1 000000000b480ffd 20 8 0 10 -1\n" +
+		"  84: 0100007F:CB27 0100007F:B569 01 00000000:0001F400 02:00000A1B 00000000     0        0 142561 1 000000000b480ffd 20 8 0 10 -1\n" +
+		"  85: 0100007F:CB28 0100007F:B569 01 00000000:0001F400 zz:00000000 00000000     0        0 142562 1 000000000b480ffd 20 8 0 10 -1\n"
+	var rows []Socket
+	if err := parseInetTable(strings.NewReader(in), "tcp", false, nil, func(s Socket) { rows = append(rows, s) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{true, false, false, false}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for i, r := range rows {
+		if r.ZeroWindowProbe != want[i] {
+			t.Errorf("row %d (inode %d): ZeroWindowProbe %v", i, r.Inode, r.ZeroWindowProbe)
+		}
+	}
+	if rows[0].TxQueue != 0x39DC00 {
+		t.Errorf("tx_queue %d", rows[0].TxQueue)
+	}
 }
