@@ -10,7 +10,7 @@ import (
 func TestEvidenceCutListSaysHowManyMore(t *testing.T) {
 	r := &renderer{}
 	lines := r.evidenceLines(map[string]any{"count": 1000, "fds": seq(10, 20), "fds_total": 1000, "truncated": true,
-		"groups": []map[string]any{{"peer": "a", "count": 1}, {"peer": "b", "count": 1}, {"peer": "c", "count": 1}, {"peer": "d", "count": 1}},
+		"groups":       []map[string]any{{"peer": "a", "count": 1}, {"peer": "b", "count": 1}, {"peer": "c", "count": 1}, {"peer": "d", "count": 1}},
 		"groups_total": 300})
 	text := strings.Join(lines, "\n")
 	for _, want := range []string{"fds: 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, … and 980 more", "… and 297 more", "count=1000"} {
