@@ -75,6 +75,10 @@ var explains = map[string]map[string]string{
 	"EVENT_LOOP_BLOCKED": {
 		"ZOMBIE_CHILDREN": "the event loop is not turning, so libuv never reaps the exited children",
 		"LISTEN_BACKLOG":  "the event loop is not turning, so nothing accepts the waiting connections",
+		"STALLED_SOCKETS": "the event loop is not turning, so nothing reads the connections",
+	},
+	"EVENT_LOOP_SATURATED": {
+		"STALLED_SOCKETS": "the event loop is busy nearly all the time, so connections wait their turn to be read",
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",
