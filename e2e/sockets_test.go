@@ -192,8 +192,12 @@ func TestNoStalledSocketsUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	// The test means something only if queues were caught holding data.
+	// The test means something only if queues were caught holding data (147 in one run
+	// here): a rule on queue sizes alone fires on those (tried: it does, in 3 of 5 runs).
 	t.Logf("connections caught with data queued over 5 reports: %d", seenQueued)
+	if seenQueued == 0 {
+		t.Errorf("no queue was ever caught holding data: the load did not exercise the rule")
+	}
 }
 
 // inspectorCase starts sock_inspector.js with node flags and returns the process and the
