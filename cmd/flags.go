@@ -52,6 +52,7 @@ func findingFlags() []cli.Flag {
 		&cli.FloatFlag{Name: "heap-critical", Value: d.HeapCritical * 100, Usage: "HEAP_NEAR_LIMIT critical at this percentage"},
 		&cli.FloatFlag{Name: "external-ratio", Value: d.ExternalRatio, Usage: "EXTERNAL_MEMORY when RSS is at least this many times the V8 heap total"},
 		&cli.UintFlag{Name: "external-min-mib", Value: uint(d.ExternalMinBytes >> 20), Usage: "EXTERNAL_MEMORY only when RSS is at least this many MiB above the heap total"},
+		&cli.IntFlag{Name: "stalled-warning", Value: d.StalledWarning, Usage: "STALLED_SOCKETS warning at this many TCP connections whose queues do not drain through the sample window"},
 	}
 }
 
@@ -131,8 +132,9 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.HeapCritical = c.Float("heap-critical") / 100
 		t.ExternalRatio = c.Float("external-ratio")
 		t.ExternalMinBytes = uint64(c.Uint("external-min-mib")) << 20
+		t.StalledWarning = int(c.Int("stalled-warning"))
 		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||
-			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 {
+			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 || t.StalledWarning <= 0 {
 			return o, usageError("thresholds must be positive")
 		}
 	}

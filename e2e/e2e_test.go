@@ -406,7 +406,9 @@ func TestExitCodes(t *testing.T) {
 func TestPSListsNodeProcesses(t *testing.T) {
 	healthy := realnode.Start(t, "healthy.js")
 	leaky := realnode.Start(t, "close_wait.js", realnode.Args("15"))
-	out, stderr, code := run(t, "ps", "--json")
+	// --fail-on never: ps now flags critical findings (an exposed inspector) of any Node.js
+	// process on the host, and other tests' processes may have one.
+	out, stderr, code := run(t, "ps", "--json", "--fail-on", "never")
 	if code != 0 {
 		t.Fatalf("ps exit %d: %s", code, stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
@@ -110,8 +111,9 @@ func reportTime(v string) time.Time {
 }
 
 // Reevaluate runs the rules again over a saved snapshot with the given thresholds.
-// LISTEN_BACKLOG needs the second read of the accept queues that only a live collection
-// makes: a saved one is kept as it was.
+// LISTEN_BACKLOG and STALLED_SOCKETS need the second read of the queues that only a live
+// collection makes, and an inspector found through its epoll instance (on a random port)
+// needs the live process too: saved ones are kept as they were.
 func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	ctx := EvalContext{Thresholds: thresholds}
 	if s.Process != nil && s.Process.IsNode {
@@ -119,10 +121,18 @@ func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	}
 	saved := s.Findings
 	s.Findings = Evaluate(s, ctx)
+	found := map[string]bool{}
+	for _, f := range s.Findings {
+		found[f.Code+" "+fmt.Sprint(f.Evidence["port"])] = true
+	}
 	for _, f := range saved {
-		if f.Code == "LISTEN_BACKLOG" {
-			s.Findings = append(s.Findings, f)
+		switch {
+		case f.Code == "LISTEN_BACKLOG", f.Code == "STALLED_SOCKETS":
+		case strings.HasPrefix(f.Code, "INSPECTOR_") && f.Evidence["detected_by"] == "epoll" && !found[f.Code+" "+fmt.Sprint(f.Evidence["port"])]:
+		default:
+			continue
 		}
+		s.Findings = append(s.Findings, f)
 	}
 	SortFindings(s.Findings)
 }

@@ -95,6 +95,15 @@ type collection struct {
 	// session is that session once open.
 	keepSession bool
 	session     *HeapSession
+	// queueWant, queueStart and queueStartAt are the connections whose queues are re-read
+	// at the end of the window, their first read and its time; queues is both reads, nil
+	// when not re-read (collect_sockets.go).
+	queueWant    map[uint64]bool
+	queueStart   map[uint64]probes.TCPQueue
+	queueStartAt time.Time
+	queues       *QueueWindow
+	// inspectorInodes are the inspector's listening sockets found through epoll.
+	inspectorInodes map[uint64]bool
 	// gone is set when a probe saw the process vanish.
 	gone bool
 	mu   sync.Mutex
@@ -158,6 +167,10 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	}
 	if opt.Sections&SectionFDs != 0 {
 		col.readFDs()
+		if loopDone != nil {
+			col.startQueueWindow()
+		}
+		col.findInspector()
 	}
 	if opt.Sections&SectionMemory != 0 {
 		col.readMemory()
@@ -168,6 +181,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	if loopDone != nil {
 		<-loopDone
 		col.recheckListenQueues()
+		col.endQueueWindow(ctx)
 	}
 	if opt.Attach {
 		if loopDone == nil {
@@ -185,7 +199,9 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		}
 		return nil, nil, err
 	}
-	col.snap.Findings = Evaluate(col.snap, col.evalContext())
+	ectx := col.evalContext()
+	col.addSocketFacts(&ectx)
+	col.snap.Findings = Evaluate(col.snap, ectx)
 	return col.snap, col.session, nil
 }
 

@@ -210,7 +210,11 @@ func (x socketIndex) find(inode uint64) *probes.Socket {
 func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*FDTable, *SocketSummary) {
 	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries))}
 	summary := &SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []PeerGroup{}}
-	peers := map[[2]string]*PeerGroup{}
+	type peerKey struct {
+		group connGroup
+		state string
+	}
+	peers := map[peerKey]*PeerGroup{}
 	for _, e := range entries {
 		fd := FD{FD: e.FD, Type: e.Type, Target: e.Target, Deleted: e.Deleted, Size: e.Size}
 		if e.Deleted {
@@ -225,16 +229,6 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 				summary.ByProto[s.Proto]++
 				if fd.Type == "tcp" {
 					summary.ByState[s.State]++
-					if s.State != "LISTEN" {
-						key := [2]string{s.RemoteIP, s.State}
-						g := peers[key]
-						if g == nil {
-							g = &PeerGroup{Remote: s.RemoteIP, State: s.State}
-							peers[key] = g
-						}
-						g.Count++
-						g.LocalPorts = append(g.LocalPorts, s.LocalPort)
-					}
 				}
 			} else {
 				summary.Unmatched++
@@ -250,6 +244,33 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		table.List = append(table.List, fd)
 	}
 	table.Open = len(table.List)
+	// Peers are grouped once every listener is known (a listener may come after its
+	// connections in fd order).
+	listeners := newListenerSet(table.List)
+	for _, fd := range table.List {
+		so := fd.Socket
+		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" {
+			continue
+		}
+		cg := listeners.groupOf(so)
+		if cg.Direction == DirectionInbound {
+			cg.Port = 0 // inbound peers are one row per remote host, local ports listed
+		}
+		key := peerKey{cg, so.State}
+		g := peers[key]
+		if g == nil {
+			g = &PeerGroup{Remote: cg.Remote, State: so.State, Direction: cg.Direction}
+			if cg.Direction == DirectionOutbound {
+				port := cg.Port
+				g.RemotePort = &port
+			}
+			peers[key] = g
+		}
+		g.Count++
+		g.LocalPorts = append(g.LocalPorts, portOf(so.Local))
+		g.RxQueueBytes += so.RxQueue
+		g.TxQueueBytes += so.TxQueue
+	}
 	for _, g := range peers {
 		sort.Ints(g.LocalPorts)
 		g.LocalPorts = uniqueInts(g.LocalPorts)
@@ -266,7 +287,13 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		if a.Remote != b.Remote {
 			return a.Remote < b.Remote
 		}
-		return a.State < b.State
+		if a.State != b.State {
+			return a.State < b.State
+		}
+		if a.Direction != b.Direction {
+			return a.Direction < b.Direction
+		}
+		return optInt(a.RemotePort) < optInt(b.RemotePort)
 	})
 	return table, summary
 }
@@ -275,6 +302,14 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 // (memfd_create files always read as "/memfd:name (deleted)").
 func isAnonymousMemory(target string) bool {
 	return strings.HasPrefix(target, "/memfd:")
+}
+
+// optInt is *p, or -1 for nil.
+func optInt(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
 
 func uniqueInts(sorted []int) []int {

@@ -359,16 +359,21 @@ func compareSockets(a, b *SocketSummary) *SocketDiff {
 	}
 	type key struct{ remote, state string }
 	counts := map[key]*PeerDelta{}
-	for _, g := range a.ByPeer {
-		counts[key{g.Remote, g.State}] = &PeerDelta{Remote: g.Remote, State: g.State, Before: g.Count}
-	}
-	for _, g := range b.ByPeer {
+	// A host can have several groups per state (inbound, and outbound per remote port):
+	// the delta is per host and state, so their counts add up.
+	peer := func(g PeerGroup) *PeerDelta {
 		p := counts[key{g.Remote, g.State}]
 		if p == nil {
 			p = &PeerDelta{Remote: g.Remote, State: g.State}
 			counts[key{g.Remote, g.State}] = p
 		}
-		p.After = g.Count
+		return p
+	}
+	for _, g := range a.ByPeer {
+		peer(g).Before += g.Count
+	}
+	for _, g := range b.ByPeer {
+		peer(g).After += g.Count
 	}
 	for _, p := range counts {
 		p.Change = p.After - p.Before

@@ -19,13 +19,42 @@ var nodeFlagsWithValue = map[string]bool{
 // InspectorPorts returns the ports Node's inspector may listen on, given the process's
 // command line and its NODE_OPTIONS: the ports of --inspect*, --inspect-port and
 // --debug-port options, and the default 9229 (where SIGUSR1 opens it when no port was
-// set). Port 0 (a random port) cannot be named and is left out. Only options before the
+// set). Port 0 (a random port) cannot be named and is left out (InspectorSettings says the
+// inspector is configured; inspector_epoll.go finds its socket). Only options before the
 // script name count: later arguments belong to the script.
 func InspectorPorts(cmdline []string, nodeOptions string) []int {
-	ports := []int{}
+	return InspectorSettings(cmdline, nodeOptions).Ports
+}
+
+// InspectorConfig is what a process's command line and NODE_OPTIONS say about its
+// inspector.
+type InspectorConfig struct {
+	// Ports are the ports it may listen on (see InspectorPorts).
+	Ports []int
+	// Configured is true when any inspector option is present (--inspect, --inspect-brk,
+	// --inspect-wait, --inspect-port, --debug-port, ...), random port included.
+	Configured bool
+	// Hosts are the hosts named in those options ("127.0.0.1", "0.0.0.0", "[::]"); empty
+	// when none was named, which means Node's default, 127.0.0.1.
+	Hosts []string
+}
+
+// InspectorSettings reads the inspector options of a command line and NODE_OPTIONS.
+func InspectorSettings(cmdline []string, nodeOptions string) InspectorConfig {
+	cfg := InspectorConfig{Ports: []int{}}
 	add := func(p int) {
-		if p > 0 && p < 65536 && !containsInt(ports, p) {
-			ports = append(ports, p)
+		if p > 0 && p < 65536 && !containsInt(cfg.Ports, p) {
+			cfg.Ports = append(cfg.Ports, p)
+		}
+	}
+	addHost := func(value string) {
+		if h, ok := inspectHost(value); ok {
+			for _, x := range cfg.Hosts {
+				if x == h {
+					return
+				}
+			}
+			cfg.Hosts = append(cfg.Hosts, h)
 		}
 	}
 	explicitPort := false
@@ -40,17 +69,21 @@ func InspectorPorts(cmdline []string, nodeOptions string) []int {
 			case "-e", "--eval", "-p", "--print":
 				return
 			case "--inspect", "--inspect-brk", "--inspect-wait", "--debug", "--debug-brk":
+				cfg.Configured = true
 				if hasValue {
+					addHost(value)
 					if p, ok := parseInspectPort(value); ok {
 						add(p)
 						explicitPort = true
 					}
 				}
 			case "--inspect-port", "--debug-port":
+				cfg.Configured = true
 				if !hasValue && i+1 < len(args) {
 					value, hasValue = args[i+1], true
 					i++
 				}
+				addHost(value)
 				if p, ok := parseInspectPort(value); ok {
 					add(p)
 					explicitPort = true
@@ -69,7 +102,27 @@ func InspectorPorts(cmdline []string, nodeOptions string) []int {
 	if !explicitPort {
 		add(DefaultInspectorPort)
 	}
-	return ports
+	return cfg
+}
+
+// inspectHost returns the host of an --inspect value ("0.0.0.0:0" → "0.0.0.0",
+// "[::1]:9229" → "::1", "localhost" → "localhost"); false for a bare port.
+func inspectHost(v string) (string, bool) {
+	if v == "" {
+		return "", false
+	}
+	if _, err := strconv.Atoi(v); err == nil {
+		return "", false
+	}
+	host := v
+	if strings.HasPrefix(v, "[") {
+		if i := strings.IndexByte(v, ']'); i > 0 {
+			host = v[1:i]
+		}
+	} else if i := strings.LastIndexByte(v, ':'); i >= 0 {
+		host = v[:i]
+	}
+	return host, host != ""
 }
 
 // parseInspectPort reads the port of an --inspect value: "9230", "host:9230", "[::]:9230".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -14,11 +15,15 @@ type PSOptions struct {
 	Any bool
 	// Thresholds for the flags.
 	Thresholds Thresholds
+	// Sample is the window over which what moves is watched, for every process at once
+	// (0: no window, and no flag that needs one: LISTEN_BACKLOG, STALLED_SOCKETS).
+	Sample time.Duration
 }
 
-// PS lists the Node.js processes of the proc tree with the flags that cheap reads can
-// decide (no event-loop sampling: that costs a window per process). It makes one pass over
-// all processes, and reads the socket tables once per network namespace.
+// PS lists the Node.js processes of the proc tree with the flags `report` would raise from
+// the same reads. It makes one pass over all processes, reads the socket tables once per
+// network namespace, and watches every process in one shared window (psWindow), so a host
+// with many processes still answers in about the window's time.
 func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	now := c.Now().UTC()
 	res := &PSResult{Schema: Schema, TakenAt: now, Processes: []PSRow{}, Warnings: []string{}}
@@ -89,7 +94,14 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		}
 		rows = append(rows, w)
 	}
+	// The window, one step for every process at once. Its start is the fd join (the
+	// socket tables, once per namespace) and the first read of what must be watched; its
+	// end re-reads that, opt.Sample later. Anything else that samples over a window
+	// (the event loop) runs between the two, for all processes together.
 	c.joinSocketsByNamespace(rows, res)
+	win := c.openPSWindow(rows, opt, res)
+	c.closePSWindow(ctx, win, opt, res)
+	c.retryPSInspector(rows)
 	if deniedFDs > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo)", deniedFDs))
 	}
@@ -114,7 +126,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			w.snap.FDs = &FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
 			r.FDsOpen = w.fdCount
 		}
-		r.Findings = Evaluate(w.snap, EvalContext{Thresholds: opt.Thresholds})
+		r.Findings = Evaluate(w.snap, w.evalContext(opt.Thresholds))
 		r.Flags = []string{}
 		for _, f := range r.Findings {
 			r.Flags = appendUnique(r.Flags, f.Code)
@@ -136,6 +148,19 @@ type psWork struct {
 	fdCount *int
 	snap    *Snapshot
 	row     PSRow
+	// netns names the network namespace (the socket tables the process's sockets are in).
+	netns string
+	// listeners are the process's LISTEN socket rows, by inode (backlogs, accept queues).
+	listeners map[uint64]probes.Socket
+	// The window (ps_window.go): what is re-read at its end and what it showed.
+	queueWant       map[uint64]bool
+	queueStart      map[uint64]probes.TCPQueue
+	queues          *QueueWindow
+	listenAfter     map[uint64]uint64
+	inspector       InspectorConfig
+	inspectorInodes map[uint64]bool
+	// inspectorRetry is set when the first look for the inspector could not be made.
+	inspectorRetry bool
 }
 
 // joinSocketsByNamespace reads each network namespace's socket tables once, for the union
@@ -150,6 +175,7 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 		if err != nil {
 			ns = fmt.Sprintf("pid:%d", w.stat.PID)
 		}
+		w.netns = ns
 		byNS[ns] = append(byNS[ns], w)
 	}
 	for _, group := range byNS {
@@ -174,6 +200,12 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 		index := indexOfMap(sockets)
 		for _, w := range group {
 			w.snap.FDs, w.snap.Sockets = buildFDTable(w.fds, 0, index)
+			w.listeners = map[uint64]probes.Socket{}
+			for _, fd := range w.snap.FDs.List {
+				if fd.Socket != nil && fd.Type == "tcp" && fd.Socket.State == "LISTEN" {
+					w.listeners[fd.Socket.Inode] = sockets[fd.Socket.Inode]
+				}
+			}
 		}
 	}
 }

@@ -17,6 +17,14 @@ type EvalContext struct {
 	// InspectorPorts are the ports the inspector may listen on, from the command line (or
 	// the default 9229).
 	InspectorPorts []int
+	// InspectorInodes are the inodes of listening sockets found to be the inspector's
+	// whatever their port (the epoll instance that watches them, see inspector_epoll.go);
+	// nil when not looked for.
+	InspectorInodes map[uint64]bool
+	// TCPQueues are the process's TCP connection queues read at the start and at the end
+	// of the sample window; nil when not read (no window, or too few connections with
+	// data waiting for STALLED_SOCKETS to fire).
+	TCPQueues *QueueWindow
 }
 
 // Rule turns a snapshot into zero or more findings.
@@ -31,6 +39,7 @@ var Rules = []Rule{
 	ruleOrphans,
 	ruleEventLoop,
 	ruleListenBacklog,
+	ruleStalledSockets,
 	ruleInspector,
 	ruleExternalMemory,
 	ruleHeapNearLimit,
@@ -66,6 +75,10 @@ var explains = map[string]map[string]string{
 	"EVENT_LOOP_BLOCKED": {
 		"ZOMBIE_CHILDREN": "the event loop is not turning, so libuv never reaps the exited children",
 		"LISTEN_BACKLOG":  "the event loop is not turning, so nothing accepts the waiting connections",
+		"STALLED_SOCKETS": "the event loop is not turning, so nothing reads the connections",
+	},
+	"EVENT_LOOP_SATURATED": {
+		"STALLED_SOCKETS": "the event loop is busy nearly all the time, so connections wait their turn to be read",
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",

@@ -72,16 +72,15 @@ func topType(byType map[string]int) string {
 	return best
 }
 
-// ruleCloseWait: TCP sockets the peer closed and this process never did.
+// ruleCloseWait: TCP sockets the peer closed and this process never did, grouped by
+// direction (see socket_direction.go): by local port for connections clients opened to
+// this process, by upstream host and port for connections it opened itself.
 func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	if s.FDs == nil {
 		return nil
 	}
-	type groupKey struct {
-		remote string
-		port   int
-	}
-	groups := map[groupKey]int{}
+	listeners := newListenerSet(s.FDs.List)
+	groups := map[connGroup]int{}
 	var fds []int
 	count := 0
 	for _, fd := range s.FDs.List {
@@ -92,7 +91,7 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
-		groups[groupKey{hostOf(fd.Socket.Remote), portOf(fd.Socket.Local)}]++
+		groups[listeners.groupOf(fd.Socket)]++
 	}
 	th := ctx.Thresholds
 	if count == 0 || count < th.CloseWaitWarning {
@@ -102,34 +101,36 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	if count >= th.CloseWaitCritical {
 		sev = SeverityCritical
 	}
-	keys := make([]groupKey, 0, len(groups))
+	keys := make([]connGroup, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if groups[keys[i]] != groups[keys[j]] {
-			return groups[keys[i]] > groups[keys[j]]
-		}
-		if keys[i].remote != keys[j].remote {
-			return keys[i].remote < keys[j].remote
-		}
-		return keys[i].port < keys[j].port
-	})
-	var list []map[string]any
+	less := lessGroup(groups)
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	list := []map[string]any{}
 	for i, k := range keys {
 		if i == maxListed {
 			break
 		}
-		list = append(list, map[string]any{"peer": k.remote, "local_port": k.port, "count": groups[k]})
+		g := k.evidence()
+		g["count"] = groups[k]
+		list = append(list, g)
 	}
 	top := keys[0]
+	ev := map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)}
+	markCut(ev, "fds", count, len(fds))
+	markCut(ev, "groups", len(keys), len(list))
+	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
+	if top.Direction == DirectionOutbound {
+		advice = fmt.Sprintf("These are connections this process opened to %s and never closed after the server did: HTTP responses whose body is never consumed (call res.resume() or destroy() them; with fetch/undici read or cancel the body) and clients or pools that never release connections.", joinHostPort(top.Remote, top.Port))
+	}
 	return []Finding{{
 		Code:     "CLOSE_WAIT_LEAK",
 		Severity: sev,
-		Summary: fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d from %s on local port %d)",
-			count, groups[top], top.remote, top.port),
-		Evidence: map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)},
-		Advice:   "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed.",
+		Summary: fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
+			count, groups[top], top.phrase()),
+		Evidence: ev,
+		Advice:   advice,
 	}}
 }
 
@@ -139,12 +140,14 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 		return nil
 	}
 	var files []map[string]any
+	held := 0
 	for _, fd := range s.FDs.List {
 		if !fd.Deleted || isAnonymousMemory(fd.Target) {
 			continue
 		}
+		held++
 		if len(files) == maxListed {
-			break
+			continue
 		}
 		var size any
 		if fd.Size != nil {
@@ -152,12 +155,14 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 		}
 		files = append(files, map[string]any{"fd": fd.FD, "path": fd.Target, "size_bytes": size})
 	}
+	ev := map[string]any{"count": s.FDs.Deleted, "bytes": s.FDs.DeletedBytes, "files": files}
+	markCut(ev, "files", held, len(files))
 	return []Finding{{
 		Code:     "DELETED_FILES_HELD",
 		Severity: SeverityWarning,
 		Summary: fmt.Sprintf("%s still open, holding %s of disk space that df counts and du cannot find",
 			count(s.FDs.Deleted, "deleted file is", "deleted files are"), humanBytes(s.FDs.DeletedBytes)),
-		Evidence: map[string]any{"count": s.FDs.Deleted, "bytes": s.FDs.DeletedBytes, "files": files},
+		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path; restarting the process frees the space now.",
 	}}
 }
@@ -208,7 +213,7 @@ func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
 
 // ruleInspector: the inspector's port among the process's listening sockets.
 func ruleInspector(s *Snapshot, ctx EvalContext) []Finding {
-	if s.FDs == nil || len(ctx.InspectorPorts) == 0 {
+	if s.FDs == nil || (len(ctx.InspectorPorts) == 0 && len(ctx.InspectorInodes) == 0) {
 		return nil
 	}
 	var out []Finding
@@ -218,10 +223,16 @@ func ruleInspector(s *Snapshot, ctx EvalContext) []Finding {
 			continue
 		}
 		port := portOf(so.Local)
-		if !containsInt(ctx.InspectorPorts, port) {
+		by := "port"
+		switch {
+		case ctx.InspectorInodes[so.Inode]:
+			// Its own thread's epoll watches it (inspector_epoll.go): found on any port.
+			by = "epoll"
+		case containsInt(ctx.InspectorPorts, port):
+		default:
 			continue
 		}
-		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port}
+		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port, "detected_by": by}
 		if isLoopback(hostOf(so.Local)) {
 			out = append(out, Finding{
 				Code: "INSPECTOR_OPEN", Severity: SeverityInfo,

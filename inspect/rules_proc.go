@@ -25,7 +25,7 @@ func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
 		Code:     "ZOMBIE_CHILDREN",
 		Severity: SeverityWarning,
 		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", count(len(pids), "child process was", "child processes were")),
-		Evidence: map[string]any{"count": len(pids), "pids": listed},
+		Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
 	}}
 }
@@ -63,7 +63,7 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 			Code:     "ORPHAN_PROCESS",
 			Severity: SeverityWarning,
 			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
-			Evidence: map[string]any{"count": len(pids), "pids": listed},
+			Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",
 		})
 	}

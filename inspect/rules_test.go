@@ -95,7 +95,8 @@ func TestCloseWaitLeak(t *testing.T) {
 			}
 			extra = append(extra, tcp(10+i, "CLOSE_WAIT", "127.0.0.1:8080", fmt.Sprintf("%s:%d", peer, 40000+i), 0, uint64(1000+i)))
 		}
-		extra = append(extra, tcp(9, "ESTABLISHED", "127.0.0.1:8080", "10.0.0.9:5000", 0, 999))
+		extra = append(extra, tcp(9, "ESTABLISHED", "127.0.0.1:8080", "10.0.0.9:5000", 0, 999),
+			tcp(8, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 998))
 		return fdSnapshot(100000, 0, extra...)
 	}
 	if got := codes(Evaluate(mk(9), ctx)); got != "" {

@@ -146,18 +146,34 @@ type SocketSummary struct {
 	ByState map[string]int `json:"by_state"`
 	// ByProto counts all sockets by protocol.
 	ByProto map[string]int `json:"by_proto"`
-	// ByPeer groups TCP connections by remote address and state, largest group first.
+	// ByPeer groups TCP connections by state and direction, largest group first, CLOSE_WAIT
+	// first of all: inbound connections (accepted by one of the process's listeners) by
+	// remote host, outbound ones (opened by the process) by remote host and port.
 	ByPeer []PeerGroup `json:"by_peer"`
 	// Unmatched counts socket fds whose inode was in none of the net tables read.
 	Unmatched int `json:"unmatched"`
 }
 
-// PeerGroup is a set of TCP sockets with the same remote host and state.
+// PeerGroup is a set of TCP sockets with the same state, direction and remote host (and,
+// for outbound connections, remote port).
 type PeerGroup struct {
-	Remote     string `json:"remote"`
-	State      string `json:"state"`
-	Count      int    `json:"count"`
-	LocalPorts []int  `json:"local_ports"`
+	// Remote is the remote host (address without port).
+	Remote string `json:"remote"`
+	State  string `json:"state"`
+	Count  int    `json:"count"`
+	// LocalPorts are the local ports of the group's sockets: the listener's ports for
+	// inbound connections, the random ports the process connected from for outbound ones.
+	LocalPorts []int `json:"local_ports"`
+	// Direction is "inbound" (accepted by a listening socket of the process) or
+	// "outbound" (opened by the process).
+	Direction string `json:"direction"`
+	// RemotePort is the port of the remote end for outbound groups; nil for inbound ones,
+	// whose clients connect from ports of their own choosing.
+	RemotePort *int `json:"remote_port"`
+	// RxQueueBytes and TxQueueBytes sum the group's receive and send queues (bytes
+	// waiting to be read by this process, and to be acknowledged by the peer).
+	RxQueueBytes uint64 `json:"rx_queue_bytes"`
+	TxQueueBytes uint64 `json:"tx_queue_bytes"`
 }
 
 // Memory splits the process's memory. Sizes are bytes; nil means it could not be measured.

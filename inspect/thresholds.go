@@ -16,6 +16,9 @@ type Thresholds struct {
 	// total and RSS − heap total ≥ the minimum (3, 256 MiB).
 	ExternalRatio    float64
 	ExternalMinBytes uint64
+	// StalledWarning is the count of TCP connections whose queues do not drain through
+	// the sample window at which STALLED_SOCKETS fires (5).
+	StalledWarning int
 }
 
 // DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
@@ -30,5 +33,6 @@ func DefaultThresholds() Thresholds {
 		HeapCritical:      0.95,
 		ExternalRatio:     3,
 		ExternalMinBytes:  256 << 20,
+		StalledWarning:    5,
 	}
 }

@@ -66,6 +66,7 @@ const (
 	inetColRemote = 2
 	inetColState  = 3
 	inetColQueues = 4
+	inetColTimer  = 5
 	inetColUID    = 7
 	inetColInode  = 9
 )
@@ -279,6 +280,10 @@ func inetRow(proto string, udp bool, f *[inetColInode + 1][]byte) (Socket, strin
 	}
 	if s.RxQueue, ok = parseHex(rx, 16); !ok {
 		return s, "rx_queue column"
+	}
+	if tr, _, ok := bytes.Cut(f[inetColTimer], []byte{':'}); ok {
+		timer, ok := parseHex(tr, 2)
+		s.ZeroWindowProbe = ok && timer == timerZeroWindowProbe && !udp
 	}
 	uid, ok := parseDec(f[inetColUID])
 	if !ok || uid > 1<<32-1 {

@@ -142,6 +142,16 @@ func diagProtoName(family, proto uint8) (string, error) {
 // A kernel without inet_diag support for proto answers with an error (often ENOENT); the
 // caller then falls back to the /proc tables. A nil want keeps every row.
 func DumpInetDiag(family uint8, proto uint8, states uint32, want func(inode uint64) bool, emit func(Socket)) error {
+	udp := proto == unix.IPPROTO_UDP
+	return dumpInetDiag(family, proto, states, 0, func(payload []byte) error {
+		return parseInetDiagMsg(payload, udp, want, emit)
+	})
+}
+
+// dumpInetDiag sends one sock_diag dump request for family, proto and states, asking for
+// the attributes in ext (a mask of 1<<(INET_DIAG_x-1) bits, 0 for none), and hands the
+// payload of every inet_diag_msg of the reply (the message, then its attributes) to onMsg.
+func dumpInetDiag(family uint8, proto uint8, states uint32, ext uint8, onMsg func(payload []byte) error) error {
 	name, err := diagProtoName(family, proto)
 	if err != nil {
 		return err
@@ -163,6 +173,7 @@ func DumpInetDiag(family uint8, proto uint8, states uint32, want func(inode uint
 	const seq = 1 // a fresh socket per dump: no reply of an earlier request can arrive
 	var req [nlmsgHeaderLen + inetDiagReqV2Len]byte
 	encodeInetDiagRequest(req[:], seq, family, proto, states)
+	req[nlmsgHeaderLen+2] = ext // inet_diag_req_v2.idiag_ext
 	if err := unix.Sendto(fd, req[:], 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("send sock_diag %s dump request: %w", name, err)
 	}
@@ -170,7 +181,6 @@ func DumpInetDiag(family uint8, proto uint8, states uint32, want func(inode uint
 	bufp := diagBuffers.Get().(*[]byte)
 	defer diagBuffers.Put(bufp)
 	buf := *bufp
-	udp := proto == unix.IPPROTO_UDP
 	for {
 		n, err := unix.Read(fd, buf)
 		if err == unix.EINTR {
@@ -182,7 +192,7 @@ func DumpInetDiag(family uint8, proto uint8, states uint32, want func(inode uint
 		if n == 0 {
 			return fmt.Errorf("read sock_diag %s dump: %w: reply ended without NLMSG_DONE", name, ErrMalformed)
 		}
-		done, err := parseInetDiag(buf[:n], seq, udp, want, emit)
+		done, err := parseInetDiagReply(buf[:n], seq, onMsg)
 		if err != nil {
 			return fmt.Errorf("sock_diag %s dump: %w", name, err)
 		}
@@ -220,6 +230,14 @@ func nlmsgAlign(n int) int {
 // sequence number are skipped. A kernel error (NLMSG_ERROR, or an error in NLMSG_DONE)
 // is returned as its errno; malformed messages as ErrMalformed.
 func parseInetDiag(b []byte, seq uint32, udp bool, want func(inode uint64) bool, emit func(Socket)) (done bool, err error) {
+	return parseInetDiagReply(b, seq, func(payload []byte) error {
+		return parseInetDiagMsg(payload, udp, want, emit)
+	})
+}
+
+// parseInetDiagReply is parseInetDiag with the handling of each inet_diag_msg payload
+// (the message and its attributes) left to onMsg.
+func parseInetDiagReply(b []byte, seq uint32, onMsg func(payload []byte) error) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) > 0 {
 		if len(b) < nlmsgHeaderLen {
@@ -258,7 +276,7 @@ func parseInetDiag(b []byte, seq uint32, udp bool, want func(inode uint64) bool,
 			}
 			return true, fmt.Errorf("kernel refused the request: %w", syscall.Errno(-e))
 		case unix.SOCK_DIAG_BY_FAMILY:
-			if err := parseInetDiagMsg(payload, udp, want, emit); err != nil {
+			if err := onMsg(payload); err != nil {
 				return false, err
 			}
 		default:
@@ -285,8 +303,8 @@ func parseInetDiagMsg(m []byte, udp bool, want func(inode uint64) bool, emit fun
 		return nil
 	}
 	state := m[1]
-	// m[2] idiag_timer, m[3] idiag_retrans and m[52:56] idiag_expires have no Socket
-	// field (the /proc tables' tr, tm->when and retrnsmt columns are not kept either).
+	// m[2] is idiag_timer (the /proc tables' tr column); m[3] idiag_retrans and m[52:56]
+	// idiag_expires have no Socket field (tm->when and retrnsmt are not kept either).
 	localPort := binary.BigEndian.Uint16(m[4:6])
 	remotePort := binary.BigEndian.Uint16(m[6:8])
 	// m[40:44] idiag_if and m[44:52] idiag_cookie: not in Socket.
@@ -320,6 +338,8 @@ func parseInetDiagMsg(m []byte, udp bool, want func(inode uint64) bool, emit fun
 		TxQueue:    wqueue,
 		UID:        int(uid),
 		Inode:      inode,
+		// idiag_timer: only the zero-window probe is kept (see Socket).
+		ZeroWindowProbe: !udp && m[2] == timerZeroWindowProbe,
 	}
 	if !udp && state == diagTCPListen {
 		// For a listener inet_diag reports sk_ack_backlog (the accept queue, /proc's

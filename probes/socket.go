@@ -26,6 +26,12 @@ type Socket struct {
 	TxQueue uint64
 	// Backlog is the listen backlog size when known (netlink only), else 0.
 	Backlog uint64
+	// ZeroWindowProbe is true when the zero-window probe timer is pending on a TCP socket:
+	// the peer advertises a zero receive window (it stopped reading). It is timer 4 in the
+	// tr column of net/tcp (net/ipv4/tcp_ipv4.c get_tcp4_sock) and in idiag_timer of
+	// inet_diag (net/ipv4/inet_diag.c inet_sk_diag_fill); the other timer values are not
+	// kept, since the two sources report the keepalive timer differently.
+	ZeroWindowProbe bool
 	// UID is the owner uid column.
 	UID int
 	// Inode is the socket inode, the key that joins a row to the socket:[N] fd links.

@@ -34,8 +34,14 @@ func (r *renderer) evidenceLines(ev map[string]any) []string {
 	var scalars, compound []string
 	for _, k := range keys {
 		v := normalise(ev[k])
-		switch v.(type) {
-		case []any, map[string]any:
+		if cutMarker(ev, k) {
+			// "<name>_total" and "truncated" of a cut list: the list's "… and N more" says it.
+			continue
+		}
+		switch x := v.(type) {
+		case []any:
+			compound = append(compound, safe(k)+": "+r.evidenceListOf(k, x, listTotal(ev, k, len(x))))
+		case map[string]any:
 			compound = append(compound, safe(k)+": "+r.evidenceValue(k, v))
 		default:
 			scalars = append(scalars, evidenceKey(k, v, ev)+"="+r.evidenceValue(k, v))
@@ -153,12 +159,51 @@ func (r *renderer) evidenceValue(key string, v any) string {
 	return safe(fmt.Sprint(v))
 }
 
+// cutMarker reports whether key only marks that a list of the evidence was cut: "truncated",
+// or "<name>_total" beside a list "<name>" that holds fewer items than that total.
+func cutMarker(ev map[string]any, key string) bool {
+	if key == "truncated" {
+		_, isBool := normalise(ev[key]).(bool)
+		return isBool
+	}
+	name, ok := strings.CutSuffix(key, "_total")
+	if !ok {
+		return false
+	}
+	list, isList := normalise(ev[name]).([]any)
+	return isList && listTotal(ev, name, len(list)) > len(list)
+}
+
+// listTotal is the full length of the evidence list name: its "<name>_total" when the rule
+// cut the list (rules list at most 20 items of thousands), else its length.
+func listTotal(ev map[string]any, name string, listed int) int {
+	n, ok := normalise(ev[name+"_total"]).(json.Number)
+	if !ok {
+		return listed
+	}
+	total, err := strconv.Atoi(n.String())
+	if err != nil || total < listed {
+		return listed
+	}
+	return total
+}
+
 // evidenceList renders a list: scalars joined by ", ", objects as "k=v k=v" joined by "; ".
 func (r *renderer) evidenceList(key string, list []any) string {
+	return r.evidenceListOf(key, list, len(list))
+}
+
+// evidenceListOf renders a list that was cut from total items ("… and 980 more" counts
+// what the rule left out too).
+func (r *renderer) evidenceListOf(key string, list []any, total int) string {
 	if len(list) == 0 {
 		return "none"
 	}
 	limit, sep := evidenceListMax, ", "
+	if total > len(list) {
+		// The rule already cut the list to the few it names (fds, pids): show them all.
+		limit = len(list)
+	}
 	if _, isObject := list[0].(map[string]any); isObject {
 		limit, sep = evidenceObjectMax, "; "
 	}
@@ -168,7 +213,6 @@ func (r *renderer) evidenceList(key string, list []any) string {
 	parts := make([]string, 0, limit+1)
 	for i, item := range list {
 		if i == limit {
-			parts = append(parts, fmt.Sprintf("%s and %d more", r.ellipsis(), len(list)-limit))
 			break
 		}
 		if m, ok := item.(map[string]any); ok {
@@ -176,6 +220,9 @@ func (r *renderer) evidenceList(key string, list []any) string {
 			continue
 		}
 		parts = append(parts, r.evidenceValue(key, item))
+	}
+	if shown := min(limit, len(list)); total > shown {
+		parts = append(parts, fmt.Sprintf("%s and %d more", r.ellipsis(), total-shown))
 	}
 	return strings.Join(parts, sep)
 }

@@ -143,8 +143,21 @@ func pidSuffix(s *inspect.Snapshot) string {
 	return " " + strconv.Itoa(s.Process.PID)
 }
 
-// peerSentence is "400 from 10.0.0.5 on local port 8080".
+// peerSentence is "400 from 10.0.0.5 on local port 8080" for connections clients opened,
+// "400 to 10.0.0.9:5432 (outbound, from local ports 40000-40399)" for connections this
+// process opened.
 func peerSentence(g inspect.PeerGroup, ellipsis string) string {
+	if g.Direction == inspect.DirectionOutbound && g.RemotePort != nil {
+		out := strconv.Itoa(g.Count) + " to " + safe(peerEndpoint(g)) + " (outbound"
+		if len(g.LocalPorts) > 0 {
+			word := "port"
+			if len(g.LocalPorts) > 1 {
+				word = "ports"
+			}
+			out += ", from local " + word + " " + compressPorts(g.LocalPorts, 3, ellipsis)
+		}
+		return out + ")"
+	}
 	out := strconv.Itoa(g.Count) + " from " + safe(g.Remote)
 	switch len(g.LocalPorts) {
 	case 0:
@@ -281,4 +294,16 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 func (r *renderer) reportEventLoop(s *inspect.Snapshot) {
 	text, st := loopVerdict(s.EventLoop)
 	r.field("event loop", span{text, st})
+}
+
+// peerEndpoint is the remote end of a peer group: "host:port" ("[v6]:port") for outbound
+// groups, which share the remote port, the host alone otherwise.
+func peerEndpoint(g inspect.PeerGroup) string {
+	if g.Direction != inspect.DirectionOutbound || g.RemotePort == nil {
+		return g.Remote
+	}
+	if strings.Contains(g.Remote, ":") {
+		return "[" + g.Remote + "]:" + strconv.Itoa(*g.RemotePort)
+	}
+	return g.Remote + ":" + strconv.Itoa(*g.RemotePort)
 }

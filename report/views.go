@@ -116,10 +116,23 @@ func stateTable(s *inspect.Snapshot) *table {
 	return t
 }
 
+// directionText is the DIR column: "in" for connections clients opened to one of the
+// process's listeners, "out" for connections the process opened ("" when unknown, as in a
+// snapshot saved before directions were recorded).
+func directionText(d string) string {
+	switch d {
+	case inspect.DirectionInbound:
+		return "in"
+	case inspect.DirectionOutbound:
+		return "out"
+	}
+	return ""
+}
+
 // peerTable lists the TCP peer groups, CLOSE_WAIT first, then in the model's order
 // (largest first).
 func (r *renderer) peerTable(s *inspect.Snapshot) *table {
-	t := &table{cols: []column{{title: "REMOTE"}, {title: "STATE"}, {title: "COUNT", right: true}, {title: "LOCAL PORTS", flex: true}}}
+	t := &table{cols: []column{{title: "REMOTE"}, {title: "DIR"}, {title: "STATE"}, {title: "COUNT", right: true}, {title: "LOCAL PORTS", flex: true}}}
 	groups := append([]inspect.PeerGroup(nil), s.Sockets.ByPeer...)
 	sort.SliceStable(groups, func(i, j int) bool {
 		return groups[i].State == "CLOSE_WAIT" && groups[j].State != "CLOSE_WAIT"
@@ -130,7 +143,7 @@ func (r *renderer) peerTable(s *inspect.Snapshot) *table {
 	}
 	cw := closeWaitStyle(s.Findings)
 	for _, g := range groups {
-		t.add(txt(safe(g.Remote)), styled(safe(g.State), cw(g.State)), txt(strconv.Itoa(g.Count)), txt(compressPorts(g.LocalPorts, runs, r.ellipsis())))
+		t.add(txt(safe(peerEndpoint(g))), txt(directionText(g.Direction)), styled(safe(g.State), cw(g.State)), txt(strconv.Itoa(g.Count)), txt(compressPorts(g.LocalPorts, runs, r.ellipsis())))
 	}
 	return t
 }

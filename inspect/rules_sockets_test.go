@@ -1,0 +1,256 @@
+package inspect
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+func TestCloseWaitOutboundGroupedByUpstream(t *testing.T) {
+	// A gateway: a listener on 8080 with two clients, and 30 connections it opened to an
+	// upstream on 9000 from random local ports, all in CLOSE_WAIT.
+	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1),
+		tcp(4, "CLOSE_WAIT", "10.0.0.1:8080", "10.0.0.50:51000", 0, 2),
+		tcp(5, "CLOSE_WAIT", "10.0.0.1:8080", "10.0.0.50:51001", 0, 3)}
+	for i := 0; i < 30; i++ {
+		extra = append(extra, tcp(10+i, "CLOSE_WAIT", fmt.Sprintf("10.0.0.1:%d", 32844+i), "10.0.0.9:9000", 70000, uint64(100+i)))
+	}
+	f := ruleCloseWait(fdSnapshot(100000, 0, extra...), EvalContext{Thresholds: DefaultThresholds()})
+	if len(f) != 1 {
+		t.Fatalf("got %d findings", len(f))
+	}
+	groups := f[0].Evidence["groups"].([]map[string]any)
+	if len(groups) != 2 {
+		t.Fatalf("groups = %v", groups)
+	}
+	out, in := groups[0], groups[1]
+	if out["direction"] != "outbound" || out["peer"] != "10.0.0.9" || out["remote_port"] != 9000 || out["local_port"] != nil || out["count"] != 30 {
+		t.Errorf("outbound group = %v", out)
+	}
+	if in["direction"] != "inbound" || in["local_port"] != 8080 || in["remote_port"] != nil || in["count"] != 2 {
+		t.Errorf("inbound group = %v", in)
+	}
+	if want := "most: 30 to 10.0.0.9:9000 (outbound)"; !strings.Contains(f[0].Summary, want) {
+		t.Errorf("summary %q lacks %q", f[0].Summary, want)
+	}
+}
+
+func TestListenerSetFamilyAndAddress(t *testing.T) {
+	v6 := func(fd int, state, local, remote string, ino uint64) FD {
+		x := tcp(fd, state, local, remote, 0, ino)
+		x.Socket.Proto = "tcp6"
+		return x
+	}
+	fds := []FD{
+		tcp(3, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1),
+		v6(4, "LISTEN", "[::]:9090", "[::]:0", 2),
+	}
+	l := newListenerSet(fds)
+	cases := []struct {
+		so   FD
+		want bool
+	}{
+		{tcp(5, "ESTABLISHED", "127.0.0.1:8080", "127.0.0.1:40000", 0, 5), true},
+		{tcp(6, "ESTABLISHED", "10.0.0.1:8080", "10.0.0.2:40000", 0, 6), false}, // other address
+		{v6(7, "ESTABLISHED", "[::ffff:10.0.0.1]:9090", "[::ffff:10.0.0.2]:1", 7), true},
+		{tcp(8, "ESTABLISHED", "10.0.0.1:9090", "10.0.0.2:1", 0, 8), false},         // v4 table, v6 listener
+		{v6(9, "ESTABLISHED", "[::1]:8080", "[::1]:1", 9), false},                   // v6 table, v4 listener
+		{tcp(10, "ESTABLISHED", "127.0.0.1:33000", "127.0.0.1:8080", 0, 10), false}, // outbound to own listener
+	}
+	for _, c := range cases {
+		if got := l.inbound(c.so.Socket); got != c.want {
+			t.Errorf("%s → %s: inbound %v, want %v", c.so.Socket.Local, c.so.Socket.Remote, got, c.want)
+		}
+	}
+}
+
+func TestCloseWaitThousandIsCut(t *testing.T) {
+	var extra []FD
+	for i := 0; i < 1000; i++ {
+		extra = append(extra, tcp(10+i, "CLOSE_WAIT", fmt.Sprintf("127.0.%d.%d:%d", i/200, i%200, 40000+i), fmt.Sprintf("10.1.%d.%d:443", i/250, i%250), 1, uint64(1000+i)))
+	}
+	f := ruleCloseWait(fdSnapshot(100000, 0, extra...), EvalContext{Thresholds: DefaultThresholds()})
+	ev := f[0].Evidence
+	if ev["fds_total"] != 1000 || ev["truncated"] != true || len(ev["fds"].([]int)) != maxListed {
+		t.Errorf("fds: total %v truncated %v listed %d", ev["fds_total"], ev["truncated"], len(ev["fds"].([]int)))
+	}
+	if ev["groups_total"] != 1000 || len(ev["groups"].([]map[string]any)) != maxListed {
+		t.Errorf("groups: total %v listed %d", ev["groups_total"], len(ev["groups"].([]map[string]any)))
+	}
+	// Below the cut nothing is marked.
+	f = ruleCloseWait(fdSnapshot(100000, 0, extra[:12]...), EvalContext{Thresholds: DefaultThresholds()})
+	if _, ok := f[0].Evidence["truncated"]; ok {
+		t.Errorf("12 sockets marked truncated: %v", f[0].Evidence)
+	}
+	if _, ok := f[0].Evidence["fds_total"]; ok {
+		t.Errorf("12 sockets have fds_total: %v", f[0].Evidence)
+	}
+}
+
+func TestZombiesAndOrphansCut(t *testing.T) {
+	s := fdSnapshot(1024, 0)
+	for i := 0; i < 50; i++ {
+		s.Children = append(s.Children, &Child{PID: 1000 + i, Zombie: true})
+		s.Orphans = append(s.Orphans, Orphan{PID: 2000 + i, PGID: s.Process.PGID})
+	}
+	for _, f := range append(ruleZombies(s, EvalContext{}), ruleOrphans(s, EvalContext{})...) {
+		if f.Evidence["pids_total"] != 50 || f.Evidence["truncated"] != true || len(f.Evidence["pids"].([]int)) != maxListed {
+			t.Errorf("%s evidence = %v", f.Code, f.Evidence)
+		}
+	}
+}
+
+func q(state string, rx, tx uint64, received, acked *uint64) probes.TCPQueue {
+	return probes.TCPQueue{State: state, RxQueue: rx, TxQueue: tx, BytesReceived: received, BytesAcked: acked}
+}
+
+func zwp(x probes.TCPQueue) probes.TCPQueue { x.ZeroWindowProbe = true; return x }
+
+func TestStalledDecisions(t *testing.T) {
+	cases := []struct {
+		name   string
+		a, b   probes.TCPQueue
+		rx, tx bool
+	}{
+		{"unread body, counters", q("ESTABLISHED", 65536, 0, u64(70000), u64(100)), q("ESTABLISHED", 65536, 0, u64(70000), u64(100)), true, false},
+		{"more arrived, none read", q("ESTABLISHED", 1000, 0, u64(5000), nil), q("ESTABLISHED", 3000, 0, u64(7000), nil), true, false},
+		{"busy server: new request each read", q("ESTABLISHED", 120, 0, u64(12000), nil), q("ESTABLISHED", 120, 0, u64(48000), nil), false, false},
+		{"read some", q("ESTABLISHED", 3000, 0, u64(5000), nil), q("ESTABLISHED", 1000, 0, u64(5000), nil), false, false},
+		{"drained", q("ESTABLISHED", 3000, 0, u64(5000), nil), q("ESTABLISHED", 0, 0, u64(5000), nil), false, false},
+		{"peer not reading, counters", q("ESTABLISHED", 0, 200000, nil, u64(4000)), q("ESTABLISHED", 0, 260000, nil, u64(4000)), false, true},
+		{"peer reading slowly", q("ESTABLISHED", 0, 200000, nil, u64(4000)), q("ESTABLISHED", 0, 200000, nil, u64(9000)), false, false},
+		{"no counters: ESTABLISHED rx is undecided", q("ESTABLISHED", 500, 0, nil, nil), q("ESTABLISHED", 500, 0, nil, nil), false, false},
+		{"no counters: CLOSE_WAIT rx unchanged", q("CLOSE_WAIT", 70001, 0, nil, nil), q("CLOSE_WAIT", 70001, 0, nil, nil), true, false},
+		{"no counters: CLOSE_WAIT only the FIN", q("CLOSE_WAIT", 1, 0, nil, nil), q("CLOSE_WAIT", 1, 0, nil, nil), false, false},
+		{"counters: CLOSE_WAIT only the FIN", q("CLOSE_WAIT", 1, 0, u64(9), nil), q("CLOSE_WAIT", 1, 0, u64(9), nil), false, false},
+		{"no counters: tx unchanged, window open", q("ESTABLISHED", 0, 4096, nil, nil), q("ESTABLISHED", 0, 4096, nil, nil), false, false},
+		{"no counters: zero window at both", zwp(q("ESTABLISHED", 0, 4096, nil, nil)), zwp(q("ESTABLISHED", 0, 8192, nil, nil)), false, true},
+		{"no counters: zero window, queue drained some", zwp(q("ESTABLISHED", 0, 8192, nil, nil)), zwp(q("ESTABLISHED", 0, 4096, nil, nil)), false, false},
+		{"no counters: zero window at the end only", q("ESTABLISHED", 0, 4096, nil, nil), zwp(q("ESTABLISHED", 0, 4096, nil, nil)), false, false},
+	}
+	for _, c := range cases {
+		if got := receiveStalled(c.a, c.b); got != c.rx {
+			t.Errorf("%s: receiveStalled = %v, want %v", c.name, got, c.rx)
+		}
+		if got := sendStalled(c.a, c.b); got != c.tx {
+			t.Errorf("%s: sendStalled = %v, want %v", c.name, got, c.tx)
+		}
+	}
+}
+
+func TestStalledSocketsRule(t *testing.T) {
+	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1)}
+	start, end := map[uint64]probes.TCPQueue{}, map[uint64]probes.TCPQueue{}
+	add := func(n int, local, remote string, rx uint64, first uint64) {
+		for i := 0; i < n; i++ {
+			ino := first + uint64(i)
+			extra = append(extra, tcp(int(ino), "ESTABLISHED", fmt.Sprintf(local, 33000+int(ino)), remote, rx, ino))
+			start[ino] = q("ESTABLISHED", rx, 0, u64(rx+10), nil)
+			end[ino] = q("ESTABLISHED", rx, 0, u64(rx+10), nil)
+		}
+	}
+	add(4, "127.0.0.1:%d", "127.0.0.1:9000", 65536, 100) // 4 outbound to 9000
+	ctx := EvalContext{Thresholds: DefaultThresholds(), TCPQueues: &QueueWindow{Start: start, End: end, Elapsed: 300 * time.Millisecond}}
+	if f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx); len(f) != 0 {
+		t.Fatalf("4 stalled connections fired: %v", f)
+	}
+	add(1, "127.0.0.1:%d", "127.0.0.1:9000", 65536, 200)
+	f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx)
+	if len(f) != 1 || f[0].Code != "STALLED_SOCKETS" || f[0].Severity != SeverityWarning {
+		t.Fatalf("5 stalled: %v", f)
+	}
+	ev := f[0].Evidence
+	if ev["count"] != 5 || ev["receive_stalled"] != 5 || ev["receive_bytes"] != uint64(5*65536) || ev["window_ms"] != int64(300) {
+		t.Errorf("evidence = %v", ev)
+	}
+	g := ev["groups"].([]map[string]any)[0]
+	if g["direction"] != "outbound" || g["remote_port"] != 9000 || g["count"] != 5 {
+		t.Errorf("group = %v", g)
+	}
+	// Without the window (no --sample, analyze) nothing is decided.
+	if f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), EvalContext{Thresholds: DefaultThresholds()}); len(f) != 0 {
+		t.Errorf("no window: %v", f)
+	}
+	// A higher threshold is honoured.
+	ctx.Thresholds.StalledWarning = 6
+	if f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx); len(f) != 0 {
+		t.Errorf("threshold 6: %v", f)
+	}
+}
+
+// TestInspectorByEpollFakeTree: the main thread waits on epoll 14 (the app's listener),
+// the inspector thread on 18 (a listener on a random port), a worker thread on 24 (its own
+// listener on the same host): the inspector's is the one of the lowest waiting thread.
+func TestInspectorByEpollFakeTree(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("50/task/50/syscall", "281 0xe 0x0\n")
+	write("50/task/57/syscall", "281 0x12 0x0\n")
+	write("50/task/58/syscall", "281 0x18 0x0\n")
+	write("50/task/52/syscall", "202 0x1 0x0\n")
+	write("50/fdinfo/14", "tfd: 25 events: 19 data: 19 pos:0 ino:64fa sdev:9\n")
+	write("50/fdinfo/18", "tfd: 23 events: 19 data: 17 pos:0 ino:64f9 sdev:9\ntfd: 21 events: 19 data: 15 pos:0 ino:40e sdev:10\n")
+	write("50/fdinfo/24", "tfd: 31 events: 19 data: 1f pos:0 ino:6500 sdev:9\n")
+	write("50/fdinfo/9", "tfd: 13 events: 19 data: d pos:0 ino:40e sdev:10\n")
+	fds := []FD{
+		{FD: 9, Type: "epoll"}, {FD: 14, Type: "epoll"}, {FD: 18, Type: "epoll"}, {FD: 24, Type: "epoll"},
+		tcp(23, "LISTEN", "0.0.0.0:38017", "0.0.0.0:0", 0, 0x64f9),
+		tcp(25, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 0x64fa),
+		tcp(31, "LISTEN", "0.0.0.0:40000", "0.0.0.0:0", 0, 0x6500),
+	}
+	fs := probes.NewFS(root)
+	cfg := InspectorSettings([]string{"node", "--inspect=0.0.0.0:0", "app.js"}, "")
+	got, err := inspectorByEpoll(fs, 50, fds, cfg)
+	if err != nil || len(got) != 1 || !got[0x64f9] {
+		t.Fatalf("inspector inodes = %v, %v; want only 0x64f9", got, err)
+	}
+	s := fdSnapshot(1024, 0, fds...)
+	f := ruleInspector(s, EvalContext{InspectorPorts: cfg.Ports, InspectorInodes: got})
+	if len(f) != 1 || f[0].Code != "INSPECTOR_EXPOSED" || f[0].Evidence["port"] != 38017 || f[0].Evidence["detected_by"] != "epoll" {
+		t.Errorf("findings = %v", f)
+	}
+	// The host filter: --inspect=127.0.0.1:0 cannot be a listener on 0.0.0.0.
+	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "--inspect=127.0.0.1:0", "x.js"}, "")); len(got) != 0 {
+		t.Errorf("host filter: %v", got)
+	}
+	// No inspector option: not looked for (a worker's listener is not an inspector).
+	if got, err := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "app.js"}, "")); got != nil || err != nil {
+		t.Errorf("no option: %v %v", got, err)
+	}
+	// NODE_OPTIONS counts (process.title may have rewritten the command line).
+	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"my-title"}, "--inspect=0.0.0.0:0")); !got[0x64f9] {
+		t.Errorf("NODE_OPTIONS: %v", got)
+	}
+	// The main thread busy (not in epoll): an error, and no guess.
+	write("50/task/50/syscall", "running\n")
+	if got, err := inspectorByEpollTries(fs, 50, fds, cfg, 2); err == nil || got != nil {
+		t.Errorf("busy main thread: %v %v", got, err)
+	}
+}
+
+// TestReevaluateKeepsWindowFindings: a saved snapshot re-judged (analyze, diff) keeps the
+// findings only a live collection can make: STALLED_SOCKETS and an inspector on a random
+// port found through epoll.
+func TestReevaluateKeepsWindowFindings(t *testing.T) {
+	s := fdSnapshot(1024, 0, tcp(9, "LISTEN", "0.0.0.0:40123", "0.0.0.0:0", 0, 1))
+	s.Process.Cmdline = []string{"node", "--inspect=0.0.0.0:0", "app.js"}
+	s.Findings = []Finding{
+		{Code: "STALLED_SOCKETS", Severity: SeverityWarning, Evidence: map[string]any{"count": 7}},
+		{Code: "INSPECTOR_EXPOSED", Severity: SeverityCritical, Evidence: map[string]any{"port": float64(40123), "detected_by": "epoll"}},
+	}
+	Reevaluate(s, DefaultThresholds())
+	if got := codes(s.Findings); got != "INSPECTOR_EXPOSED:critical,STALLED_SOCKETS:warning" {
+		t.Errorf("findings %s", got)
+	}
+}
