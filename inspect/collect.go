@@ -69,6 +69,11 @@ type Collector struct {
 	Now func() time.Time
 	// UserName maps a uid to a name (injected for tests).
 	UserName func(uid int) string
+	// CgroupRoot is prefixed to every cgroup mount point read from mountinfo ("" on a real
+	// system; a fake cgroup tree in tests).
+	CgroupRoot string
+	// cgroupMounts caches the reader's cgroup mounts.
+	cgroupMounts mountCache
 }
 
 // NewCollector returns a Collector over fs with the real clock and user database.
@@ -92,6 +97,9 @@ type collection struct {
 	// session is that session once open.
 	keepSession bool
 	session     *HeapSession
+	// ctrWindow is what the container section's second read, at the end of the window,
+	// needs.
+	ctrWindow *containerWindow
 	// gone is set when a probe saw the process vanish.
 	gone bool
 	mu   sync.Mutex
@@ -140,6 +148,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		return nil, nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
 	}
 
+	col.readContainer()
 	// The loop is sampled while the rest is read: the window is wall-clock time the
 	// sampler spends sleeping, so the scans fit inside it.
 	var loopDone chan struct{}
@@ -166,6 +175,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		<-loopDone
 		col.recheckListenQueues()
 	}
+	col.finishContainer(loopDone != nil)
 	if opt.Attach {
 		if loopDone == nil {
 			// An attach never starts without knowing the loop turns.

@@ -16,6 +16,14 @@ type Thresholds struct {
 	// total and RSS − heap total ≥ the minimum (3, 256 MiB).
 	ExternalRatio    float64
 	ExternalMinBytes uint64
+	// ContainerMemoryWarning and ContainerMemoryCritical are fractions of the cgroup's
+	// memory limit that the working set reaches (0.85, 0.95).
+	ContainerMemoryWarning, ContainerMemoryCritical float64
+	// CPUThrottledFraction is the share of the window's CFS periods that were throttled
+	// (0.20).
+	CPUThrottledFraction float64
+	// PidsFraction is pids.current as a fraction of pids.max (0.90).
+	PidsFraction float64
 }
 
 // DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
@@ -30,5 +38,10 @@ func DefaultThresholds() Thresholds {
 		HeapCritical:      0.95,
 		ExternalRatio:     3,
 		ExternalMinBytes:  256 << 20,
+
+		ContainerMemoryWarning:  0.85,
+		ContainerMemoryCritical: 0.95,
+		CPUThrottledFraction:    0.20,
+		PidsFraction:            0.90,
 	}
 }
