@@ -268,13 +268,14 @@ func v2Enables(d probes.CgroupDir, controller string) bool {
 }
 
 // limitStep reads one limit along a chain: the smallest limit, the level it was set at,
-// and whether a read failed. A missing file above the cgroup itself is the hierarchy's
-// root, which has no limit files; anything else is warned about.
+// and whether a read failed. A missing file at the top of the chain is the hierarchy's
+// root, which has no limit files (nor has a v2 cgroup whose controller is not enabled);
+// anything else is warned about.
 func limitStep[T any](r *containerRead, what string, chain []level, read func(probes.CgroupDir) (T, error), less func(a, b T) bool, unlimited func(T) bool) (best T, at *level, ok bool) {
 	for i := range chain {
 		v, err := read(chain[i].dir)
 		if err != nil {
-			if i > 0 && errors.Is(err, fs.ErrNotExist) {
+			if i == len(chain)-1 && errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			r.warn("container: %s unknown: %v", what, err)
