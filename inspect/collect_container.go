@@ -454,3 +454,37 @@ func (col *collection) readContainer() {
 func (col *collection) finishContainer(measured bool) {
 	col.ctrWindow.finish(col.snap.Container, col.c.Now(), measured, col.warn)
 }
+
+// psContainer reads the container of a ps row (without a window: throttling is not
+// measured by ps) and reports whether the row passes the --container filter.
+func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string) bool {
+	if !statusOK {
+		status = nil
+	}
+	ctr, _, _ := c.readContainer(w.stat.PID, status)
+	w.snap.Container = ctr
+	if name := ctr.ShortName(); name != "" {
+		w.row.Container = &name
+	}
+	return filter == "" || ctr.Matches(filter)
+}
+
+// Matches reports whether the container is the one filter names: a prefix of its id (at
+// least the 12 digits ps shows, or fewer), its pod uid ("pod:" optional, dashes or
+// underscores), or ps's short name.
+func (c *Container) Matches(filter string) bool {
+	if c == nil || filter == "" {
+		return false
+	}
+	f := strings.ToLower(strings.TrimSpace(filter))
+	if c.ID != nil && strings.HasPrefix(*c.ID, f) {
+		return true
+	}
+	if c.PodUID != nil {
+		uid := strings.TrimPrefix(strings.ReplaceAll(f, "_", "-"), "pod:")
+		if uid != "" && strings.HasPrefix(*c.PodUID, uid) {
+			return true
+		}
+	}
+	return f == c.ShortName()
+}

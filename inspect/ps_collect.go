@@ -14,6 +14,9 @@ type PSOptions struct {
 	Any bool
 	// Thresholds for the flags.
 	Thresholds Thresholds
+	// Container keeps only the processes of one container: a prefix of its id, or its pod
+	// uid (--container).
+	Container string
 }
 
 // PS lists the Node.js processes of the proc tree with the flags that cheap reads can
@@ -56,10 +59,14 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			State: stateString(st.State), IsNode: isNode, StartTicks: st.StartTicks,
 			Orphan: probes.IsOrphan(tree, st),
 		}}}
-		if status, err := c.FS.ReadStatus(st.PID); err == nil {
+		status, err := c.FS.ReadStatus(st.PID)
+		if err == nil {
 			w.row.User = c.UserName(status.UIDs[0])
 			w.row.RSSBytes = status.VmRSS
 		} else if probes.IsGone(err) {
+			continue
+		}
+		if !c.psContainer(w, &status, err == nil, opt.Container) {
 			continue
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {

@@ -172,3 +172,18 @@ func psContainer(p inspect.PSRow) string {
 	}
 	return strings.ReplaceAll(safe(*p.Container), " ", "_")
 }
+
+// anyContainer reports whether any ps row runs in a container.
+func anyContainer(res *inspect.PSResult) bool {
+	for _, p := range res.Processes {
+		if p.Container != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// insertAt returns list with v inserted before index i.
+func insertAt[T any](list []T, i int, v T) []T {
+	return append(list[:i], append([]T{v}, list[i:]...)...)
+}
