@@ -310,6 +310,17 @@ func (r *containerRead) readMemory(p *cgroupPlace) {
 		r.warn("container memory: %v", err)
 	}
 	m.UsageBytes, m.PeakBytes, m.OOMKills = stats.UsageBytes, stats.PeakBytes, stats.OOMKills
+	// OOM kills are counted in the victim's own cgroup (and, on v2 only, its ancestors):
+	// those of this cgroup are the container's, wherever the limit is.
+	leaf := chain[0].dir
+	if dir != leaf {
+		m.OOMKills = nil
+		if n, err := leaf.OOMKills(); err == nil {
+			m.OOMKills = &n
+		} else {
+			r.warn("container memory: OOM kills unknown: %v", err)
+		}
+	}
 	if stats.UsageBytes != nil && stats.InactiveFileBytes != nil {
 		ws := *stats.UsageBytes - min(*stats.InactiveFileBytes, *stats.UsageBytes)
 		m.WorkingSetBytes = &ws
@@ -318,7 +329,7 @@ func (r *containerRead) readMemory(p *cgroupPlace) {
 		v := stats.High.Value
 		m.HighBytes = &v
 	}
-	r.window.memDir, r.window.oomStart = &dir, stats.OOMKills
+	r.window.memDir, r.window.oomStart = &leaf, m.OOMKills
 }
 
 func (r *containerRead) readCPU(p *cgroupPlace) {

@@ -46,8 +46,9 @@ type ContainerMemory struct {
 	HighBytes *uint64 `json:"high_bytes"`
 	// PeakBytes is memory.peak (v2, Linux 5.19+) or memory.max_usage_in_bytes (v1).
 	PeakBytes *uint64 `json:"peak_bytes"`
-	// OOMKills counts processes the kernel's OOM killer killed in the cgroup
-	// (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).
+	// OOMKills counts processes the kernel's OOM killer killed in the process's own cgroup
+	// (memory.events oom_kill on v2, which includes its descendants; memory.oom_control
+	// oom_kill on v1), whichever cgroup's limit was hit.
 	OOMKills *uint64 `json:"oom_kills"`
 	// OOMKillsInWindow is how many of them happened during the sample window (nil when
 	// there was no window).
