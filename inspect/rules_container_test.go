@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 func TestRuleContainerMemoryThresholds(t *testing.T) {
 	for _, c := range []struct {
 		ws, limit uint64
