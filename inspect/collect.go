@@ -240,7 +240,7 @@ func (col *collection) readIdentity() error {
 	if exe, err := fs.ReadExe(pid); err == nil {
 		p.Exe = &exe
 	} else if probes.IsDenied(err) {
-		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it", err)
+		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it (in a container: CAP_SYS_PTRACE)", err)
 	}
 	isNode, by, err := fs.DetectNode(pid)
 	p.IsNode, p.NodeBy = isNode, by

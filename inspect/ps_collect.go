@@ -98,7 +98,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	}
 	c.joinSocketsByNamespace(rows, res)
 	if deniedFDs > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo)", deniedFDs))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo; in a container: CAP_SYS_PTRACE)", deniedFDs))
 	}
 
 	for _, w := range rows {

@@ -103,7 +103,7 @@ func ruleCPUThrottled(s *Snapshot, ctx EvalContext) []Finding {
 		"quota_cpus": c.CPU.QuotaCPUs, "cgroup": c.CPU.LimitCgroup}
 	held := ""
 	if c.CPU.ThrottledSeconds != nil {
-		ev["throttled_ms"] = int64(*c.CPU.ThrottledSeconds * 1000)
+		ev["throttled_time_ms"] = int64(*c.CPU.ThrottledSeconds * 1000)
 		held = fmt.Sprintf(", held back %.2f s in all", *c.CPU.ThrottledSeconds)
 	}
 	if c.CPU.WindowSeconds != nil {
