@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -253,7 +254,7 @@ func placeIn(mounts []probes.CgroupMount, prefix string, e probes.CgroupEntry, c
 		if !ok {
 			continue
 		}
-		if _, err := probes.ReadFile(filepath.Join(dir, "cgroup.procs")); err != nil && errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(dir); err != nil {
 			continue
 		}
 		return &cgroupPlace{path: e.Path, dir: probes.CgroupDir{Path: dir, Version: m.Version}, top: top}

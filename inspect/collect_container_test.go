@@ -36,7 +36,7 @@ const (
 
 // fakeContainerProc copies testdata/proc/healthy (pid 4242) and adds its cgroup file, the
 // reader's mountinfo and, when nspid is not "", the NSpid line.
-func fakeContainerProc(t *testing.T, cgroup, selfMountinfo, nspid string) string {
+func fakeContainerProc(t testing.TB, cgroup, selfMountinfo, nspid string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "proc")
 	if out, err := exec.Command("cp", "-a", filepath.Join("..", "testdata", "proc", "healthy"), dir).CombinedOutput(); err != nil {
@@ -65,7 +65,7 @@ func fakeContainerProc(t *testing.T, cgroup, selfMountinfo, nspid string) string
 	return dir
 }
 
-func cgroupTree(t *testing.T, name string) string {
+func cgroupTree(t testing.TB, name string) string {
 	t.Helper()
 	abs, err := filepath.Abs(filepath.Join("..", "testdata", "cgroup", name))
 	if err != nil {
