@@ -463,8 +463,14 @@ func (col *collection) readContainer() {
 }
 
 // finishContainer measures the container's CPU throttling and OOM kills over the window.
+// Commands that do not sample the loop (fds, mem...) have no window and say nothing about
+// it; report with --sample 0 says throttling was not measured.
 func (col *collection) finishContainer(measured bool) {
-	col.ctrWindow.finish(col.snap.Container, col.c.Now(), measured, col.warn)
+	warn := col.warn
+	if col.opt.Sections&SectionLoop == 0 {
+		warn = func(string, ...any) {}
+	}
+	col.ctrWindow.finish(col.snap.Container, col.c.Now(), measured, warn)
 }
 
 // psContainer reads the container of a ps row (without a window: throttling is not

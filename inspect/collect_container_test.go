@@ -103,7 +103,7 @@ func severities(fs []Finding) map[string]Severity {
 func TestContainerV2KubepodsFromHost(t *testing.T) {
 	proc := fakeContainerProc(t, "0::"+v2Path+"\n", v2Mountinfo, "4242\t1")
 	c := testCollector(proc, cgroupTree(t, "v2-kubepods"))
-	snap, err := c.Collect(context.Background(), 4242, Options{Sections: SectionMemory})
+	snap, err := c.Collect(context.Background(), 4242, Options{Sections: SectionMemory | SectionLoop})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestContainerNullOutside(t *testing.T) {
 		t.Errorf("namespaced: %+v", ctr)
 	}
 	os.Remove(filepath.Join(proc, "4242", "cgroup"))
-	snap, err := testCollector(proc, "").Collect(context.Background(), 4242, Options{Sections: SectionMemory})
+	snap, err := testCollector(proc, "").Collect(context.Background(), 4242, Options{Sections: SectionMemory | SectionLoop})
 	if err != nil || snap.Container != nil || hasWarning(snap.Warnings, "container") {
 		t.Errorf("no cgroup file: %+v %v %q", snap.Container, err, snap.Warnings)
 	}

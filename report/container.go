@@ -78,13 +78,19 @@ func containerCPULine(c inspect.ContainerCPU) string {
 	if c.Periods == nil || c.ThrottledPeriods == nil {
 		return out + ", throttling not measured"
 	}
+	window := ""
+	if c.WindowSeconds != nil {
+		window = " over " + formatDuration(time.Duration(*c.WindowSeconds*float64(time.Second)))
+	}
+	if *c.Periods == 0 {
+		// nr_periods only counts periods in which the cgroup wanted the CPU.
+		return out + ", idle (no CFS period used)" + window
+	}
 	out += ", throttled in " + strconv.FormatUint(*c.ThrottledPeriods, 10) + " of " + strconv.FormatUint(*c.Periods, 10) + " periods"
 	if pct := ratioPercent(*c.ThrottledPeriods, *c.Periods); pct != "" {
 		out += " (" + pct + ")"
 	}
-	if c.WindowSeconds != nil {
-		out += " over " + formatDuration(time.Duration(*c.WindowSeconds*float64(time.Second)))
-	}
+	out += window
 	if c.ThrottledSeconds != nil && *c.ThrottledSeconds > 0 {
 		out += ", held back " + formatDuration(time.Duration(*c.ThrottledSeconds*float64(time.Second)))
 	}
@@ -186,4 +192,14 @@ func anyContainer(res *inspect.PSResult) bool {
 // insertAt returns list with v inserted before index i.
 func insertAt[T any](list []T, i int, v T) []T {
 	return append(list[:i], append([]T{v}, list[i:]...)...)
+}
+
+// memContainer is the container line of the mem view: what the cgroup counts against its
+// limit, which is what the OOM killer goes by (nothing outside a container).
+func (r *renderer) memContainer(s *inspect.Snapshot) {
+	if s.Container == nil {
+		return
+	}
+	st := severityStyle(worstOf(s.Findings, "CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED"))
+	r.line(r.paint(st, "container "+containerMemoryLine(s.Container.Memory)))
 }
