@@ -119,6 +119,10 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *
 		namespaced = len(status.NSpid) > 1
 	}
 
+	if !namespaced && allRoot(entries) && c.initialCgroupNS() {
+		// The root cgroup of every hierarchy has no limits: nothing to read.
+		return nil, nil, nil
+	}
 	places := r.locate(entries)
 	mem, cpu, pids := places["memory"], places["cpu"], places["pids"]
 	for _, p := range []*cgroupPlace{mem, cpu, pids, places["unified"]} {
@@ -230,6 +234,28 @@ func (r *containerRead) locate(entries []probes.CgroupEntry) map[string]*cgroupP
 		r.limitErr = true
 	}
 	return out
+}
+
+// allRoot reports whether every cgroup of the process is "/".
+func allRoot(entries []probes.CgroupEntry) bool {
+	for _, e := range entries {
+		if e.Path != "/" {
+			return false
+		}
+	}
+	return true
+}
+
+// initialCgroupNamespace is the inode of the initial cgroup namespace
+// (CGROUP_NS_INIT_INO, include/linux/proc_ns.h).
+const initialCgroupNamespace = "cgroup:[4026531835]"
+
+// initialCgroupNS reports whether the reader is in the initial cgroup namespace, where a
+// path of "/" is a hierarchy's root; in a container's own namespace "/" is the container's
+// cgroup, limits and all.
+func (c *Collector) initialCgroupNS() bool {
+	link, err := os.Readlink(c.FS.Path("self", "ns", "cgroup"))
+	return err == nil && link == initialCgroupNamespace
 }
 
 // hasController reports whether the process's cgroups name controller on a v1 hierarchy
