@@ -108,3 +108,15 @@ func (c *Container) ShortName() string {
 	}
 	return ""
 }
+
+// MemoryHeadroom is what the container's memory limit leaves above its working set (bytes):
+// how much more the processes in it may touch before the OOM killer acts. ok is false
+// outside a container, without a limit, or when the working set is unknown. A gate that
+// must not push the target over its limit (heap --snapshot) checks it.
+func (c *Container) MemoryHeadroom() (headroom uint64, ok bool) {
+	if c == nil || c.Memory.LimitBytes == nil || c.Memory.WorkingSetBytes == nil {
+		return 0, false
+	}
+	limit, ws := *c.Memory.LimitBytes, *c.Memory.WorkingSetBytes
+	return limit - min(limit, ws), true
+}

@@ -87,3 +87,20 @@ func TestRuleHeapLimitAboveContainer(t *testing.T) {
 
 // ref returns a pointer to v.
 func ref[T any](v T) *T { return &v }
+
+func TestMemoryHeadroom(t *testing.T) {
+	c := &Container{Memory: ContainerMemory{LimitBytes: ref(uint64(512 << 20)), WorkingSetBytes: ref(uint64(470 << 20))}}
+	if h, ok := c.MemoryHeadroom(); !ok || h != 42<<20 {
+		t.Errorf("headroom %d %v", h, ok)
+	}
+	c.Memory.WorkingSetBytes = ref(uint64(600 << 20))
+	if h, ok := c.MemoryHeadroom(); !ok || h != 0 {
+		t.Errorf("over the limit: %d %v", h, ok)
+	}
+	if _, ok := (&Container{}).MemoryHeadroom(); ok {
+		t.Error("no limit")
+	}
+	if _, ok := (*Container)(nil).MemoryHeadroom(); ok {
+		t.Error("nil")
+	}
+}
