@@ -58,7 +58,7 @@ func hint(code int) string {
 	case ExitNoProcess:
 		return "check the pid with `nodeinspect ps` or `ps -e`"
 	case ExitPermission:
-		return "run as the process's user (sudo -u <user> nodeinspect ...) or with sudo"
+		return "run as the process's user (sudo -u <user> nodeinspect ...) or with sudo (in a container: CAP_SYS_PTRACE)"
 	case ExitNotNode:
 		return "pass --any to inspect it anyway, or find Node.js processes with `nodeinspect ps`"
 	case ExitUsage:

@@ -53,6 +53,10 @@ func findingFlags() []cli.Flag {
 		&cli.FloatFlag{Name: "external-ratio", Value: d.ExternalRatio, Usage: "EXTERNAL_MEMORY when RSS is at least this many times the V8 heap total"},
 		&cli.UintFlag{Name: "external-min-mib", Value: uint(d.ExternalMinBytes >> 20), Usage: "EXTERNAL_MEMORY only when RSS is at least this many MiB above the heap total"},
 		&cli.IntFlag{Name: "stalled-warning", Value: d.StalledWarning, Usage: "STALLED_SOCKETS warning at this many TCP connections whose queues do not drain through the sample window"},
+		&cli.FloatFlag{Name: "container-memory-warning", Value: d.ContainerMemoryWarning * 100, Usage: "CONTAINER_MEMORY_NEAR_LIMIT warning at this percentage of the cgroup's memory limit (working set)"},
+		&cli.FloatFlag{Name: "container-memory-critical", Value: d.ContainerMemoryCritical * 100, Usage: "CONTAINER_MEMORY_NEAR_LIMIT critical at this percentage"},
+		&cli.FloatFlag{Name: "cpu-throttled-percent", Value: d.CPUThrottledFraction * 100, Usage: "CPU_THROTTLED when throttled in this percentage of the window's CFS periods"},
+		&cli.FloatFlag{Name: "pids-percent", Value: d.PidsFraction * 100, Usage: "PIDS_NEAR_LIMIT at this percentage of the cgroup's pids.max"},
 	}
 }
 
@@ -133,6 +137,13 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.ExternalRatio = c.Float("external-ratio")
 		t.ExternalMinBytes = uint64(c.Uint("external-min-mib")) << 20
 		t.StalledWarning = int(c.Int("stalled-warning"))
+		t.ContainerMemoryWarning = c.Float("container-memory-warning") / 100
+		t.ContainerMemoryCritical = c.Float("container-memory-critical") / 100
+		t.CPUThrottledFraction = c.Float("cpu-throttled-percent") / 100
+		t.PidsFraction = c.Float("pids-percent") / 100
+		if t.ContainerMemoryWarning <= 0 || t.ContainerMemoryCritical <= 0 || t.CPUThrottledFraction <= 0 || t.PidsFraction <= 0 {
+			return o, usageError("thresholds must be positive")
+		}
 		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||
 			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 || t.StalledWarning <= 0 {
 			return o, usageError("thresholds must be positive")

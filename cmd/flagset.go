@@ -37,7 +37,7 @@ func failOnDefault(flags []cli.Flag, def string) []cli.Flag {
 }
 
 // percentFlags are the thresholds given as a percentage: above 0 and at most 100.
-var percentFlags = []string{"emfile-warning", "emfile-critical", "backlog-percent", "heap-warning", "heap-critical"}
+var percentFlags = []string{"emfile-warning", "emfile-critical", "backlog-percent", "heap-warning", "heap-critical", "container-memory-warning", "container-memory-critical", "cpu-throttled-percent", "pids-percent"}
 
 // addValidators gives every numeric threshold flag of the tree a check of its own value, run
 // by the CLI library as the flag is parsed: NaN, infinities, zero and negatives are refused,

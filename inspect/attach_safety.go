@@ -34,7 +34,7 @@ func (col *collection) checkAttachSafe() error {
 		if probes.IsGone(err) {
 			return fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
 		}
-		return fmt.Errorf("%w: cannot read %s (%v), so nodeinspect cannot make sure process %d is Node.js and would survive SIGUSR1; run as the process's user or with sudo",
+		return fmt.Errorf("%w: cannot read %s (%v), so nodeinspect cannot make sure process %d is Node.js and would survive SIGUSR1; run as the process's user or with sudo (in a container: CAP_SYS_PTRACE)",
 			ErrAttachRefused, fs.PidPath(pid, "exe"), err, pid)
 	}
 	if !isNode {

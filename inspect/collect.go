@@ -72,6 +72,11 @@ type Collector struct {
 	// BootClock gives this system's boot time from its clocks (exact, where btime is whole
 	// seconds); nil reads btime alone. NewCollector sets it for this system's own /proc only.
 	BootClock func() (time.Time, error)
+	// CgroupRoot is prefixed to every cgroup mount point read from mountinfo ("" on a real
+	// system; a fake cgroup tree in tests).
+	CgroupRoot string
+	// cgroupMounts caches the reader's cgroup mounts.
+	cgroupMounts mountCache
 }
 
 // NewCollector returns a Collector over fs with the real clock and user database.
@@ -104,6 +109,9 @@ type collection struct {
 	queues       *QueueWindow
 	// inspectorInodes are the inspector's listening sockets found through epoll.
 	inspectorInodes map[uint64]bool
+	// ctrWindow is what the container section's second read, at the end of the window,
+	// needs.
+	ctrWindow *containerWindow
 	// gone is set when a probe saw the process vanish.
 	gone bool
 	mu   sync.Mutex
@@ -152,6 +160,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		return nil, nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
 	}
 
+	col.readContainer()
 	// The loop is sampled while the rest is read: the window is wall-clock time the
 	// sampler spends sleeping, so the scans fit inside it.
 	var loopDone chan struct{}
@@ -183,6 +192,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		col.recheckListenQueues()
 		col.endQueueWindow(ctx)
 	}
+	col.finishContainer(loopDone != nil)
 	if opt.Attach {
 		if loopDone == nil {
 			// An attach never starts without knowing the loop turns.
@@ -249,7 +259,7 @@ func (col *collection) readIdentity() error {
 	if exe, err := fs.ReadExe(pid); err == nil {
 		p.Exe = &exe
 	} else if probes.IsDenied(err) {
-		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it", err)
+		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it (in a container: CAP_SYS_PTRACE)", err)
 	}
 	isNode, by, err := fs.DetectNode(pid)
 	p.IsNode, p.NodeBy = isNode, by

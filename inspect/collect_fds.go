@@ -26,10 +26,10 @@ func (col *collection) readFDs() {
 				// The kernel gives the count to anyone who can see the process: enough
 				// for EMFILE_RISK, not for types or sockets.
 				col.snap.FDs = &FDTable{Open: n, CountedFrom: "dir_size"}
-				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo", err, n, fs.PidPath(pid, "fd"))
+				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo (in a container: CAP_SYS_PTRACE)", err, n, fs.PidPath(pid, "fd"))
 				return
 			}
-			col.warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets", err)
+			col.warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets (in a container: CAP_SYS_PTRACE)", err)
 		} else {
 			col.warn("fd table unreadable: %v", err)
 		}

@@ -27,7 +27,7 @@ func (col *collection) readMemory() {
 			m.SwapBytes = rollup.Swap
 		}
 	case probes.IsDenied(err):
-		col.warn("memory: PSS unknown, smaps_rollup needs the process's user or root: %v", err)
+		col.warn("memory: PSS unknown, smaps_rollup needs the process's user or root (in a container: CAP_SYS_PTRACE): %v", err)
 	default:
 		col.warn("memory: PSS unknown: %v", err)
 	}

@@ -25,6 +25,8 @@ type PSRow struct {
 	CloseWait     *int       `json:"close_wait"`
 	Zombies       int        `json:"zombies"`
 	Orphan        bool       `json:"orphan"`
+	// Container is the short container id, "pod:<uid>", or nil outside a container.
+	Container *string `json:"container"`
 	// Flags are the codes of the findings ps could decide cheaply, worst first.
 	Flags []string `json:"flags"`
 	// Severity is the worst severity among Flags ("" when none).

@@ -18,6 +18,9 @@ type PSOptions struct {
 	// Sample is the window over which what moves is watched, for every process at once
 	// (0: no window, and no flag that needs one: LISTEN_BACKLOG, STALLED_SOCKETS).
 	Sample time.Duration
+	// Container keeps only the processes of one container: a prefix of its id, or its pod
+	// uid (--container).
+	Container string
 }
 
 // PS lists the Node.js processes of the proc tree with the flags `report` would raise from
@@ -61,10 +64,14 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			State: stateString(st.State), IsNode: isNode, StartTicks: st.StartTicks,
 			Orphan: probes.IsOrphan(tree, st),
 		}}}
-		if status, err := c.FS.ReadStatus(st.PID); err == nil {
+		status, err := c.FS.ReadStatus(st.PID)
+		if err == nil {
 			w.row.User = c.UserName(status.UIDs[0])
 			w.row.RSSBytes = status.VmRSS
 		} else if probes.IsGone(err) {
+			continue
+		}
+		if !c.psContainer(w, &status, err == nil, opt.Container) {
 			continue
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {
@@ -103,7 +110,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	c.closePSWindow(ctx, win, opt, res)
 	c.retryPSInspector(rows)
 	if deniedFDs > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo)", deniedFDs))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo; in a container: CAP_SYS_PTRACE)", deniedFDs))
 	}
 
 	for _, w := range rows {

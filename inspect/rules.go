@@ -46,6 +46,11 @@ var Rules = []Rule{
 	ruleNoSIGTERM,
 	ruleNoErrorHandlers,
 	ruleReferencedHandles,
+	ruleContainerMemory,
+	ruleOOMKilled,
+	ruleCPUThrottled,
+	ruleHeapLimitAboveContainer,
+	rulePidsNearLimit,
 }
 
 // Evaluate runs every rule and returns the findings worst first, with findings that explain

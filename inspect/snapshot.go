@@ -21,6 +21,8 @@ type Snapshot struct {
 	Memory   *Memory        `json:"memory"`
 	Children []*Child       `json:"children"`
 	Orphans  []Orphan       `json:"orphans"`
+	// Container is the cgroup the process runs in, with its limits (nil outside one).
+	Container *Container `json:"container"`
 	// EventLoop is the result of sampling the main thread (nil when --sample 0 or not collected).
 	EventLoop *EventLoop `json:"event_loop"`
 	// Node is what the process said about itself through its inspector, or what a

@@ -19,6 +19,14 @@ type Thresholds struct {
 	// StalledWarning is the count of TCP connections whose queues do not drain through
 	// the sample window at which STALLED_SOCKETS fires (5).
 	StalledWarning int
+	// ContainerMemoryWarning and ContainerMemoryCritical are fractions of the cgroup's
+	// memory limit that the working set reaches (0.85, 0.95).
+	ContainerMemoryWarning, ContainerMemoryCritical float64
+	// CPUThrottledFraction is the share of the window's CFS periods that were throttled
+	// (0.20).
+	CPUThrottledFraction float64
+	// PidsFraction is pids.current as a fraction of pids.max (0.90).
+	PidsFraction float64
 }
 
 // DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
@@ -34,5 +42,10 @@ func DefaultThresholds() Thresholds {
 		ExternalRatio:     3,
 		ExternalMinBytes:  256 << 20,
 		StalledWarning:    5,
+
+		ContainerMemoryWarning:  0.85,
+		ContainerMemoryCritical: 0.95,
+		CPUThrottledFraction:    0.20,
+		PidsFraction:            0.90,
 	}
 }

@@ -121,6 +121,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	} else {
 		t.add(txt("memory"), txt(missing(s.Warnings)))
 	}
+	containerRows(t, s)
 	if s.Children != nil {
 		sum, st := childrenSummary(s.Children)
 		t.add(txt("children"), styled(sum, st))

@@ -9,13 +9,18 @@ import (
 )
 
 // psTable is the ps view: PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS
-// COMMAND, one row per process in the order given. Every cell but COMMAND is one word.
+// COMMAND, one row per process in the order given, with a CONTAINER column before FLAGS
+// when any process runs in one. Every cell but COMMAND is one word.
 func (r *renderer) psTable(res *inspect.PSResult) *table {
 	t := &table{cols: []column{
 		{title: "PID", right: true}, {title: "PPID", right: true}, {title: "USER"}, {title: "UPTIME", right: true},
 		{title: "RSS", right: true}, {title: "FDS/LIMIT", right: true}, {title: "CLOSE_WAIT", right: true},
 		{title: "ZOMBIES", right: true}, {title: "FLAGS"}, {title: "COMMAND", flex: true},
 	}}
+	withContainer := anyContainer(res)
+	if withContainer {
+		t.cols = insertAt(t.cols, len(t.cols)-2, column{title: "CONTAINER"})
+	}
 	for _, p := range res.Processes {
 		up := notAvailable
 		if p.UptimeSeconds != nil {
@@ -57,7 +62,7 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 		if len(p.Cmdline) > 0 {
 			command = joinArgs(p.Cmdline)
 		}
-		t.add(
+		cells := []cell{
 			txt(strconv.Itoa(p.PID)), txt(strconv.Itoa(p.PPID)), txt(user), txt(up),
 			txt(optCellBytes(p.RSSBytes)),
 			styled(fds, severityStyle(worstSeverity(p.Findings, "EMFILE_RISK"))),
@@ -65,7 +70,11 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 			styled(strconv.Itoa(p.Zombies), zombieStyle),
 			styled(strings.Join(flags, ","), severityStyle(sev)),
 			txt(command),
-		)
+		}
+		if withContainer {
+			cells = insertAt(cells, len(cells)-2, txt(psContainer(p)))
+		}
+		t.add(cells...)
 	}
 	return t
 }

@@ -34,6 +34,7 @@ func (r *renderer) textReport(s *inspect.Snapshot) {
 	r.reportFDs(s)
 	r.reportSockets(s)
 	r.reportMemory(s)
+	r.reportContainer(s)
 	r.reportChildren(s)
 	r.reportOrphans(s)
 	r.reportEventLoop(s)

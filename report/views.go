@@ -301,6 +301,7 @@ func (r *renderer) textMem(s *inspect.Snapshot) error {
 	} else {
 		r.line(r.paint(styleDim, heapMissing))
 	}
+	r.memContainer(s)
 	r.warningsNote(s.Warnings)
 	return nil
 }

@@ -38,6 +38,8 @@ type start struct {
 	shell     bool
 	netns     bool
 	runAs     int
+	pidns     bool
+	cgroups   []string
 }
 
 // RunAs runs node as user and group uid (through setpriv, after any InNetNS; needs root).
@@ -46,6 +48,18 @@ func RunAs(uid int) Option { return func(s *start) { s.runAs = uid } }
 // InNetNS runs node in a new network namespace with only its loopback up (unshare --net,
 // which needs root), as a container would.
 func InNetNS() Option { return func(s *start) { s.netns = true } }
+
+// InPidNS runs node as pid 1 of new pid and mount namespaces with their own /proc (unshare
+// --pid --fork --mount-proc, which needs root), as a container's main process. Proc.PID is
+// then unshare's pid and node's pid (in this namespace) is the first of Proc.Children.
+func InPidNS() Option { return func(s *start) { s.pidns = true } }
+
+// InCgroups starts node in the given cgroup directories (each a v1 controller's or the v2
+// group's): the wrapper writes its own pid to each cgroup.procs before it execs, so every
+// page node touches is charged there. Needs root; the caller removes the cgroups.
+func InCgroups(dirs ...string) Option {
+	return func(s *start) { s.cgroups = append(s.cgroups, dirs...) }
+}
 
 // UnderShell runs node as the child of a shell that waits for it (sh -c 'node ...; exit
 // $?'): Proc.PID is then the shell's pid and node's pid is the first of Proc.Children.
@@ -111,8 +125,23 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 		id := strconv.Itoa(st.runAs)
 		argv = append([]string{"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups", "--"}, argv...)
 	}
-	if st.netns {
-		argv = append([]string{"unshare", "--net", "--", "/bin/sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, argv...)
+	if st.netns || st.pidns {
+		flags, script := []string{"unshare"}, `exec "$@"`
+		if st.pidns {
+			flags = append(flags, "--pid", "--fork", "--mount-proc")
+		}
+		if st.netns {
+			flags, script = append(flags, "--net"), `ip link set lo up && exec "$@"`
+		}
+		argv = append(append(flags, "--", "/bin/sh", "-c", script, "sh"), argv...)
+	}
+	if len(st.cgroups) > 0 {
+		var script strings.Builder
+		for _, dir := range st.cgroups {
+			fmt.Fprintf(&script, "echo $$ > '%s/cgroup.procs' && ", strings.ReplaceAll(dir, "'", `'\''`))
+		}
+		script.WriteString(`exec "$@"`)
+		argv = append([]string{"/bin/sh", "-c", script.String(), "sh"}, argv...)
 	}
 	if st.shell {
 		// The trailing command keeps sh from exec'ing node in place of itself.
@@ -155,6 +184,12 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 	}
 	if v, ok := p.Ready["pid"].(float64); ok && st.shell {
 		p.Children = append(p.Children, int(v))
+	} else if st.pidns {
+		child, err := onlyChild(p.PID)
+		if err != nil {
+			t.Fatalf("%s: node's pid outside its pid namespace: %v", script, err)
+		}
+		p.Children = append(p.Children, child)
 	} else if ok && int(v) != p.PID {
 		t.Fatalf("%s: ready pid %v is not the started pid %d", script, v, p.PID)
 	}
@@ -223,4 +258,18 @@ func Alive(pid int) bool {
 func (p *Proc) KillParentOnly() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	_ = p.cmd.Wait()
+}
+
+// onlyChild returns the one child of pid (unshare --fork's child), from
+// /proc/<pid>/task/<pid>/children.
+func onlyChild(pid int) (int, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(data))
+	if len(f) != 1 {
+		return 0, fmt.Errorf("process %d has children %q, want one", pid, f)
+	}
+	return strconv.Atoi(f[0])
 }

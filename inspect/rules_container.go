@@ -1,0 +1,182 @@
+package inspect
+
+import (
+	"fmt"
+	"math"
+)
+
+// The rules of the container section (cgroup limits). Each stays silent when the numbers
+// it needs are null: an unknown limit is not a finding.
+
+// orDefault returns v, or d when v is not set (thresholds built before these existed).
+func orDefault(v, d float64) float64 {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+// ruleContainerMemory: the cgroup's working set is close to its memory limit.
+func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
+	c := s.Container
+	if c == nil || c.Memory.LimitBytes == nil || c.Memory.WorkingSetBytes == nil || *c.Memory.LimitBytes == 0 {
+		return nil
+	}
+	d := DefaultThresholds()
+	warnAt := orDefault(ctx.Thresholds.ContainerMemoryWarning, d.ContainerMemoryWarning)
+	critAt := orDefault(ctx.Thresholds.ContainerMemoryCritical, d.ContainerMemoryCritical)
+	ws, limit := *c.Memory.WorkingSetBytes, *c.Memory.LimitBytes
+	frac := float64(ws) / float64(limit)
+	if frac < warnAt {
+		return nil
+	}
+	sev := SeverityWarning
+	if frac >= critAt {
+		sev = SeverityCritical
+	}
+	ev := map[string]any{
+		"working_set_bytes": ws, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1),
+		"usage_bytes": c.Memory.UsageBytes, "cgroup": c.Memory.LimitCgroup,
+	}
+	if c.Memory.UsageBytes != nil && *c.Memory.UsageBytes >= ws {
+		ev["reclaimable_cache_bytes"] = *c.Memory.UsageBytes - ws
+	}
+	if c.Memory.HighBytes != nil {
+		ev["high_bytes"] = *c.Memory.HighBytes
+	}
+	return []Finding{{
+		Code:     "CONTAINER_MEMORY_NEAR_LIMIT",
+		Severity: sev,
+		Summary: fmt.Sprintf("The container's working set is %s of its %s memory limit (%s): at the limit the kernel's OOM killer kills a process of the container",
+			humanBytes(int64(ws)), humanBytes(int64(limit)), percent(frac)),
+		Evidence: ev,
+		Advice: "At the limit the kernel first reclaims page cache, then the OOM killer SIGKILLs the biggest process in the cgroup (no handler runs; Kubernetes shows OOMKilled, exit code 137). " +
+			"Everything charged to the cgroup counts: the V8 heap and Buffers (RSS), page cache of files read and written, tmpfs and /dev/shm files (emptyDir with medium Memory), and kernel memory such as socket buffers. " +
+			"Raise the limit, or cut what grows (nodeinspect mem; --attach for the heap), and keep --max-old-space-size well below the limit.",
+	}}
+}
+
+// ruleOOMKilled: the OOM killer killed processes in the cgroup.
+func ruleOOMKilled(s *Snapshot, _ EvalContext) []Finding {
+	c := s.Container
+	if c == nil || c.Memory.OOMKills == nil || *c.Memory.OOMKills == 0 {
+		return nil
+	}
+	n := *c.Memory.OOMKills
+	sev := SeverityWarning
+	when := "since the cgroup was made"
+	ev := map[string]any{"oom_kills": n, "oom_kills_in_window": c.Memory.OOMKillsInWindow, "limit_bytes": c.Memory.LimitBytes, "cgroup": c.Cgroup}
+	if w := c.Memory.OOMKillsInWindow; w != nil && *w > 0 {
+		sev = SeverityCritical
+		when = fmt.Sprintf("%d of them while nodeinspect watched", *w)
+	}
+	limit := "its memory limit"
+	if c.Memory.LimitBytes != nil {
+		limit = "its " + humanBytes(int64(*c.Memory.LimitBytes)) + " memory limit"
+	}
+	return []Finding{{
+		Code:     "OOM_KILLED",
+		Severity: sev,
+		Summary:  fmt.Sprintf("The kernel's OOM killer killed %s in this container's cgroup at %s (%s)", count(int(min(n, math.MaxInt32)), "process", "processes"), limit, when),
+		Evidence: ev,
+		Advice:   "An OOM kill is a SIGKILL: no JavaScript runs and the victim logs nothing; `dmesg | grep -i oom` (or `kubectl describe pod`: OOMKilled, exit code 137) names it. Find what grows (nodeinspect watch, mem --attach) or raise the limit; a V8 heap limit above the container's makes the kernel kill before V8 collects harder.",
+	}}
+}
+
+// ruleCPUThrottled: the CFS quota held the cgroup back in many periods of the window.
+func ruleCPUThrottled(s *Snapshot, ctx EvalContext) []Finding {
+	c := s.Container
+	if c == nil || c.CPU.Periods == nil || c.CPU.ThrottledPeriods == nil || *c.CPU.Periods == 0 {
+		return nil
+	}
+	at := orDefault(ctx.Thresholds.CPUThrottledFraction, DefaultThresholds().CPUThrottledFraction)
+	periods, throttled := *c.CPU.Periods, *c.CPU.ThrottledPeriods
+	frac := float64(throttled) / float64(periods)
+	if frac < at {
+		return nil
+	}
+	quota := "its CPU quota"
+	if c.CPU.QuotaCPUs != nil {
+		quota = fmt.Sprintf("its quota of %s CPUs", trimFloat(*c.CPU.QuotaCPUs))
+	}
+	ev := map[string]any{"periods": periods, "throttled_periods": throttled, "throttled_percent": roundTo(frac*100, 1),
+		"quota_cpus": c.CPU.QuotaCPUs, "cgroup": c.CPU.LimitCgroup}
+	held := ""
+	if c.CPU.ThrottledSeconds != nil {
+		ev["throttled_time_ms"] = int64(*c.CPU.ThrottledSeconds * 1000)
+		held = fmt.Sprintf(", held back %.2f s in all", *c.CPU.ThrottledSeconds)
+	}
+	if c.CPU.WindowSeconds != nil {
+		ev["window_ms"] = int64(*c.CPU.WindowSeconds * 1000)
+	}
+	return []Finding{{
+		Code:     "CPU_THROTTLED",
+		Severity: SeverityWarning,
+		Summary:  fmt.Sprintf("CPU throttled in %d of %d CFS periods (%s) over the window: the container used up %s%s", throttled, periods, percent(frac), quota, held),
+		Evidence: ev,
+		Advice:   "While throttled no thread of the container runs until the next period (100 ms by default), so event-loop delay and request latency rise with throttling, p99 first; GC and libuv threads spend the same quota. Raise the CPU limit (or drop it and keep the request), or cut CPU per request.",
+	}}
+}
+
+// trimFloat prints a CPU count without trailing zeros: 0.2, 1.5, 2.
+func trimFloat(f float64) string {
+	return fmt.Sprintf("%.3g", f)
+}
+
+// youngGenerationBytes is what V8 adds to --max-old-space-size to make the heap limit on
+// 64-bit Node.js 20 (heap_size_limit = old space + 3 × the 16 MiB semi-space: measured,
+// --max-old-space-size=100 gives a 148 MiB heap_size_limit).
+const youngGenerationBytes = 48 << 20
+
+// ruleHeapLimitAboveContainer: the V8 heap may grow past what the container leaves it, so
+// the kernel kills the process before V8 collects harder or fails with a heap OOM.
+func ruleHeapLimitAboveContainer(s *Snapshot, _ EvalContext) []Finding {
+	c := s.Container
+	if c == nil || c.Memory.LimitBytes == nil || s.Memory == nil || s.Memory.RSSBytes == nil || s.Memory.Heap == nil ||
+		s.Memory.Heap.LimitBytes == nil || s.Memory.Heap.TotalBytes == nil {
+		return nil
+	}
+	limit, heapLimit, rss, heapTotal := *c.Memory.LimitBytes, *s.Memory.Heap.LimitBytes, *s.Memory.RSSBytes, *s.Memory.Heap.TotalBytes
+	outside := rss - min(rss, heapTotal)
+	if heapLimit+outside <= limit {
+		return nil
+	}
+	// Leave a tenth of the limit for growth outside the heap and the page cache.
+	fit := int64(limit) - int64(limit)/10 - int64(outside) - youngGenerationBytes
+	advice := fmt.Sprintf("Start node with --max-old-space-size=%d (MiB): that heap plus the %s already outside it stays under the %s limit with a tenth to spare; or raise the container's memory limit.",
+		max(fit>>20, 0), humanBytes(int64(outside)), humanBytes(int64(limit)))
+	if fit < 64<<20 {
+		advice = fmt.Sprintf("The memory outside the V8 heap (%s) leaves no room for a useful heap under the %s limit: raise the container's memory limit, or find what holds memory outside the heap (Buffers, native addons).",
+			humanBytes(int64(outside)), humanBytes(int64(limit)))
+	}
+	return []Finding{{
+		Code:     "HEAP_LIMIT_ABOVE_CONTAINER",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("The V8 heap may grow to %s, but with %s already outside the heap the container's %s limit is reached first: the kernel kills the process before V8 collects harder",
+			humanBytes(int64(heapLimit)), humanBytes(int64(outside)), humanBytes(int64(limit))),
+		Evidence: map[string]any{"heap_limit_bytes": heapLimit, "outside_heap_bytes": outside, "rss_bytes": rss, "heap_total_bytes": heapTotal, "limit_bytes": limit,
+			"suggested_max_old_space_mib": max(fit>>20, 0)},
+		Advice: advice,
+	}}
+}
+
+// rulePidsNearLimit: the cgroup's task count is close to pids.max.
+func rulePidsNearLimit(s *Snapshot, ctx EvalContext) []Finding {
+	c := s.Container
+	if c == nil || c.Pids.Current == nil || c.Pids.Max == nil || *c.Pids.Max == 0 {
+		return nil
+	}
+	at := orDefault(ctx.Thresholds.PidsFraction, DefaultThresholds().PidsFraction)
+	cur, limit := *c.Pids.Current, *c.Pids.Max
+	frac := float64(cur) / float64(limit)
+	if frac < at {
+		return nil
+	}
+	return []Finding{{
+		Code:     "PIDS_NEAR_LIMIT",
+		Severity: SeverityWarning,
+		Summary:  fmt.Sprintf("The container runs %d tasks of its pids limit of %d (%s): new processes and threads will fail", cur, limit, percent(frac)),
+		Evidence: map[string]any{"current": cur, "max": limit, "used_percent": roundTo(frac*100, 1), "cgroup": c.Pids.LimitCgroup},
+		Advice:   "At pids.max fork() and thread creation fail with EAGAIN: child_process.spawn throws, and workers or the libuv threadpool cannot start (Node may abort). Threads count, not only processes: find what spawns (nodeinspect tree), reap zombies, or raise the limit (Kubernetes: the kubelet's podPidsLimit).",
+	}}
+}
