@@ -40,7 +40,13 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 	s.Memory = &Memory{RSSBytes: r.RSSBytes, Heap: &Heap{
 		UsedBytes: r.Heap.UsedBytes, TotalBytes: r.Heap.TotalBytes, LimitBytes: r.Heap.LimitBytes,
 		ExternalBytes: r.Heap.ExternalBytes, ArrayBuffersBytes: r.Heap.ArrayBuffersBytes, Source: "report",
+		OldSpaceUsedBytes: oldSpaceUsed(r.HeapSpacesUsed),
 	}}
+	nodeOptions := ""
+	if r.NodeOptions != nil {
+		nodeOptions = *r.NodeOptions
+	}
+	s.Memory.Heap.setOldSpaceLimit(nodeOptionsOf(r.Cmdline), nodeOptions)
 	s.Node = &NodeInfo{Version: r.NodeVersion}
 	if r.Error != nil {
 		stack := r.Error.Stack

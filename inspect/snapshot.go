@@ -191,6 +191,27 @@ type Heap struct {
 	ArrayBuffersBytes *uint64 `json:"array_buffers_bytes"`
 	// Source is "inspector" or "report".
 	Source string `json:"source"`
+	// OldSpaceUsedBytes is the size of the objects in V8's old generation (old, code, map,
+	// large-object and shared spaces: v8.getHeapSpaceStatistics(), or a report's
+	// javascriptHeap.heapSpaces); nil when the spaces are unknown.
+	OldSpaceUsedBytes *uint64 `json:"old_space_used_bytes"`
+	// OldSpaceLimitBytes is the old generation's limit, the space that runs out when Node.js
+	// dies of "JavaScript heap out of memory" (LimitBytes minus the young generation's
+	// reserve; see oldSpaceLimit); nil when the heap limit is unknown.
+	OldSpaceLimitBytes *uint64 `json:"old_space_limit_bytes"`
+	// OldSpaceLimitFrom says how OldSpaceLimitBytes was found: "--max-old-space-size",
+	// "heap limit minus 3 × --max-semi-space-size", or "heap limit minus V8's
+	// young-generation reserve (estimated)"; nil with it.
+	OldSpaceLimitFrom *string `json:"old_space_limit_from"`
+}
+
+// setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
+func (h *Heap) setOldSpaceLimit(args []string, nodeOptions string) {
+	if h.LimitBytes == nil || *h.LimitBytes == 0 {
+		return
+	}
+	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
+	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
 }
 
 // Child is a node of the process tree below the target.
