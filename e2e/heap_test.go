@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/realnode"
+)
+
+// heapView is the part of `report --attach --json` the heap tests read.
+type heapView struct {
+	Attach *struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	} `json:"attach"`
+	Memory *struct {
+		Heap *struct {
+			Used          *uint64 `json:"used_bytes"`
+			Limit         *uint64 `json:"limit_bytes"`
+			OldSpaceUsed  *uint64 `json:"old_space_used_bytes"`
+			OldSpaceLimit *uint64 `json:"old_space_limit_bytes"`
+			OldSpaceFrom  *string `json:"old_space_limit_from"`
+		} `json:"heap"`
+	} `json:"memory"`
+	Findings []finding `json:"findings"`
+}
+
+// oomCase is a heap leak under one --max-old-space-size: prefill MiB retained at start
+// (half the old generation, a large working set), then rate MiB/s more, so the climb to 80%
+// of the limit (where V8 may give up) takes about 10 s: enough for many reports (each takes
+// 0.4-1 s here: a 300 ms loop sample, the attach, and a busy machine) and a quick test.
+type oomCase struct {
+	maxOld, prefill, rate int
+}
+
+var oomCases = []oomCase{{128, 64, 4}, {256, 128, 8}, {512, 256, 16}}
+
+// startOOM starts the leak with a report on the fatal error in dir.
+func startOOM(t *testing.T, c oomCase, dir string) *realnode.Proc {
+	_, flag := inspectPort(t)
+	return realnode.Start(t, "heap_oom.js", flag,
+		realnode.NodeFlags(fmt.Sprintf("--max-old-space-size=%d", c.maxOld), "--report-on-fatalerror",
+			"--report-directory="+dir, "--report-filename=oom.json"),
+		realnode.Args(strconv.Itoa(c.prefill), strconv.Itoa(c.rate)))
+}
+
+// waitOOM waits for the process to die and checks that it died of V8's out of memory:
+// Node wrote its fatal-error report, whose trigger says so.
+func waitOOM(t *testing.T, pid int, dir string) string {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for realnode.Alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if realnode.Alive(pid) {
+		t.Fatal("the leak did not die of OOM within 90 s")
+	}
+	path := filepath.Join(dir, "oom.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the process died without an OOM report: %v", err)
+	}
+	var rep struct {
+		Header struct {
+			Trigger string `json:"trigger"`
+		} `json:"header"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil || rep.Header.Trigger != "OOMError" {
+		t.Fatalf("the process died, but not of OOM: trigger %q (%v)", rep.Header.Trigger, err)
+	}
+	return path
+}
+
+// TestHeapNearLimitFiresBeforeTheOOM: `report --attach` polled while the heap grows warns
+// HEAP_NEAR_LIMIT while the process still runs (the process answered the attach), and the
+// process then dies of OOM. Against V8's heap limit (which includes the young generation's
+// 48 MiB reserve) the share stayed below 85% to the end at 128 and 256 MiB.
+func TestHeapNearLimitFiresBeforeTheOOM(t *testing.T) {
+	for _, c := range oomCases {
+		t.Run(fmt.Sprintf("max-old-space-size=%d", c.maxOld), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			p := startOOM(t, c, dir)
+			var firstWarning, firstCritical time.Time
+			var heapShareAtWarning float64
+			polls, answered, near, skipped := 0, 0, 0, 0
+			lastSkip := ""
+			start := time.Now()
+			var lastOld, lastLimit uint64
+			for realnode.Alive(p.PID) && time.Since(start) < 90*time.Second {
+				out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json", "--attach", "--sample", "300ms")
+				polls++
+				if code == 3 || (code == 5 && !realnode.Alive(p.PID)) {
+					break // it died during this report (exit 5: its exe was unreadable, a zombie)
+				}
+				if code > 1 {
+					t.Fatalf("report exit %d: %s", code, stderr)
+				}
+				var v heapView
+				if err := json.Unmarshal([]byte(out), &v); err != nil {
+					t.Fatalf("decode: %v", err)
+				}
+				if v.Attach == nil || v.Attach.Status != "ok" || v.Memory == nil || v.Memory.Heap == nil {
+					if v.Attach != nil {
+						skipped++
+						lastSkip = fmt.Sprintf("%.1f s: attach %s: %s", time.Since(start).Seconds(), v.Attach.Status, v.Attach.Reason)
+					}
+					continue // not answered: says nothing about the heap
+				}
+				answered++
+				h := v.Memory.Heap
+				if h.OldSpaceUsed == nil || h.OldSpaceLimit == nil || h.OldSpaceFrom == nil {
+					t.Fatalf("attached, but no old generation: %+v", h)
+				}
+				if *h.OldSpaceLimit != uint64(c.maxOld)<<20 || *h.OldSpaceFrom != "--max-old-space-size" {
+					t.Fatalf("old generation limit %d from %q, want %d MiB from the flag", *h.OldSpaceLimit, *h.OldSpaceFrom, c.maxOld)
+				}
+				lastOld, lastLimit = *h.OldSpaceUsed, *h.OldSpaceLimit
+				if float64(lastOld) >= 0.85*0.8*float64(lastLimit) {
+					near++
+				}
+				for _, f := range v.Findings {
+					if f.Code != "HEAP_NEAR_LIMIT" {
+						continue
+					}
+					if f.Evidence["compared"] != "old_space" {
+						t.Errorf("HEAP_NEAR_LIMIT compared %v, want old_space", f.Evidence["compared"])
+					}
+					if firstWarning.IsZero() {
+						firstWarning = time.Now()
+						heapShareAtWarning = float64(*h.Used) / float64(*h.Limit)
+					}
+					if f.Severity == "critical" && firstCritical.IsZero() {
+						firstCritical = time.Now()
+					}
+				}
+			}
+			waitOOM(t, p.PID, dir)
+			died := time.Now()
+			if skipped > 0 {
+				t.Logf("%d reports not answered, the last at %s", skipped, lastSkip)
+			}
+			t.Logf("%d reports, %d answered, %d at ≥68%% of the old generation; last %.1f of %d MiB; warning %.1f s and critical %.1f s before the crash was seen; heap used / V8 heap limit at the warning: %.1f%%",
+				polls, answered, near, float64(lastOld)/(1<<20), lastLimit>>20,
+				died.Sub(firstWarning).Seconds(), died.Sub(firstCritical).Seconds(), heapShareAtWarning*100)
+			if firstWarning.IsZero() {
+				t.Fatalf("the process died of OOM and no report said HEAP_NEAR_LIMIT (%d reports, %d answered)", polls, answered)
+			}
+		})
+	}
+}
