@@ -53,7 +53,7 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 		if stack == nil {
 			stack = []string{}
 		}
-		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack}
+		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack, Trigger: r.Trigger}
 	}
 	s.Handles = make([]Handle, 0, len(r.Handles))
 	for _, h := range r.Handles {
@@ -65,9 +65,13 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 			FD: h.FD, Local: h.Local, Remote: h.Remote, Detail: h.Detail,
 		})
 	}
-	s.FDs = fdsFromHandles(s.Handles)
-	if s.FDs.Open > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("fds counted from the report's libuv handles (%d hold an fd): files opened with fs.open and fds of native code are not in a report, so the real count is higher", s.FDs.Open))
+	if t := fdsFromHandles(s.Handles); t.Open > 0 {
+		s.FDs = t
+		s.Warnings = append(s.Warnings, fmt.Sprintf("fds counted from the report's libuv handles (%d hold an fd): files opened with fs.open and fds of native code are not in a report, so the real count is higher; deleted files are not known", t.Open))
+	} else {
+		// No handle holds an fd (or the report has no libuv section): the count is not
+		// known, which is not zero.
+		s.Warnings = append(s.Warnings, "the report lists no handle that holds an fd: open fds unknown (fds is null)")
 	}
 	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)")
 	s.Findings = Evaluate(s, EvalContext{Thresholds: thresholds})
@@ -79,7 +83,8 @@ var handleFDTypes = map[string]string{
 	"tcp": "tcp", "udp": "udp", "pipe": "pipe", "tty": "char", "fs_event": "inotify", "signal": "pipe", "poll": "unknown",
 }
 
-// fdsFromHandles builds the part of an fd table that libuv handles show.
+// fdsFromHandles builds the part of an fd table that libuv handles show. Deleted and
+// DeletedBytes stay nil: a report lists no files.
 func fdsFromHandles(handles []Handle) *FDTable {
 	t := &FDTable{ByType: map[string]int{}, List: []FD{}}
 	for _, h := range handles {

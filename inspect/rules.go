@@ -37,6 +37,7 @@ var Rules = []Rule{
 	ruleNoSIGTERM,
 	ruleNoErrorHandlers,
 	ruleReferencedHandles,
+	ruleProcessCrashed,
 }
 
 // Evaluate runs every rule and returns the findings worst first, with findings that explain
@@ -69,6 +70,9 @@ var explains = map[string]map[string]string{
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",
+	},
+	"HEAP_NEAR_LIMIT": {
+		"PROCESS_CRASHED": "the V8 heap ran out",
 	},
 	"DELETED_FILES_HELD": {
 		"EMFILE_RISK": "fds held on deleted files count against the limit",

@@ -85,10 +85,12 @@ type FDTable struct {
 	Open int `json:"open"`
 	// ByType counts fds by Type.
 	ByType map[string]int `json:"by_type"`
-	// Deleted counts fds on files that were unlinked while open.
-	Deleted int `json:"deleted"`
-	// DeletedBytes is the size held by deleted files (bytes, from stat through the fd).
-	DeletedBytes int64 `json:"deleted_bytes"`
+	// Deleted counts fds on files that were unlinked while open; nil when the table was not
+	// read (counted from the directory's size, or a Node report, which lists no files).
+	Deleted *int `json:"deleted"`
+	// DeletedBytes is the size held by deleted files (bytes, from stat through the fd); nil
+	// with Deleted.
+	DeletedBytes *int64 `json:"deleted_bytes"`
 	// Vanished counts fds that closed between listing the directory and reading the link.
 	Vanished int `json:"vanished"`
 	// List has one entry per fd, sorted by fd number (nil when only the count is known).
@@ -214,6 +216,18 @@ func (h *Heap) setOldSpaceLimit(args []string, nodeOptions string) {
 	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
 }
 
+// DeletedFiles is the count of fds on deleted files and the bytes they hold; ok is false
+// when they were not counted.
+func (t *FDTable) DeletedFiles() (count int, bytes int64, ok bool) {
+	if t == nil || t.Deleted == nil {
+		return 0, 0, false
+	}
+	if t.DeletedBytes != nil {
+		bytes = *t.DeletedBytes
+	}
+	return *t.Deleted, bytes, true
+}
+
 // Child is a node of the process tree below the target.
 type Child struct {
 	PID      int      `json:"pid"`
@@ -274,6 +288,9 @@ type NodeError struct {
 	Message string   `json:"message"`
 	Code    string   `json:"code,omitempty"`
 	Stack   []string `json:"stack"`
+	// Trigger is the report's header.trigger: "Exception" (an uncaught exception),
+	// "FatalError", "OOMError", "API" (process.report.writeReport(err)), "Signal"...
+	Trigger string `json:"trigger,omitempty"`
 }
 
 // Handle is one libuv handle of the target's event loop (Node's report "libuv" section).

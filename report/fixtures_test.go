@@ -54,6 +54,8 @@ func healthySnapshot() *inspect.Snapshot {
 			Open:   len(fds),
 			ByType: map[string]int{"char": 1, "pipe": 2, "epoll": 1, "eventfd": 1, "file": 1, "tcp": 5, "unix": 1},
 			List:   fds,
+			// The table was read: no deleted file is a count of 0 (a report's is null).
+			Deleted: intp(0), DeletedBytes: i64(0),
 		},
 		Sockets: &inspect.SocketSummary{
 			ByState: map[string]int{"LISTEN": 1, "ESTABLISHED": 4},
@@ -124,8 +126,8 @@ func sickSnapshot() *inspect.Snapshot {
 		FDs: &inspect.FDTable{
 			Open:         len(fds),
 			ByType:       map[string]int{"char": 1, "file": 4, "epoll": 1, "tcp": 139, "pipe": 1},
-			Deleted:      2,
-			DeletedBytes: 2710 * mib,
+			Deleted:      intp(2),
+			DeletedBytes: i64(2710 * mib),
 			List:         fds,
 		},
 		Sockets: &inspect.SocketSummary{
@@ -278,8 +280,8 @@ func hostileSnapshot() *inspect.Snapshot {
 	s.FDs.Open = len(s.FDs.List)
 	s.FDs.ByType["file"] += 5
 	s.FDs.ByType["unix"]++
-	s.FDs.Deleted = 1
-	s.FDs.DeletedBytes = 2048
+	s.FDs.Deleted = intp(1)
+	s.FDs.DeletedBytes = i64(2048)
 	s.Children = []*inspect.Child{
 		{PID: 5000, PPID: 4242, State: "S", Comm: "tab\tcomm", Cmdline: []string{"sh", "-c", "echo hi\n; rm -rf /"}, Children: []*inspect.Child{
 			{PID: 5001, PPID: 5000, State: "Z", Comm: "a) R 9 (b", Zombie: true},

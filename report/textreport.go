@@ -65,7 +65,8 @@ func fdUsage(s *inspect.Snapshot) []span {
 
 // deletedText is "2 deleted files holding 2.6 GiB".
 func deletedText(f *inspect.FDTable) string {
-	return plural(f.Deleted, "deleted file", "deleted files") + " holding " + formatBytesSigned(f.DeletedBytes)
+	n, bytes, _ := f.DeletedFiles()
+	return plural(n, "deleted file", "deleted files") + " holding " + formatBytesSigned(bytes)
 }
 
 func (r *renderer) reportFDs(s *inspect.Snapshot) {
@@ -78,7 +79,7 @@ func (r *renderer) reportFDs(s *inspect.Snapshot) {
 	if len(f.ByType) > 0 {
 		r.more(append([]span{sp("by type: ")}, joinCounts(f.ByType, countsByValue(f.ByType), nil)...)...)
 	}
-	if f.Deleted > 0 {
+	if n, _, _ := f.DeletedFiles(); n > 0 {
 		r.more(span{deletedText(f) + " (still open)", styleWarning})
 	}
 }

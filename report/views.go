@@ -77,7 +77,7 @@ func (r *renderer) fdTitle(s *inspect.Snapshot) []span {
 	}
 	title = append(title, sp("fds "))
 	title = append(title, fdUsage(s)...)
-	if s.FDs.Deleted > 0 {
+	if n, _, _ := s.FDs.DeletedFiles(); n > 0 {
 		title = append(title, sp(r.sep()), span{deletedText(s.FDs), styleWarning})
 	}
 	return title
