@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,7 +142,7 @@ func TestHeapNearLimitFiresBeforeTheOOM(t *testing.T) {
 					}
 				}
 			}
-			waitOOM(t, p.PID, dir)
+			oomReport := waitOOM(t, p.PID, dir)
 			died := time.Now()
 			if skipped > 0 {
 				t.Logf("%d reports not answered, the last at %s", skipped, lastSkip)
@@ -151,6 +153,90 @@ func TestHeapNearLimitFiresBeforeTheOOM(t *testing.T) {
 			if firstWarning.IsZero() {
 				t.Fatalf("the process died of OOM and no report said HEAP_NEAR_LIMIT (%d reports, %d answered)", polls, answered)
 			}
+			if s, _, code := analyzeJSON(t, oomReport, "--fail-on", "warning"); code != 1 || s.find("PROCESS_CRASHED") == nil {
+				t.Errorf("analyze of the OOM's report: exit %d, findings %s", code, s.codes())
+			}
 		})
+	}
+}
+
+// analyzeJSON runs analyze --json on a report with more arguments and decodes it.
+func analyzeJSON(t *testing.T, path string, extra ...string) (snapshot, string, int) {
+	t.Helper()
+	out, stderr, code := run(t, append([]string{"analyze", path, "--json"}, extra...)...)
+	if code > 1 {
+		t.Fatalf("analyze exit %d: %s", code, stderr)
+	}
+	return decode(t, out), out, code
+}
+
+func TestAnalyzeUncaughtExceptionIsProcessCrashed(t *testing.T) {
+	path := crashReport(t, "crash.js", "--report-uncaught-exception")
+	s, _, code := analyzeJSON(t, path, "--fail-on", "warning")
+	if code != 1 {
+		t.Fatalf("exit %d under --fail-on warning, want 1", code)
+	}
+	f := s.find("PROCESS_CRASHED")
+	if f == nil || f.Severity != "critical" {
+		t.Fatalf("findings %s", s.codes())
+	}
+	top, _ := f.Evidence["top_frame"].(string)
+	if f.Evidence["error"] != "Error: payment service returned garbage" || f.Evidence["code"] != "E_GARBAGE" ||
+		f.Evidence["trigger"] != "Exception" || !strings.Contains(top, "crash.js:") {
+		t.Fatalf("evidence %v", f.Evidence)
+	}
+	// The default --fail-on (critical) fails on a crash too.
+	if _, _, code := analyzeJSON(t, path); code != 1 {
+		t.Fatalf("exit %d with the default --fail-on, want 1", code)
+	}
+}
+
+func TestAnalyzeOutOfMemoryIsProcessCrashed(t *testing.T) {
+	path := crashReport(t, "oom.js", "--max-old-space-size=24", "--report-on-fatalerror")
+	s, out, code := analyzeJSON(t, path, "--fail-on", "warning")
+	if code != 1 {
+		t.Fatalf("exit %d under --fail-on warning, want 1", code)
+	}
+	f := s.find("PROCESS_CRASHED")
+	if f == nil || f.Severity != "critical" || f.Evidence["trigger"] != "OOMError" ||
+		f.Evidence["error"] != "Allocation failed - JavaScript heap out of memory" || f.Evidence["top_frame"] != nil {
+		t.Fatalf("PROCESS_CRASHED %+v (findings %s)", f, s.codes())
+	}
+	h := s.find("HEAP_NEAR_LIMIT")
+	if h == nil || h.Evidence["compared"] != "old_space" || h.Evidence["old_space_limit_bytes"] != float64(24<<20) {
+		t.Fatalf("HEAP_NEAR_LIMIT %+v", h)
+	}
+	var v heapView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if hp := v.Memory.Heap; hp.OldSpaceUsed == nil || hp.OldSpaceLimit == nil || *hp.OldSpaceLimit != 24<<20 {
+		t.Fatalf("heap %+v", hp)
+	}
+}
+
+// TestAnalyzeWrittenReportsAreNotCrashes: writeReport() with or without an error is not a
+// crash; and such a report, of a process holding no handle, has no fd data: null, not 0.
+func TestAnalyzeWrittenReportsAreNotCrashes(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(realnode.Node(t), filepath.Join(realnode.Root(t), "testdata", "node", "heap_write_report.js"), dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("heap_write_report.js: %v: %s", err, out)
+	}
+	for _, name := range []string{"plain.json", "handled.json"} {
+		s, out, code := analyzeJSON(t, filepath.Join(dir, name), "--fail-on", "warning")
+		if s.find("PROCESS_CRASHED") != nil || code != 0 {
+			t.Errorf("%s: exit %d, findings %s", name, code, s.codes())
+		}
+		var doc struct {
+			FDs      json.RawMessage `json:"fds"`
+			Warnings []string        `json:"warnings"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if string(doc.FDs) != "null" || !strings.Contains(strings.Join(doc.Warnings, "|"), "open fds unknown") {
+			t.Errorf("%s: fds %s, warnings %q", name, doc.FDs, doc.Warnings)
+		}
 	}
 }
