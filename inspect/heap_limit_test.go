@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const mib = 1 << 20
@@ -171,4 +172,54 @@ func FuzzV8SizeFlag(f *testing.F) {
 			t.Fatalf("%q: limit %d", opts, limit)
 		}
 	})
+}
+
+// heapSamples is a watch of a leak: old generation used grows rate bytes/s from start
+// (under --max-old-space-size=128), heap used is the old generation plus a young
+// generation sawtooth.
+func heapSamples(n int, start, rate float64, withOld bool) []*Sample {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	var out []*Sample
+	for i := 0; i < n; i++ {
+		old := uint64(start + rate*float64(i)*0.25)
+		used := old + uint64(i%4)*4*mib
+		s := &Sample{TakenAt: t0.Add(time.Duration(i) * 250 * time.Millisecond), PID: 7, Seq: i,
+			HeapUsedBytes: u64(used), HeapLimitBytes: u64(176 * mib)}
+		if withOld {
+			s.OldSpaceUsedBytes, s.OldSpaceLimitBytes = u64(old), u64(128*mib)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestHeapGrowthTimeToOOM(t *testing.T) {
+	// 64 MiB retained, 4 MiB/s more: 80% of 128 MiB (102.4 MiB) is reached 9.6 s after
+	// the first sample; the watch ends at 4.75 s (20 samples), 76 MiB: 4.85 s to go.
+	sum := Summarize(heapSamples(20, 64*mib, 4*mib, true), "duration", DefaultTrendRule(), time.Now())
+	var f *Finding
+	for i := range sum.Findings {
+		if sum.Findings[i].Code == "HEAP_GROWTH" {
+			f = &sum.Findings[i]
+		}
+	}
+	if f == nil {
+		t.Fatalf("no HEAP_GROWTH: %+v", sum.Findings)
+	}
+	ttl := f.Evidence["time_to_limit_seconds"].(float64)
+	if ttl < 4 || ttl > 6 || f.Evidence["series"] != "old_space_used_bytes" || f.Evidence["limit"] != float64(128*mib)*0.8 {
+		t.Errorf("evidence %v", f.Evidence)
+	}
+	// Against V8's heap limit (176 MiB) the same leak looked 18 s away: too late.
+	sum = Summarize(heapSamples(20, 64*mib, 4*mib, false), "duration", DefaultTrendRule(), time.Now())
+	for _, f := range sum.Findings {
+		if f.Code == "HEAP_GROWTH" {
+			if f.Evidence["series"] != "heap_used_bytes" || f.Evidence["limit"] != float64(176*mib) {
+				t.Errorf("fallback evidence %v", f.Evidence)
+			}
+			if ttl2 := f.Evidence["time_to_limit_seconds"].(float64); ttl2 < 2*ttl {
+				t.Errorf("the heap limit gave %v s, the old generation %v s", ttl2, ttl)
+			}
+		}
+	}
 }
