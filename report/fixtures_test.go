@@ -71,7 +71,8 @@ func healthySnapshot() *inspect.Snapshot {
 			RSSBytes: u64(96 * mib), PSSBytes: u64(91 * mib), AnonBytes: u64(70 * mib), FileBytes: u64(26 * mib),
 			ShmemBytes: u64(0), SwapBytes: u64(0), PeakRSSBytes: u64(120 * mib),
 			Heap: &inspect.Heap{UsedBytes: u64(38 * mib), TotalBytes: u64(52 * mib), LimitBytes: u64(4144 * mib),
-				ExternalBytes: u64(3 * mib), ArrayBuffersBytes: u64(1 * mib), Source: "inspector"},
+				ExternalBytes: u64(3 * mib), ArrayBuffersBytes: u64(1 * mib), Source: "inspector",
+				OldSpaceUsedBytes: u64(30 * mib), OldSpaceLimitBytes: u64(4096 * mib), OldSpaceLimitFrom: str("heap limit minus V8's young-generation reserve (estimated)")},
 		},
 		Children: []*inspect.Child{
 			{PID: 4250, PPID: 4242, State: "S", Comm: "node", Cmdline: []string{"/usr/bin/node", "/srv/app/worker.js", "--id", "1"}, Children: []*inspect.Child{}},
@@ -146,7 +147,8 @@ func sickSnapshot() *inspect.Snapshot {
 			RSSBytes: u64(3900 * mib), PSSBytes: u64(3850 * mib), AnonBytes: u64(3800 * mib), FileBytes: u64(100 * mib),
 			ShmemBytes: u64(0), SwapBytes: u64(512 * mib), PeakRSSBytes: u64(4000 * mib),
 			Heap: &inspect.Heap{UsedBytes: u64(2000 * mib), TotalBytes: u64(2048 * mib), LimitBytes: u64(2096 * mib),
-				ExternalBytes: u64(1500 * mib), ArrayBuffersBytes: u64(1400 * mib), Source: "inspector"},
+				ExternalBytes: u64(1500 * mib), ArrayBuffersBytes: u64(1400 * mib), Source: "inspector",
+				OldSpaceUsedBytes: u64(1990 * mib), OldSpaceLimitBytes: u64(2048 * mib), OldSpaceLimitFrom: str("--max-old-space-size")},
 		},
 		Children: []*inspect.Child{
 			{PID: 31340, PPID: 31337, State: "Z", Comm: "convert", Cmdline: []string{}, Zombie: true, Children: []*inspect.Child{}},

@@ -183,7 +183,17 @@ func heapLine(h *inspect.Heap) string {
 			out += " (" + pct + " used)"
 		}
 	}
-	return out + ", external " + optBytes(h.ExternalBytes) + ", array buffers " + optBytes(h.ArrayBuffersBytes)
+	out += ", external " + optBytes(h.ExternalBytes) + ", array buffers " + optBytes(h.ArrayBuffersBytes)
+	if h.OldSpaceUsedBytes != nil || h.OldSpaceLimitBytes != nil {
+		// The old generation is what runs out (HEAP_NEAR_LIMIT measures it).
+		out += "; old generation " + optBytes(h.OldSpaceUsedBytes) + " of " + optBytes(h.OldSpaceLimitBytes)
+		if h.OldSpaceUsedBytes != nil && h.OldSpaceLimitBytes != nil {
+			if pct := ratioPercent(*h.OldSpaceUsedBytes, *h.OldSpaceLimitBytes); pct != "" {
+				out += " (" + pct + ")"
+			}
+		}
+	}
+	return out
 }
 
 // heapSource names where the heap numbers come from: " (inspector)".

@@ -219,6 +219,9 @@ func heapTable(h *inspect.Heap) *table {
 		{"external", h.ExternalBytes, source},
 		{"array_buffers", h.ArrayBuffersBytes, source},
 	}
+	if h.OldSpaceUsedBytes != nil || h.OldSpaceLimitBytes != nil {
+		rows = append(rows, memRow{"old_space_used", h.OldSpaceUsedBytes, source}, memRow{"old_space_limit", h.OldSpaceLimitBytes, source})
+	}
 	return sizeTable("HEAP", rows, "SOURCE")
 }
 
