@@ -128,6 +128,11 @@ func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	if s.Process != nil && s.Process.IsNode {
 		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
 	}
+	if h := s.Memory; h != nil && h.Heap != nil && h.Heap.OldSpaceLimitBytes == nil && s.Process != nil {
+		// A snapshot saved before the old generation was measured: its limit from the
+		// command line (NODE_OPTIONS is not in a snapshot).
+		h.Heap.setOldSpaceLimit(nodeOptionsOf(s.Process.Cmdline), "")
+	}
 	saved := s.Findings
 	s.Findings = Evaluate(s, ctx)
 	for _, f := range saved {

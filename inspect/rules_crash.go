@@ -15,6 +15,21 @@ var crashTriggers = map[string]string{
 	"OnFatalError": "a fatal error",
 }
 
+// Crashed reports whether the report was written as the process died (an uncaught
+// exception, a fatal error, an OOM), not for an error the program caught and passed to
+// process.report.writeReport(). An error without a trigger (a snapshot saved before the
+// trigger was kept) counts as a crash, as it always did.
+func (e *NodeError) Crashed() bool {
+	if e == nil {
+		return false
+	}
+	if e.Trigger == "" {
+		return true
+	}
+	_, ok := crashTriggers[e.Trigger]
+	return ok
+}
+
 // maxCrashFrames is how many frames of the stack PROCESS_CRASHED's evidence keeps.
 const maxCrashFrames = 5
 

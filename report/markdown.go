@@ -140,7 +140,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	if s.Node != nil {
 		t.add(txt("node"), txt(nodeLine(s)))
 		if s.Node.Error != nil {
-			t.add(txt("crashed with"), styled(errorText(s.Node.Error), styleWarning))
+			t.add(txt(errorLabel(s.Node.Error)), styled(errorText(s.Node.Error), styleWarning))
 		}
 	}
 	if s.Attach != nil {
