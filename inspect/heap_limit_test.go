@@ -182,7 +182,7 @@ func heapSamples(n int, start, rate float64, withOld bool) []*Sample {
 	var out []*Sample
 	for i := 0; i < n; i++ {
 		old := uint64(start + rate*float64(i)*0.25)
-		used := old + uint64(i%4)*4*mib
+		used := old + uint64(i%4)*mib // the young generation's sawtooth
 		s := &Sample{TakenAt: t0.Add(time.Duration(i) * 250 * time.Millisecond), PID: 7, Seq: i,
 			HeapUsedBytes: u64(used), HeapLimitBytes: u64(176 * mib)}
 		if withOld {
@@ -194,32 +194,27 @@ func heapSamples(n int, start, rate float64, withOld bool) []*Sample {
 }
 
 func TestHeapGrowthTimeToOOM(t *testing.T) {
-	// 64 MiB retained, 4 MiB/s more: 80% of 128 MiB (102.4 MiB) is reached 9.6 s after
-	// the first sample; the watch ends at 4.75 s (20 samples), 76 MiB: 4.85 s to go.
-	sum := Summarize(heapSamples(20, 64*mib, 4*mib, true), "duration", DefaultTrendRule(), time.Now())
-	var f *Finding
-	for i := range sum.Findings {
-		if sum.Findings[i].Code == "HEAP_GROWTH" {
-			f = &sum.Findings[i]
+	// 64 MiB retained, 4 MiB/s more: the watch ends at 4.75 s (20 samples) with 83 MiB of
+	// old generation and 3 MiB more in the young one (86 MiB of heap used, the level), the
+	// troughs of heap used rising 4 MiB/s: (102.4 − 86) / 4 = 4.1 s to 80% of 128 MiB.
+	hasGrowth := func(samples []*Sample) *Finding {
+		sum := Summarize(samples, "duration", DefaultTrendRule(), time.Now())
+		for i := range sum.Findings {
+			if sum.Findings[i].Code == "HEAP_GROWTH" {
+				return &sum.Findings[i]
+			}
 		}
-	}
-	if f == nil {
 		t.Fatalf("no HEAP_GROWTH: %+v", sum.Findings)
+		return nil
 	}
+	f := hasGrowth(heapSamples(20, 64*mib, 4*mib, true))
 	ttl := f.Evidence["time_to_limit_seconds"].(float64)
-	if ttl < 4 || ttl > 6 || f.Evidence["series"] != "old_space_used_bytes" || f.Evidence["limit"] != float64(128*mib)*0.8 {
+	if ttl < 3.5 || ttl > 4.5 || f.Evidence["limit"] != float64(128*mib)*0.8 {
 		t.Errorf("evidence %v", f.Evidence)
 	}
-	// Against V8's heap limit (176 MiB) the same leak looked 18 s away: too late.
-	sum = Summarize(heapSamples(20, 64*mib, 4*mib, false), "duration", DefaultTrendRule(), time.Now())
-	for _, f := range sum.Findings {
-		if f.Code == "HEAP_GROWTH" {
-			if f.Evidence["series"] != "heap_used_bytes" || f.Evidence["limit"] != float64(176*mib) {
-				t.Errorf("fallback evidence %v", f.Evidence)
-			}
-			if ttl2 := f.Evidence["time_to_limit_seconds"].(float64); ttl2 < 2*ttl {
-				t.Errorf("the heap limit gave %v s, the old generation %v s", ttl2, ttl)
-			}
-		}
+	// Against V8's heap limit (176 MiB) the same leak looked 22 s away: too late.
+	f = hasGrowth(heapSamples(20, 64*mib, 4*mib, false))
+	if f.Evidence["limit"] != float64(176*mib) || f.Evidence["time_to_limit_seconds"].(float64) < 4*ttl {
+		t.Errorf("heap limit only: %v", f.Evidence)
 	}
 }
