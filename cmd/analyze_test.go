@@ -21,12 +21,13 @@ func TestAnalyzeNodeReports(t *testing.T) {
 		code         int
 		codes        string
 	}{
-		{"v4-crash.json", "", 0, "REFERENCED_HANDLES"},
-		{"v4-crash.json", "info", 1, "REFERENCED_HANDLES"},
-		{"v4-oom.json", "", 1, "HEAP_NEAR_LIMIT"},
-		{"v1.json", "warning", 0, "REFERENCED_HANDLES"},
-		{"v5.json", "", 0, "REFERENCED_HANDLES"},
-		{"unknown-v9.json", "", 0, "REFERENCED_HANDLES"},
+		// Every fixture was written as its process died: PROCESS_CRASHED, critical.
+		{"v4-crash.json", "", 1, "PROCESS_CRASHED,REFERENCED_HANDLES"},
+		{"v4-crash.json", "never", 0, "PROCESS_CRASHED,REFERENCED_HANDLES"},
+		{"v4-oom.json", "", 1, "HEAP_NEAR_LIMIT,PROCESS_CRASHED"},
+		{"v1.json", "warning", 1, "PROCESS_CRASHED,REFERENCED_HANDLES"},
+		{"v5.json", "", 1, "PROCESS_CRASHED,REFERENCED_HANDLES"},
+		{"unknown-v9.json", "", 1, "PROCESS_CRASHED,REFERENCED_HANDLES"},
 	} {
 		t.Run(c.file+c.failOn, func(t *testing.T) {
 			args := []string{"analyze", reportFixture(c.file), "--json"}

@@ -48,7 +48,7 @@ func findingFlags() []cli.Flag {
 		&cli.IntFlag{Name: "close-wait-warning", Value: d.CloseWaitWarning, Usage: "CLOSE_WAIT_LEAK warning at this many sockets"},
 		&cli.IntFlag{Name: "close-wait-critical", Value: d.CloseWaitCritical, Usage: "CLOSE_WAIT_LEAK critical at this many sockets"},
 		&cli.FloatFlag{Name: "backlog-percent", Value: d.BacklogFraction * 100, Usage: "LISTEN_BACKLOG when an accept queue is this full (where the backlog size is known)"},
-		&cli.FloatFlag{Name: "heap-warning", Value: d.HeapWarning * 100, Usage: "HEAP_NEAR_LIMIT warning at this percentage of the V8 heap limit"},
+		&cli.FloatFlag{Name: "heap-warning", Value: d.HeapWarning * 100, Usage: "HEAP_NEAR_LIMIT warning at this percentage of the point where V8 may end the process (80% of the old generation's limit)"},
 		&cli.FloatFlag{Name: "heap-critical", Value: d.HeapCritical * 100, Usage: "HEAP_NEAR_LIMIT critical at this percentage"},
 		&cli.FloatFlag{Name: "external-ratio", Value: d.ExternalRatio, Usage: "EXTERNAL_MEMORY when RSS is at least this many times the V8 heap total"},
 		&cli.UintFlag{Name: "external-min-mib", Value: uint(d.ExternalMinBytes >> 20), Usage: "EXTERNAL_MEMORY only when RSS is at least this many MiB above the heap total"},

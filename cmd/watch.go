@@ -109,10 +109,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			break
 		}
 		if heap != nil {
-			used, limit, herr := heap.Heap(ctx)
+			herr := heap.FillSample(ctx, s)
 			switch {
 			case herr == nil:
-				s.HeapUsedBytes, s.HeapLimitBytes = &used, &limit
 			case ctx.Err() == nil && len(heapWarnings) == 0:
 				heapWarnings = append(heapWarnings, herr.Error())
 			}

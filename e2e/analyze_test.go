@@ -30,8 +30,8 @@ func crashReport(t *testing.T, script string, flags ...string) string {
 func TestAnalyzeAnUncaughtExceptionReport(t *testing.T) {
 	path := crashReport(t, "crash.js", "--report-uncaught-exception")
 	out, stderr, code := run(t, "analyze", path, "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	if code != 1 {
+		t.Fatalf("exit %d (want 1: PROCESS_CRASHED is critical): %s", code, stderr)
 	}
 	s := decode(t, out)
 	f := s.find("REFERENCED_HANDLES")

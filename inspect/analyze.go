@@ -41,14 +41,20 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 	s.Memory = &Memory{RSSBytes: r.RSSBytes, Heap: &Heap{
 		UsedBytes: r.Heap.UsedBytes, TotalBytes: r.Heap.TotalBytes, LimitBytes: r.Heap.LimitBytes,
 		ExternalBytes: r.Heap.ExternalBytes, ArrayBuffersBytes: r.Heap.ArrayBuffersBytes, Source: "report",
+		OldSpaceUsedBytes: oldSpaceUsed(r.HeapSpacesUsed),
 	}}
+	nodeOptions := ""
+	if r.NodeOptions != nil {
+		nodeOptions = *r.NodeOptions
+	}
+	s.Memory.Heap.setOldSpaceLimit(nodeOptionsOf(r.Cmdline), nodeOptions)
 	s.Node = &NodeInfo{Version: r.NodeVersion}
 	if r.Error != nil {
 		stack := r.Error.Stack
 		if stack == nil {
 			stack = []string{}
 		}
-		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack}
+		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack, Trigger: r.Trigger}
 	}
 	s.Handles = make([]Handle, 0, len(r.Handles))
 	for _, h := range r.Handles {
@@ -60,9 +66,13 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 			FD: h.FD, Local: h.Local, Remote: h.Remote, Detail: h.Detail,
 		})
 	}
-	s.FDs = fdsFromHandles(s.Handles)
-	if s.FDs.Open > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("fds counted from the report's libuv handles (%d hold an fd): files opened with fs.open and fds of native code are not in a report, so the real count is higher", s.FDs.Open))
+	if t := fdsFromHandles(s.Handles); t.Open > 0 {
+		s.FDs = t
+		s.Warnings = append(s.Warnings, fmt.Sprintf("fds counted from the report's libuv handles (%d hold an fd): files opened with fs.open and fds of native code are not in a report, so the real count is higher; deleted files are not known", t.Open))
+	} else {
+		// No handle holds an fd (or the report has no libuv section): the count is not
+		// known, which is not zero.
+		s.Warnings = append(s.Warnings, "the report lists no handle that holds an fd: open fds unknown (fds is null)")
 	}
 	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)")
 	s.Findings = Evaluate(s, EvalContext{Thresholds: thresholds})
@@ -74,7 +84,8 @@ var handleFDTypes = map[string]string{
 	"tcp": "tcp", "udp": "udp", "pipe": "pipe", "tty": "char", "fs_event": "inotify", "signal": "pipe", "poll": "unknown",
 }
 
-// fdsFromHandles builds the part of an fd table that libuv handles show.
+// fdsFromHandles builds the part of an fd table that libuv handles show. Deleted and
+// DeletedBytes stay nil: a report lists no files.
 func fdsFromHandles(handles []Handle) *FDTable {
 	t := &FDTable{ByType: map[string]int{}, List: []FD{}}
 	for _, h := range handles {
@@ -118,6 +129,11 @@ func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	ctx := EvalContext{Thresholds: thresholds}
 	if s.Process != nil && s.Process.IsNode {
 		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
+	}
+	if h := s.Memory; h != nil && h.Heap != nil && h.Heap.OldSpaceLimitBytes == nil && s.Process != nil {
+		// A snapshot saved before the old generation was measured: its limit from the
+		// command line (NODE_OPTIONS is not in a snapshot).
+		h.Heap.setOldSpaceLimit(nodeOptionsOf(s.Process.Cmdline), "")
 	}
 	saved := s.Findings
 	s.Findings = Evaluate(s, ctx)

@@ -25,6 +25,12 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 		if ans.Heap != nil {
 			h.LimitBytes = ptr(ans.Heap.HeapSizeLimit)
 		}
+		h.OldSpaceUsedBytes = oldSpaceUsedOfAttach(ans.Spaces)
+		args := ans.ExecArgv
+		if args == nil && s.Process != nil {
+			args = nodeOptionsOf(s.Process.Cmdline)
+		}
+		h.setOldSpaceLimit(args, col.nodeOptions())
 		s.Memory.Heap = h
 	}
 	if ans.Handles != nil {
@@ -96,3 +102,15 @@ func joinHandles(s *Snapshot) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// oldSpaceUsedOfAttach is the old generation's used bytes from the target's heap spaces.
+func oldSpaceUsedOfAttach(spaces []attach.HeapSpace) *uint64 {
+	if spaces == nil {
+		return nil
+	}
+	used := make(map[string]uint64, len(spaces))
+	for _, sp := range spaces {
+		used[sp.Name] += sp.Used
+	}
+	return oldSpaceUsed(used)
+}

@@ -233,7 +233,7 @@ func (col *collection) exitedSince() bool {
 
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
-	if r.col.exitedSince() {
+	if r.col.exitedSince() || r.exitingWithoutInspector(ctx) {
 		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.pid, what, ErrNoProcess)
 	}
 	if ctx.Err() != nil {
@@ -244,6 +244,44 @@ func (r *attachRun) stepError(ctx, step context.Context, what string, err error)
 		return fmt.Errorf("no answer within %s while trying to %s: the event loop may have stalled after the attach began", r.timeout, what)
 	}
 	return fmt.Errorf("%s at %s: %w", what, r.a.Inspector, err)
+}
+
+// exitingWithoutInspector reports whether the process closed its inspector on its own and
+// then exited: Node closes the inspector's socket while it tears down (still in state S,
+// before exit_group), so a step can fail with "connection refused" from a process that is
+// not yet a zombie. When no socket of the process listens at the inspector's address any
+// more, it waits up to the step's time limit for the process to exit; a process that stays
+// (something in it called inspector.close()) gives false.
+func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
+	col := r.col
+	if r.a.Inspector == "" {
+		return false
+	}
+	listening, err := col.c.FS.ReadListeningTCP(col.pid)
+	if err != nil {
+		return probes.IsGone(err)
+	}
+	for _, s := range listening {
+		if dialAddr(s.Local) == r.a.Inspector {
+			return false // still open: the failure is the step's own
+		}
+	}
+	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+	defer cancel()
+	tick := time.NewTicker(attachPoll)
+	defer tick.Stop()
+	for {
+		if col.exitedSince() {
+			return true
+		}
+		select {
+		case <-wait.Done():
+			return false
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 // cleanup makes sure an inspector nodeinspect opened is closed again, on every path

@@ -208,7 +208,7 @@ func (x socketIndex) find(inode uint64) *probes.Socket {
 
 // buildFDTable joins fd entries with the socket rows of their inodes and counts them.
 func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*FDTable, *SocketSummary) {
-	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries))}
+	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries)), Deleted: new(int), DeletedBytes: new(int64)}
 	summary := &SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []PeerGroup{}}
 	type peerKey struct {
 		group connGroup
@@ -236,9 +236,9 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		}
 		table.ByType[fd.Type]++
 		if fd.Deleted && !isAnonymousMemory(fd.Target) {
-			table.Deleted++
+			*table.Deleted++
 			if fd.Size != nil {
-				table.DeletedBytes += *fd.Size
+				*table.DeletedBytes += *fd.Size
 			}
 		}
 		table.List = append(table.List, fd)

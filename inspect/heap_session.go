@@ -17,6 +17,8 @@ type HeapSession struct {
 	mu     sync.Mutex
 	broken error
 	closed bool
+	// nodeOptions is the target's NODE_OPTIONS, read once (nil until then).
+	nodeOptions *string
 }
 
 // Heap asks the process for its V8 heap used and limit. After a timeout (the loop stalled)
@@ -39,6 +41,44 @@ func (h *HeapSession) Heap(ctx context.Context) (used, limit uint64, err error) 
 		return 0, 0, h.broken
 	}
 	return used, limit, err
+}
+
+// FillSample asks the process for its V8 heap and sets the heap fields of the sample:
+// heap used and limit, and the old generation's used bytes and limit (from the target's
+// heap spaces and node options, as report --attach does). On an error the sample is left
+// as it was; after a timeout the session is broken, as for Heap.
+func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.broken != nil {
+		return h.broken
+	}
+	if h.closed {
+		return fmt.Errorf("inspector session closed")
+	}
+	step, cancel := context.WithTimeout(ctx, h.run.timeout)
+	defer cancel()
+	r, err := attach.ReadHeap(step, h.conn)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.broken = fmt.Errorf("heap not read (the session stopped answering: %w); later samples have no heap", err)
+			return h.broken
+		}
+		return err
+	}
+	heap := &Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
+	args := r.ExecArgv
+	if args == nil && h.run.col.snap.Process != nil {
+		args = nodeOptionsOf(h.run.col.snap.Process.Cmdline)
+	}
+	if h.nodeOptions == nil {
+		opts := h.run.col.nodeOptions()
+		h.nodeOptions = &opts
+	}
+	heap.setOldSpaceLimit(args, *h.nodeOptions)
+	s.HeapUsedBytes, s.HeapLimitBytes = heap.UsedBytes, heap.LimitBytes
+	s.OldSpaceUsedBytes, s.OldSpaceLimitBytes = heap.OldSpaceUsedBytes, heap.OldSpaceLimitBytes
+	return nil
 }
 
 // Close queues the inspector's close when nodeinspect opened it, ends the session and

@@ -51,6 +51,7 @@ var Rules = []Rule{
 	ruleCPUThrottled,
 	ruleHeapLimitAboveContainer,
 	rulePidsNearLimit,
+	ruleProcessCrashed,
 }
 
 // Evaluate runs every rule and returns the findings worst first, with findings that explain
@@ -87,6 +88,9 @@ var explains = map[string]map[string]string{
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",
+	},
+	"HEAP_NEAR_LIMIT": {
+		"PROCESS_CRASHED": "the V8 heap ran out",
 	},
 	"DELETED_FILES_HELD": {
 		"EMFILE_RISK": "fds held on deleted files count against the limit",

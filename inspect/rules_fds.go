@@ -136,7 +136,8 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 
 // ruleDeletedFiles: fds on unlinked files keep their disk space.
 func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
-	if s.FDs == nil || s.FDs.Deleted == 0 {
+	deleted, deletedBytes, ok := s.FDs.DeletedFiles()
+	if !ok || deleted == 0 {
 		return nil
 	}
 	var files []map[string]any
@@ -155,13 +156,13 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 		}
 		files = append(files, map[string]any{"fd": fd.FD, "path": fd.Target, "size_bytes": size})
 	}
-	ev := map[string]any{"count": s.FDs.Deleted, "bytes": s.FDs.DeletedBytes, "files": files}
+	ev := map[string]any{"count": deleted, "bytes": deletedBytes, "files": files}
 	markCut(ev, "files", held, len(files))
 	return []Finding{{
 		Code:     "DELETED_FILES_HELD",
 		Severity: SeverityWarning,
 		Summary: fmt.Sprintf("%s still open, holding %s of disk space that df counts and du cannot find",
-			count(s.FDs.Deleted, "deleted file is", "deleted files are"), humanBytes(s.FDs.DeletedBytes)),
+			count(deleted, "deleted file is", "deleted files are"), humanBytes(deletedBytes)),
 		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path; restarting the process frees the space now.",
 	}}

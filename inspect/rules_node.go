@@ -40,22 +40,81 @@ func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
 	}}
 }
 
-// ruleHeapNearLimit: the V8 heap is close to its limit; an OOM crash follows.
+// heapPressure is what HEAP_NEAR_LIMIT compares: the old generation's used bytes against
+// the point where V8 may end the process, ineffectiveGCShare of the old generation's limit
+// (heap used stands in for old-generation used when the spaces are unknown: it also counts
+// the young generation, so it errs towards warning early); else heap used against V8's heap
+// limit (which can stay below 85% up to the crash under a small --max-old-space-size: see
+// heap_limit.go). basis is "old_space", "heap_used_vs_old_space" or "heap".
+func heapPressure(h *Heap) (used, limit uint64, basis string, ok bool) {
+	if h == nil {
+		return 0, 0, "", false
+	}
+	if h.OldSpaceLimitBytes != nil && *h.OldSpaceLimitBytes > 0 {
+		oomAt := uint64(float64(*h.OldSpaceLimitBytes) * ineffectiveGCShare)
+		switch {
+		case h.OldSpaceUsedBytes != nil:
+			return *h.OldSpaceUsedBytes, oomAt, "old_space", true
+		case h.UsedBytes != nil:
+			return *h.UsedBytes, oomAt, "heap_used_vs_old_space", true
+		}
+	}
+	if h.UsedBytes != nil && h.LimitBytes != nil && *h.LimitBytes > 0 {
+		return *h.UsedBytes, *h.LimitBytes, "heap", true
+	}
+	return 0, 0, "", false
+}
+
+// heapEvidence is the evidence of HEAP_NEAR_LIMIT: what was compared and which limit.
+func heapEvidence(h *Heap, used, limit uint64, basis string) map[string]any {
+	ev := map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(float64(used)/float64(limit)*100, 1),
+		"compared": basis, "source": h.Source}
+	switch basis {
+	case "old_space", "heap_used_vs_old_space":
+		from := ""
+		if h.OldSpaceLimitFrom != nil {
+			from = *h.OldSpaceLimitFrom
+		}
+		ev["limit"] = fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", ineffectiveGCShare*100, from)
+		ev["old_space_limit_bytes"] = *h.OldSpaceLimitBytes
+	default:
+		ev["limit"] = "V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)"
+	}
+	if h.UsedBytes != nil {
+		ev["heap_used_bytes"] = *h.UsedBytes
+	}
+	if h.LimitBytes != nil {
+		ev["heap_limit_bytes"] = *h.LimitBytes
+	}
+	return ev
+}
+
+// ruleHeapNearLimit: V8's old generation (what runs out) is close to the point where V8
+// may end the process; an OOM crash follows. The thresholds are fractions of that point,
+// 80% of the old generation's limit (heap_limit.go): 85% and 95% of it are 68% and 76% of
+// the limit, reached while the process still runs whether V8 gives up at 80% (garbage
+// collection no longer frees memory) or fills the old generation to 97-99.6% first.
 func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
-	if s.Memory == nil || s.Memory.Heap == nil || s.Memory.Heap.UsedBytes == nil || s.Memory.Heap.LimitBytes == nil || *s.Memory.Heap.LimitBytes == 0 {
+	if s.Memory == nil || s.Memory.Heap == nil {
 		return nil
 	}
-	used, limit := *s.Memory.Heap.UsedBytes, *s.Memory.Heap.LimitBytes
+	h := s.Memory.Heap
+	used, limit, basis, ok := heapPressure(h)
+	if !ok {
+		return nil
+	}
 	frac := float64(used) / float64(limit)
 	t := ctx.Thresholds
 	if s.Node != nil && s.Node.Error != nil && s.Node.Error.Code == "OOMError" {
 		// A report written as V8 gave up: the heap reached its limit, whatever the numbers
 		// read after the last failed collection (young space is empty then).
+		ev := heapEvidence(h, used, limit, basis)
+		ev["event"] = s.Node.Error.Message
 		return []Finding{{
 			Code:     "HEAP_NEAR_LIMIT",
 			Severity: SeverityCritical,
-			Summary:  fmt.Sprintf("The process died of a JavaScript heap out of memory (V8 heap limit %s)", humanBytes(int64(limit))),
-			Evidence: map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1), "event": s.Node.Error.Message, "source": s.Memory.Heap.Source},
+			Summary:  "The process died of a JavaScript heap out of memory",
+			Evidence: ev,
 			Advice:   "Find what the heap retains (run with --heapsnapshot-near-heap-limit=2 to get snapshots before the next crash, and compare them); raise --max-old-space-size only if the working set is legitimately this large.",
 		}}
 	}
@@ -66,13 +125,26 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 	if frac >= t.HeapCritical {
 		sev = SeverityCritical
 	}
+	what := "The V8 heap's old generation uses"
+	if basis == "heap" {
+		what = "The V8 heap uses"
+	}
 	return []Finding{{
 		Code:     "HEAP_NEAR_LIMIT",
 		Severity: sev,
-		Summary:  fmt.Sprintf("The V8 heap uses %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", humanBytes(int64(used)), humanBytes(int64(limit)), percent(frac)),
-		Evidence: map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1), "source": s.Memory.Heap.Source},
+		Summary:  heapSummary(what, used, limit, frac, basis, h),
+		Evidence: heapEvidence(h, used, limit, basis),
 		Advice:   "Take a heap snapshot now (`node --heapsnapshot-signal=SIGUSR2`, or DevTools) and compare two to find what grows; raise --max-old-space-size only if the working set is legitimately this large.",
 	}}
+}
+
+// heapSummary words HEAP_NEAR_LIMIT.
+func heapSummary(what string, used, limit uint64, frac float64, basis string, h *Heap) string {
+	if basis == "heap" {
+		return fmt.Sprintf("%s %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", what, humanBytes(int64(used)), humanBytes(int64(limit)), percent(frac))
+	}
+	return fmt.Sprintf("%s %s, %s of the %s at which V8 may end it (%.0f%% of its %s limit): the process will crash with \"JavaScript heap out of memory\"",
+		what, humanBytes(int64(used)), percent(frac), humanBytes(int64(limit)), ineffectiveGCShare*100, humanBytes(int64(*h.OldSpaceLimitBytes)))
 }
 
 // ruleNoSIGTERM: no SIGTERM listener, so Node's default action (exit at once) drops

@@ -11,7 +11,7 @@ func i64(v int64) *int64   { return &v }
 
 // fdSnapshot builds a snapshot with n generic fds plus the given extra fds.
 func fdSnapshot(soft uint64, n int, extra ...FD) *Snapshot {
-	t := &FDTable{ByType: map[string]int{}}
+	t := &FDTable{ByType: map[string]int{}, Deleted: new(int), DeletedBytes: new(int64)}
 	for i := 0; i < n; i++ {
 		t.List = append(t.List, FD{FD: 100 + i, Type: "file", Target: fmt.Sprintf("/data/f%d", i)})
 	}
@@ -19,9 +19,9 @@ func fdSnapshot(soft uint64, n int, extra ...FD) *Snapshot {
 	for _, fd := range t.List {
 		t.ByType[fd.Type]++
 		if fd.Deleted {
-			t.Deleted++
+			*t.Deleted++
 			if fd.Size != nil {
-				t.DeletedBytes += *fd.Size
+				*t.DeletedBytes += *fd.Size
 			}
 		}
 	}

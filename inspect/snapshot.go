@@ -87,10 +87,12 @@ type FDTable struct {
 	Open int `json:"open"`
 	// ByType counts fds by Type.
 	ByType map[string]int `json:"by_type"`
-	// Deleted counts fds on files that were unlinked while open.
-	Deleted int `json:"deleted"`
-	// DeletedBytes is the size held by deleted files (bytes, from stat through the fd).
-	DeletedBytes int64 `json:"deleted_bytes"`
+	// Deleted counts fds on files that were unlinked while open; nil when the table was not
+	// read (counted from the directory's size, or a Node report, which lists no files).
+	Deleted *int `json:"deleted"`
+	// DeletedBytes is the size held by deleted files (bytes, from stat through the fd); nil
+	// with Deleted.
+	DeletedBytes *int64 `json:"deleted_bytes"`
 	// Vanished counts fds that closed between listing the directory and reading the link.
 	Vanished int `json:"vanished"`
 	// List has one entry per fd, sorted by fd number (nil when only the count is known).
@@ -209,6 +211,39 @@ type Heap struct {
 	ArrayBuffersBytes *uint64 `json:"array_buffers_bytes"`
 	// Source is "inspector" or "report".
 	Source string `json:"source"`
+	// OldSpaceUsedBytes is the size of the objects in V8's old generation (old, code, map,
+	// large-object and shared spaces: v8.getHeapSpaceStatistics(), or a report's
+	// javascriptHeap.heapSpaces); nil when the spaces are unknown.
+	OldSpaceUsedBytes *uint64 `json:"old_space_used_bytes"`
+	// OldSpaceLimitBytes is the old generation's limit, the space that runs out when Node.js
+	// dies of "JavaScript heap out of memory" (LimitBytes minus the young generation's
+	// reserve; see oldSpaceLimit); nil when the heap limit is unknown.
+	OldSpaceLimitBytes *uint64 `json:"old_space_limit_bytes"`
+	// OldSpaceLimitFrom says how OldSpaceLimitBytes was found: "--max-old-space-size",
+	// "heap limit minus 3 × --max-semi-space-size", or "heap limit minus V8's
+	// young-generation reserve (estimated)"; nil with it.
+	OldSpaceLimitFrom *string `json:"old_space_limit_from"`
+}
+
+// setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
+func (h *Heap) setOldSpaceLimit(args []string, nodeOptions string) {
+	if h.LimitBytes == nil || *h.LimitBytes == 0 {
+		return
+	}
+	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
+	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
+}
+
+// DeletedFiles is the count of fds on deleted files and the bytes they hold; ok is false
+// when they were not counted.
+func (t *FDTable) DeletedFiles() (count int, bytes int64, ok bool) {
+	if t == nil || t.Deleted == nil {
+		return 0, 0, false
+	}
+	if t.DeletedBytes != nil {
+		bytes = *t.DeletedBytes
+	}
+	return *t.Deleted, bytes, true
 }
 
 // Child is a node of the process tree below the target.
@@ -271,6 +306,9 @@ type NodeError struct {
 	Message string   `json:"message"`
 	Code    string   `json:"code,omitempty"`
 	Stack   []string `json:"stack"`
+	// Trigger is the report's header.trigger: "Exception" (an uncaught exception),
+	// "FatalError", "OOMError", "API" (process.report.writeReport(err)), "Signal"...
+	Trigger string `json:"trigger,omitempty"`
 }
 
 // Handle is one libuv handle of the target's event loop (Node's report "libuv" section).

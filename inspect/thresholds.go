@@ -10,7 +10,9 @@ type Thresholds struct {
 	// BacklogFraction is the accept-queue fill, as a fraction of the backlog size, at which
 	// LISTEN_BACKLOG fires when the backlog is known (0.50).
 	BacklogFraction float64
-	// HeapWarning and HeapCritical are fractions of the V8 heap limit (0.85, 0.95).
+	// HeapWarning and HeapCritical are fractions of the point where V8 may end the process,
+	// 80% of the old generation's limit (0.85, 0.95); of the V8 heap limit when the old
+	// generation's is unknown (heapPressure).
 	HeapWarning, HeapCritical float64
 	// ExternalRatio and ExternalMinBytes: EXTERNAL_MEMORY fires when RSS ≥ ratio × heap
 	// total and RSS − heap total ≥ the minimum (3, 256 MiB).

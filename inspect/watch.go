@@ -28,8 +28,12 @@ type Sample struct {
 	// HeapUsedBytes and HeapLimitBytes would come from the inspector; nil until it is asked.
 	HeapUsedBytes  *uint64 `json:"heap_used_bytes"`
 	HeapLimitBytes *uint64 `json:"heap_limit_bytes"`
-	Children       *int    `json:"children"`
-	Zombies        *int    `json:"zombies"`
+	// OldSpaceUsedBytes and OldSpaceLimitBytes are V8's old generation, what runs out
+	// (Heap.OldSpaceUsedBytes, Heap.OldSpaceLimitBytes); nil until the inspector is asked.
+	OldSpaceUsedBytes  *uint64 `json:"old_space_used_bytes"`
+	OldSpaceLimitBytes *uint64 `json:"old_space_limit_bytes"`
+	Children           *int    `json:"children"`
+	Zombies            *int    `json:"zombies"`
 }
 
 // SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,
@@ -214,13 +218,11 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 		// value) below which a steady slope is too small to report.
 		minGrowth, minFraction float64
 	}
-	var fdLimit, heapLimit *float64
+	var fdLimit *float64
 	if last.OpenFilesSoft != nil {
 		fdLimit = fptr(float64(*last.OpenFilesSoft))
 	}
-	if last.HeapLimitBytes != nil {
-		heapLimit = fptr(float64(*last.HeapLimitBytes))
-	}
+	heapSeries, heapLimit, heapLimitName := heapGrowthSeries(samples)
 	metrics := []metric{
 		{"FD_GROWTH", "Open fds", "fds", seriesOf(samples, "fds"), fdLimit, "EMFILE",
 			"Something opens fds and never closes them: `nodeinspect fds` (or two snapshots and `nodeinspect diff`) shows which type grows.", 5, 0},
@@ -228,7 +230,7 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 			"Peers close connections this process never closes: call socket.end()/destroy() after the peer's FIN and on every error path.", 5, 0},
 		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes"), nil, "",
 			"RSS grows steadily: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
-		{"HEAP_GROWTH", "V8 heap used", "bytes", seriesOf(samples, "heap_used_bytes"), heapLimit, "the heap limit (out of memory)",
+		{"HEAP_GROWTH", "V8 heap used", "bytes", heapSeries, heapLimit, heapLimitName,
 			"The V8 heap grows under its GC sawtooth: take two heap snapshots and compare what is retained.", 8 << 20, 0.05},
 	}
 	for _, m := range metrics {
@@ -265,6 +267,9 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 			}
 			if d, ok := tr.TimeToReach(target, current); ok {
 				ev["limit"] = *m.limit
+				if m.code == "HEAP_GROWTH" {
+					ev["limit_name"] = m.limitName
+				}
 				ev["time_to_limit_seconds"] = roundTo(d.Seconds(), 0)
 				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
 			}
@@ -275,8 +280,35 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 	return sum
 }
 
+// heapGrowthSeries is what HEAP_GROWTH fits and the limit its time to OOM runs to: heap
+// used (old and young generations) against the point where V8 may end the process, 80% of
+// the old generation's limit (heap_limit.go), when the samples know that limit; else
+// against V8's heap limit, which includes the young generation's reserve and so predicts
+// the OOM too late (a 48 MiB reserve is 27% of the limit at --max-old-space-size=128).
+//
+// Heap used, not the old generation alone: leaked objects wait in the young generation
+// (its semi-space grows to 16 MiB) until a scavenge promotes them, so over a short watch the
+// old generation rises in steps and lags what the process retains. Measured at
+// --max-old-space-size=128, leaking 4 MiB/s: the old generation stayed at 63.0 MiB for five
+// samples (1.25 s) while heap used rose from 72 to 79 MiB, then jumped to 76.7 MiB. Heap
+// used, from its lower envelope (the troughs after each scavenge), grows at the leak's rate
+// and is never below what will be promoted, so the time to OOM is not optimistic.
+func heapGrowthSeries(samples []*Sample) (series Series, limit *float64, limitName string) {
+	last := samples[len(samples)-1]
+	series = seriesOf(samples, "heap_used_bytes")
+	if last.OldSpaceLimitBytes != nil && *last.OldSpaceLimitBytes > 0 {
+		oomAt := float64(*last.OldSpaceLimitBytes) * ineffectiveGCShare
+		return series, &oomAt, fmt.Sprintf("out of memory (%.0f%% of the old generation's limit, where V8 may end the process)", ineffectiveGCShare*100)
+	}
+	if last.HeapLimitBytes != nil {
+		limit = fptr(float64(*last.HeapLimitBytes))
+	}
+	return series, limit, "the heap limit (out of memory)"
+}
+
 // Value returns one metric of the sample: "fds", "close_wait", "established", "rss_bytes",
-// "heap_used_bytes", "children" or "zombies"; false when it was not measured.
+// "heap_used_bytes", "old_space_used_bytes", "children" or "zombies"; false when it was not
+// measured.
 func (s *Sample) Value(metric string) (float64, bool) {
 	switch metric {
 	case "fds":
@@ -289,6 +321,8 @@ func (s *Sample) Value(metric string) (float64, bool) {
 		return u64Value(s.RSSBytes)
 	case "heap_used_bytes":
 		return u64Value(s.HeapUsedBytes)
+	case "old_space_used_bytes":
+		return u64Value(s.OldSpaceUsedBytes)
 	case "children":
 		return intValue(s.Children)
 	case "zombies":

@@ -261,3 +261,22 @@ func FuzzSyscallText(f *testing.F) {
 	f.Add([]byte("running\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { _, _ = ParseSyscall(data) })
 }
+
+func TestStatExited(t *testing.T) {
+	for _, c := range []struct {
+		state string
+		flags uint64
+		want  bool
+	}{
+		{"S", 4194304, false}, // PF_RANDOMIZE of a live node
+		{"R", 0, false},
+		{"Z", 4194304, true},
+		{"X", 0, true},
+		{"R", 4194304 | 0x4, true}, // in do_exit(): PF_EXITING, still R
+		{"D", 0x4, true},
+	} {
+		if got := (Stat{State: c.state, Flags: c.flags}).Exited(); got != c.want {
+			t.Errorf("state %s flags %#x: Exited %v, want %v", c.state, c.flags, got, c.want)
+		}
+	}
+}

@@ -99,7 +99,14 @@ func (p FS) ReadTaskStat(pid, tid int) (Stat, error) {
 	return ParseStat(data)
 }
 
-// Exited reports whether a stat row shows a process that has exited: a zombie (Z, waiting
-// for its parent to reap it) or dead (X). It is the one definition of "the process is gone"
-// for a process whose stat can still be read; a stat that cannot be read is IsGone.
-func (s Stat) Exited() bool { return s.State == "Z" || s.State == "X" }
+// pfExiting is PF_EXITING in stat's flags field (include/linux/sched.h): set by
+// exit_signals() as do_exit() begins, before the process closes its files (its sockets go
+// then) and long before it becomes a zombie (freeing a large address space takes ms).
+const pfExiting = 0x4
+
+// Exited reports whether a stat row shows a process that has exited or is exiting: a
+// zombie (Z, waiting for its parent to reap it), dead (X), or inside do_exit() (PF_EXITING:
+// its sockets may already be closed while its state still reads R). It is the one
+// definition of "the process is gone" for a process whose stat can still be read; a stat
+// that cannot be read is IsGone.
+func (s Stat) Exited() bool { return s.State == "Z" || s.State == "X" || s.Flags&pfExiting != 0 }

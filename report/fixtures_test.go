@@ -54,6 +54,8 @@ func healthySnapshot() *inspect.Snapshot {
 			Open:   len(fds),
 			ByType: map[string]int{"char": 1, "pipe": 2, "epoll": 1, "eventfd": 1, "file": 1, "tcp": 5, "unix": 1},
 			List:   fds,
+			// The table was read: no deleted file is a count of 0 (a report's is null).
+			Deleted: intp(0), DeletedBytes: i64(0),
 		},
 		Sockets: &inspect.SocketSummary{
 			ByState: map[string]int{"LISTEN": 1, "ESTABLISHED": 4},
@@ -69,7 +71,8 @@ func healthySnapshot() *inspect.Snapshot {
 			RSSBytes: u64(96 * mib), PSSBytes: u64(91 * mib), AnonBytes: u64(70 * mib), FileBytes: u64(26 * mib),
 			ShmemBytes: u64(0), SwapBytes: u64(0), PeakRSSBytes: u64(120 * mib),
 			Heap: &inspect.Heap{UsedBytes: u64(38 * mib), TotalBytes: u64(52 * mib), LimitBytes: u64(4144 * mib),
-				ExternalBytes: u64(3 * mib), ArrayBuffersBytes: u64(1 * mib), Source: "inspector"},
+				ExternalBytes: u64(3 * mib), ArrayBuffersBytes: u64(1 * mib), Source: "inspector",
+				OldSpaceUsedBytes: u64(30 * mib), OldSpaceLimitBytes: u64(4096 * mib), OldSpaceLimitFrom: str("heap limit minus V8's young-generation reserve (estimated)")},
 		},
 		Children: []*inspect.Child{
 			{PID: 4250, PPID: 4242, State: "S", Comm: "node", Cmdline: []string{"/usr/bin/node", "/srv/app/worker.js", "--id", "1"}, Children: []*inspect.Child{}},
@@ -124,8 +127,8 @@ func sickSnapshot() *inspect.Snapshot {
 		FDs: &inspect.FDTable{
 			Open:         len(fds),
 			ByType:       map[string]int{"char": 1, "file": 4, "epoll": 1, "tcp": 139, "pipe": 1},
-			Deleted:      2,
-			DeletedBytes: 2710 * mib,
+			Deleted:      intp(2),
+			DeletedBytes: i64(2710 * mib),
 			List:         fds,
 		},
 		Sockets: &inspect.SocketSummary{
@@ -144,7 +147,8 @@ func sickSnapshot() *inspect.Snapshot {
 			RSSBytes: u64(3900 * mib), PSSBytes: u64(3850 * mib), AnonBytes: u64(3800 * mib), FileBytes: u64(100 * mib),
 			ShmemBytes: u64(0), SwapBytes: u64(512 * mib), PeakRSSBytes: u64(4000 * mib),
 			Heap: &inspect.Heap{UsedBytes: u64(2000 * mib), TotalBytes: u64(2048 * mib), LimitBytes: u64(2096 * mib),
-				ExternalBytes: u64(1500 * mib), ArrayBuffersBytes: u64(1400 * mib), Source: "inspector"},
+				ExternalBytes: u64(1500 * mib), ArrayBuffersBytes: u64(1400 * mib), Source: "inspector",
+				OldSpaceUsedBytes: u64(1990 * mib), OldSpaceLimitBytes: u64(2048 * mib), OldSpaceLimitFrom: str("--max-old-space-size")},
 		},
 		Children: []*inspect.Child{
 			{PID: 31340, PPID: 31337, State: "Z", Comm: "convert", Cmdline: []string{}, Zombie: true, Children: []*inspect.Child{}},
@@ -276,8 +280,8 @@ func hostileSnapshot() *inspect.Snapshot {
 	s.FDs.Open = len(s.FDs.List)
 	s.FDs.ByType["file"] += 5
 	s.FDs.ByType["unix"]++
-	s.FDs.Deleted = 1
-	s.FDs.DeletedBytes = 2048
+	s.FDs.Deleted = intp(1)
+	s.FDs.DeletedBytes = i64(2048)
 	s.Children = []*inspect.Child{
 		{PID: 5000, PPID: 4242, State: "S", Comm: "tab\tcomm", Cmdline: []string{"sh", "-c", "echo hi\n; rm -rf /"}, Children: []*inspect.Child{
 			{PID: 5001, PPID: 5000, State: "Z", Comm: "a) R 9 (b", Zombie: true},

@@ -89,9 +89,17 @@ func appendFDTableTo(b []byte, t *inspect.FDTable, flush func([]byte) []byte) []
 	b = append(b, `,"by_type":`...)
 	b = appendCounts(b, t.ByType)
 	b = append(b, `,"deleted":`...)
-	b = strconv.AppendInt(b, int64(t.Deleted), 10)
+	if t.Deleted == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, int64(*t.Deleted), 10)
+	}
 	b = append(b, `,"deleted_bytes":`...)
-	b = strconv.AppendInt(b, t.DeletedBytes, 10)
+	if t.DeletedBytes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, *t.DeletedBytes, 10)
+	}
 	b = append(b, `,"vanished":`...)
 	b = strconv.AppendInt(b, int64(t.Vanished), 10)
 	b = append(b, `,"list":`...)

@@ -99,8 +99,8 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	t := &table{cols: []column{{title: "what"}, {title: "value"}}}
 	if s.FDs != nil {
 		t.add(txt("fds"), txt(spanText(fdUsage(s))))
-		if s.FDs.Deleted > 0 {
-			t.add(txt("deleted files"), styled(plural(s.FDs.Deleted, "file", "files")+" holding "+formatBytesSigned(s.FDs.DeletedBytes), styleWarning))
+		if n, bytes, _ := s.FDs.DeletedFiles(); n > 0 {
+			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+formatBytesSigned(bytes), styleWarning))
 		}
 	} else {
 		t.add(txt("fds"), txt(missing(s.Warnings)))
@@ -141,7 +141,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	if s.Node != nil {
 		t.add(txt("node"), txt(nodeLine(s)))
 		if s.Node.Error != nil {
-			t.add(txt("crashed with"), styled(errorText(s.Node.Error), styleWarning))
+			t.add(txt(errorLabel(s.Node.Error)), styled(errorText(s.Node.Error), styleWarning))
 		}
 	}
 	if s.Attach != nil {
@@ -162,7 +162,7 @@ func (r *renderer) markdownFDs(s *inspect.Snapshot) {
 		return
 	}
 	r.line(markdownEscape(spanText(fdUsage(s))))
-	if s.FDs.Deleted > 0 {
+	if n, _, _ := s.FDs.DeletedFiles(); n > 0 {
 		r.line("")
 		r.line("**" + markdownEscape(deletedText(s.FDs)) + "**")
 	}

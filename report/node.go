@@ -89,7 +89,7 @@ func (r *renderer) reportNode(s *inspect.Snapshot) {
 	if s.Node != nil {
 		r.field("node", sp(nodeLine(s)))
 		if s.Node.Error != nil {
-			r.more(span{"crashed with: " + safe(errorText(s.Node.Error)), styleWarning})
+			r.more(span{errorLabel(s.Node.Error) + ": " + safe(errorText(s.Node.Error)), styleWarning})
 		}
 	}
 	if s.Attach != nil {
@@ -119,4 +119,13 @@ func handleCell(h *inspect.FDHandle) cell {
 		return txt(safe(h.Type) + " idle")
 	}
 	return txt(safe(h.Type) + " unref")
+}
+
+// errorLabel names the error of a report: "crashed with" when the report was written as
+// the process died, "report written for" when the program wrote it for an error it caught.
+func errorLabel(e *inspect.NodeError) string {
+	if e.Crashed() {
+		return "crashed with"
+	}
+	return "report written for"
 }

@@ -148,7 +148,11 @@ func (r *renderer) headerLine(s *inspect.Snapshot) []span {
 			parts = append(parts, []span{sp("node " + safe(s.Node.Version))})
 		}
 		if s.Node != nil && s.Node.Error != nil {
-			parts = append(parts, []span{{"crashed: " + safe(errorText(s.Node.Error)), styleWarning}})
+			label := "crashed"
+			if !s.Node.Error.Crashed() {
+				label = "error"
+			}
+			parts = append(parts, []span{{label + ": " + safe(errorText(s.Node.Error)), styleWarning}})
 		}
 	} else if p == nil {
 		parts = append(parts, []span{{"pid ?", styleBold}}, []span{sp("process identity unreadable")})

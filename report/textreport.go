@@ -66,7 +66,8 @@ func fdUsage(s *inspect.Snapshot) []span {
 
 // deletedText is "2 deleted files holding 2.6 GiB".
 func deletedText(f *inspect.FDTable) string {
-	return plural(f.Deleted, "deleted file", "deleted files") + " holding " + formatBytesSigned(f.DeletedBytes)
+	n, bytes, _ := f.DeletedFiles()
+	return plural(n, "deleted file", "deleted files") + " holding " + formatBytesSigned(bytes)
 }
 
 func (r *renderer) reportFDs(s *inspect.Snapshot) {
@@ -79,7 +80,7 @@ func (r *renderer) reportFDs(s *inspect.Snapshot) {
 	if len(f.ByType) > 0 {
 		r.more(append([]span{sp("by type: ")}, joinCounts(f.ByType, countsByValue(f.ByType), nil)...)...)
 	}
-	if f.Deleted > 0 {
+	if n, _, _ := f.DeletedFiles(); n > 0 {
 		r.more(span{deletedText(f) + " (still open)", styleWarning})
 	}
 }
@@ -196,7 +197,17 @@ func heapLine(h *inspect.Heap) string {
 			out += " (" + pct + " used)"
 		}
 	}
-	return out + ", external " + optBytes(h.ExternalBytes) + ", array buffers " + optBytes(h.ArrayBuffersBytes)
+	out += ", external " + optBytes(h.ExternalBytes) + ", array buffers " + optBytes(h.ArrayBuffersBytes)
+	if h.OldSpaceUsedBytes != nil || h.OldSpaceLimitBytes != nil {
+		// The old generation is what runs out (HEAP_NEAR_LIMIT measures it).
+		out += "; old generation " + optBytes(h.OldSpaceUsedBytes) + " of " + optBytes(h.OldSpaceLimitBytes)
+		if h.OldSpaceUsedBytes != nil && h.OldSpaceLimitBytes != nil {
+			if pct := ratioPercent(*h.OldSpaceUsedBytes, *h.OldSpaceLimitBytes); pct != "" {
+				out += " (" + pct + ")"
+			}
+		}
+	}
+	return out
 }
 
 // heapSource names where the heap numbers come from: " (inspector)".

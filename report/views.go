@@ -77,7 +77,7 @@ func (r *renderer) fdTitle(s *inspect.Snapshot) []span {
 	}
 	title = append(title, sp("fds "))
 	title = append(title, fdUsage(s)...)
-	if s.FDs.Deleted > 0 {
+	if n, _, _ := s.FDs.DeletedFiles(); n > 0 {
 		title = append(title, sp(r.sep()), span{deletedText(s.FDs), styleWarning})
 	}
 	return title
@@ -231,6 +231,9 @@ func heapTable(h *inspect.Heap) *table {
 		{"limit", h.LimitBytes, source},
 		{"external", h.ExternalBytes, source},
 		{"array_buffers", h.ArrayBuffersBytes, source},
+	}
+	if h.OldSpaceUsedBytes != nil || h.OldSpaceLimitBytes != nil {
+		rows = append(rows, memRow{"old_space_used", h.OldSpaceUsedBytes, source}, memRow{"old_space_limit", h.OldSpaceLimitBytes, source})
 	}
 	return sizeTable("HEAP", rows, "SOURCE")
 }

@@ -28,6 +28,8 @@ const queryTemplate = `(() => {
   attempt('version', () => process.version);
   attempt('memory', () => process.memoryUsage());
   attempt('heap', () => builtin('v8').getHeapStatistics());
+  attempt('spaces', () => builtin('v8').getHeapSpaceStatistics());
+  attempt('exec_argv', () => process.execArgv);
   attempt('listeners', () => ({
     SIGTERM: process.listenerCount('SIGTERM'),
     SIGINT: process.listenerCount('SIGINT'),
@@ -76,6 +78,10 @@ type Answer struct {
 		HeapSizeLimit      uint64 `json:"heap_size_limit"`
 		TotalAvailableSize uint64 `json:"total_available_size"`
 	} `json:"heap"`
+	// Spaces is v8.getHeapSpaceStatistics(), one entry per V8 heap space.
+	Spaces []HeapSpace `json:"spaces"`
+	// ExecArgv is process.execArgv: the options node was started with (not NODE_OPTIONS).
+	ExecArgv []string `json:"exec_argv"`
 	// Listeners is process.listenerCount of SIGTERM, SIGINT, uncaughtException and
 	// unhandledRejection.
 	Listeners map[string]int `json:"listeners"`

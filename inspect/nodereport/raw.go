@@ -20,7 +20,7 @@ func (e *parseError) Error() string   { return e.msg }
 func (e *parseError) Unwrap() []error { return e.errs }
 
 // rawReport holds the sections Parse reads, undecoded. Everything else (nativeStack,
-// workers, environmentVariables, sharedObjects...) is skipped without being kept.
+// workers, sharedObjects...) is skipped without being kept.
 type rawReport struct {
 	Header          json.RawMessage `json:"header"`
 	JavascriptStack json.RawMessage `json:"javascriptStack"`
@@ -28,6 +28,8 @@ type rawReport struct {
 	ResourceUsage   json.RawMessage `json:"resourceUsage"`
 	Libuv           json.RawMessage `json:"libuv"`
 	UserLimits      json.RawMessage `json:"userLimits"`
+	// EnvironmentVariables is read for NODE_OPTIONS only.
+	EnvironmentVariables json.RawMessage `json:"environmentVariables"`
 }
 
 type rawHeader struct {
@@ -54,6 +56,7 @@ type rawHeap struct {
 	MemoryLimit     json.RawMessage `json:"memoryLimit"`
 	AvailableMemory json.RawMessage `json:"availableMemory"`
 	ExternalMemory  json.RawMessage `json:"externalMemory"`
+	HeapSpaces      json.RawMessage `json:"heapSpaces"`
 }
 
 type rawUsage struct {

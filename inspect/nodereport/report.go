@@ -134,6 +134,13 @@ type Report struct {
 	OpenFilesSoft, OpenFilesHard *uint64
 	// OpenFilesKnown is true when the userLimits open_files row was found and read.
 	OpenFilesKnown bool
+	// HeapSpacesUsed is the used bytes of each V8 heap space by V8's name ("old_space",
+	// "code_space", "large_object_space"...), from javascriptHeap.heapSpaces.<name>.used (in
+	// reports of every version); nil when the report has none.
+	HeapSpacesUsed map[string]uint64
+	// NodeOptions is environmentVariables.NODE_OPTIONS; nil when the report has no such
+	// variable (or no environment: --report-exclude-env).
+	NodeOptions *string
 	// Warnings lists what could not be read, one sentence each.
 	Warnings []string
 }
@@ -251,6 +258,7 @@ func Parse(data []byte) (*Report, error) {
 	r.readRSS(raw.ResourceUsage, platform)
 	r.readHandles(raw.Libuv)
 	r.readLimits(raw.UserLimits)
+	r.readNodeOptions(raw.EnvironmentVariables)
 	return r, nil
 }
 

@@ -187,7 +187,7 @@ func mini(t *testing.T, sections map[string]string) []byte {
 	base := map[string]string{
 		"header":          `{"reportVersion": 4, "event": "Exception", "trigger": "Exception", "dumpEventTime": "2026-01-02T03:04:05Z", "processId": 42, "commandLine": ["node", "app.js"], "nodejsVersion": "v20.20.2", "platform": "linux"}`,
 		"javascriptStack": `{"message": "Error: boom", "stack": ["at main (/srv/app/app.js:1:7)"], "errorProperties": {}}`,
-		"javascriptHeap":  `{"totalMemory": 4694016, "usedMemory": 4027464, "memoryLimit": 4345298944, "availableMemory": 4342205328}`,
+		"javascriptHeap":  `{"totalMemory": 4694016, "usedMemory": 4027464, "memoryLimit": 4345298944, "availableMemory": 4342205328, "heapSpaces": {"new_space": {"used": 1000}, "old_space": {"used": 3000000}, "code_space": {"used": 20000}, "large_object_space": {"used": 7000}}}`,
 		"resourceUsage":   `{"rss": 44908544, "maxRss": 44908544}`,
 		"libuv":           `[]`,
 		"userLimits":      `{"open_files": {"soft": 1024, "hard": 4096}}`,
@@ -329,7 +329,7 @@ func TestParseRejects(t *testing.T) {
 
 func TestParseNumbers(t *testing.T) {
 	heap := `{"usedMemory": "4027464", "totalMemory": 18446744073709551615, "memoryLimit": 9007199254740993,
-		"availableMemory": -5, "externalMemory": "lots"}`
+		"availableMemory": -5, "externalMemory": "lots", "heapSpaces": {"old_space": {"used": "12"}}}`
 	r, err := Parse(mini(t, map[string]string{
 		"javascriptHeap": heap,
 		"resourceUsage":  `{"rss": "44908544"}`,
@@ -385,6 +385,22 @@ func TestParseMissingAndOdd(t *testing.T) {
 			func(r *Report) bool { return r.Heap == Heap{} }, `no "javascriptHeap" section`},
 		{"heap not an object", map[string]string{"javascriptHeap": `[1]`},
 			func(r *Report) bool { return r.Heap == Heap{} }, "javascriptHeap is a list"},
+		{"heap spaces", map[string]string{},
+			func(r *Report) bool {
+				return len(r.HeapSpacesUsed) == 4 && r.HeapSpacesUsed["old_space"] == 3000000 && r.HeapSpacesUsed["new_space"] == 1000
+			}, ""},
+		{"no heap spaces", map[string]string{"javascriptHeap": `{"totalMemory": 1, "usedMemory": 1, "memoryLimit": 2, "availableMemory": 1}`},
+			func(r *Report) bool { return r.HeapSpacesUsed == nil && eqU64(r.Heap.UsedBytes, u64(1)) }, `javascriptHeap has no "heapSpaces"`},
+		{"heap spaces not an object", map[string]string{"javascriptHeap": `{"totalMemory": 1, "usedMemory": 1, "memoryLimit": 2, "availableMemory": 1, "heapSpaces": [1]}`},
+			func(r *Report) bool { return r.HeapSpacesUsed == nil }, "heapSpaces is a list, not an object"},
+		{"heap space without used", map[string]string{"javascriptHeap": `{"totalMemory": 1, "usedMemory": 1, "memoryLimit": 2, "availableMemory": 1, "heapSpaces": {"old_space": {"capacity": 5}, "new_space": 7, "code_space": {"used": -1}, "lo": {"used": 3}}}`},
+			func(r *Report) bool { return r.HeapSpacesUsed == nil }, "3 of 4 spaces have no readable"},
+		{"NODE_OPTIONS", map[string]string{"environmentVariables": `{"PATH": "/bin", "NODE_OPTIONS": "--max-old-space-size=300"}`},
+			func(r *Report) bool { return r.NodeOptions != nil && *r.NodeOptions == "--max-old-space-size=300" }, ""},
+		{"NODE_OPTIONS not a string", map[string]string{"environmentVariables": `{"NODE_OPTIONS": 5}`},
+			func(r *Report) bool { return r.NodeOptions == nil }, ""},
+		{"environment not an object", map[string]string{"environmentVariables": `"x"`},
+			func(r *Report) bool { return r.NodeOptions == nil }, ""},
 		{"no stack", map[string]string{"javascriptStack": ""},
 			func(r *Report) bool { return r.Error == nil }, `no "javascriptStack" section`},
 		{"no resource usage", map[string]string{"resourceUsage": ""},

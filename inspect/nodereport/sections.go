@@ -151,6 +151,60 @@ func (r *Report) readHeap(raw json.RawMessage) {
 	r.Heap.LimitBytes = r.size(h.MemoryLimit, "javascriptHeap", "memoryLimit", true)
 	r.Heap.AvailableBytes = r.size(h.AvailableMemory, "javascriptHeap", "availableMemory", true)
 	r.Heap.ExternalBytes = r.size(h.ExternalMemory, "javascriptHeap", "externalMemory", false)
+	r.readHeapSpaces(h.HeapSpaces)
+}
+
+// readHeapSpaces reads the used bytes of each heap space: javascriptHeap.heapSpaces is an
+// object of {memorySize, committedMemory, capacity, used, available} by space name.
+func (r *Report) readHeapSpaces(raw json.RawMessage) {
+	if !present(raw) {
+		r.warn("javascriptHeap has no \"heapSpaces\": the old generation's use is unknown")
+		return
+	}
+	var spaces map[string]json.RawMessage
+	if !isObject(raw) || json.Unmarshal(raw, &spaces) != nil {
+		r.warn("javascriptHeap.heapSpaces is %s, not an object: the old generation's use is unknown", kind(raw))
+		return
+	}
+	used := make(map[string]uint64, len(spaces))
+	bad := 0
+	for name, sp := range spaces {
+		var row struct {
+			Used json.RawMessage `json:"used"`
+		}
+		if !isObject(sp) || json.Unmarshal(sp, &row) != nil {
+			bad++
+			continue
+		}
+		v, ok := number(row.Used)
+		if !ok {
+			bad++
+			continue
+		}
+		used[name] = v
+	}
+	if bad > 0 {
+		r.warn("javascriptHeap.heapSpaces: %d of %d spaces have no readable \"used\" size: the old generation's use is unknown", bad, len(spaces))
+		return
+	}
+	r.HeapSpacesUsed = used
+}
+
+// readNodeOptions reads NODE_OPTIONS from the environmentVariables section, which holds
+// every variable as a string; a missing section or variable is not an error.
+func (r *Report) readNodeOptions(raw json.RawMessage) {
+	if !present(raw) || !isObject(raw) {
+		return
+	}
+	var env struct {
+		NodeOptions json.RawMessage `json:"NODE_OPTIONS"`
+	}
+	if json.Unmarshal(raw, &env) != nil || !present(env.NodeOptions) {
+		return
+	}
+	if v, ok := text(env.NodeOptions); ok {
+		r.NodeOptions = &v
+	}
 }
 
 // size reads a byte count of a section; nil with a warning when it is not one, nil and
