@@ -218,7 +218,7 @@ func TestAnalyzeSeveralFiles(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatal(err)
 		}
-		if doc.Schema != "nodeinspect/v1" || doc.ExitCode != 1 || len(doc.Files) != 2 || doc.Files[0].File != crash || doc.Files[0].ExitCode != 0 ||
+		if doc.Schema != "nodeinspect/v1" || doc.ExitCode != 1 || len(doc.Files) != 2 || doc.Files[0].File != crash || doc.Files[0].ExitCode != 1 ||
 			doc.Files[1].ExitCode != 1 || doc.Files[1].Report == nil || doc.Files[1].Report.Findings[0].Code != "HEAP_NEAR_LIMIT" || doc.Files[1].Error != nil {
 			t.Fatalf("%+v", doc)
 		}
