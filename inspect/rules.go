@@ -30,6 +30,7 @@ var Rules = []Rule{
 	ruleZombies,
 	ruleOrphans,
 	ruleEventLoop,
+	ruleEventLoopSaturated,
 	ruleListenBacklog,
 	ruleInspector,
 	ruleExternalMemory,
@@ -66,6 +67,9 @@ var explains = map[string]map[string]string{
 	"EVENT_LOOP_BLOCKED": {
 		"ZOMBIE_CHILDREN": "the event loop is not turning, so libuv never reaps the exited children",
 		"LISTEN_BACKLOG":  "the event loop is not turning, so nothing accepts the waiting connections",
+	},
+	"EVENT_LOOP_SATURATED": {
+		"LISTEN_BACKLOG": "the main thread is busy nearly all the time, so connections wait to be accepted",
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",

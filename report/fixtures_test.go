@@ -75,7 +75,7 @@ func healthySnapshot() *inspect.Snapshot {
 			{PID: 4250, PPID: 4242, State: "S", Comm: "node", Cmdline: []string{"/usr/bin/node", "/srv/app/worker.js", "--id", "1"}, Children: []*inspect.Child{}},
 		},
 		Orphans:   []inspect.Orphan{},
-		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 19, Seen: map[string]int{"epoll": 19, "running": 1}, Source: "syscall", CPUPercent: f64(1.5), Verdict: "turning"},
+		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 19, Seen: map[string]int{"epoll": 19, "running": 1}, Source: "syscall", CPUPercent: f64(1.5), Verdict: "turning", Reason: "idle", BusyPercent: f64(1.4), SyscallsPerSecond: f64(40)},
 		Findings:  []inspect.Finding{},
 		Warnings:  []string{},
 	}
@@ -156,7 +156,7 @@ func sickSnapshot() *inspect.Snapshot {
 		Orphans: []inspect.Orphan{
 			{PID: 31301, PPID: 1, PGID: 31300, State: "S", Comm: "node", Cmdline: []string{"node", "dist/old-worker.js"}},
 		},
-		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 0, Seen: map[string]int{"running": 20}, Source: "syscall", CPUPercent: &cpu, Verdict: "blocked"},
+		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 0, Seen: map[string]int{"running": 20}, Source: "syscall", CPUPercent: &cpu, Verdict: "blocked", Reason: "no_syscalls", BusyPercent: f64(99.1), SyscallsPerSecond: f64(0)},
 		Findings: []inspect.Finding{
 			{Code: "EMFILE_RISK", Severity: inspect.SeverityCritical,
 				Summary:  "146 of 150 file descriptors in use (97% of the soft limit, mostly tcp): new sockets and files will soon fail with EMFILE (the CLOSE_WAIT sockets are fds that count against the limit)",
