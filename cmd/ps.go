@@ -16,7 +16,7 @@ func newPSCommand(deps Deps) *cli.Command {
 	return &cli.Command{
 		Name:  "ps",
 		Usage: "every Node.js process on the host, one row each, with its flags (finding codes)",
-		Flags: append(outputFlags(), findingFlags()...),
+		Flags: append(append(outputFlags(), findingFlags()...), sampleFlag()),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() > 0 {
 				return usageError("ps takes no arguments, got %q", c.Args().First())
@@ -25,7 +25,7 @@ func newPSCommand(deps Deps) *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := newCollector(deps, opt).PS(ctx, inspect.PSOptions{Any: opt.any, Thresholds: opt.thresholds})
+			res, err := newCollector(deps, opt).PS(ctx, inspect.PSOptions{Any: opt.any, Thresholds: opt.thresholds, Sample: opt.sample})
 			if err != nil {
 				return err
 			}

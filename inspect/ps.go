@@ -25,6 +25,9 @@ type PSRow struct {
 	CloseWait     *int       `json:"close_wait"`
 	Zombies       int        `json:"zombies"`
 	Orphan        bool       `json:"orphan"`
+	// Loop is the event-loop verdict ("turning", "saturated", "blocked", "unknown"); nil
+	// when not sampled (--sample 0, or not a Node.js process).
+	Loop *string `json:"loop"`
 	// Flags are the codes of the findings ps could decide cheaply, worst first.
 	Flags []string `json:"flags"`
 	// Severity is the worst severity among Flags ("" when none).

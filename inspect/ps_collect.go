@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -14,11 +15,13 @@ type PSOptions struct {
 	Any bool
 	// Thresholds for the flags.
 	Thresholds Thresholds
+	// Sample is the event-loop sampling window shared by all processes (0: no loop verdict).
+	Sample time.Duration
 }
 
-// PS lists the Node.js processes of the proc tree with the flags that cheap reads can
-// decide (no event-loop sampling: that costs a window per process). It makes one pass over
-// all processes, and reads the socket tables once per network namespace.
+// PS lists the Node.js processes of the proc tree with their flags. It makes one pass over
+// all processes, reads the socket tables once per network namespace, and samples the main
+// threads of all Node.js processes in one shared window (opt.Sample).
 func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	now := c.Now().UTC()
 	res := &PSResult{Schema: Schema, TakenAt: now, Processes: []PSRow{}, Warnings: []string{}}
@@ -90,6 +93,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		rows = append(rows, w)
 	}
 	c.joinSocketsByNamespace(rows, res)
+	c.psSampleLoops(ctx, rows, opt.Sample, res)
 	if deniedFDs > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo)", deniedFDs))
 	}
@@ -113,6 +117,10 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		} else if w.fdCount != nil {
 			w.snap.FDs = &FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
 			r.FDsOpen = w.fdCount
+		}
+		if l := w.snap.EventLoop; l != nil {
+			verdict := l.Verdict
+			r.Loop = &verdict
 		}
 		r.Findings = Evaluate(w.snap, EvalContext{Thresholds: opt.Thresholds})
 		r.Flags = []string{}
