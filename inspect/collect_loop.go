@@ -228,8 +228,8 @@ const minTicksForBusy = 200
 // watch. wait, when not nil, names the epoll fds that are private spawnSync loops.
 //
 // The loop turns when it makes progress: the main thread waits in the loop's epoll (an
-// idle loop), or it completes read/write system calls (task io syscr+syscw), however busy
-// it is. It is blocked when it makes none over the window: on a CPU without a system call
+// idle loop), or it completes read/write system calls (task io syscr+syscw) again and
+// again through the window, however busy it is. It is blocked when it makes none over the window: on a CPU without a system call
 // (a JavaScript busy loop), in one system call (a futex, a read), or waiting on a
 // spawnSync's private loop. Voluntary context switches and changing system calls are not
 // taken as progress: measured here, a synchronous task that allocates makes both (the
@@ -249,8 +249,13 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 		cpu := float64(s.CPUTicks) / probes.ClockTicks / secs * 100
 		l.CPUPercent = &cpu
 		switch {
-		case s.Start.RunNS != nil && s.End.RunNS != nil && *s.End.RunNS >= *s.Start.RunNS:
-			busy := min(float64(*s.End.RunNS-*s.Start.RunNS)/1e9/secs*100, 100)
+		case s.Start.RunNS != nil && s.End.RunNS != nil && *s.End.RunNS >= *s.Start.RunNS &&
+			s.Start.WaitNS != nil && s.End.WaitNS != nil && *s.End.WaitNS >= *s.Start.WaitNS:
+			// Busy is on a CPU or waiting for one: either way the loop is not back in
+			// epoll for new events, so requests queue. Counting only CPU time would call
+			// a saturated loop on a crowded host (two cores, many processes) idle.
+			busyNS := (*s.End.RunNS - *s.Start.RunNS) + (*s.End.WaitNS - *s.Start.WaitNS)
+			busy := min(float64(busyNS)/1e9/secs*100, 100)
 			l.BusyPercent = &busy
 		default:
 			busy := min(cpu, 100)
@@ -297,7 +302,7 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 	case privateWaits > 0:
 		l.Verdict, l.Reason = "blocked", "spawn_sync"
 		l.WaitingFor = wait.Children
-	case calls > 0:
+	case calls > 0 && s.ProgressSteps >= minProgressSteps:
 		l.Verdict, l.Reason = "turning", "progress"
 	case s.Samples < minSamplesForVerdict:
 		l.Reason = "too_few_samples"
@@ -325,6 +330,14 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 	}
 	return l, warnings
 }
+
+// minProgressSteps is in how many separate intervals of the window the main thread must
+// complete read/write system calls to count as turning without being seen in epoll: every
+// turn of a loop reads or writes something, so a loop that turns at least twice in the
+// window moves the counters at least twice; a stuck thread that writes one log line (or a
+// file just before its long task) moves them once. A loop whose turns take more than half
+// the window is reported blocked, which for that window it was.
+const minProgressSteps = 2
 
 // minSamplesForVerdict is how many reads of the main thread it takes to call the loop
 // blocked: an idle loop is in epoll nearly all the time, so ten reads without seeing it

@@ -240,9 +240,9 @@ type EventLoop struct {
 	// "spawn_sync" (waiting on a synchronous child process's private loop), "stopped",
 	// "no_privilege", "too_few_samples", "no_counters".
 	Reason string `json:"reason"`
-	// BusyPercent is the share of the window the main thread spent on a CPU (task
-	// schedstat, nanoseconds; utime+stime in clock ticks where schedstat is missing). Nil
-	// when unmeasurable.
+	// BusyPercent is the share of the window the main thread spent on a CPU or runnable
+	// waiting for one (task schedstat, nanoseconds; utime+stime in clock ticks, CPU only,
+	// where schedstat is missing). Nil when unmeasurable.
 	BusyPercent *float64 `json:"busy_percent"`
 	// SyscallsPerSecond is the main thread's read- and write-type system calls per second
 	// over the window (task io syscr+syscw); nil when unreadable (it needs ptrace access).

@@ -116,6 +116,11 @@ type LoopSamples struct {
 	Start, End TaskCounters
 	// CountersDenied is true when task io was refused for lack of privilege.
 	CountersDenied bool
+	// ProgressSteps counts the intervals between two reads (from the start of the window
+	// to its end) in which the main thread completed read/write system calls (task io
+	// syscr+syscw grew): a loop that turns does so again and again, while a stray write of
+	// a stuck thread moves the counters once.
+	ProgressSteps int
 	// EpollWaits counts the samples that found the main thread in epoll_wait, by the
 	// epoll fd it waited on (the first argument of the call).
 	EpollWaits map[int]int
@@ -155,11 +160,22 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 		return res, err
 	}
 	p.otherThreadEpolls(pid, res.OtherEpoll)
+	ioPath := p.PidPath(pid, "task", tid, "io")
+	lastCalls, counting := ioCalls(res.Start)
+	step := func(calls uint64) {
+		if calls > lastCalls {
+			res.ProgressSteps++
+		}
+		lastCalls = calls
+	}
 	finish := func() {
 		res.Elapsed = last.Sub(start)
 		if end, _, _, err := p.ReadTaskCounters(pid, pid); err == nil {
 			res.End = end
 			res.Elapsed = time.Since(start)
+			if calls, ok := ioCalls(end); ok && counting {
+				step(calls)
+			}
 		} else {
 			res.End = res.Start
 			res.End.CPUTicks = st.UTime + st.STime
@@ -176,6 +192,13 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 			if st, err = p.ReadTaskStat(pid, pid); err != nil {
 				finish()
 				return res, err
+			}
+		}
+		if counting && res.Samples > 0 {
+			if data, err := ReadFile(ioPath); err == nil {
+				if r, w, err := ParseTaskIO(data); err == nil {
+					step(r + w)
+				}
 			}
 		}
 		now := time.Now()
@@ -285,4 +308,12 @@ func (p FS) classify(state string, useSyscall bool, syscallPath, wchanPath strin
 		return n, nil
 	}
 	return "sleeping:" + w, nil
+}
+
+// ioCalls is syscr+syscw of c, and whether both were read.
+func ioCalls(c TaskCounters) (uint64, bool) {
+	if c.SysCR == nil || c.SysCW == nil {
+		return 0, false
+	}
+	return *c.SysCR + *c.SysCW, true
 }

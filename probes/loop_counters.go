@@ -19,9 +19,9 @@ type TaskCounters struct {
 	// Voluntary and Nonvoluntary are task/<tid>/status voluntary_ctxt_switches (the thread
 	// blocked) and nonvoluntary_ctxt_switches (it was preempted).
 	Voluntary, Nonvoluntary *uint64
-	// RunNS is the time the thread spent on a CPU, in nanoseconds: the first field of
-	// task/<tid>/schedstat.
-	RunNS *uint64
+	// RunNS is the time the thread spent on a CPU, and WaitNS the time it spent runnable
+	// but waiting for one, in nanoseconds: the first two fields of task/<tid>/schedstat.
+	RunNS, WaitNS *uint64
 	// CPUTicks is utime+stime of task/<tid>/stat in clock ticks (always read with the
 	// stat that comes with it).
 	CPUTicks uint64
@@ -121,8 +121,8 @@ func (p FS) ReadTaskCounters(pid, tid int) (c TaskCounters, st Stat, denied bool
 		}
 	}
 	if data, err := ReadFile(p.PidPath(pid, "task", t, "schedstat")); err == nil {
-		if run, _, err := ParseSchedstat(data); err == nil {
-			c.RunNS = &run
+		if run, wait, err := ParseSchedstat(data); err == nil {
+			c.RunNS, c.WaitNS = &run, &wait
 		}
 	}
 	return c, st, denied, nil
