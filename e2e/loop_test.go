@@ -68,7 +68,7 @@ func loopReport(t *testing.T, bin string, pid int, extra ...string) (loopDoc, st
 
 // load drives a plain HTTP server on loopback from this test: keep-alive clients and
 // clients that open a new connection per request, as fast as the server answers, until
-// stop. Bounded: 8 clients, and at most 5 million requests (the tests stop it far sooner).
+// stop. Bounded: 20 clients, and at most 5 million requests (the tests stop it far sooner).
 type load struct {
 	done   atomic.Int64
 	errs   atomic.Int64
@@ -82,7 +82,7 @@ func startLoad(t *testing.T, port int) *load {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	l := &load{start: time.Now(), cancel: cancel}
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-	keepAlive := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	keepAlive := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	const maxRequests = 5_000_000
 	worker := func(c *http.Client) {
@@ -99,11 +99,11 @@ func startLoad(t *testing.T, port int) *load {
 			l.done.Add(1)
 		}
 	}
-	for i := 0; i < 6; i++ {
+	for i := 0; i < 16; i++ {
 		l.wg.Add(1)
 		go worker(keepAlive)
 	}
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 4; i++ {
 		l.wg.Add(1)
 		go worker(fresh)
 	}
