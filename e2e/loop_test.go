@@ -193,10 +193,12 @@ func TestLoopBusyServerIsNotBlocked(t *testing.T) {
 				continue
 			}
 			judged = true
+			// While allocating, the garbage collector may keep the main thread waiting for
+			// its helpers (a futex) in many samples: still no read or write, still blocked.
 			f := d.find("EVENT_LOOP_BLOCKED")
-			if f == nil || d.EventLoop.Verdict != "blocked" || d.EventLoop.Reason != "no_syscalls" {
+			if f == nil || d.EventLoop.Verdict != "blocked" || (d.EventLoop.Reason != "no_syscalls" && d.EventLoop.Reason != "one_syscall") {
 				t.Errorf("/%s: a 2 s synchronous task is not blocked: %+v %v", route, d.EventLoop, d.Findings)
-			} else if f.Evidence["main_thread"] != "running" {
+			} else if route == "cpu" && f.Evidence["main_thread"] != "running" {
 				t.Errorf("/%s: main thread %v, want running", route, f.Evidence["main_thread"])
 			}
 			waitFor(t, "the task to end", 10*time.Second, func() bool { _, err := os.Stat(marker + ".end"); return err == nil })
