@@ -294,9 +294,12 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 	switch {
 	case s.Samples == 0:
 		l.Reason = "too_few_samples"
-	case s.SyscallDenied || s.Source != "syscall":
+	case s.SyscallDenied:
 		l.Reason = "no_privilege"
 		warnings = append(warnings, fmt.Sprintf("event loop verdict unknown: the main thread's system call (/proc/%d/task/%d/syscall) can only be read with ptrace access to the process; run nodeinspect as the process's user or with sudo", pid, pid))
+	case s.Source != "syscall":
+		l.Reason = "no_syscall_file"
+		warnings = append(warnings, fmt.Sprintf("event loop verdict unknown: the main thread's system call (/proc/%d/task/%d/syscall) could not be read, and wchan alone cannot tell an idle loop from a blocked one", pid, pid))
 	case loopWaits > 0:
 		l.Verdict, l.Reason = "turning", "idle"
 	case privateWaits > 0:

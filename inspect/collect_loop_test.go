@@ -67,6 +67,11 @@ func TestEventLoopFromSamples(t *testing.T) {
 			s.Start.SysCR, s.End.SysCR = nil, nil
 			return s
 		}(), nil, "unknown", "no_privilege"},
+		{"syscall file missing, wchan only", func() probes.LoopSamples {
+			s := base(map[string]int{"sleeping": 60}, 10, 10, 0, 0, 0)
+			s.Source = "wchan"
+			return s
+		}(), nil, "unknown", "no_syscall_file"},
 		{"too few samples", base(map[string]int{"running": 3}, 10, 10, 0, 300, 0), nil, "unknown", "too_few_samples"},
 		{"stopped", base(map[string]int{"stopped": 60}, 10, 10, 0, 0, 0), nil, "blocked", "stopped"},
 		{"no counters, one call", func() probes.LoopSamples {

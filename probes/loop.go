@@ -129,7 +129,8 @@ type LoopSamples struct {
 	Calls int
 	First *SyscallCall
 	// OtherEpoll holds the epoll fds other threads of the process were seen waiting on
-	// (read at the start, the middle and the end of the window): another thread's loop.
+	// (read at the start, every tenth sample and the end of the window): another thread's
+	// loop.
 	OtherEpoll map[int]bool
 }
 
@@ -224,7 +225,9 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 		if st.Exited() || now.Sub(start) >= window {
 			break
 		}
-		if res.Samples == 10 {
+		if res.Samples%10 == 0 {
+			// Another thread's loop is seen idle in epoll_wait nearly always; reading
+			// them every tenth sample makes one that was busy at one read still count.
 			p.otherThreadEpolls(pid, res.OtherEpoll)
 		}
 		select {
