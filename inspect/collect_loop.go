@@ -3,9 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -130,7 +128,7 @@ func (c *Collector) spawnSyncWait(pid int, s probes.LoopSamples) *SpawnSyncWait 
 	}
 	var below []epollFD
 	for fd := 0; fd < highest; fd++ {
-		link, err := os.Readlink(c.FS.PidPath(pid, "fd", strconv.Itoa(fd)))
+		link, err := c.FS.ReadFDLink(pid, fd)
 		if err != nil {
 			continue
 		}
@@ -193,7 +191,7 @@ func (c *Collector) waitedChildren(pid int, kids []int, private map[int]bool) []
 		wc := WaitedChild{PID: k, Command: command}
 		all = append(all, wc)
 		for fd := 0; fd <= 2; fd++ {
-			link, err := os.Readlink(c.FS.PidPath(k, "fd", strconv.Itoa(fd)))
+			link, err := c.FS.ReadFDLink(k, fd)
 			if err != nil {
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -109,4 +110,10 @@ func (p FS) ReadEpollTargets(pid, fd int) ([]EpollTarget, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// ReadFDLink reads the link /proc/<pid>/fd/<fd> (what one fd refers to), without
+// listing the whole fd table.
+func (p FS) ReadFDLink(pid, fd int) (string, error) {
+	return os.Readlink(p.PidPath(pid, "fd", strconv.Itoa(fd)))
 }
