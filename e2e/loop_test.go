@@ -192,6 +192,11 @@ func TestLoopBusyServerIsNotBlocked(t *testing.T) {
 				t.Logf("/%s: the task ended before the report did (a slow machine); again", route)
 				continue
 			}
+			if d.EventLoop != nil && d.EventLoop.Reason == "starved" {
+				t.Logf("/%s: the main thread hardly got a CPU in the window (a crowded machine); again", route)
+				waitFor(t, "the task to end", 10*time.Second, func() bool { _, err := os.Stat(marker + ".end"); return err == nil })
+				continue
+			}
 			judged = true
 			// While allocating, the garbage collector may keep the main thread waiting for
 			// its helpers (a futex) in many samples: still no read or write, still blocked.

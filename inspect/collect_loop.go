@@ -317,6 +317,11 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 	case !counted:
 		l.Reason = "no_counters"
 		warnings = append(warnings, fmt.Sprintf("event loop verdict unknown: the main thread's system call counters (/proc/%d/task/%d/io) are unreadable, so a busy loop cannot be told from a busy server; run nodeinspect with sudo", pid, pid))
+	case s.Counts["running"]*2 >= s.Samples && starved(s):
+		// Runnable nearly all the time but hardly ever on a CPU: the host is overloaded,
+		// and a thread that barely ran cannot be judged by what it did not do.
+		l.Reason = "starved"
+		warnings = append(warnings, fmt.Sprintf("event loop verdict unknown: the main thread wanted a CPU for the whole window but ran only %d ms of it (an overloaded host); give a longer --sample", ranMS(s)))
 	case s.Counts["running"]*2 >= s.Samples:
 		l.Verdict, l.Reason = "blocked", "no_syscalls"
 	default:
@@ -339,6 +344,29 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 // file just before its long task) moves them once. A loop whose turns take more than half
 // the window is reported blocked, which for that window it was.
 const minProgressSteps = 2
+
+// minCPUToJudge is how much CPU the main thread must have had in the window before "on a
+// CPU without a read or write" means a busy loop: a healthy server spends well under a
+// millisecond of CPU per request, each with reads and writes, so 20 ms without one is not
+// chance; a thread that got less (a crowded host) cannot be judged by what it did not do.
+const minCPUToJudge = 20 * time.Millisecond
+
+// starved reports whether the main thread ran less than minCPUToJudge in the window (from
+// schedstat; without it, nothing says so and the thread is judged as seen).
+func starved(s probes.LoopSamples) bool {
+	if s.Start.RunNS == nil || s.End.RunNS == nil {
+		return false
+	}
+	return time.Duration(ranMS(s))*time.Millisecond < minCPUToJudge
+}
+
+// ranMS is the main thread's time on a CPU over the window, in milliseconds (schedstat).
+func ranMS(s probes.LoopSamples) int64 {
+	if s.Start.RunNS == nil || s.End.RunNS == nil || *s.End.RunNS < *s.Start.RunNS {
+		return 0
+	}
+	return int64((*s.End.RunNS - *s.Start.RunNS) / 1e6)
+}
 
 // minSamplesForVerdict is how many reads of the main thread it takes to call the loop
 // blocked: an idle loop is in epoll nearly all the time, so ten reads without seeing it

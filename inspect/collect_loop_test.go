@@ -72,6 +72,8 @@ func TestEventLoopFromSamples(t *testing.T) {
 			s.Source = "wchan"
 			return s
 		}(), nil, "unknown", "no_syscall_file"},
+		{"starved: runnable, 5 ms on a CPU, no calls", base(map[string]int{"running": 60}, 10, 10, 0, 5, 295), nil, "unknown", "starved"},
+		{"busy loop on a crowded host: 40 ms on a CPU, no calls", base(map[string]int{"running": 60}, 10, 10, 0, 40, 260), nil, "blocked", "no_syscalls"},
 		{"too few samples", base(map[string]int{"running": 3}, 10, 10, 0, 300, 0), nil, "unknown", "too_few_samples"},
 		{"stopped", base(map[string]int{"stopped": 60}, 10, 10, 0, 0, 0), nil, "blocked", "stopped"},
 		{"no counters, one call", func() probes.LoopSamples {

@@ -238,7 +238,8 @@ type EventLoop struct {
 	// epoll), "progress" (system calls over the window), "no_syscalls" (on CPU without
 	// any system call), "one_syscall" (in one system call for the whole window),
 	// "spawn_sync" (waiting on a synchronous child process's private loop), "stopped",
-	// "no_privilege", "no_syscall_file", "too_few_samples", "no_counters".
+	// "no_privilege", "no_syscall_file", "too_few_samples", "no_counters", "starved"
+	// (runnable but hardly ever on a CPU: an overloaded host).
 	Reason string `json:"reason"`
 	// BusyPercent is the share of the window the main thread spent on a CPU or runnable
 	// waiting for one (task schedstat, nanoseconds; utime+stime in clock ticks, CPU only,
