@@ -292,7 +292,7 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 		}
 		b.WriteString("; seen " + strings.Join(parts, ", "))
 	}
-	if l.BusyPercent != nil {
+	if l.BusyPercent != nil && l.Verdict != "saturated" {
 		b.WriteString("; main thread busy " + formatPercent(*l.BusyPercent))
 	} else if l.CPUPercent != nil {
 		b.WriteString("; main thread cpu " + formatPercent(*l.CPUPercent))
