@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +142,27 @@ func TestSpawnSyncOnFakeTrees(t *testing.T) {
 	}
 	if l := snap.EventLoop; l == nil || l.Verdict != "turning" || l.Reason != "idle" || len(snap.Findings) != 0 {
 		t.Fatalf("async child: event loop %+v, findings %q", l, codes(snap.Findings))
+	}
+}
+
+func TestResolveThread(t *testing.T) {
+	root := t.TempDir()
+	for pid, tgid := range map[string]string{"10": "10", "11": "10"} {
+		dir := filepath.Join(root, pid)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "status"), []byte("Name:\tnode\nTgid:\t"+tgid+"\nPid:\t"+pid+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := NewCollector(probes.NewFS(root))
+	if got, note := c.ResolveThread(11); got != 10 || !strings.Contains(note, "11 is a thread of process 10") {
+		t.Errorf("thread 11: %d %q", got, note)
+	}
+	for _, pid := range []int{10, 99} {
+		if got, note := c.ResolveThread(pid); got != pid || note != "" {
+			t.Errorf("pid %d: %d %q", pid, got, note)
+		}
 	}
 }
