@@ -254,7 +254,8 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 			// a saturated loop on a crowded host (two cores, many processes) idle.
 			busyNS := (*s.End.RunNS - *s.Start.RunNS) + (*s.End.WaitNS - *s.Start.WaitNS)
 			busy := min(float64(busyNS)/1e9/secs*100, 100)
-			l.BusyPercent = &busy
+			wait := min(float64(*s.End.WaitNS-*s.Start.WaitNS)/1e9/secs*100, busy)
+			l.BusyPercent, l.RunqueueWaitPercent = &busy, &wait
 		default:
 			busy := min(cpu, 100)
 			l.BusyPercent, l.busyFromTicks = &busy, true
@@ -327,7 +328,14 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 	default:
 		l.Verdict, l.Reason = "blocked", "one_syscall"
 	}
-	if l.Verdict == "turning" && l.BusyPercent != nil && *l.BusyPercent >= saturatedPercent {
+	// Saturated also needs the loop not to have been seen idle in its epoll in more than
+	// the remaining tenth of the samples: busy counts waiting for a CPU, and on a crowded
+	// host a loop that still idles between events is not the one to blame.
+	idleShare := 0.0
+	if s.Samples > 0 {
+		idleShare = float64(loopWaits) / float64(s.Samples) * 100
+	}
+	if l.Verdict == "turning" && l.BusyPercent != nil && *l.BusyPercent >= saturatedPercent && idleShare <= 100-saturatedPercent {
 		if !l.busyFromTicks || float64(probes.ClockTicks)*secs >= minTicksForBusy {
 			l.Verdict = "saturated"
 		} else {

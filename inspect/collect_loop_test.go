@@ -44,6 +44,11 @@ func TestEventLoopFromSamples(t *testing.T) {
 		}(), nil, "turning", "idle"},
 		{"busy server: calls all through the window", base(map[string]int{"running": 60}, 10, 1000, 50, 200, 10), nil, "turning", "progress"},
 		{"saturated: calls, busy 97%", base(map[string]int{"running": 60}, 10, 1000, 50, 250, 40), nil, "saturated", "progress"},
+		{"busy counting the CPU wait, but idle in the loop's epoll in a third of the samples", func() probes.LoopSamples {
+			s := base(map[string]int{"running": 40, "epoll": 20}, 10, 1000, 50, 100, 190)
+			s.EpollWaits[14] = 20
+			return s
+		}(), nil, "turning", "idle"},
 		{"one stray write is no progress", base(map[string]int{"running": 60}, 10, 11, 1, 300, 0), nil, "blocked", "no_syscalls"},
 		{"busy loop: no calls", base(map[string]int{"running": 60}, 10, 10, 0, 300, 0), nil, "blocked", "no_syscalls"},
 		{"futex the whole window", func() probes.LoopSamples {

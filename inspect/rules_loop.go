@@ -54,6 +54,10 @@ func ruleEventLoopSaturated(s *Snapshot, _ EvalContext) []Finding {
 	if l == nil || l.Verdict != "saturated" || l.BusyPercent == nil {
 		return nil
 	}
+	advice := "The process is at the limit of one thread: latency grows with load. Take a CPU profile to find the hot functions, move CPU-heavy work to worker threads, or run more processes (cluster, more replicas)."
+	if w := l.RunqueueWaitPercent; w != nil && *w >= 30 {
+		advice = fmt.Sprintf("%.0f%% of the window the main thread was ready to run but waited for a CPU: the host's CPUs (or the container's CPU limit) are contended; give it more CPU or move other work away. ", *w) + advice
+	}
 	rate := "unknown"
 	if l.SyscallsPerSecond != nil {
 		rate = fmt.Sprintf("%.0f", *l.SyscallsPerSecond)
@@ -65,9 +69,10 @@ func ruleEventLoopSaturated(s *Snapshot, _ EvalContext) []Finding {
 			rate, *l.BusyPercent, l.WindowMS),
 		Evidence: map[string]any{
 			"busy_percent": roundedOrNil(l.BusyPercent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond),
-			"window_ms": l.WindowMS, "samples": l.Samples, "seen": l.Seen,
+			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent),
+			"window_ms":             l.WindowMS, "samples": l.Samples, "seen": l.Seen,
 		},
-		Advice: "The process is at the limit of one thread: latency grows with load. Take a CPU profile to find the hot functions, move CPU-heavy work to worker threads, or run more processes (cluster, more replicas).",
+		Advice: advice,
 	}}
 }
 

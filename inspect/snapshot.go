@@ -245,6 +245,10 @@ type EventLoop struct {
 	// waiting for one (task schedstat, nanoseconds; utime+stime in clock ticks, CPU only,
 	// where schedstat is missing). Nil when unmeasurable.
 	BusyPercent *float64 `json:"busy_percent"`
+	// RunqueueWaitPercent is the part of BusyPercent the main thread spent runnable but
+	// waiting for a CPU (schedstat): high on a host whose CPUs are contended. Nil when
+	// unmeasured.
+	RunqueueWaitPercent *float64 `json:"runqueue_wait_percent"`
 	// SyscallsPerSecond is the main thread's read- and write-type system calls per second
 	// over the window (task io syscr+syscw); nil when unreadable (it needs ptrace access).
 	SyscallsPerSecond *float64 `json:"syscalls_per_second"`
