@@ -314,6 +314,7 @@ func TestPS(t *testing.T) {
 			Zombies int      `json:"zombies"`
 			Flags   []string `json:"flags"`
 			FDsOpen *int     `json:"fds_open"`
+			Loop    *string  `json:"loop"`
 		} `json:"processes"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -322,8 +323,17 @@ func TestPS(t *testing.T) {
 	if len(res.Processes) != 2 || res.Processes[0].PID != 4500 || res.Processes[0].Zombies != 3 {
 		t.Fatalf("processes = %+v", res.Processes)
 	}
-	if strings.Join(res.Processes[0].Flags, ",") != "ZOMBIE_CHILDREN" {
+	// The fake main thread is on a CPU and its counters never move: the loop is blocked,
+	// which ps shows too.
+	if strings.Join(res.Processes[0].Flags, ",") != "EVENT_LOOP_BLOCKED,ZOMBIE_CHILDREN" || res.Processes[0].Loop == nil || *res.Processes[0].Loop != "blocked" {
 		t.Errorf("flags = %v", res.Processes[0].Flags)
+	}
+	out, _, _ = runCLI(t, root, false, "ps", "--json", "--sample", "0")
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Processes[0].Flags, ",") != "ZOMBIE_CHILDREN" || res.Processes[0].Loop != nil {
+		t.Errorf("--sample 0: flags = %v, loop %v", res.Processes[0].Flags, res.Processes[0].Loop)
 	}
 	_, _, code = runCLI(t, root, false, "ps", "--json", "--fail-on", "warning")
 	if code != ExitFindings {

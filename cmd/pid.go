@@ -41,5 +41,12 @@ func pidAndOptions(c *cli.Command, deps Deps) (int, options, error) {
 		return 0, options{}, err
 	}
 	opt, err := readOptions(c, deps)
-	return pid, opt, err
+	if err != nil {
+		return pid, opt, err
+	}
+	pid, note := newCollector(deps, opt).ResolveThread(pid)
+	if note != "" {
+		printWarnings(deps, []string{note})
+	}
+	return pid, opt, nil
 }

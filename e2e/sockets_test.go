@@ -19,19 +19,6 @@ import (
 	"github.com/nodeinspect/nodeinspect/internal/realnode"
 )
 
-// waitFor polls cond every 50 ms for up to d (the machine is shared: state a script sets up
-// can take a while to reach the kernel tables under load).
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // byState reads the process's TCP sockets by state through `sockets --json`.
 func byState(t *testing.T, pid int) map[string]int {
 	t.Helper()
@@ -55,7 +42,7 @@ func TestStalledUnreadResponseBodies(t *testing.T) {
 	t.Parallel()
 	p := realnode.Start(t, "sock_unread_bodies.js", realnode.Args("12"))
 	upstream := int(p.Ready["upstream_port"].(float64))
-	waitFor(t, 10*time.Second, "12 CLOSE_WAIT sockets", func() bool { return byState(t, p.PID)["CLOSE_WAIT"] == 12 })
+	waitFor(t, "12 CLOSE_WAIT sockets", 10*time.Second, func() bool { return byState(t, p.PID)["CLOSE_WAIT"] == 12 })
 	s, _, _ := report(t, p.PID)
 
 	cw := s.find("CLOSE_WAIT_LEAK")
@@ -108,7 +95,7 @@ func TestStalledUnreadResponseBodies(t *testing.T) {
 func TestStalledInOtherNetNS(t *testing.T) {
 	t.Parallel()
 	p := realnode.Start(t, "sock_unread_bodies.js", realnode.Args("12"), realnode.InNetNS())
-	waitFor(t, 10*time.Second, "12 CLOSE_WAIT sockets", func() bool { return byState(t, p.PID)["CLOSE_WAIT"] == 12 })
+	waitFor(t, "12 CLOSE_WAIT sockets", 10*time.Second, func() bool { return byState(t, p.PID)["CLOSE_WAIT"] == 12 })
 	s, _, _ := report(t, p.PID)
 	st := s.find("STALLED_SOCKETS")
 	if st == nil {
@@ -163,7 +150,7 @@ func TestNoStalledSocketsUnderLoad(t *testing.T) {
 		}()
 	}
 	t.Cleanup(func() { cancel(); wg.Wait(); client.CloseIdleConnections() })
-	waitFor(t, 10*time.Second, "the load to start", func() bool { return requests.Load() > 100 })
+	waitFor(t, "the load to start", 10*time.Second, func() bool { return requests.Load() > 100 })
 	seenQueued := 0
 	for i := 0; i < 5; i++ {
 		before := requests.Load()
@@ -211,7 +198,7 @@ func inspectorCase(t *testing.T, opts ...realnode.Option) (*realnode.Proc, strin
 func readPort(t *testing.T, file string) int {
 	t.Helper()
 	var port int
-	waitFor(t, 10*time.Second, "the inspector's port", func() bool {
+	waitFor(t, "the inspector's port", 10*time.Second, func() bool {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return false
@@ -263,7 +250,7 @@ func TestInspectorRandomPortExposed(t *testing.T) {
 func TestInspectorNodeOptionsAndTitle(t *testing.T) {
 	t.Setenv("NODE_OPTIONS", "--inspect-port=0")
 	p, file := inspectorCase(t, realnode.Args("gateway-worker"))
-	waitFor(t, 10*time.Second, "the title", func() bool {
+	waitFor(t, "the title", 10*time.Second, func() bool {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID))
 		return strings.HasPrefix(string(data), "gateway-worker")
 	})
@@ -302,7 +289,7 @@ func TestPSShowsWindowFindings(t *testing.T) {
 	readPort(t, file)
 	gateway := realnode.Start(t, "sock_unread_bodies.js", realnode.Args("12"))
 	backlog := realnode.Start(t, "backlog.js", realnode.Args("5"))
-	waitFor(t, 10*time.Second, "12 CLOSE_WAIT sockets", func() bool { return byState(t, gateway.PID)["CLOSE_WAIT"] == 12 })
+	waitFor(t, "12 CLOSE_WAIT sockets", 10*time.Second, func() bool { return byState(t, gateway.PID)["CLOSE_WAIT"] == 12 })
 
 	start := time.Now()
 	out, stderr, code := run(t, "ps", "--json")

@@ -223,6 +223,11 @@ func (col *collection) readIdentity() error {
 		return classifyReadError(pid, err)
 	}
 	col.stat = st
+	if st.Exited() {
+		// A zombie's exe link and fd table are gone: it is no longer a Node.js process
+		// to inspect, and saying "not Node.js" would send the user the wrong way.
+		return exitedError(pid, st)
+	}
 	p := &Process{
 		PID:        pid,
 		PPID:       st.PPID,

@@ -27,6 +27,9 @@ type PSRow struct {
 	Orphan        bool       `json:"orphan"`
 	// Container is the short container id, "pod:<uid>", or nil outside a container.
 	Container *string `json:"container"`
+	// Loop is the event-loop verdict ("turning", "saturated", "blocked", "unknown"); nil
+	// when not sampled (--sample 0, or not a Node.js process).
+	Loop *string `json:"loop"`
 	// Flags are the codes of the findings ps could decide cheaply, worst first.
 	Flags []string `json:"flags"`
 	// Severity is the worst severity among Flags ("" when none).

@@ -15,8 +15,10 @@ type PSOptions struct {
 	Any bool
 	// Thresholds for the flags.
 	Thresholds Thresholds
-	// Sample is the window over which what moves is watched, for every process at once
-	// (0: no window, and no flag that needs one: LISTEN_BACKLOG, STALLED_SOCKETS).
+	// Sample is the window shared by all processes: the event loop is sampled and what
+	// moves (socket queues, accept queues) is watched over it, for every process at once
+	// (0: no window, no loop verdict, and no flag that needs one: LISTEN_BACKLOG,
+	// STALLED_SOCKETS).
 	Sample time.Duration
 	// Container keeps only the processes of one container: a prefix of its id, or its pod
 	// uid (--container).
@@ -25,8 +27,8 @@ type PSOptions struct {
 
 // PS lists the Node.js processes of the proc tree with the flags `report` would raise from
 // the same reads. It makes one pass over all processes, reads the socket tables once per
-// network namespace, and watches every process in one shared window (psWindow), so a host
-// with many processes still answers in about the window's time.
+// network namespace, and samples every main thread and watches every process in one shared
+// window (psWindow), so a host with many processes still answers in about the window's time.
 func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	now := c.Now().UTC()
 	res := &PSResult{Schema: Schema, TakenAt: now, Processes: []PSRow{}, Warnings: []string{}}
@@ -107,6 +109,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	// (the event loop) runs between the two, for all processes together.
 	c.joinSocketsByNamespace(rows, res)
 	win := c.openPSWindow(rows, opt, res)
+	c.psSampleLoops(ctx, rows, opt.Sample, res)
 	c.closePSWindow(ctx, win, opt, res)
 	c.retryPSInspector(rows)
 	if deniedFDs > 0 {
@@ -132,6 +135,10 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		} else if w.fdCount != nil {
 			w.snap.FDs = &FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
 			r.FDsOpen = w.fdCount
+		}
+		if l := w.snap.EventLoop; l != nil {
+			verdict := l.Verdict
+			r.Loop = &verdict
 		}
 		r.Findings = Evaluate(w.snap, w.evalContext(opt.Thresholds))
 		r.Flags = []string{}

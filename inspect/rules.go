@@ -38,6 +38,7 @@ var Rules = []Rule{
 	ruleZombies,
 	ruleOrphans,
 	ruleEventLoop,
+	ruleEventLoopSaturated,
 	ruleListenBacklog,
 	ruleStalledSockets,
 	ruleInspector,
@@ -85,6 +86,7 @@ var explains = map[string]map[string]string{
 	},
 	"EVENT_LOOP_SATURATED": {
 		"STALLED_SOCKETS": "the event loop is busy nearly all the time, so connections wait their turn to be read",
+		"LISTEN_BACKLOG":  "the main thread is busy nearly all the time, so connections wait to be accepted",
 	},
 	"CLOSE_WAIT_LEAK": {
 		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",

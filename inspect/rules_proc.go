@@ -3,7 +3,6 @@ package inspect
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // ruleZombies: direct children that exited and were never reaped.
@@ -68,63 +67,6 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 		})
 	}
 	return out
-}
-
-// ruleEventLoop: the main thread never seen waiting in epoll over the sample window.
-func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
-	l := s.EventLoop
-	if l == nil || l.Verdict != "blocked" {
-		return nil
-	}
-	doing, n := dominant(l.Seen)
-	ev := map[string]any{
-		"window_ms": l.WindowMS, "samples": l.Samples, "in_epoll": l.InEpoll,
-		"seen": l.Seen, "source": l.Source, "main_thread": doing,
-	}
-	if l.CPUPercent != nil {
-		ev["cpu_percent"] = roundTo(*l.CPUPercent, 1)
-	} else {
-		ev["cpu_percent"] = nil
-	}
-	what, advice := describeBlocked(doing)
-	return []Finding{{
-		Code:     "EVENT_LOOP_BLOCKED",
-		Severity: SeverityWarning,
-		Summary: fmt.Sprintf("The event loop did not turn for %d ms: the main thread was never seen waiting for events; it was %s (%d of %d samples)",
-			l.WindowMS, what, n, l.Samples),
-		Evidence: ev,
-		Advice:   advice,
-	}}
-}
-
-// dominant returns the most frequent category of samples.
-func dominant(seen map[string]int) (string, int) {
-	best, n := "", 0
-	for k, v := range seen {
-		if v > n || (v == n && k < best) {
-			best, n = k, v
-		}
-	}
-	return best, n
-}
-
-// describeBlocked says in words what a blocked main thread was doing, and what to do.
-func describeBlocked(doing string) (what, advice string) {
-	switch {
-	case doing == "running":
-		return "running on the CPU", "A synchronous task holds the main thread (a hot loop, JSON.parse/stringify of a huge value, sync crypto or zlib, a catastrophic regex): take a CPU profile (`perf top -p <pid>`, or `node --cpu-prof` in a reproduction) and move the work to a worker thread."
-	case doing == "futex":
-		return "waiting on a futex (Atomics.wait, a lock, or waiting for a worker or native thread)", "The main thread is waiting on a lock or Atomics.wait: find which worker or native addon should wake it; never Atomics.wait on the main thread."
-	case doing == "stopped":
-		return "stopped (SIGSTOP or a debugger)", "The process is stopped: `kill -CONT <pid>` resumes it, or detach the debugger that holds it."
-	case doing == "disk":
-		return "in uninterruptible disk wait (state D)", "Synchronous file I/O on a slow or hung disk or network filesystem blocks the main thread: use the async fs API, and check the storage (dmesg, NFS mounts)."
-	case doing == "zombie" || doing == "dead":
-		return "exiting", "The process is exiting; inspect it again, or its parent."
-	case strings.HasPrefix(doing, "sleeping:"):
-		return "asleep in the kernel in " + strings.TrimPrefix(doing, "sleeping:"), "A synchronous call blocks the main thread: look for *Sync calls (fs, child_process.execSync, spawnSync) and native addons doing blocking I/O."
-	}
-	return "in the " + doing + " system call", "A synchronous system call blocks the main thread: look for *Sync calls (fs.readFileSync on a pipe or slow disk, child_process.execSync/spawnSync) and move them off the main thread."
 }
 
 func pick(n int, one, many string) string {

@@ -283,8 +283,40 @@ type EventLoop struct {
 	Source string `json:"source"`
 	// CPUPercent is the main thread's CPU use over the window (utime+stime of task stat).
 	CPUPercent *float64 `json:"cpu_percent"`
-	// Verdict is "turning", "blocked" or "unknown".
+	// Verdict is "turning" (the loop makes progress), "saturated" (it turns, but the main
+	// thread is busy for nearly the whole window), "blocked" (no progress over the window)
+	// or "unknown" (it could not be told: no privilege, too few samples).
 	Verdict string `json:"verdict"`
+	// Reason says in one word what decided the verdict: "idle" (waiting in the loop's
+	// epoll), "progress" (system calls over the window), "no_syscalls" (on CPU without
+	// any system call), "one_syscall" (in one system call for the whole window),
+	// "spawn_sync" (waiting on a synchronous child process's private loop), "stopped",
+	// "no_privilege", "no_syscall_file", "too_few_samples", "no_counters", "starved"
+	// (runnable but hardly ever on a CPU: an overloaded host).
+	Reason string `json:"reason"`
+	// BusyPercent is the share of the window the main thread spent on a CPU or runnable
+	// waiting for one (task schedstat, nanoseconds; utime+stime in clock ticks, CPU only,
+	// where schedstat is missing). Nil when unmeasurable.
+	BusyPercent *float64 `json:"busy_percent"`
+	// RunqueueWaitPercent is the part of BusyPercent the main thread spent runnable but
+	// waiting for a CPU (schedstat): high on a host whose CPUs are contended. Nil when
+	// unmeasured.
+	RunqueueWaitPercent *float64 `json:"runqueue_wait_percent"`
+	// SyscallsPerSecond is the main thread's read- and write-type system calls per second
+	// over the window (task io syscr+syscw); nil when unreadable (it needs ptrace access).
+	SyscallsPerSecond *float64 `json:"syscalls_per_second"`
+	// WaitingFor are the child processes the main thread waits for in a synchronous
+	// spawn (execSync, spawnSync, execFileSync); nil otherwise.
+	WaitingFor []WaitedChild `json:"waiting_for,omitempty"`
+	// busyFromTicks is true when BusyPercent came from clock ticks (too coarse for a
+	// short window to decide saturation).
+	busyFromTicks bool
+}
+
+// WaitedChild is a child process a blocked main thread waits for.
+type WaitedChild struct {
+	PID     int    `json:"pid"`
+	Command string `json:"command"`
 }
 
 // NodeInfo is what Node.js said about itself (through the inspector, or in a report).

@@ -78,7 +78,7 @@ func healthySnapshot() *inspect.Snapshot {
 			{PID: 4250, PPID: 4242, State: "S", Comm: "node", Cmdline: []string{"/usr/bin/node", "/srv/app/worker.js", "--id", "1"}, Children: []*inspect.Child{}},
 		},
 		Orphans:   []inspect.Orphan{},
-		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 19, Seen: map[string]int{"epoll": 19, "running": 1}, Source: "syscall", CPUPercent: f64(1.5), Verdict: "turning"},
+		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 19, Seen: map[string]int{"epoll": 19, "running": 1}, Source: "syscall", CPUPercent: f64(1.5), Verdict: "turning", Reason: "idle", BusyPercent: f64(1.4), SyscallsPerSecond: f64(40)},
 		Findings:  []inspect.Finding{},
 		Warnings:  []string{},
 	}
@@ -160,7 +160,7 @@ func sickSnapshot() *inspect.Snapshot {
 		Orphans: []inspect.Orphan{
 			{PID: 31301, PPID: 1, PGID: 31300, State: "S", Comm: "node", Cmdline: []string{"node", "dist/old-worker.js"}},
 		},
-		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 0, Seen: map[string]int{"running": 20}, Source: "syscall", CPUPercent: &cpu, Verdict: "blocked"},
+		EventLoop: &inspect.EventLoop{WindowMS: 2000, Samples: 20, InEpoll: 0, Seen: map[string]int{"running": 20}, Source: "syscall", CPUPercent: &cpu, Verdict: "blocked", Reason: "no_syscalls", BusyPercent: f64(99.1), SyscallsPerSecond: f64(0)},
 		Findings: []inspect.Finding{
 			{Code: "EMFILE_RISK", Severity: inspect.SeverityCritical,
 				Summary:  "146 of 150 file descriptors in use (97% of the soft limit, mostly tcp): new sockets and files will soon fail with EMFILE (the CLOSE_WAIT sockets are fds that count against the limit)",
@@ -306,7 +306,7 @@ func psResult() *inspect.PSResult {
 		TakenAt: takenAt,
 		Processes: []inspect.PSRow{
 			{PID: 31337, PPID: 1, User: "svc-api", StartedAt: timep(startedAt), UptimeSeconds: f64(274320), RSSBytes: u64(3900 * mib),
-				FDsOpen: intp(146), OpenFilesSoft: u64(150), CloseWait: intp(120), Zombies: 2, Orphan: true,
+				FDsOpen: intp(146), OpenFilesSoft: u64(150), CloseWait: intp(120), Zombies: 2, Orphan: true, Loop: strp("blocked"),
 				Flags: []string{"CLOSE_WAIT_LEAK", "EMFILE_RISK", "ORPHAN_PROCESS", "ZOMBIE_CHILDREN"}, Severity: inspect.SeverityCritical,
 				Cmdline: []string{"node", "--inspect=0.0.0.0:9229", "dist/api.js"},
 				Findings: []inspect.Finding{
@@ -316,12 +316,12 @@ func psResult() *inspect.PSResult {
 					{Code: "ZOMBIE_CHILDREN", Severity: inspect.SeverityWarning},
 				}},
 			{PID: 4500, PPID: 4400, User: "build", UptimeSeconds: f64(754), RSSBytes: u64(180 * mib),
-				FDsOpen: intp(40), OpenFilesSoft: u64(1024), CloseWait: intp(0), Zombies: 3,
+				FDsOpen: intp(40), OpenFilesSoft: u64(1024), CloseWait: intp(0), Zombies: 3, Loop: strp("saturated"),
 				Flags: []string{"ZOMBIE_CHILDREN"}, Severity: inspect.SeverityWarning,
 				Cmdline:  []string{"node", "scripts/build.js", "--watch"},
 				Findings: []inspect.Finding{{Code: "ZOMBIE_CHILDREN", Severity: inspect.SeverityWarning}}},
 			{PID: 900, PPID: 1, User: "root", UptimeSeconds: f64(1234567), RSSBytes: u64(70 * mib),
-				FDsOpen: nil, OpenFilesSoft: u64(1048576), CloseWait: nil,
+				FDsOpen: nil, OpenFilesSoft: u64(1048576), CloseWait: nil, Loop: strp("unknown"),
 				Cmdline: []string{"/usr/bin/node", "/opt/agent/index.js"}},
 			{PID: 4242, PPID: 1, User: "app", UptimeSeconds: f64(59.5), RSSBytes: u64(96 * mib),
 				FDsOpen: intp(12), OpenFilesSoft: nil, CloseWait: intp(0),
@@ -330,6 +330,8 @@ func psResult() *inspect.PSResult {
 		Warnings: []string{"3 processes of other users: fds and sockets unreadable (run with sudo)"},
 	}
 }
+
+func strp(s string) *string { return &s }
 
 func seq(from, n int) []int {
 	out := make([]int, n)

@@ -8,18 +8,18 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
-// psTable is the ps view: PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS
+// psTable is the ps view: PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS LOOP
 // COMMAND, one row per process in the order given, with a CONTAINER column before FLAGS
 // when any process runs in one. Every cell but COMMAND is one word.
 func (r *renderer) psTable(res *inspect.PSResult) *table {
 	t := &table{cols: []column{
 		{title: "PID", right: true}, {title: "PPID", right: true}, {title: "USER"}, {title: "UPTIME", right: true},
 		{title: "RSS", right: true}, {title: "FDS/LIMIT", right: true}, {title: "CLOSE_WAIT", right: true},
-		{title: "ZOMBIES", right: true}, {title: "FLAGS"}, {title: "COMMAND", flex: true},
+		{title: "ZOMBIES", right: true}, {title: "FLAGS"}, {title: "LOOP"}, {title: "COMMAND", flex: true},
 	}}
 	withContainer := anyContainer(res)
 	if withContainer {
-		t.cols = insertAt(t.cols, len(t.cols)-2, column{title: "CONTAINER"})
+		t.cols = insertAt(t.cols, len(t.cols)-3, column{title: "CONTAINER"})
 	}
 	for _, p := range res.Processes {
 		up := notAvailable
@@ -58,6 +58,13 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 		if sev == "" && len(flags) > 0 {
 			sev = inspect.SeverityWarning
 		}
+		loop, loopStyle := "-", styleNone
+		if p.Loop != nil {
+			loop = safe(*p.Loop)
+			if *p.Loop == "blocked" || *p.Loop == "saturated" {
+				loopStyle = styleWarning
+			}
+		}
 		command := ""
 		if len(p.Cmdline) > 0 {
 			command = joinArgs(p.Cmdline)
@@ -69,10 +76,11 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 			styled(closeWait, cwStyle),
 			styled(strconv.Itoa(p.Zombies), zombieStyle),
 			styled(strings.Join(flags, ","), severityStyle(sev)),
+			styled(loop, loopStyle),
 			txt(command),
 		}
 		if withContainer {
-			cells = insertAt(cells, len(cells)-2, txt(psContainer(p)))
+			cells = insertAt(cells, len(cells)-3, txt(psContainer(p)))
 		}
 		t.add(cells...)
 	}

@@ -380,7 +380,7 @@ func TestPlainColumnsAreStable(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	header := strings.Fields(lines[0])
-	if strings.Join(header, " ") != "PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS COMMAND" {
+	if strings.Join(header, " ") != "PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS LOOP COMMAND" {
 		t.Fatalf("ps header = %q", lines[0])
 	}
 	for _, l := range lines[1:5] {

@@ -274,12 +274,35 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 	window := formatDuration(msDuration(l.WindowMS))
 	var b strings.Builder
 	st := styleNone
-	switch l.Verdict {
-	case "turning":
+	rate := ""
+	if l.SyscallsPerSecond != nil {
+		rate = fmt.Sprintf("%.0f read/write system calls a second", *l.SyscallsPerSecond)
+	}
+	switch {
+	case l.Verdict == "turning" && l.InEpoll == 0 && rate != "":
+		fmt.Fprintf(&b, "turning: %s over %s", rate, window)
+	case l.Verdict == "turning":
 		fmt.Fprintf(&b, "turning: waiting for events in %d of %d samples over %s", l.InEpoll, l.Samples, window)
-	case "blocked":
+	case l.Verdict == "saturated":
 		st = styleWarning
-		fmt.Fprintf(&b, "BLOCKED: never seen waiting for events in %d samples over %s", l.Samples, window)
+		busy := "nearly all"
+		if l.BusyPercent != nil {
+			busy = formatPercent(*l.BusyPercent) + " of"
+		}
+		if rate == "" {
+			rate = "it turns"
+		}
+		fmt.Fprintf(&b, "SATURATED: %s, but the main thread was busy %s %s", rate, busy, window)
+	case l.Verdict == "blocked" && l.Reason == "spawn_sync":
+		st = styleWarning
+		kids := make([]string, 0, len(l.WaitingFor))
+		for _, k := range l.WaitingFor {
+			kids = append(kids, fmt.Sprintf("%d (%s)", k.PID, safe(k.Command)))
+		}
+		fmt.Fprintf(&b, "BLOCKED: waiting for child %s in a synchronous spawn over %s", strings.Join(kids, ", "), window)
+	case l.Verdict == "blocked":
+		st = styleWarning
+		fmt.Fprintf(&b, "BLOCKED: no progress (never seen waiting for events, no system call completed) in %d samples over %s", l.Samples, window)
 	default:
 		verdict := safe(l.Verdict)
 		if verdict == "" {
@@ -294,7 +317,9 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 		}
 		b.WriteString("; seen " + strings.Join(parts, ", "))
 	}
-	if l.CPUPercent != nil {
+	if l.BusyPercent != nil && l.Verdict != "saturated" {
+		b.WriteString("; main thread busy " + formatPercent(*l.BusyPercent))
+	} else if l.CPUPercent != nil {
 		b.WriteString("; main thread cpu " + formatPercent(*l.CPUPercent))
 	}
 	if l.Source != "" {

@@ -90,6 +90,10 @@ type Proc struct {
 	Environ []string
 	// Kthread sets PF_KTHREAD in the stat flags.
 	Kthread bool
+	// FDInfo is the text of fdinfo/<fd>, by fd (epoll fds list what they watch there).
+	FDInfo map[int]string
+	// OtherThreads are threads besides the main one: their task/<tid>/syscall text by tid.
+	OtherThreads map[int]string
 }
 
 // StatLine formats the stat file of p exactly as the kernel does (fs/proc/array.c).
@@ -160,6 +164,11 @@ func (t *Tree) Add(p Proc) error {
 		"syscall":  syscall,
 		"wchan":    wchan,
 		"children": childrenText,
+		// The progress counters of the main thread: a fake tree is read at one instant,
+		// so they never move over a window (no progress). No schedstat: a static one would
+		// say a running thread never got a CPU (starved, not judged).
+		"io":     "rchar: 4096\nwchar: 2048\nsyscr: 100\nsyscw: 50\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n",
+		"status": statusText(p) + "voluntary_ctxt_switches:\t10\nnonvoluntary_ctxt_switches:\t2\n",
 	}
 	for name, text := range taskFiles {
 		if err := os.WriteFile(filepath.Join(task, name), []byte(text), 0o644); err != nil {
@@ -177,6 +186,29 @@ func (t *Tree) Add(p Proc) error {
 	for _, fd := range p.FDs {
 		if err := os.Symlink(fd.Target, filepath.Join(dir, "fd", strconv.Itoa(fd.Num))); err != nil {
 			return err
+		}
+	}
+	if len(p.FDInfo) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "fdinfo"), 0o755); err != nil {
+			return err
+		}
+		for fd, text := range p.FDInfo {
+			if err := os.WriteFile(filepath.Join(dir, "fdinfo", strconv.Itoa(fd)), []byte(text), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	for tid, text := range p.OtherThreads {
+		tdir := filepath.Join(dir, "task", strconv.Itoa(tid))
+		if err := os.MkdirAll(tdir, 0o755); err != nil {
+			return err
+		}
+		th := p
+		th.PID = tid
+		for name, content := range map[string]string{"syscall": text, "stat": StatLine(th)} {
+			if err := os.WriteFile(filepath.Join(tdir, name), []byte(content), 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

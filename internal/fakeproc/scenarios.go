@@ -105,6 +105,38 @@ var Scenarios = []Scenario{
 		p.FDs = append(p.FDs, FD{20, "/var/log/app/out.log (deleted)"}, FD{21, "/tmp/upload-1.tmp (deleted)"}, FD{22, "/memfd:v8-code (deleted)"})
 		return t.Add(p)
 	}},
+	// A main thread in execSync: epoll_wait on fd 20, a private loop watching the child's
+	// stdio socketpair ends (inodes next to the child's), while the event loop's epoll
+	// (14) idles and the platform thread waits on 9. Laid out as Node.js 20 lays it out.
+	{Name: "spawnsync", Target: 5100, Build: func(t *Tree) error {
+		p := spawnSyncNode(5100)
+		p.Syscall = "281 0x14 0x7ffc25198430 0x400 0xffffffff 0x0 0x8 0x7ffc251976d0 0x7f44aa446cae\n"
+		p.Wchan = "do_epoll_wait"
+		p.Children = []int{5101}
+		if err := t.Add(p); err != nil {
+			return err
+		}
+		return t.Add(Proc{PID: 5101, PPID: 5100, PGID: 5100, SID: 5100, Comm: "sh", State: "S", StartTicks: 360100,
+			Exe: "/usr/bin/dash", Cmdline: []string{"/bin/sh", "-c", "sleep 20"},
+			FDs: []FD{{0, "socket:[23265]"}, {1, "socket:[23267]"}, {2, "socket:[23269]"}}})
+	}},
+	// The same process idle in its event loop (epoll 14), with an asynchronous child whose
+	// stdio the event loop itself watches: not a private loop.
+	{Name: "async-child", Target: 5200, Build: func(t *Tree) error {
+		p := spawnSyncNode(5200)
+		p.FDs = p.FDs[:len(p.FDs)-5] // no private loop
+		delete(p.FDInfo, 20)
+		p.FDInfo[14] += "tfd:       27 events:       19 data:               1b  pos:0 ino:5ae2 sdev:9\n"
+		p.FDs = append(p.FDs, FD{27, "socket:[23266]"})
+		p.Syscall = "281 0xe 0x7ffe7efbbcd0 0x400 0xffffffff 0x0 0x8 0x7ffe7efbaf70 0x7f09adaffcae\n"
+		p.Children = []int{5201}
+		if err := t.Add(p); err != nil {
+			return err
+		}
+		return t.Add(Proc{PID: 5201, PPID: 5200, PGID: 5200, SID: 5200, Comm: "sleep", State: "S", StartTicks: 360100,
+			Exe: "/usr/bin/sleep", Cmdline: []string{"sleep", "20"},
+			FDs: []FD{{0, "socket:[23267]"}}})
+	}},
 	{Name: "hostile", Target: 4800, Build: func(t *Tree) error {
 		p := node(4800)
 		p.Comm = "x) Z 1 (y"
@@ -131,4 +163,34 @@ func Build(dir string, s Scenario) (string, error) {
 		return "", fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
 	return root, nil
+}
+
+// spawnSyncNode is a Node.js 20 process with its epoll fds as node lays them out: 3 the
+// tracing agent's loop (never run), 9 the platform's delayed-task loop (waited on by
+// thread +1), 14 the event loop, 20 a spawnSync's private loop.
+func spawnSyncNode(pid int) Proc {
+	p := node(pid)
+	p.FDs = []FD{
+		{0, "/dev/null"}, {1, "pipe:[9001]"}, {2, "pipe:[9001]"},
+		{3, "anon_inode:[eventpoll]"}, {4, "pipe:[23241]"}, {5, "pipe:[23241]"}, {6, "pipe:[23242]"}, {7, "pipe:[23242]"},
+		{8, "anon_inode:[eventfd]"}, {9, "anon_inode:[eventpoll]"}, {11, "pipe:[23243]"}, {12, "pipe:[23243]"},
+		{13, "anon_inode:[eventfd]"}, {14, "anon_inode:[eventpoll]"}, {15, "pipe:[23244]"}, {16, "pipe:[23244]"},
+		{17, "anon_inode:[eventfd]"}, {19, "socket:[23249]"},
+		{20, "anon_inode:[eventpoll]"}, {21, "pipe:[23263]"}, {23, "anon_inode:[eventfd]"}, {27, "socket:[23266]"}, {29, "socket:[23268]"},
+	}
+	head := "pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1038\n"
+	p.FDInfo = map[int]string{
+		3: head,
+		9: head + "tfd:       13 events:       19 data:                d  pos:0 ino:40e sdev:10\n" +
+			"tfd:       11 events:       19 data:                b  pos:0 ino:5acb sdev:f\n",
+		14: head + "tfd:       17 events:       19 data:               11  pos:0 ino:40e sdev:10\n" +
+			"tfd:       19 events:       19 data:               13  pos:0 ino:5ad1 sdev:9\n" +
+			"tfd:       15 events:       19 data:                f  pos:0 ino:5acc sdev:f\n",
+		20: head + "tfd:       21 events:       19 data:               15  pos:0 ino:5adf sdev:f\n" +
+			"tfd:       27 events:       19 data:               1b  pos:0 ino:5ae2 sdev:9\n" +
+			"tfd:       29 events:       19 data:               1d  pos:0 ino:5ae4 sdev:9\n" +
+			"tfd:       23 events:       19 data:               17  pos:0 ino:40e sdev:10\n",
+	}
+	p.OtherThreads = map[int]string{pid + 1: "281 0x9 0x7f00 0x400 0xffffffff 0x0 0x8 0x7f00 0x7f00\n"}
+	return p
 }

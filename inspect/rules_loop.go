@@ -1,0 +1,132 @@
+package inspect
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ruleEventLoop: the main thread made no progress over the sample window.
+func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
+	l := s.EventLoop
+	if l == nil || l.Verdict != "blocked" {
+		return nil
+	}
+	doing, n := dominant(l.Seen)
+	ev := map[string]any{
+		"window_ms": l.WindowMS, "samples": l.Samples, "in_epoll": l.InEpoll,
+		"seen": l.Seen, "source": l.Source, "main_thread": doing, "reason": l.Reason,
+		"cpu_percent": roundedOrNil(l.CPUPercent), "busy_percent": roundedOrNil(l.BusyPercent),
+		"syscalls_per_second": roundedOrNil(l.SyscallsPerSecond),
+	}
+	if l.Reason == "spawn_sync" {
+		children := make([]map[string]any, 0, len(l.WaitingFor))
+		for _, c := range l.WaitingFor {
+			children = append(children, map[string]any{"pid": c.PID, "command": c.Command})
+		}
+		ev["waiting_for"] = children
+		return []Finding{{
+			Code:     "EVENT_LOOP_BLOCKED",
+			Severity: SeverityWarning,
+			Summary: fmt.Sprintf("The event loop did not turn for %d ms: the main thread waits for %s in a synchronous call (execSync, spawnSync or execFileSync)",
+				l.WindowMS, describeChildren(l.WaitingFor)),
+			Evidence: ev,
+			Advice:   "A synchronous child process holds the main thread until the child exits: use the asynchronous exec/spawn/execFile (or a timeout option), and look at why the child takes so long.",
+		}}
+	}
+	what, advice := describeBlocked(doing)
+	progress := "no system call completed"
+	if l.Reason == "stopped" {
+		progress = "it made no progress"
+	}
+	return []Finding{{
+		Code:     "EVENT_LOOP_BLOCKED",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("The event loop did not turn for %d ms: %s and the main thread was never seen waiting for events; it was %s (%d of %d samples)",
+			l.WindowMS, progress, what, n, l.Samples),
+		Evidence: ev,
+		Advice:   advice,
+	}}
+}
+
+// ruleEventLoopSaturated: the loop turns, but the main thread is busy nearly all the window.
+func ruleEventLoopSaturated(s *Snapshot, _ EvalContext) []Finding {
+	l := s.EventLoop
+	if l == nil || l.Verdict != "saturated" || l.BusyPercent == nil {
+		return nil
+	}
+	advice := "The process is at the limit of one thread: latency grows with load. Take a CPU profile to find the hot functions, move CPU-heavy work to worker threads, or run more processes (cluster, more replicas)."
+	if w := l.RunqueueWaitPercent; w != nil && *w >= 30 {
+		advice = fmt.Sprintf("%.0f%% of the window the main thread was ready to run but waited for a CPU: the host's CPUs (or the container's CPU limit) are contended; give it more CPU or move other work away. ", *w) + advice
+	}
+	rate := "unknown"
+	if l.SyscallsPerSecond != nil {
+		rate = fmt.Sprintf("%.0f", *l.SyscallsPerSecond)
+	}
+	return []Finding{{
+		Code:     "EVENT_LOOP_SATURATED",
+		Severity: SeverityWarning,
+		Summary: fmt.Sprintf("The event loop turns (%s read/write system calls a second) but the main thread was busy %.0f%% of the %d ms window: work queues behind it",
+			rate, *l.BusyPercent, l.WindowMS),
+		Evidence: map[string]any{
+			"busy_percent": roundedOrNil(l.BusyPercent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond),
+			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent),
+			"window_ms":             l.WindowMS, "samples": l.Samples, "seen": l.Seen,
+		},
+		Advice: advice,
+	}}
+}
+
+// roundedOrNil rounds a measured value to one decimal, keeping nil (unmeasured) as nil.
+func roundedOrNil(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return roundTo(*v, 1)
+}
+
+// describeChildren says "child process 1234 (sleep 20)" or "2 child processes: ...".
+func describeChildren(kids []WaitedChild) string {
+	if len(kids) == 0 {
+		return "a child process"
+	}
+	parts := make([]string, 0, len(kids))
+	for _, k := range kids {
+		parts = append(parts, fmt.Sprintf("%d (%s)", k.PID, k.Command))
+	}
+	if len(kids) == 1 {
+		return "child process " + parts[0]
+	}
+	return fmt.Sprintf("%d child processes: %s", len(kids), strings.Join(parts, ", "))
+}
+
+// dominant returns the most frequent category of samples.
+func dominant(seen map[string]int) (string, int) {
+	best, n := "", 0
+	for k, v := range seen {
+		if v > n || (v == n && k < best) {
+			best, n = k, v
+		}
+	}
+	return best, n
+}
+
+// describeBlocked says in words what a blocked main thread was doing, and what to do.
+func describeBlocked(doing string) (what, advice string) {
+	switch {
+	case doing == "running":
+		return "running on the CPU", "A synchronous task holds the main thread (a hot loop, JSON.parse/stringify of a huge value, sync crypto or zlib, a catastrophic regex): take a CPU profile (`perf top -p <pid>`, or `node --cpu-prof` in a reproduction) and move the work to a worker thread."
+	case doing == "futex":
+		return "waiting on a futex (Atomics.wait, a lock, or waiting for a worker or native thread)", "The main thread is waiting on a lock or Atomics.wait: find which worker or native addon should wake it; never Atomics.wait on the main thread."
+	case doing == "stopped":
+		return "stopped (SIGSTOP or a debugger)", "The process is stopped: `kill -CONT <pid>` resumes it, or detach the debugger that holds it."
+	case doing == "disk":
+		return "in uninterruptible disk wait (state D)", "Synchronous file I/O on a slow or hung disk or network filesystem blocks the main thread: use the async fs API, and check the storage (dmesg, NFS mounts)."
+	case doing == "zombie" || doing == "dead":
+		return "exiting", "The process is exiting; inspect it again, or its parent."
+	case doing == "epoll":
+		return "waiting in epoll outside the event loop", "Something waits on its own epoll instance on the main thread (a synchronous child process, a native addon): look for *Sync calls and blocking native code."
+	case strings.HasPrefix(doing, "sleeping:"):
+		return "asleep in the kernel in " + strings.TrimPrefix(doing, "sleeping:"), "A synchronous call blocks the main thread: look for *Sync calls (fs, child_process.execSync, spawnSync) and native addons doing blocking I/O."
+	}
+	return "in the " + doing + " system call", "A synchronous system call blocks the main thread: look for *Sync calls (fs.readFileSync on a pipe or slow disk, child_process.execSync/spawnSync) and move them off the main thread."
+}
