@@ -74,7 +74,7 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 		// known, which is not zero.
 		s.Warnings = append(s.Warnings, "the report lists no handle that holds an fd: open fds unknown (fds is null)")
 	}
-	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)")
+	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (their keys are null)")
 	s.Findings = Evaluate(s, EvalContext{Thresholds: thresholds})
 	return s
 }

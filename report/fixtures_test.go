@@ -401,6 +401,6 @@ func crashReportSnapshot() *inspect.Snapshot {
 		Handles: handles,
 		Findings: []inspect.Finding{{Code: "REFERENCED_HANDLES", Severity: inspect.SeverityInfo, Summary: "The event loop is kept alive by 1 tcp, 1 timer: the process will not exit on its own while they stay",
 			Evidence: map[string]any{"count": 2, "by_type": map[string]int{"tcp": 1, "timer": 1}}, Advice: "Close servers, end sockets, clear timers."}},
-		Warnings: []string{"a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (the process keys read 0 or empty)"},
+		Warnings: []string{"a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (their keys are null)"},
 	}
 }
