@@ -23,6 +23,9 @@ type options struct {
 	// attach and attachTimeout are --attach and --attach-timeout.
 	attach        bool
 	attachTimeout time.Duration
+	// follow and allowSIGUSR1Users are --follow and --allow-sigusr1-users.
+	follow            bool
+	allowSIGUSR1Users bool
 }
 
 // outputFlags are the flags of every command that prints something.
@@ -107,6 +110,8 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 	if hasFlag(c, "attach") {
 		o.attach = c.Bool("attach")
 		o.attachTimeout = c.Duration("attach-timeout")
+		o.follow = c.Bool("follow")
+		o.allowSIGUSR1Users = c.Bool("allow-sigusr1-users")
 		if o.attachTimeout < 100*time.Millisecond || o.attachTimeout > time.Minute {
 			return o, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", o.attachTimeout)
 		}

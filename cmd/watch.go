@@ -61,6 +61,15 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	if opt.attach {
 		// One inspector session for the whole watch; closed on every path below.
 		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
+		copt.CloserBound, copt.AllowSIGUSR1Users = envDuration(deps, "NODEINSPECT_CLOSER_BOUND"), opt.allowSIGUSR1Users
+		// The dead-man's switch is re-armed at each sample: it must outlast the interval.
+		copt.Deadman = max(envDuration(deps, "NODEINSPECT_DEADMAN"), 3*interval)
+		if envDuration(deps, "NODEINSPECT_DEADMAN") == 0 {
+			copt.Deadman = max(inspect.DefaultDeadman, 3*interval)
+		}
+		if pid, err = followPid(deps, opt, pid); err != nil {
+			return err
+		}
 		first, heap, err = col.CollectAttached(ctx, pid, copt)
 		if heap != nil {
 			defer heap.Close(ctx)
@@ -152,9 +161,14 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	}
 	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
+	var left *inspect.Attach
+	if heap == nil && first.Attach.Unconfirmed() {
+		left = first.Attach
+	}
 	if heap != nil {
 		if a := heap.Close(ctx); a.LeftOpen != "" {
 			sum.Warnings = append(sum.Warnings, "attach: "+a.LeftOpen)
+			left = a
 		}
 	}
 	sumOpt := ropt
@@ -172,6 +186,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		return err
 	}
 	printWarnings(deps, sum.Warnings)
+	if left.Unconfirmed() {
+		return unconfirmedError(pid, left)
+	}
 	return findingsError(failing(sum.Findings, opt.failOn), opt.failOn)
 }
 
