@@ -37,6 +37,7 @@ type start struct {
 	nofile    int
 	shell     bool
 	netns     bool
+	loDown    bool
 	runAs     int
 }
 
@@ -46,6 +47,10 @@ func RunAs(uid int) Option { return func(s *start) { s.runAs = uid } }
 // InNetNS runs node in a new network namespace with only its loopback up (unshare --net,
 // which needs root), as a container would.
 func InNetNS() Option { return func(s *start) { s.netns = true } }
+
+// InNetNSLoopbackDown runs node in a new network namespace whose loopback stays down
+// (unshare --net alone): nothing can reach 127.0.0.1 there.
+func InNetNSLoopbackDown() Option { return func(s *start) { s.netns, s.loDown = true, true } }
 
 // UnderShell runs node as the child of a shell that waits for it (sh -c 'node ...; exit
 // $?'): Proc.PID is then the shell's pid and node's pid is the first of Proc.Children.
@@ -111,7 +116,9 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 		id := strconv.Itoa(st.runAs)
 		argv = append([]string{"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups", "--"}, argv...)
 	}
-	if st.netns {
+	if st.netns && st.loDown {
+		argv = append([]string{"unshare", "--net", "--"}, argv...)
+	} else if st.netns {
 		argv = append([]string{"unshare", "--net", "--", "/bin/sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, argv...)
 	}
 	if st.shell {

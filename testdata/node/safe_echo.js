@@ -1,0 +1,30 @@
+// A small server for the attach-safety tests. It answers "ping" with "pong" (so a test can
+// tell it answers, i.e. its main thread is not paused), and obeys a few commands sent on
+// the same connection:
+//   "exit"     process.exit(0) at once
+//   "drain"    close the server; the process exits once its loop is empty
+//   "block N"  execSync('sleep N'): the main thread sits in a synchronous child for N s
+// On SIGTERM it closes its server and lets the loop drain (a graceful stop).
+// argv[2] = "title" rewrites process.title (the command line loses its flags).
+'use strict';
+const net = require('net');
+const { execSync } = require('child_process');
+const { ready, watchdog } = require('./ready');
+watchdog();
+if (process.argv[2] === 'title') process.title = 'safe-echo-renamed';
+const conns = new Set();
+const server = net.createServer((s) => {
+  conns.add(s);
+  s.on('close', () => conns.delete(s));
+  s.on('error', () => {});
+  s.on('data', (d) => {
+    const t = d.toString().trim();
+    if (t === 'exit') { s.end('bye\n'); process.exit(0); }
+    if (t === 'drain') { s.end('bye\n'); server.close(); return; }
+    const m = /^block (\d+)$/.exec(t);
+    if (m) { s.write('blocking\n'); execSync('sleep ' + m[1]); s.write('unblocked\n'); return; }
+    s.write('pong\n');
+  });
+});
+process.on('SIGTERM', () => { server.close(); for (const c of conns) c.end(); });
+server.listen(0, '127.0.0.1', () => ready({ port: server.address().port }));
