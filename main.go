@@ -88,15 +88,18 @@ func run(args []string, _ io.Reader, stdout, stderr *os.File) int {
 }
 
 // interruptContext is cancelled, with cmd.ErrInterrupted as its cause, by the first of
-// SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal went away), SIGQUIT (Ctrl-\) and SIGPIPE
-// (the reader of stdout went away, e.g. | head): each ends the run the same way, through
-// its cleanup, and exits 130. Go would otherwise die on SIGHUP and SIGPIPE without cleaning
-// up, and dump goroutines on SIGQUIT. A second signal is delivered to the channel and
-// ignored: cleanup has its own time limits.
+// SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal went away) and SIGQUIT (Ctrl-\\): each
+// ends the run the same way, through its cleanup, and exits 130. Go would otherwise die on
+// SIGHUP without cleaning up, and dump goroutines on SIGQUIT. SIGPIPE is ignored instead of
+// notified (a notified SIGPIPE would also come from any socket write, e.g. to an inspector
+// that closed): a reader of stdout that went away (| head) makes the next write fail with
+// EPIPE, which ends the run through the same cleanup, also with 130. A second signal is
+// delivered to the channel and ignored: cleanup has its own time limits.
 func interruptContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	done := make(chan struct{})
 	go func() {
 		select {

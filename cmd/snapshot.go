@@ -59,10 +59,12 @@ func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view repo
 	if err := report.Render(deps.Out, snap, renderOptions(deps, opt, view)); err != nil {
 		return err
 	}
-	printWarnings(deps, snap.Warnings)
 	if snap.Attach.Unconfirmed() {
+		// The exit line says what is left open: not twice.
+		printWarnings(deps, without(snap.Warnings, "attach: "+snap.Attach.LeftOpen))
 		return unconfirmedError(pid, snap.Attach)
 	}
+	printWarnings(deps, snap.Warnings)
 	return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
 }
 
@@ -127,4 +129,15 @@ func getenv(deps Deps, key string) string {
 		return ""
 	}
 	return deps.Getenv(key)
+}
+
+// without is list less every element equal to drop.
+func without(list []string, drop string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -185,10 +185,11 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	if err := writeOnce(deps, &buf); err != nil {
 		return err
 	}
-	printWarnings(deps, sum.Warnings)
 	if left.Unconfirmed() {
+		printWarnings(deps, without(sum.Warnings, "attach: "+left.LeftOpen))
 		return unconfirmedError(pid, left)
 	}
+	printWarnings(deps, sum.Warnings)
 	return findingsError(failing(sum.Findings, opt.failOn), opt.failOn)
 }
 

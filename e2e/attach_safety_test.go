@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -265,11 +266,39 @@ func closers(pid int) int {
 	return n
 }
 
+// safePorts hands out inspector ports to the parallel tests of this file, each its own:
+// below the ephemeral range (32768-60999), so no connection's local port takes one, and
+// apart from freePort's range (19229-21000).
+var safePorts struct {
+	sync.Mutex
+	next int
+}
+
+// safePort returns a port no listening socket uses, never the same twice in one run.
+func safePort(t *testing.T) int {
+	safePorts.Lock()
+	defer safePorts.Unlock()
+	if safePorts.next == 0 {
+		safePorts.next = 22000 + os.Getpid()%50*100
+	}
+	for ; safePorts.next < 30000; safePorts.next++ {
+		port := safePorts.next
+		out, err := exec.Command("ss", "-Hltn", fmt.Sprintf("sport = :%d", port)).Output()
+		if err != nil || len(bytes.TrimSpace(out)) == 0 {
+			safePorts.next++
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
 // safeTarget starts safe_echo.js with its own inspector port; its closers are killed
 // when the test ends.
 func safeTarget(t *testing.T, opts ...realnode.Option) (*realnode.Proc, int) {
 	t.Helper()
-	port, flag := inspectPort(t)
+	port := safePort(t)
+	flag := realnode.NodeFlags(fmt.Sprintf("--inspect-port=127.0.0.1:%d", port))
 	p := realnode.Start(t, "safe_echo.js", append([]realnode.Option{flag}, opts...)...)
 	t.Cleanup(func() { killClosers(p.PID) })
 	return p, port
@@ -626,7 +655,7 @@ func TestSafeNodeIdentity(t *testing.T) {
 		if err := exec.Command("cp", realnode.Node(t), renamed).Run(); err != nil {
 			t.Fatal(err)
 		}
-		port := freePort(t)
+		port := safePort(t)
 		cmd := exec.Command(renamed, fmt.Sprintf("--inspect-port=127.0.0.1:%d", port), filepath.Join(realnode.Root(t), "testdata", "node", "safe_echo.js"))
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
@@ -675,7 +704,7 @@ func TestSafeInspectorAlreadyOpen(t *testing.T) {
 	}{
 		{"--inspect=127.0.0.1:0", []realnode.Option{realnode.NodeFlags("--inspect=127.0.0.1:0")}, false},
 		{"--inspect-port=0", []realnode.Option{realnode.NodeFlags("--inspect-port=0")}, true},
-		{"process.title", []realnode.Option{realnode.NodeFlags(fmt.Sprintf("--inspect=127.0.0.1:%d", freePort(t))), realnode.Args("title")}, false},
+		{"process.title", []realnode.Option{realnode.NodeFlags(fmt.Sprintf("--inspect=127.0.0.1:%d", safePort(t))), realnode.Args("title")}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -924,7 +953,7 @@ func TestSafeLoopbackDown(t *testing.T) {
 func TestSafeDetach(t *testing.T) {
 	t.Run("force", func(t *testing.T) {
 		t.Parallel()
-		port := freePort(t)
+		port := safePort(t)
 		p := realnode.Start(t, "safe_echo.js", realnode.NodeFlags(fmt.Sprintf("--inspect=127.0.0.1:%d", port)))
 		out, _, code := runNI(t, safeEnv(t), "detach", strconv.Itoa(p.PID))
 		if code != 0 || !strings.Contains(out, "did not open") || len(inspectors(p.PID, p.Port)) == 0 {
@@ -939,21 +968,29 @@ func TestSafeDetach(t *testing.T) {
 	})
 	t.Run("recorded", func(t *testing.T) {
 		t.Parallel()
-		p, _ := safeTarget(t)
+		// The target stalls 2 s as soon as its inspector opens: the run times out with
+		// the inspector open and hands it to its closer, which is stopped here, so that
+		// detach must close it from the recorded state.
+		p, _ := safeTarget(t, realnode.Args("stall-on-attach", "2"))
 		env := safeEnv(t)
-		// Stop the closer from closing by itself: SIGSTOP it once it runs; detach then
-		// does the work from the recorded state.
-		n := startNI(t, env, "report", strconv.Itoa(p.PID), "--json", "--attach")
-		if !waitInspector(p.PID, p.Port, 5*time.Second) {
-			t.Fatalf("no inspector; stderr %s", n.err.String())
+		n := startNI(t, env, "report", strconv.Itoa(p.PID), "--json", "--attach", "--attach-timeout", "300ms")
+		for deadline := time.Now().Add(5 * time.Second); closers(p.PID) == 0 && time.Now().Before(deadline); {
+			time.Sleep(500 * time.Microsecond)
 		}
-		_ = n.cmd.Process.Signal(syscall.SIGSTOP)
 		stopClosers(p.PID)
+		if code := n.wait(t, 20*time.Second); code != 6 {
+			t.Fatalf("exit %d, want 6 (left open); stderr %s", code, n.err.String())
+		}
+		if !strings.Contains(n.err.String(), "nodeinspect detach "+strconv.Itoa(p.PID)) {
+			t.Errorf("the advice is not the detach command: %s", n.err.String())
+		}
+		if len(inspectors(p.PID, p.Port)) == 0 {
+			t.Skip("the inspector closed before detach could be tried")
+		}
 		out, stderr, code := runNI(t, env, "detach", strconv.Itoa(p.PID))
 		if code != 0 || !strings.Contains(out, "closed") {
 			t.Errorf("detach: exit %d, out %q, stderr %q", code, out, stderr)
 		}
-		_ = n.cmd.Process.Kill()
 		left, harmed := unharmed(t, p, time.Second)
 		sweepCase(t, left, harmed)
 	})

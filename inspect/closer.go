@@ -165,7 +165,8 @@ func startCloser(spec CloserSpec) (*closerHandle, error) {
 }
 
 // tell sends one message and closes the pipe: "done" (everything is closed), "handoff"
-// (the closer owns the cleanup now) or "abort" (nothing was sent).
+// (the closer owns the cleanup now), "handoff queued" (the same, with a close already
+// queued in the target) or "abort" (nothing was sent).
 func (h *closerHandle) tell(msg string) {
 	if h == nil || h.w == nil {
 		return
@@ -234,6 +235,13 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 				case "abort", "done":
 					st.remove()
 					return 0
+				case "handoff queued":
+					// The attach queued a close already: only end clients that
+					// would block it.
+					ownedByParent = false
+					if closer == nil && st.Inode != 0 {
+						closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: true}
+					}
 				default: // "handoff", "eof": the attach is over or gone
 					ownedByParent = false
 				}

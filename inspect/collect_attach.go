@@ -44,6 +44,8 @@ type attachRun struct {
 	closer *closerHandle
 	// netns is the target's network namespace path when it is not ours.
 	netns string
+	// armed is set once the target confirmed its dead-man's switch.
+	armed bool
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -294,14 +296,15 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 		// The first message: if this run and its closer both die from here on, the
 		// inspector still closes itself once nobody is connected.
 		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds()); err != nil {
-			if closeAfter {
+			if closeAfter && step.Err() == nil {
 				r.sendClose(ctx, conn)
 			}
 			return r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
 		}
+		r.armed = true
 	}
 	ans, err := attach.Ask(step, conn, false)
-	if closeAfter {
+	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
 		r.sendClose(ctx, conn)
 	}
@@ -325,9 +328,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 	if sent {
 		r.queuedClose = true
 	}
-	if err != nil && !sent {
-		r.col.warn("attach: could not ask the process to close the inspector it opened: %v", err)
-	}
+	_ = err // cleanup tries again on a new session, and says so if that fails too
 }
 
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
@@ -377,7 +378,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	clean, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 	defer cancel()
 	if !r.queuedClose && a.Inspector != "" {
-		if err := r.queueClose(clean); err != nil {
+		if err := r.queueClose(clean); err != nil && !r.queuedClose {
 			col.warn("attach: could not ask the process to close the inspector it opened: %v", err)
 		}
 	}
@@ -387,13 +388,21 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		r.closer.tell("done")
 		return
 	}
-	r.closer.tell("handoff")
+	if r.queuedClose {
+		r.closer.tell("handoff queued")
+	} else {
+		r.closer.tell("handoff")
+	}
 	how := "its close is queued and runs as soon as the event loop turns again"
 	if !r.queuedClose {
 		how = "no close could be queued yet"
 	}
-	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) keeps closing it (and disconnects any client that connects) until it is gone, and the process's own dead-man's switch closes it %s after the last session left. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
-		a.Inspector, r.opened, how, r.closer.pid, col.deadman(), col.pid)
+	deadman := ""
+	if r.armed {
+		deadman = fmt.Sprintf(", and the process's own dead-man's switch closes it %s after the last session left", col.deadman())
+	}
+	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) keeps closing it (and disconnects any client that connects) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
+		a.Inspector, r.opened, how, r.closer.pid, deadman, col.pid)
 }
 
 // queueClose opens a session only to schedule inspector.close().

@@ -5,13 +5,21 @@
 //   "drain"    close the server; the process exits once its loop is empty
 //   "block N"  execSync('sleep N'): the main thread sits in a synchronous child for N s
 // On SIGTERM it closes its server and lets the loop drain (a graceful stop).
-// argv[2] = "title" rewrites process.title (the command line loses its flags).
+// argv[2] = "title" rewrites process.title (the command line loses its flags);
+// argv[2] = "stall-on-attach" runs execSync('sleep argv[3]') once, as soon as its inspector
+// opens (the query then gets no answer until the stall ends).
 'use strict';
 const net = require('net');
 const { execSync } = require('child_process');
 const { ready, watchdog } = require('./ready');
 watchdog();
 if (process.argv[2] === 'title') process.title = 'safe-echo-renamed';
+if (process.argv[2] === 'stall-on-attach') {
+  const inspector = require('inspector');
+  const t = setInterval(() => {
+    if (inspector.url()) { clearInterval(t); execSync('sleep ' + Number(process.argv[3] || 2)); }
+  }, 2);
+}
 const conns = new Set();
 const server = net.createServer((s) => {
   conns.add(s);
