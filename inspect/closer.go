@@ -221,7 +221,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 		}
 		msgs <- "eof"
 	}()
-	ownedByParent := true
+	ownedByParent, queuedByParent := true, false
 	var closer *inspectorCloser
 	var lastAttempt time.Time
 	last := time.Now()
@@ -238,10 +238,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 				case "handoff queued":
 					// The attach queued a close already: only end clients that
 					// would block it.
-					ownedByParent = false
-					if closer == nil && st.Inode != 0 {
-						closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: true}
-					}
+					ownedByParent, queuedByParent = false, true
 				default: // "handoff", "eof": the attach is over or gone
 					ownedByParent = false
 				}
@@ -286,7 +283,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 			if !ownedByParent && now.Sub(lastAttempt) >= every {
 				lastAttempt = now
 				if closer == nil {
-					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial}
+					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent}
 				}
 				st.State, st.Note = "closing", ""
 				if err := closer.attempt(ctx); err != nil {
