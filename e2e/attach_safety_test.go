@@ -1046,3 +1046,29 @@ func TestSafeReadOnlyCommandsSendNothing(t *testing.T) {
 	}
 	sweepCase(t, false, !realnode.Alive(p.PID))
 }
+
+// TestSafeDeadmanSwitch: nodeinspect and its closer both gone (the closer stopped, then
+// killed, so it never closes anything) after a session armed the dead-man's switch: the
+// target closes its own inspector once no session is connected for the switch's delay.
+func TestSafeDeadmanSwitch(t *testing.T) {
+	t.Parallel()
+	p, _ := safeTarget(t)
+	n := startNI(t, safeEnv(t), "watch", strconv.Itoa(p.PID), "--attach", "--interval", "200ms", "--json")
+	for deadline := time.Now().Add(5 * time.Second); closers(p.PID) == 0 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Microsecond)
+	}
+	stopClosers(p.PID)
+	waitLines(t, n, 3) // a few samples: the switch is armed at each
+	if len(inspectors(p.PID, p.Port)) == 0 {
+		t.Fatalf("no inspector open during watch --attach; stderr %s", n.err.String())
+	}
+	killClosers(p.PID)
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	n.wait(t, 5*time.Second)
+	killed := time.Now()
+	// NODEINSPECT_DEADMAN=3s, and the switch re-checks each second while a session is
+	// connected; closeGrace on top for a loaded machine.
+	left, harmed := unharmed(t, p, 3*time.Second+closeGrace)
+	t.Logf("closed by the target itself %s after nodeinspect and its closer died", time.Since(killed).Round(100*time.Millisecond))
+	sweepCase(t, left, harmed)
+}
