@@ -309,7 +309,8 @@ func TestAttachTimesOutOnAStalledLoopAndCleansUp(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 			if after := fdCount(t, p.PID); after != before {
-				t.Errorf("the target had %d fds before the attach and %d after it recovered", before, after)
+				out, _ := exec.Command("sh", "-c", fmt.Sprintf("ls -l /proc/%d/fd | grep socket; cat /proc/%d/net/tcp", p.PID, p.PID)).Output()
+				t.Errorf("the target had %d fds before the attach and %d after it recovered:\n%s", before, after, out)
 			}
 		})
 	}

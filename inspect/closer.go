@@ -211,6 +211,10 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 	}
 	st := &CloserState{PID: spec.PID, StartTicks: spec.StartTicks, CloserPID: os.Getpid(), State: "waiting",
 		SentAt: spec.SentAt.UTC(), Until: spec.SentAt.Add(spec.Bound).UTC(), Known: spec.Known, NetNS: spec.NetNS}
+	if prev, err := ReadCloserState(spec.PID, spec.StartTicks); err == nil && prev != nil && prev.CloserPID == st.CloserPID {
+		// The attach recorded it first (and maybe already saw the inspector open).
+		st.Inode, st.Inspector, st.State = prev.Inode, prev.Inspector, prev.State
+	}
 	_ = st.write()
 
 	msgs := make(chan string, 4)

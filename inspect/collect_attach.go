@@ -46,6 +46,8 @@ type attachRun struct {
 	netns string
 	// armed is set once the target confirmed its dead-man's switch.
 	armed bool
+	// state is what this attach recorded for detach (nil when it sent nothing).
+	state *CloserState
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -95,6 +97,9 @@ func (col *collection) attach(ctx context.Context) error {
 	}
 	if errors.Is(err, ErrNoProcess) {
 		run.closer.tell("done") // the process is gone, and its inspector with it
+		if run.state != nil {
+			run.state.remove()
+		}
 		return err
 	}
 	if err != nil {
@@ -252,6 +257,11 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 	}
 	r.closer = closer
 	a.SentSignal = true
+	// Recorded here too, not only by the closer: `nodeinspect detach` finds it even if the
+	// closer never got to run.
+	r.state = &CloserState{PID: col.pid, StartTicks: col.stat.StartTicks, CloserPID: closer.pid, State: "waiting",
+		SentAt: time.Now().UTC(), Until: closer.until.UTC(), Known: ids, NetNS: r.netns}
+	_ = r.state.write()
 	wait, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	tick := time.NewTicker(attachPoll)
@@ -262,6 +272,8 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		}
 		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial); inode != 0 {
 			r.opened = inode
+			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
+			_ = r.state.write()
 			return addr, nil
 		}
 		select {
@@ -295,7 +307,7 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if r.opened != 0 {
 		// The first message: if this run and its closer both die from here on, the
 		// inspector still closes itself once nobody is connected.
-		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds()); err != nil {
+		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds(), portOf(addr)); err != nil {
 			if closeAfter && step.Err() == nil {
 				r.sendClose(ctx, conn)
 			}
@@ -386,6 +398,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	a.Closed = &closed
 	if closed {
 		r.closer.tell("done")
+		r.state.remove()
 		return
 	}
 	if r.queuedClose {

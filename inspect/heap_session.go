@@ -57,7 +57,7 @@ func (h *HeapSession) read(ctx context.Context, r *attachRun) (used, limit uint6
 	}
 	defer conn.Close()
 	if r.opened != 0 {
-		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds()); err != nil {
+		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds(), portOf(h.addr)); err != nil {
 			return 0, 0, err
 		}
 	}

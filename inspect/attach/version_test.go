@@ -35,8 +35,8 @@ func FuzzParseVersion(f *testing.F) {
 }
 
 func TestDeadmanExpression(t *testing.T) {
-	e := DeadmanExpression(1500)
-	if want := "const ms = 1500;"; !contains(e, want) {
+	e := DeadmanExpression(1500, 9229)
+	if want := "const ms = 1500, port = 9229;"; !contains(e, want) {
 		t.Fatalf("expression lacks %q", want)
 	}
 }
