@@ -275,8 +275,8 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 		}
 		last = now
 		if st.Inode != 0 {
-			open, err := listeningOwned(fs, spec.PID, st.Inode)
-			if err == nil && !open {
+			closed, err := closedFor(fs, spec.PID, st.Inode, portOf(st.Inspector))
+			if err == nil && closed {
 				st.remove()
 				return 0
 			}

@@ -446,11 +446,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 		if r.col.exitedSince() {
 			return true // the process is gone, and its sockets with it
 		}
-		open, err := listeningOwned(r.col.c.FS, r.col.pid, r.opened)
+		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}
-		if err == nil && !open {
+		if err == nil && closed {
 			return true
 		}
 		if r.queuedClose && time.Since(lastCut) >= 100*time.Millisecond {

@@ -103,7 +103,7 @@ func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
 	deadline := time.Now().Add(detachWait)
 	var err error
 	for {
-		if open, lerr := listeningOwned(c.fs, c.pid, c.inode); lerr == nil && !open {
+		if closed, cerr := closedFor(c.fs, c.pid, c.inode, portOf(c.addr)); cerr == nil && closed {
 			return true
 		}
 		if time.Now().After(deadline) {

@@ -168,3 +168,27 @@ func listeningOwned(fs probes.FS, pid int, inode uint64) (bool, error) {
 	}
 	return false, nil
 }
+
+// closedFor reports whether the inspector whose listening socket was inode, on port, is
+// closed: its listening socket is gone and no client connection remains. The listening
+// socket goes first, while inspector.close() still waits on the target's main thread for
+// every session to leave; a client still connected then is ended here (the close blocks
+// the target until it leaves). err is only for a target that is gone.
+func closedFor(fs probes.FS, pid int, inode uint64, port int) (bool, error) {
+	open, err := listeningOwned(fs, pid, inode)
+	if err != nil {
+		return false, err
+	}
+	if open {
+		return false, nil
+	}
+	n, err := countClients(fs, pid, port)
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return true, nil
+	}
+	_, _ = disconnectClients(pid, port)
+	return false, nil
+}
