@@ -1072,3 +1072,25 @@ func TestSafeDeadmanSwitch(t *testing.T) {
 	t.Logf("closed by the target itself %s after nodeinspect and its closer died", time.Since(killed).Round(100*time.Millisecond))
 	sweepCase(t, left, harmed)
 }
+
+// TestSafeWatchStopped: `watch --attach` stopped (Ctrl-Z, SIGSTOP) does not keep the
+// inspector open: no sample re-arms the dead-man's switch (3 s here), and failing that its
+// closer takes over after 10 s of the watch being stopped.
+func TestSafeWatchStopped(t *testing.T) {
+	t.Parallel()
+	p, _ := safeTarget(t)
+	n := startNI(t, safeEnv(t), "watch", strconv.Itoa(p.PID), "--attach", "--interval", "200ms", "--json")
+	waitLines(t, n, 2)
+	_ = n.cmd.Process.Signal(syscall.SIGSTOP)
+	t.Cleanup(func() { _ = n.cmd.Process.Signal(syscall.SIGCONT) })
+	// At the latest 10 s of the watch stopped, then the closer's close; closeGrace for a
+	// loaded machine.
+	if l := waitNoInspector(p.PID, p.Port, 10*time.Second+closeGrace); len(l) > 0 {
+		t.Errorf("the inspector stays open while the watch is stopped: %v", l)
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGCONT)
+	_ = n.cmd.Process.Signal(syscall.SIGINT)
+	n.wait(t, 10*time.Second)
+	left, harmed := unharmed(t, p, closeGrace)
+	sweepCase(t, left, harmed)
+}

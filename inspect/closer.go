@@ -176,6 +176,10 @@ func (h *closerHandle) tell(msg string) {
 	h.w = nil
 }
 
+// parentStopLimit is how long the attach that started a closer may be stopped before the
+// closer closes the inspector in its place.
+const parentStopLimit = 10 * time.Second
+
 // closerPoll is how often the closer looks: fast while an attach is under way, slower
 // once it has been waiting a while (the inspector then opens late, and a second of delay
 // is nothing next to the minutes it waits).
@@ -226,6 +230,8 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 		msgs <- "eof"
 	}()
 	ownedByParent, queuedByParent := true, false
+	parent := os.Getppid() // the attach that started this closer
+	var parentStopped time.Time
 	var closer *inspectorCloser
 	var lastAttempt time.Time
 	last := time.Now()
@@ -251,6 +257,20 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 			}
 		}
 		now := time.Now()
+		if ownedByParent {
+			// An attach stopped (Ctrl-Z on a watch, a debugger) keeps the inspector open
+			// for as long as it is stopped: after parentStopLimit the closer takes over.
+			if ps, err := fs.ReadStat(parent); err == nil && (ps.State == "T" || ps.State == "t") {
+				if parentStopped.IsZero() {
+					parentStopped = now
+				} else if now.Sub(parentStopped) > parentStopLimit {
+					ownedByParent = false
+					st.Note = fmt.Sprintf("nodeinspect (pid %d) was stopped for more than %s", parent, parentStopLimit)
+				}
+			} else {
+				parentStopped = time.Time{}
+			}
+		}
 		stat, err := fs.ReadStat(spec.PID)
 		if err != nil || stat.StartTicks != spec.StartTicks || stat.Exited() {
 			st.remove() // the target exited: its inspector with it
