@@ -549,31 +549,36 @@ func TestSafeExecSyncOpensLate(t *testing.T) {
 
 // TestSafeSecondClient: another client holds a session on the inspector nodeinspect opened
 // when nodeinspect dies: the closer disconnects it and closes, and the target's main thread
-// is never blocked (inspector.close() with a client connected would block it until the
-// client leaves).
+// is never blocked (inspector.close() with a client connected blocks it until the client
+// leaves). The target stalls 2 s as soon as its inspector opens, so the second client is
+// surely connected before any close can run.
 func TestSafeSecondClient(t *testing.T) {
 	t.Parallel()
-	p, port := safeTarget(t)
-	n := startNI(t, safeEnv(t), "report", strconv.Itoa(p.PID), "--json", "--attach")
+	p, port := safeTarget(t, realnode.Args("stall-on-attach", "2"))
+	n := startNI(t, safeEnv(t), "report", strconv.Itoa(p.PID), "--json", "--attach", "--attach-timeout", "500ms")
 	if !waitInspector(p.PID, p.Port, 5*time.Second) {
 		t.Fatalf("no inspector opened; stderr %s", n.err.String())
 	}
+	opened := time.Now()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	target, err := attach.ListTargets(ctx, addr, nil)
+	target, err := attach.ListTargets(ctx, addr, nil) // answered by the inspector's thread
 	if err != nil {
-		_ = n.cmd.Process.Kill()
-		t.Skipf("nodeinspect closed the inspector before a second client could connect: %v", err)
+		t.Fatalf("list targets during the stall: %v", err)
 	}
 	conn, err := attach.Dial(ctx, target.WebSocketURL, nil)
 	if err != nil {
-		t.Skipf("second client: %v", err)
+		t.Fatalf("second client: %v", err)
 	}
 	defer conn.Close()
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
 	n.wait(t, 5*time.Second)
-	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+	// The stall ends 2 s after the open; from then on the target must answer, although the
+	// second client never leaves by itself. 1 s per ping: wide for a loaded machine, far
+	// below "blocked until the client leaves".
+	time.Sleep(2*time.Second - time.Since(opened) + 300*time.Millisecond)
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
 		if err := ping(p.Port, time.Second); err != nil {
 			t.Fatalf("the target stopped answering while a second client was connected: %v", err)
 		}
