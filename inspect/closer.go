@@ -342,22 +342,30 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 	if err != nil {
 		return "", 0
 	}
+	app, appKnown := mainLoopSockets(fs, pid)
 	for _, s := range fresh {
-		if !owned[s.Inode] {
-			known[s.Inode] = true
+		if !owned[s.Inode] || (appKnown && app[s.Inode]) {
+			known[s.Inode] = true // another process's, or one the app's own loop watches
 			continue
 		}
 		addr := dialAddr(s.Local)
 		probe, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := attach.ProbeVersion(probe, addr, dial)
 		cancel()
-		if errors.Is(err, attach.ErrNotInspector) {
-			known[s.Inode] = true // the app's own socket
-			continue
-		}
-		if err == nil {
+		switch {
+		case err == nil:
 			return addr, s.Inode
+		case ctx.Err() != nil:
+			return "", 0
+		case !errors.Is(err, attach.ErrNotInspector):
+			// No answer. The inspector answers from its own thread even while the main
+			// thread is busy, unless the whole process is stopped or frozen: then ask
+			// again once it runs; otherwise it is not an inspector.
+			if why, _ := heldReason(fs, pid); why != "" {
+				continue
+			}
 		}
+		known[s.Inode] = true // the app's own socket: never asked again
 	}
 	return "", 0
 }
