@@ -1099,3 +1099,38 @@ func TestSafeWatchStopped(t *testing.T) {
 	left, harmed := unharmed(t, p, closeGrace)
 	sweepCase(t, left, harmed)
 }
+
+// TestSafeTracedTarget: a target under a tracer (strace -p here; gdb -p alike) is refused:
+// a traced process may be held at any moment, and its inspector open only after nodeinspect
+// has gone.
+func TestSafeTracedTarget(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace not installed")
+	}
+	t.Parallel()
+	p, _ := safeTarget(t)
+	tr := exec.Command(strace, "-p", strconv.Itoa(p.PID), "-o", os.DevNull)
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Process.Kill(); _ = tr.Wait() })
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID))
+		if strings.Contains(string(data), "TracerPid:\t"+strconv.Itoa(tr.Process.Pid)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("strace never attached")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, stderr, code := runNI(t, safeEnv(t), "report", strconv.Itoa(p.PID), "--json", "--attach")
+	if code != 2 || !strings.Contains(stderr, "traced") {
+		t.Errorf("exit %d, stderr %q: want 2, naming the tracer", code, stderr)
+	}
+	_ = tr.Process.Kill()
+	_ = tr.Wait()
+	left, harmed := unharmed(t, p, closeGrace)
+	sweepCase(t, left, harmed)
+}
