@@ -314,7 +314,7 @@ func unharmed(t *testing.T, p *realnode.Proc, d time.Duration) (left, harmed boo
 		left = true
 	}
 	if !realnode.Alive(p.PID) || exited(p.PID) {
-		t.Errorf("the target died")
+		t.Errorf("the target died (%s)", exitStatus(p.PID))
 		return left, true
 	}
 	if err := ping(p.Port, 3*time.Second); err != nil {
@@ -778,6 +778,9 @@ func TestSafeNpmStart(t *testing.T) {
 	}
 	cmd := exec.Command(npm, "start", "--silent")
 	cmd.Dir = dir
+	// Its own inspector port (npm and the app both read NODE_OPTIONS; only the app is
+	// signalled): 9229 may be in use by anything else on this machine.
+	cmd.Env = append(os.Environ(), fmt.Sprintf("NODE_OPTIONS=--inspect-port=127.0.0.1:%d", safePort(t)))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -822,7 +825,7 @@ func TestSafeNpmStart(t *testing.T) {
 	var a attached
 	_ = json.Unmarshal([]byte(out), &a)
 	if code != 0 || s.Process.PID != app || a.Attach == nil || a.Attach.Status != "ok" {
-		t.Fatalf("--follow: exit %d, pid %d (app %d), stderr %s", code, s.Process.PID, app, stderr)
+		t.Fatalf("--follow: exit %d, pid %d (app %d), attach %+v, stderr %s", code, s.Process.PID, app, a.Attach, stderr)
 	}
 	if l := waitNoInspector(app, ready.Port, closeGrace); len(l) > 0 {
 		t.Errorf("left open: %v", l)
@@ -1133,4 +1136,24 @@ func TestSafeTracedTarget(t *testing.T) {
 	_ = tr.Wait()
 	left, harmed := unharmed(t, p, closeGrace)
 	sweepCase(t, left, harmed)
+}
+
+// exitStatus reads how a zombie pid ended (field 52 of stat, the wait status) for a
+// failure message.
+func exitStatus(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "gone"
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 50 {
+		return "stat: " + s
+	}
+	ws, _ := strconv.Atoi(f[49])
+	st := syscall.WaitStatus(ws)
+	if st.Signaled() {
+		return "killed by " + st.Signal().String()
+	}
+	return fmt.Sprintf("exit %d", st.ExitStatus())
 }
