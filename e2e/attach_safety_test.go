@@ -1157,3 +1157,74 @@ func exitStatus(pid int) string {
 	}
 	return fmt.Sprintf("exit %d", st.ExitStatus())
 }
+
+// TestSafeAppHandlesSIGUSR1: an app with its own SIGUSR1 listener gets the signal in its
+// handler and opens no inspector: the run says the likely cause first, never calls an
+// inspector "still listening", exits 6 (it cannot know nothing will open later), and the
+// app is unharmed.
+func TestSafeAppHandlesSIGUSR1(t *testing.T) {
+	t.Parallel()
+	p, _ := safeTarget(t, realnode.Args("usr1"))
+	out, stderr, code := runNI(t, safeEnv(t), "report", strconv.Itoa(p.PID), "--json", "--attach", "--attach-timeout", "1s")
+	var a attached
+	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Attach == nil {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	if code != 6 || !a.Attach.SentSignal || a.Attach.Closed == nil || *a.Attach.Closed {
+		t.Errorf("exit %d, attach %+v: want 6, sent, closed false", code, *a.Attach)
+	}
+	first := strings.Index(stderr, "handles SIGUSR1 itself")
+	if first < 0 || !strings.Contains(stderr, "--inspect=127.0.0.1:0") || strings.Contains(stderr, "still listening") {
+		t.Errorf("stderr does not give the cause first and the way to make it attachable, or calls something open: %s", stderr)
+	}
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.Port), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Write([]byte("usr1?\n"))
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	c.Close()
+	if line != "1\n" {
+		t.Errorf("the app's SIGUSR1 handler ran %q times, want once", strings.TrimSpace(line))
+	}
+	left, harmed := unharmed(t, p, closeGrace)
+	sweepCase(t, left, harmed)
+}
+
+// TestSafePM2Refused: a pm2-managed process (pm_id in its environment) is refused unless
+// --allow-sigusr1-users.
+func TestSafePM2Refused(t *testing.T) {
+	t.Parallel()
+	port := safePort(t)
+	cmd := exec.Command(realnode.Node(t), fmt.Sprintf("--inspect-port=127.0.0.1:%d", port), filepath.Join(realnode.Root(t), "testdata", "node", "safe_echo.js"))
+	cmd.Env = append(os.Environ(), "pm_id=3", "PM2_HOME=/root/.pm2")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); killClosers(cmd.Process.Pid) })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct{ Port int }
+	_ = json.Unmarshal([]byte(line), &ready)
+	pid := strconv.Itoa(cmd.Process.Pid)
+	_, stderr, code := runNI(t, safeEnv(t), "report", pid, "--json", "--attach")
+	if code != 2 || !strings.Contains(stderr, "pm2") || !strings.Contains(stderr, "--allow-sigusr1-users") {
+		t.Errorf("exit %d, stderr %q: want 2, naming pm2 and the flag", code, stderr)
+	}
+	if sigusr1Pending(cmd.Process.Pid) {
+		t.Error("a SIGUSR1 was sent")
+	}
+	out, stderr, code := runNI(t, safeEnv(t), "report", pid, "--json", "--attach", "--allow-sigusr1-users")
+	var a attached
+	if err := json.Unmarshal([]byte(out), &a); err != nil || code != 0 || a.Attach == nil || a.Attach.Status != "ok" {
+		t.Fatalf("--allow-sigusr1-users: exit %d, stderr %s", code, stderr)
+	}
+	if l := waitNoInspector(cmd.Process.Pid, ready.Port, closeGrace); len(l) > 0 {
+		t.Errorf("left open: %v", l)
+	}
+	sweepCase(t, false, false)
+}

@@ -7,7 +7,9 @@
 // On SIGTERM it closes its server and lets the loop drain (a graceful stop).
 // argv[2] = "title" rewrites process.title (the command line loses its flags);
 // argv[2] = "stall-on-attach" runs execSync('sleep argv[3]') once, as soon as its inspector
-// opens (the query then gets no answer until the stall ends).
+// opens (the query then gets no answer until the stall ends);
+// argv[2] = "usr1" handles SIGUSR1 itself (as log-reopening apps do): the signal then runs
+// this handler, not the inspector, and "usr1?" answers how many it got.
 'use strict';
 const net = require('net');
 const { execSync } = require('child_process');
@@ -20,6 +22,8 @@ if (process.argv[2] === 'stall-on-attach') {
     if (inspector.url()) { clearInterval(t); execSync('sleep ' + Number(process.argv[3] || 2)); }
   }, 2);
 }
+let usr1 = 0;
+if (process.argv[2] === 'usr1') process.on('SIGUSR1', () => { usr1++; });
 const conns = new Set();
 const server = net.createServer((s) => {
   conns.add(s);
@@ -29,6 +33,7 @@ const server = net.createServer((s) => {
     const t = d.toString().trim();
     if (t === 'exit') { s.end('bye\n'); process.exit(0); }
     if (t === 'drain') { s.end('bye\n'); server.close(); return; }
+    if (t === 'usr1?') { s.write(usr1 + '\n'); return; }
     const m = /^block (\d+)$/.exec(t);
     if (m) { s.write('blocking\n'); execSync('sleep ' + m[1]); s.write('unblocked\n'); return; }
     s.write('pong\n');
