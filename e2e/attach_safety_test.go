@@ -1228,3 +1228,37 @@ func TestSafePM2Refused(t *testing.T) {
 	}
 	sweepCase(t, false, false)
 }
+
+// TestSafeLaterRunClosesWhatAnEarlierLeft: the inspector an earlier run left open (killed
+// while the target stalled, its closer stopped here) is found by the next
+// `report --attach`, used and closed: running it again is a recovery that works.
+func TestSafeLaterRunClosesWhatAnEarlierLeft(t *testing.T) {
+	t.Parallel()
+	p, _ := safeTarget(t, realnode.Args("stall-on-attach", "2"))
+	env := safeEnv(t)
+	n := startNI(t, env, "report", strconv.Itoa(p.PID), "--json", "--attach", "--attach-timeout", "300ms")
+	for deadline := time.Now().Add(5 * time.Second); closers(p.PID) == 0 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Microsecond)
+	}
+	stopClosers(p.PID)
+	// Killed as soon as the inspector opens: it never queued a close.
+	if !waitInspector(p.PID, p.Port, 5*time.Second) {
+		t.Fatalf("no inspector; stderr %s", n.err.String())
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	n.wait(t, 5*time.Second)
+	time.Sleep(2100 * time.Millisecond) // the stall ends
+	if len(inspectors(p.PID, p.Port)) == 0 {
+		t.Skip("the first run's queued close ran: nothing left for the second run")
+	}
+	out, stderr, code := runNI(t, env, "report", strconv.Itoa(p.PID), "--json", "--attach")
+	var a attached
+	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Attach == nil || code != 0 || a.Attach.Status != "ok" {
+		t.Fatalf("second run: exit %d, stderr %s", code, stderr)
+	}
+	if strings.Contains(stderr, "another socket") || !strings.Contains(stderr, "earlier nodeinspect run") {
+		t.Errorf("second run's stderr: %s", stderr)
+	}
+	left, harmed := unharmed(t, p, time.Second)
+	sweepCase(t, left, harmed)
+}

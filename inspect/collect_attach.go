@@ -48,6 +48,9 @@ type attachRun struct {
 	armed bool
 	// state is what this attach recorded for detach (nil when it sent nothing).
 	state *CloserState
+	// adopted is the closer pid of an earlier run whose inspector this run found open and
+	// closes (0 when none).
+	adopted int
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -133,6 +136,12 @@ func (r *attachRun) do(ctx context.Context) error {
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
+		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && rec.Inode != 0 && rec.Inspector == addr {
+			// An earlier run of nodeinspect opened it and could not close it: this run
+			// closes it after use (its closer, if still there, sees it go and ends).
+			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
+			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
+		}
 		return r.ask(ctx, addr)
 	}
 	// Where SIGUSR1 opens it: the first port named (--inspect-port), or a random one
@@ -375,8 +384,12 @@ func (r *attachRun) stepError(ctx, step context.Context, what string, err error)
 // and says so. Its time limit does not depend on ctx, which may be cancelled.
 func (r *attachRun) cleanup(ctx context.Context) {
 	col, a := r.col, r.a
-	if !a.SentSignal {
+	if !a.SentSignal && r.adopted == 0 {
 		return
+	}
+	closerPID := r.adopted
+	if r.closer != nil {
+		closerPID = r.closer.pid
 	}
 	if r.opened == 0 {
 		// Signalled, but no inspector was seen: it may still open (a stopped or busy
@@ -415,7 +428,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		deadman = fmt.Sprintf(", and the process's own dead-man's switch closes it %s after the last session left", col.deadman())
 	}
 	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) keeps closing it (and disconnects any client that connects) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
-		a.Inspector, r.opened, how, r.closer.pid, deadman, col.pid)
+		a.Inspector, r.opened, how, closerPID, deadman, col.pid)
 }
 
 // queueClose opens a session only to schedule inspector.close().
