@@ -300,11 +300,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 				st.remove()
 				return 0
 			}
-			every := time.Second
-			if closer != nil && closer.scheduled {
-				every = 250 * time.Millisecond // end any client that came before the close ran
-			}
-			if !ownedByParent && now.Sub(lastAttempt) >= every {
+			if !ownedByParent && now.Sub(lastAttempt) >= time.Second {
 				lastAttempt = now
 				if closer == nil {
 					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent}

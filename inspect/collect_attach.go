@@ -427,7 +427,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	if r.armed {
 		deadman = fmt.Sprintf(", and the process's own dead-man's switch closes it %s after the last session left", col.deadman())
 	}
-	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) keeps closing it (and disconnects any client that connects) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
+	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) watches it (and cuts any client that would hold up the close) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
 		a.Inspector, r.opened, how, closerPID, deadman, col.pid)
 }
 
@@ -447,14 +447,13 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 	return err
 }
 
-// waitClosed polls until the socket the inspector opened is gone, ending every client
-// connection meanwhile (our own sessions are closed by then): a close with a client
-// connected would block the target's main thread.
+// waitClosed polls until the inspector is closed (closedFor: its listening socket gone and
+// no client left, any client still connected once the close has begun being ended: a close
+// with a client connected blocks the target's main thread).
 func (r *attachRun) waitClosed(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	port := portOf(r.a.Inspector)
-	lastCut := time.Time{}
 	for {
 		if r.col.exitedSince() {
 			return true // the process is gone, and its sockets with it
@@ -465,10 +464,6 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 		}
 		if err == nil && closed {
 			return true
-		}
-		if r.queuedClose && time.Since(lastCut) >= 100*time.Millisecond {
-			lastCut = time.Now()
-			_, _ = disconnectClients(r.col.pid, port)
 		}
 		select {
 		case <-ctx.Done():
