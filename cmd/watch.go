@@ -89,6 +89,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	stream := !live && opt.format != report.FormatMarkdown
 	ropt := report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}
 
+	// The heap is read under the run's own context, not the duration's: a read that starts
+	// just before the duration ends (a session per sample takes ~10 ms) still completes.
+	heapCtx := ctx
 	if duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
@@ -116,7 +119,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			break
 		}
 		if heap != nil {
-			used, limit, herr := heap.Heap(ctx)
+			used, limit, herr := heap.Heap(heapCtx)
 			switch {
 			case herr == nil:
 				s.HeapUsedBytes, s.HeapLimitBytes = &used, &limit
