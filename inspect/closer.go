@@ -50,6 +50,8 @@ type CloserSpec struct {
 	Bound time.Duration `json:"bound"`
 	// SentAt is when the closer was started, just before the signal.
 	SentAt time.Time `json:"sent_at"`
+	// Port is where SIGUSR1 opens the inspector (0 when random).
+	Port int `json:"port,omitempty"`
 }
 
 // CloserState is what a closer records for `nodeinspect detach` and later runs, in
@@ -176,6 +178,11 @@ func (h *closerHandle) tell(msg string) {
 	h.w = nil
 }
 
+// closerSettle is how long the closer leaves an inspector it has just seen open before
+// it acts: nothing is done to an inspector in its first moments, while Node may still be
+// running the second of the two start requests a SIGUSR1 makes.
+const closerSettle = 500 * time.Millisecond
+
 // parentStopLimit is how long the attach that started a closer may be stopped before the
 // closer closes the inspector in its place.
 const parentStopLimit = 10 * time.Second
@@ -231,6 +238,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 	}()
 	ownedByParent, queuedByParent := true, false
 	parent := os.Getppid() // the attach that started this closer
+	seenAt := time.Now()   // when the inspector was first seen open
 	var parentStopped time.Time
 	var closer *inspectorCloser
 	var lastAttempt time.Time
@@ -283,8 +291,9 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 				st.Until = st.Until.Add(now.Sub(last))
 				st.Note = "the target was " + why
 			}
-			if addr, inode := freshInspector(ctx, fs, spec.PID, known, dial); inode != 0 {
+			if addr, inode := freshInspector(ctx, fs, spec.PID, known, dial, spec.Port); inode != 0 {
 				st.Inode, st.Inspector, st.State = inode, addr, "open"
+				seenAt = now
 				_ = st.write()
 			} else if now.After(st.Until) {
 				st.State = "gave up"
@@ -300,7 +309,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 				st.remove()
 				return 0
 			}
-			if !ownedByParent && now.Sub(lastAttempt) >= time.Second {
+			if !ownedByParent && now.Sub(lastAttempt) >= time.Second && now.Sub(seenAt) >= closerSettle {
 				lastAttempt = now
 				if closer == nil {
 					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent}
@@ -317,10 +326,11 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 }
 
 // freshInspector finds a listening socket of pid that is not among known and answers as
-// Node's inspector (/json/version): the inspector a signal opened. Sockets found not to be
+// Node's inspector (/json/version), or that listens on expect (the port SIGUSR1 opens it on,
+// 0 when that is random): the inspector a signal opened. Sockets found not to be
 // it (another process's, or one the app itself opened) join known. It returns the dial
 // address and inode (0 when there is none yet).
-func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64]bool, dial attach.Dialer) (string, uint64) {
+func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64]bool, dial attach.Dialer, expect int) (string, uint64) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
 		return "", 0
@@ -345,6 +355,11 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 			continue
 		}
 		addr := dialAddr(s.Local)
+		if expect != 0 && s.LocalPort == expect {
+			// The port the signal opens it on: no need to ask (a request in the
+			// inspector's first milliseconds is one more thing racing its start).
+			return addr, s.Inode
+		}
 		probe, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := attach.ProbeVersion(probe, addr, dial)
 		cancel()

@@ -160,7 +160,11 @@ func (r *attachRun) do(ctx context.Context) error {
 			return fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
 		}
 	}
-	addr, err := r.open(ctx, listening)
+	expect := 0
+	if len(ports) > 0 {
+		expect = ports[0]
+	}
+	addr, err := r.open(ctx, listening, expect)
 	if err != nil {
 		return err
 	}
@@ -233,7 +237,7 @@ func blocksInspector(local string) bool {
 
 // open starts the closer, checks once more that the process can run and that the run was
 // not interrupted, sends SIGUSR1 and waits for the new inspector.
-func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, error) {
+func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int) (string, error) {
 	col, a := r.col, r.a
 	known := make(map[uint64]bool, len(before))
 	ids := make([]uint64, 0, len(before))
@@ -242,7 +246,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		ids = append(ids, s.Inode)
 	}
 	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now()})
+		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
 	}
@@ -279,7 +283,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		if col.exitedSince() {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
 		}
-		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial); inode != 0 {
+		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.write()

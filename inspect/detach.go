@@ -58,7 +58,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 			for _, k := range rec.Known {
 				known[k] = true
 			}
-			if addr, inode := freshInspector(ctx, fs, pid, known, dial); inode != 0 {
+			if addr, inode := freshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
 				ours[inode] = addr // opened late, after the closer gave up
 			}
 		}
