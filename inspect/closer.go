@@ -240,6 +240,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 	parent := os.Getppid() // the attach that started this closer
 	seenAt := time.Now()   // when the inspector was first seen open
 	var parentStopped time.Time
+	var pending time.Time // since when clients hold up a close (closedFor)
 	var closer *inspectorCloser
 	var lastAttempt time.Time
 	last := time.Now()
@@ -304,7 +305,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 		}
 		last = now
 		if st.Inode != 0 {
-			closed, err := closedFor(fs, spec.PID, st.Inode, portOf(st.Inspector))
+			closed, err := closedFor(fs, spec.PID, st.Inode, portOf(st.Inspector), &pending)
 			if err == nil && closed {
 				st.remove()
 				return 0

@@ -458,11 +458,12 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	port := portOf(r.a.Inspector)
+	var pending time.Time
 	for {
 		if r.col.exitedSince() {
 			return true // the process is gone, and its sockets with it
 		}
-		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port)
+		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}

@@ -102,8 +102,9 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
 	deadline := time.Now().Add(detachWait)
 	var err error
+	var pending time.Time
 	for {
-		if closed, cerr := closedFor(c.fs, c.pid, c.inode, portOf(c.addr)); cerr == nil && closed {
+		if closed, cerr := closedFor(c.fs, c.pid, c.inode, portOf(c.addr), &pending); cerr == nil && closed {
 			return true
 		}
 		if time.Now().After(deadline) {

@@ -165,12 +165,18 @@ func listeningOwned(fs probes.FS, pid int, inode uint64) (bool, error) {
 	return false, nil
 }
 
+// cutAfter is how long clients may stay connected to an inspector whose close has begun
+// before they are cut: the inspector ends its sessions itself within milliseconds (ours
+// among them); only a client that stays holds the target's main thread. Cutting at once
+// would race the inspector's own teardown of the same sockets.
+const cutAfter = 300 * time.Millisecond
+
 // closedFor reports whether the inspector whose listening socket was inode, on port, is
 // closed: its listening socket is gone and no client connection remains. The listening
 // socket goes first, while inspector.close() still waits on the target's main thread for
-// every session to leave; a client still connected then is ended here (the close blocks
-// the target until it leaves). err is only for a target that is gone.
-func closedFor(fs probes.FS, pid int, inode uint64, port int) (bool, error) {
+// every session to leave; a client still connected cutAfter later (pending records since
+// when) is ended here. err is only for a target that is gone.
+func closedFor(fs probes.FS, pid int, inode uint64, port int, pending *time.Time) (bool, error) {
 	open, err := listeningOwned(fs, pid, inode)
 	if err != nil {
 		return false, err
@@ -185,6 +191,12 @@ func closedFor(fs probes.FS, pid int, inode uint64, port int) (bool, error) {
 	if n == 0 {
 		return true, nil
 	}
-	_, _ = disconnectClients(pid, port)
+	if pending.IsZero() {
+		*pending = time.Now()
+		return false, nil
+	}
+	if time.Since(*pending) >= cutAfter {
+		_, _ = disconnectClients(pid, port)
+	}
 	return false, nil
 }
