@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -14,11 +16,34 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nodeinspect/nodeinspect/cmd"
+	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
 func main() {
 	tuneGC()
+	if len(os.Args) > 1 && os.Args[1] == inspect.CloserCommand {
+		os.Exit(runCloser(os.Args[2:]))
+	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// runCloser is the hidden `nodeinspect __closer SPEC` mode an attach starts before its
+// signal (inspect.RunCloser): SPEC is JSON; fd 3 is the attach's end of a pipe.
+func runCloser(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "nodeinspect: __closer is internal to --attach")
+		return cmd.ExitUsage
+	}
+	var spec inspect.CloserSpec
+	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil || spec.PID <= 0 {
+		fmt.Fprintf(os.Stderr, "nodeinspect: __closer: bad spec: %v\n", err)
+		return cmd.ExitUsage
+	}
+	control := os.NewFile(3, "control")
+	if control == nil {
+		control, _ = os.Open(os.DevNull)
+	}
+	return inspect.RunCloser(spec, control)
 }
 
 // tuneGC trades a little memory for time: a run lives a fraction of a second and allocates
@@ -37,7 +62,7 @@ func tuneGC() {
 
 // run wires the real world (stdout, the terminal, signals) into the command line.
 func run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	tty := term.IsTerminal(int(stdout.Fd()))
 	var termWidth func() int
@@ -61,4 +86,31 @@ func run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
 		TermWidth: termWidth,
 		Getenv:    os.Getenv,
 	})
+}
+
+// interruptContext is cancelled, with cmd.ErrInterrupted as its cause, by the first of
+// SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal went away) and SIGQUIT (Ctrl-\\): each
+// ends the run the same way, through its cleanup, and exits 130. Go would otherwise die on
+// SIGHUP without cleaning up, and dump goroutines on SIGQUIT. SIGPIPE is ignored instead of
+// notified (a notified SIGPIPE would also come from any socket write, e.g. to an inspector
+// that closed): a reader of stdout that went away (| head) makes the next write fail with
+// EPIPE, which ends the run through the same cleanup, also with 130. A second signal is
+// delivered to the channel and ignored: cleanup has its own time limits.
+func interruptContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signal.Ignore(syscall.SIGPIPE)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(fmt.Errorf("%w by %v", cmd.ErrInterrupted, s))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		cancel(nil)
+	}
 }

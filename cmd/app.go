@@ -34,6 +34,14 @@ func Run(ctx context.Context, args []string, deps Deps) (code int) {
 		err = root.Run(ctx, args)
 	}
 	code = exitCode(err)
+	if interrupted(ctx) && code != ExitUnconfirmed {
+		// Everything was cleaned up on the way out; an exit 6 (something left open)
+		// says more than the interruption.
+		code = ExitInterrupted
+		if err == nil {
+			err = errors.New("interrupted (everything nodeinspect opened was closed)")
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(deps.Err, message(err, code))
 	}
@@ -53,7 +61,7 @@ func newRoot(deps Deps) *cli.Command {
 		Name:      "nodeinspect",
 		Usage:     "say what is wrong with a running Node.js process, from the outside",
 		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
-		Commands:  append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps)),
+		Commands:  append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps)),
 		Writer:    deps.Out,
 		ErrWriter: deps.Err,
 		// A bare `nodeinspect <pid>` was made `nodeinspect report <pid>` by canonicalArgs.

@@ -264,7 +264,8 @@ func TestCompleteCandidates(t *testing.T) {
 	}{
 		{[]string{"rep"}, "report"},
 		{[]string{"s"}, "sockets,snapshot"},
-		{[]string{"report", "--fo"}, "--format"},
+		{[]string{"report", "--fo"}, "--format,--follow"},
+		{[]string{"report", "--form"}, "--format"},
 		{[]string{"--fa"}, "--fail-on"},
 		{[]string{"report", "--format", ""}, "table,plain,json,markdown"},
 		{[]string{"--fail-on", "w"}, "warning"},

@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
@@ -15,8 +17,18 @@ const (
 	ExitNoProcess  = 3
 	ExitPermission = 4
 	ExitNotNode    = 5
-	ExitInternal   = 70
+	// ExitUnconfirmed: an attach sent SIGUSR1 (or opened a session) and could not confirm
+	// that everything it opened is closed again.
+	ExitUnconfirmed = 6
+	ExitInternal    = 70
+	// ExitInterrupted: interrupted (Ctrl-C / SIGINT, or SIGTERM, SIGHUP, SIGQUIT, SIGPIPE),
+	// after cleanup.
+	ExitInterrupted = 130
 )
+
+// ErrInterrupted is the cause main gives the context it cancels on a signal: the run
+// cleans up and exits ExitInterrupted.
+var ErrInterrupted = errors.New("interrupted")
 
 // ExitError carries an exit code and the one line printed on stderr.
 type ExitError struct {
@@ -48,6 +60,8 @@ func exitCode(err error) int {
 		return ExitNotNode
 	case errors.Is(err, inspect.ErrAttachRefused):
 		return ExitUsage
+	case errors.Is(err, syscall.EPIPE):
+		return ExitInterrupted // the reader went away (SIGPIPE)
 	}
 	return ExitInternal
 }
@@ -79,4 +93,19 @@ func message(err error, code int) string {
 		msg += " (" + h + ")"
 	}
 	return msg
+}
+
+// unconfirmedError is the exit-6 result of an attach that left something it could not
+// confirm closed: what is open, until when, how to close it.
+func unconfirmedError(pid int, a *inspect.Attach) error {
+	msg := a.LeftOpen
+	if msg == "" {
+		msg = fmt.Sprintf("SIGUSR1 was sent to process %d and nodeinspect could not confirm that the inspector it opened is closed; close it with: nodeinspect detach %d", pid, pid)
+	}
+	return &ExitError{Code: ExitUnconfirmed, Err: errors.New(msg)}
+}
+
+// interrupted reports whether ctx was cancelled by a signal (main's ErrInterrupted).
+func interrupted(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), ErrInterrupted)
 }

@@ -25,6 +25,9 @@ type options struct {
 	attachTimeout time.Duration
 	// formatGiven is set when --format or --json was given, not guessed from the terminal.
 	formatGiven bool
+	// follow and allowSIGUSR1Users are --follow and --allow-sigusr1-users.
+	follow            bool
+	allowSIGUSR1Users bool
 }
 
 // outputFlags are the flags of every command that prints something.
@@ -121,6 +124,8 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 			return o, usageError("--attach-timeout applies to --attach only: give --attach too, or leave it out")
 		}
 		o.attachTimeout = c.Duration("attach-timeout")
+		o.follow = c.Bool("follow")
+		o.allowSIGUSR1Users = c.Bool("allow-sigusr1-users")
 		if o.attachTimeout < 100*time.Millisecond || o.attachTimeout > time.Minute {
 			return o, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", o.attachTimeout)
 		}

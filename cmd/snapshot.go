@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -29,6 +31,8 @@ func attachFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "attach", Usage: "ask the process itself through its inspector (opens it with SIGUSR1 for the duration when it is not open; see README)"},
 		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each --attach step"},
+		&cli.BoolFlag{Name: "follow", Usage: "with --attach on a launcher (npm, npx, yarn, pnpm, a shell): attach to the Node.js app it runs"},
+		&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "with --attach: send SIGUSR1 even to a process known to use it itself (pm2)"},
 	}
 }
 
@@ -52,6 +56,10 @@ func newSnapshotCommand(deps Deps, name, usage string, view report.View, section
 
 // runSnapshot collects, renders and decides the exit code of one per-process command.
 func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view report.View, sections inspect.Sections) error {
+	pid, err := followPid(deps, opt, pid)
+	if err != nil {
+		return err
+	}
 	snap, err := collect(ctx, deps, opt, pid, sections)
 	if err != nil {
 		return err
@@ -60,23 +68,56 @@ func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view repo
 	if err := report.Render(deps.Out, snap, renderOptions(deps, opt, view)); err != nil {
 		return err
 	}
+	if snap.Attach.Unconfirmed() {
+		// The exit line says what is left open: not twice.
+		printWarnings(deps, withoutString(snap.Warnings, "attach: "+snap.Attach.LeftOpen))
+		return unconfirmedError(pid, snap.Attach)
+	}
 	printWarnings(deps, snap.Warnings)
 	return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
+}
+
+// followPid is pid, or with --attach --follow the Node.js app a launcher pid runs.
+func followPid(deps Deps, opt options, pid int) (int, error) {
+	if !opt.attach || !opt.follow {
+		return pid, nil
+	}
+	app, err := inspect.FollowLauncher(probes.NewFS(opt.proc), pid)
+	if err != nil {
+		return 0, &ExitError{Code: ExitNotNode, Err: err}
+	}
+	if app != pid {
+		printWarnings(deps, []string{fmt.Sprintf("--follow: process %d is a launcher; attaching to the Node.js app below it, pid %d", pid, app)})
+	}
+	return app, nil
 }
 
 // collect reads one snapshot of pid with the options of the command line.
 func collect(ctx context.Context, deps Deps, opt options, pid int, sections inspect.Sections) (*inspect.Snapshot, error) {
 	col := newCollector(deps, opt)
 	return col.Collect(ctx, pid, inspect.Options{
-		Sections:      sections,
-		Any:           opt.any,
-		Sample:        opt.sample,
-		SampleEvery:   inspect.DefaultSampleEvery,
-		Thresholds:    opt.thresholds,
-		Attach:        opt.attach,
-		AttachTimeout: opt.attachTimeout,
-		SocketSource:  getenv(deps, "NODEINSPECT_SOCKET_SOURCE"),
+		Sections:          sections,
+		Any:               opt.any,
+		Sample:            opt.sample,
+		SampleEvery:       inspect.DefaultSampleEvery,
+		Thresholds:        opt.thresholds,
+		Attach:            opt.attach,
+		AttachTimeout:     opt.attachTimeout,
+		SocketSource:      getenv(deps, "NODEINSPECT_SOCKET_SOURCE"),
+		CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
+		Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
+		AllowSIGUSR1Users: opt.allowSIGUSR1Users,
 	})
+}
+
+// envDuration reads a duration from the environment (0 when unset or malformed): the
+// hidden knobs tests use to shorten the closer's bound and the dead-man's switch.
+func envDuration(deps Deps, key string) time.Duration {
+	d, err := time.ParseDuration(getenv(deps, key))
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
 }
 
 // newCollector builds a collector over the --proc root with the injected clock and users.
@@ -97,4 +138,15 @@ func getenv(deps Deps, key string) string {
 		return ""
 	}
 	return deps.Getenv(key)
+}
+
+// withoutString is list less every element equal to drop.
+func withoutString(list []string, drop string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
 }

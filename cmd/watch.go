@@ -61,6 +61,15 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	if opt.attach {
 		// One inspector session for the whole watch; closed on every path below.
 		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
+		copt.CloserBound, copt.AllowSIGUSR1Users = envDuration(deps, "NODEINSPECT_CLOSER_BOUND"), opt.allowSIGUSR1Users
+		// The dead-man's switch is re-armed at each sample: it must outlast the interval.
+		copt.Deadman = max(envDuration(deps, "NODEINSPECT_DEADMAN"), 3*interval)
+		if envDuration(deps, "NODEINSPECT_DEADMAN") == 0 {
+			copt.Deadman = max(inspect.DefaultDeadman, 3*interval)
+		}
+		if pid, err = followPid(deps, opt, pid); err != nil {
+			return err
+		}
 		first, heap, err = col.CollectAttached(ctx, pid, copt)
 		if heap != nil {
 			defer heap.Close(ctx)
@@ -82,6 +91,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	stream := !live && !plainLines && opt.format != report.FormatMarkdown
 	ropt := report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}
 
+	// The heap is read under the run's own context, not the duration's: a read that starts
+	// just before the duration ends (a session per sample takes ~10 ms) still completes.
+	heapCtx := ctx
 	if duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
@@ -109,7 +121,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			break
 		}
 		if heap != nil {
-			herr := heap.FillSample(ctx, s)
+			herr := heap.FillSample(heapCtx, s)
 			switch {
 			case herr == nil:
 			case ctx.Err() == nil && len(heapWarnings) == 0:
@@ -157,9 +169,14 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	}
 	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
+	var left *inspect.Attach
+	if heap == nil && first.Attach.Unconfirmed() {
+		left = first.Attach
+	}
 	if heap != nil {
 		if a := heap.Close(ctx); a.LeftOpen != "" {
 			sum.Warnings = append(sum.Warnings, "attach: "+a.LeftOpen)
+			left = a
 		}
 	}
 	sumOpt := ropt
@@ -175,6 +192,10 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	}
 	if err := writeOnce(deps, &buf); err != nil {
 		return err
+	}
+	if left.Unconfirmed() {
+		printWarnings(deps, withoutString(sum.Warnings, "attach: "+left.LeftOpen))
+		return unconfirmedError(pid, left)
 	}
 	printWarnings(deps, sum.Warnings)
 	return findingsError(failing(sum.Findings, opt.failOn), opt.failOn)

@@ -47,6 +47,14 @@ type Options struct {
 	Attach bool
 	// AttachTimeout is the time limit of each attach step (DefaultAttachTimeout when 0).
 	AttachTimeout time.Duration
+	// CloserBound is how long the closer waits for an inspector that opens late
+	// (DefaultCloserBound when 0); Deadman is the dead-man's switch armed in the target
+	// (DefaultDeadman when 0). Tests shorten both (NODEINSPECT_CLOSER_BOUND,
+	// NODEINSPECT_DEADMAN).
+	CloserBound time.Duration
+	Deadman     time.Duration
+	// AllowSIGUSR1Users attaches to a process known to use SIGUSR1 itself (pm2).
+	AllowSIGUSR1Users bool
 	// SocketSource forces how sockets are read: "dump" (the namespace's tables), "lookup"
 	// (TCP sockets one by one, probes.ReadTCPByFD, where possible) or "" to decide by the
 	// namespace's size. For tests and benchmarks (NODEINSPECT_SOCKET_SOURCE).
@@ -151,6 +159,12 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	}}
 	if err := col.readIdentity(); err != nil {
 		return nil, nil, err
+	}
+	if p := col.snap.Process; !p.IsNode && p.Exe != nil {
+		// A renamed node binary is Node.js: its executable carries Node's markers.
+		if ok, _ := IsNodeBinary(c.FS, pid); ok {
+			p.IsNode, p.NodeBy = true, "binary"
+		}
 	}
 	if !col.snap.Process.IsNode && !opt.Any {
 		exe := "unreadable"

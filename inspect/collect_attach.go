@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
@@ -21,16 +26,31 @@ const attachSampleWindow = 200 * time.Millisecond
 // the inspector to open or close (a LISTEN-filtered netlink dump: tens of microseconds).
 const attachPoll = 10 * time.Millisecond
 
+// probeTimeout bounds one /json/version probe of a listening socket.
+const probeTimeout = 500 * time.Millisecond
+
 // attachRun is the state of one attach.
 type attachRun struct {
 	col     *collection
 	a       *Attach
 	timeout time.Duration
 	dial    attach.Dialer
-	// opened is the inode of the inspector socket nodeinspect opened (0 when it opened none).
+	// opened is the inode of the inspector socket nodeinspect opened (0 when it opened none
+	// or none was seen).
 	opened uint64
 	// queuedClose is true once a close of the inspector has been sent to the target.
 	queuedClose bool
+	// closer is the detached closer started before the signal (nil when none was sent).
+	closer *closerHandle
+	// netns is the target's network namespace path when it is not ours.
+	netns string
+	// armed is set once the target confirmed its dead-man's switch.
+	armed bool
+	// state is what this attach recorded for detach (nil when it sent nothing).
+	state *CloserState
+	// adopted is the closer pid of an earlier run whose inspector this run found open and
+	// closes (0 when none).
+	adopted int
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -46,7 +66,7 @@ func (col *collection) attach(ctx context.Context) error {
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	if l := col.snap.EventLoop; l == nil || l.Verdict != "turning" {
+	if l := col.snap.EventLoop; l == nil || (l.Verdict != "turning" && l.Verdict != "saturated") {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
 			verdict = "is not turning"
@@ -69,12 +89,20 @@ func (col *collection) attach(ctx context.Context) error {
 				ErrAttachRefused, col.pid, err)
 		}
 		run.dial = attach.DialInNetNS(nsPath)
+		run.netns = nsPath
+	}
+	if err := loopbackUp(run.netns); err != nil {
+		return fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
 	}
 	err := run.do(ctx)
 	if col.session == nil {
 		run.cleanup(ctx)
 	}
 	if errors.Is(err, ErrNoProcess) {
+		run.closer.tell("done") // the process is gone, and its inspector with it
+		if run.state != nil {
+			run.state.remove()
+		}
 		return err
 	}
 	if err != nil {
@@ -105,42 +133,148 @@ func (r *attachRun) do(ctx context.Context) error {
 		return fmt.Errorf("read the listening sockets: %w", err)
 	}
 	ports := InspectorPorts(col.snap.Process.Cmdline, col.nodeOptions())
-	addr := ""
-	for _, s := range listening {
-		if owned[s.Inode] && containsInt(ports, s.LocalPort) {
-			addr = dialAddr(s.Local)
-			break
-		}
-	}
-	if addr != "" {
+	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
-	} else {
+		a.Inspector = addr
+		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && rec.Inode != 0 && rec.Inspector == addr {
+			// An earlier run of nodeinspect opened it and could not close it: this run
+			// closes it after use (its closer, if still there, sees it go and ends).
+			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
+			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
+		}
+		return r.ask(ctx, addr)
+	}
+	// Where SIGUSR1 opens it: the first port named (--inspect-port), or a random one
+	// (port 0), which nothing can hold.
+	if len(ports) > 0 {
 		port := ports[0]
 		for _, s := range listening {
-			if s.LocalPort == port {
-				a.Status = "skipped"
-				return fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, not this process's); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode)
+			if s.LocalPort != port || !blocksInspector(s.Local) {
+				continue
 			}
+			a.Status = "skipped"
+			whose := "another process's"
+			if owned[s.Inode] {
+				whose = "this process's own, and not an inspector"
+			}
+			return fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
 		}
-		if addr, err = r.open(ctx, listening, ports); err != nil {
-			return err
-		}
+	}
+	expect := 0
+	if len(ports) > 0 {
+		expect = ports[0]
+	}
+	addr, err := r.open(ctx, listening, expect)
+	if err != nil {
+		return err
 	}
 	a.Inspector = addr
 	return r.ask(ctx, addr)
 }
 
-// open sends SIGUSR1 and waits for the new listening socket of the process.
-func (r *attachRun) open(ctx context.Context, before []probes.Socket, ports []int) (string, error) {
+// findOpen finds an inspector the process already has open: first on the ports its
+// command line and NODE_OPTIONS name, then by asking each of its other listening sockets
+// for /json/version (a random port, or a command line rewritten by process.title hides the
+// flag). It returns the address to dial, "" when none is open.
+func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, owned map[uint64]bool, ports []int) string {
+	var others []probes.Socket
+	for _, s := range listening {
+		if !owned[s.Inode] {
+			continue
+		}
+		if containsInt(ports, s.LocalPort) {
+			return dialAddr(s.Local)
+		}
+		others = append(others, s)
+	}
+	if app, ok := mainLoopSockets(r.col.c.FS, r.col.pid); ok {
+		// The app's own servers are not asked for /json/version: only sockets its
+		// event loop does not watch can be an inspector.
+		kept := others[:0]
+		for _, s := range others {
+			if !app[s.Inode] {
+				kept = append(kept, s)
+			}
+		}
+		others = kept
+	}
+	const maxProbes = 16 // a process with more listeners than this is not probed one by one
+	if len(others) > maxProbes {
+		others = others[:maxProbes]
+	}
+	found := make([]bool, len(others))
+	var wg sync.WaitGroup
+	for i, s := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			probe, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			_, err := attach.ProbeVersion(probe, dialAddr(s.Local), r.dial)
+			found[i] = err == nil
+		}()
+	}
+	wg.Wait()
+	for i, ok := range found {
+		if ok {
+			return dialAddr(others[i].Local)
+		}
+	}
+	return ""
+}
+
+// blocksInspector reports whether a socket bound to local keeps Node from opening its
+// inspector on the same port of 127.0.0.1 (where SIGUSR1 opens it): 127.0.0.1, the IPv4
+// wildcard, or the IPv6 wildcard (dual-stack). [::1] alone does not.
+func blocksInspector(local string) bool {
+	ap, err := netip.ParseAddrPort(local)
+	if err != nil {
+		return true // cannot tell: assume it does
+	}
+	a := ap.Addr()
+	return a == netip.MustParseAddr("127.0.0.1") || a.IsUnspecified()
+}
+
+// open starts the closer, checks once more that the process can run and that the run was
+// not interrupted, sends SIGUSR1 and waits for the new inspector.
+func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int) (string, error) {
 	col, a := r.col, r.a
 	known := make(map[uint64]bool, len(before))
+	ids := make([]uint64, 0, len(before))
 	for _, s := range before {
 		known[s.Inode] = true
+		ids = append(ids, s.Inode)
+	}
+	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
+		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect})
+	if err != nil {
+		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
+	}
+	a.Closer = &CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
+	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
+	// since the first checks means nothing is sent.
+	if why, err := heldReason(col.c.FS, col.pid); err == nil && why != "" {
+		closer.tell("abort")
+		a.Closer = nil
+		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", ErrAttachRefused, col.pid, why)
+	}
+	if ctx.Err() != nil {
+		closer.tell("abort")
+		a.Closer = nil
+		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
 	if err := col.signalIfSame(sigusr1); err != nil {
+		closer.tell("abort")
+		a.Closer = nil
 		return "", err
 	}
+	r.closer = closer
 	a.SentSignal = true
+	// Recorded here too, not only by the closer: `nodeinspect detach` finds it even if the
+	// closer never got to run.
+	r.state = &CloserState{PID: col.pid, StartTicks: col.stat.StartTicks, CloserPID: closer.pid, State: "waiting",
+		SentAt: time.Now().UTC(), Until: closer.until.UTC(), Known: ids, NetNS: r.netns}
+	_ = r.state.write()
 	wait, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	tick := time.NewTicker(attachPoll)
@@ -149,42 +283,25 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, ports []in
 		if col.exitedSince() {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
 		}
-		listening, err := col.c.FS.ReadListeningTCP(col.pid)
-		if err != nil && probes.IsGone(err) {
-			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
-		}
-		var fresh []probes.Socket
-		for _, s := range listening {
-			if !known[s.Inode] {
-				fresh = append(fresh, s)
-			}
-		}
-		if len(fresh) > 0 {
-			owned, err := col.c.FS.SocketInodes(col.pid)
-			if err != nil && probes.IsGone(err) {
-				return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
-			}
-			for _, s := range fresh {
-				if owned[s.Inode] {
-					r.opened = s.Inode
-					return dialAddr(s.Local), nil
-				}
-				known[s.Inode] = true // someone else's
-			}
+		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
+			r.opened = inode
+			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
+			_ = r.state.write()
+			return addr, nil
 		}
 		select {
 		case <-wait.Done():
 			if ctx.Err() != nil {
 				return "", fmt.Errorf("interrupted while waiting for the inspector to open: %w", ctx.Err())
 			}
-			return "", fmt.Errorf("SIGUSR1 was sent but no inspector opened within %s: the port (%d) may be taken, or the inspector bound somewhere unexpected; Node printed why on the process's own stderr", r.timeout, ports[0])
+			return "", fmt.Errorf("SIGUSR1 was sent but no inspector opened within %s. Most likely the app handles SIGUSR1 itself (process.on('SIGUSR1'): log reopening, a restart hook), and its handler ran instead of Node opening the inspector; to make it attachable, start it with --inspect=127.0.0.1:0 (or NODE_OPTIONS=--inspect=127.0.0.1:0), then run this again. Otherwise the process may be busy in native code, or the port taken: Node printed why on the process's own stderr", r.timeout)
 		case <-tick.C:
 		}
 	}
 }
 
-// ask opens a session, sends the query (which schedules the close when nodeinspect opened
-// the inspector) and applies the answer.
+// ask opens a session, arms the dead-man's switch, sends the query, queues the close when
+// nodeinspect opened the inspector, and applies the answer. No session outlives it.
 func (r *attachRun) ask(ctx context.Context, addr string) error {
 	col := r.col
 	step, cancel := context.WithTimeout(ctx, r.timeout)
@@ -197,28 +314,46 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if err != nil {
 		return r.stepError(ctx, step, "open a session", err)
 	}
-	defer func() {
-		if conn != nil {
-			conn.Close()
-		}
-	}()
+	defer conn.Close()
 	keep := col.keepSession
-	r.queuedClose = r.opened != 0 && !keep
-	ans, err := attach.Ask(step, conn, r.opened != 0 && !keep)
+	closeAfter := r.opened != 0 && !keep
+	if r.opened != 0 {
+		// The first message: if this run and its closer both die from here on, the
+		// inspector still closes itself once nobody is connected.
+		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds(), portOf(addr)); err != nil {
+			if closeAfter && step.Err() == nil {
+				r.sendClose(ctx, conn)
+			}
+			return r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
+		}
+		r.armed = true
+	}
+	ans, err := attach.Ask(step, conn, false)
+	if closeAfter && (err == nil || step.Err() == nil) {
+		// Sent whatever the answer: a stalled target runs it when its loop turns.
+		r.sendClose(ctx, conn)
+	}
 	if err != nil {
 		return r.stepError(ctx, step, "ask the process", err)
 	}
 	if keep {
-		col.session = &HeapSession{run: r, conn: conn}
-		conn = nil // kept open; HeapSession.Close closes it
-	}
-	if r.queuedClose && !ans.CloseScheduled {
-		r.queuedClose = false
-		col.warn("attach: the process could not schedule its inspector's close: %s", ans.Errors["close_scheduled"])
+		col.session = &HeapSession{run: r, addr: addr}
 	}
 	col.applyAnswer(ans)
 	r.a.Status = "ok"
 	return nil
+}
+
+// sendClose queues the inspector's close on conn, with its own short time limit (ctx may
+// be cancelled by Ctrl-C, or the step's time limit spent on a stalled query).
+func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
+	limit, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	sent, err := attach.ScheduleClose(limit, conn)
+	if sent {
+		r.queuedClose = true
+	}
+	_ = err // cleanup tries again on a new session, and says so if that fails too
 }
 
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
@@ -285,29 +420,57 @@ func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
 }
 
 // cleanup makes sure an inspector nodeinspect opened is closed again, on every path
-// (errors, timeouts, Ctrl-C): it queues a close if none was queued, then waits for the
-// listening socket to go. Its time limit does not depend on ctx, which may be cancelled.
+// (errors, timeouts, Ctrl-C): it queues a close if none was queued, ends any other client's
+// connection (a close waits on the target's main thread for every session to leave), then
+// waits for the listening socket to go. Whatever it cannot confirm it hands to the closer,
+// and says so. Its time limit does not depend on ctx, which may be cancelled.
 func (r *attachRun) cleanup(ctx context.Context) {
-	if r.opened == 0 {
+	col, a := r.col, r.a
+	if !a.SentSignal && r.adopted == 0 {
 		return
 	}
-	col, a := r.col, r.a
+	closerPID := r.adopted
+	if r.closer != nil {
+		closerPID = r.closer.pid
+	}
+	if r.opened == 0 {
+		// Signalled, but no inspector was seen: it may still open (a stopped or busy
+		// process). The closer waits for it.
+		a.Closed = ptr(false)
+		a.LeftOpen = fmt.Sprintf("SIGUSR1 was sent to process %d but no inspector was seen open; if one opens later (a stopped, frozen or busy process opens it when it runs again), nodeinspect's closer (pid %d) closes it at once, watching until %s; to check or close it yourself: nodeinspect detach %d",
+			col.pid, r.closer.pid, r.closer.until.UTC().Format(time.RFC3339), col.pid)
+		r.closer.tell("handoff")
+		return
+	}
 	clean, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 	defer cancel()
 	if !r.queuedClose && a.Inspector != "" {
-		if err := r.queueClose(clean); err != nil {
+		if err := r.queueClose(clean); err != nil && !r.queuedClose {
 			col.warn("attach: could not ask the process to close the inspector it opened: %v", err)
 		}
 	}
 	closed := r.waitClosed(clean)
 	a.Closed = &closed
-	if !closed {
-		how := "its close is queued and runs as soon as the event loop turns again"
-		if !r.queuedClose {
-			how = "no close could be queued; it stays open until the process exits (run `nodeinspect report --attach` again once the loop turns, which closes what it finds open only if nodeinspect opened it — or restart the process)"
-		}
-		a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s. It accepts connections from this host's loopback only", a.Inspector, r.opened, how)
+	if closed {
+		r.closer.tell("done")
+		r.state.remove()
+		return
 	}
+	if r.queuedClose {
+		r.closer.tell("handoff queued")
+	} else {
+		r.closer.tell("handoff")
+	}
+	how := "its close is queued and runs as soon as the event loop turns again"
+	if !r.queuedClose {
+		how = "no close could be queued yet"
+	}
+	deadman := ""
+	if r.armed {
+		deadman = fmt.Sprintf(", and the process's own dead-man's switch closes it %s after the last session left", col.deadman())
+	}
+	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) watches it (and cuts any client that would hold up the close) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
+		a.Inspector, r.opened, how, closerPID, deadman, col.pid)
 }
 
 // queueClose opens a session only to schedule inspector.close().
@@ -326,28 +489,24 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 	return err
 }
 
-// waitClosed polls until the socket the inspector opened is gone.
+// waitClosed polls until the inspector is closed (closedFor: its listening socket gone and
+// no client left, any client still connected once the close has begun being ended: a close
+// with a client connected blocks the target's main thread).
 func (r *attachRun) waitClosed(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
+	port := portOf(r.a.Inspector)
+	var pending time.Time
 	for {
 		if r.col.exitedSince() {
 			return true // the process is gone, and its sockets with it
 		}
-		listening, err := r.col.c.FS.ReadListeningTCP(r.col.pid)
+		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}
-		if err == nil {
-			open := false
-			for _, s := range listening {
-				if s.Inode == r.opened {
-					open = true
-				}
-			}
-			if !open {
-				return true
-			}
+		if err == nil && closed {
+			return true
 		}
 		select {
 		case <-ctx.Done():
@@ -376,4 +535,77 @@ func (col *collection) ownedSocketInodes() (map[uint64]bool, error) {
 func (col *collection) nodeOptions() string {
 	v, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
 	return v
+}
+
+// closerBound is the closer's wait for a late inspector (Options.CloserBound or the default).
+func (col *collection) closerBound() time.Duration {
+	if col.opt.CloserBound > 0 {
+		return col.opt.CloserBound
+	}
+	return DefaultCloserBound
+}
+
+// deadman is the dead-man's switch delay (Options.Deadman or the default).
+func (col *collection) deadman() time.Duration {
+	if col.opt.Deadman > 0 {
+		return col.opt.Deadman
+	}
+	return DefaultDeadman
+}
+
+// loopbackUp fails when the loopback of the target's namespace (nsPath, "" for ours) is
+// down; a namespace whose loopback cannot be read is let through (the dial then says why).
+func loopbackUp(nsPath string) error {
+	up, err := attach.LoopbackUp(nsPath)
+	if err == nil && !up {
+		where := "this network namespace"
+		if nsPath != "" {
+			where = "the process's network namespace (" + nsPath + ")"
+		}
+		return fmt.Errorf("the loopback interface of %s is down", where)
+	}
+	return nil
+}
+
+// mainLoopSockets returns the inodes of the sockets the main thread's event loop watches:
+// when the main thread waits in epoll_wait (/proc/<pid>/syscall 232, 281 or 441 on x86-64,
+// its first argument the epoll fd), that epoll's fdinfo lists its fds ("tfd:"). The app's
+// own servers are there; the inspector's socket is watched by the inspector's own thread,
+// so it is not. ok is false when this cannot be told (the thread is busy, or no access).
+func mainLoopSockets(fs probes.FS, pid int) (map[uint64]bool, bool) {
+	data, err := os.ReadFile(fs.PidPath(pid, "syscall"))
+	if err != nil {
+		return nil, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 || (f[0] != "232" && f[0] != "281" && f[0] != "441") {
+		return nil, false
+	}
+	epfd, err := strconv.ParseInt(strings.TrimPrefix(f[1], "0x"), 16, 32)
+	if err != nil {
+		return nil, false
+	}
+	info, err := os.ReadFile(fs.PidPath(pid, "fdinfo", strconv.Itoa(int(epfd))))
+	if err != nil {
+		return nil, false
+	}
+	out := map[uint64]bool{}
+	for _, line := range strings.Split(string(info), "\n") {
+		rest, ok := strings.CutPrefix(line, "tfd:")
+		if !ok {
+			continue
+		}
+		fd := strings.Fields(rest)
+		if len(fd) == 0 {
+			continue
+		}
+		link, err := os.Readlink(fs.PidPath(pid, "fd", fd[0]))
+		if err != nil {
+			continue
+		}
+		if ino, ok := probes.SocketInode(link); ok {
+			out[ino] = true
+		}
+	}
+	return out, true
 }

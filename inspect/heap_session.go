@@ -8,12 +8,15 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 )
 
-// HeapSession is an inspector session kept open across the samples of a watch: each
-// sample asks for the V8 heap in one small evaluation instead of opening and closing the
-// inspector every time. Close undoes what the attach did.
+// HeapSession reads the V8 heap at each sample of a watch through the inspector the
+// attach found or opened. It keeps no session connected between samples: each read opens
+// one, re-arms the dead-man's switch (when nodeinspect opened the inspector), asks, and
+// leaves at once. So a target that wants to exit (a drained server, process.exit, a SIGTERM
+// handler) is never held in "Waiting for the debugger to disconnect..." by the watch.
+// Close undoes what the attach did.
 type HeapSession struct {
 	run    *attachRun
-	conn   *attach.Conn
+	addr   string
 	mu     sync.Mutex
 	broken error
 	closed bool
@@ -21,32 +24,11 @@ type HeapSession struct {
 	nodeOptions *string
 }
 
-// Heap asks the process for its V8 heap used and limit. After a timeout (the loop stalled)
-// the session is not asked again: every later call returns the first error at once, so a
-// stalled target never slows the watch.
-func (h *HeapSession) Heap(ctx context.Context) (used, limit uint64, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.broken != nil {
-		return 0, 0, h.broken
-	}
-	if h.closed {
-		return 0, 0, fmt.Errorf("inspector session closed")
-	}
-	step, cancel := context.WithTimeout(ctx, h.run.timeout)
-	defer cancel()
-	used, limit, err = attach.HeapUsage(step, h.conn)
-	if err != nil && ctx.Err() == nil {
-		h.broken = fmt.Errorf("heap not read (the session stopped answering: %w); later samples have no heap", err)
-		return 0, 0, h.broken
-	}
-	return used, limit, err
-}
-
 // FillSample asks the process for its V8 heap and sets the heap fields of the sample:
 // heap used and limit, and the old generation's used bytes and limit (from the target's
 // heap spaces and node options, as report --attach does). On an error the sample is left
-// as it was; after a timeout the session is broken, as for Heap.
+// as it was. After a timeout (the loop stalled) the process is not asked again: every
+// later call returns the first error at once, so a stalled target never slows the watch.
 func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -58,10 +40,10 @@ func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
 	}
 	step, cancel := context.WithTimeout(ctx, h.run.timeout)
 	defer cancel()
-	r, err := attach.ReadHeap(step, h.conn)
+	r, err := h.read(step)
 	if err != nil {
 		if ctx.Err() == nil {
-			h.broken = fmt.Errorf("heap not read (the session stopped answering: %w); later samples have no heap", err)
+			h.broken = fmt.Errorf("heap not read (the inspector stopped answering: %w); later samples have no heap", err)
 			return h.broken
 		}
 		return err
@@ -81,10 +63,30 @@ func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
 	return nil
 }
 
-// Close queues the inspector's close when nodeinspect opened it, ends the session and
-// waits for the inspector's port to go, with its own time limit (ctx may be cancelled by
-// Ctrl-C). It returns the attach record with Closed and LeftOpen set. Closing twice is
-// harmless.
+// read opens a session, re-arms the dead-man's switch when nodeinspect opened the
+// inspector, asks for the heap and closes the session.
+func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
+	r := h.run
+	target, err := attach.ListTargets(ctx, h.addr, r.dial)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := attach.Dial(ctx, target.WebSocketURL, r.dial)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if r.opened != 0 {
+		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds(), portOf(h.addr)); err != nil {
+			return nil, err
+		}
+	}
+	return attach.ReadHeap(ctx, conn)
+}
+
+// Close queues the inspector's close when nodeinspect opened it and waits for its port to
+// go, with its own time limit (ctx may be cancelled by Ctrl-C). It returns the attach
+// record with Closed and LeftOpen set. Closing twice is harmless.
 func (h *HeapSession) Close(ctx context.Context) *Attach {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -93,16 +95,6 @@ func (h *HeapSession) Close(ctx context.Context) *Attach {
 		return r.a
 	}
 	h.closed = true
-	if r.opened != 0 {
-		clean, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
-		sent, err := attach.ScheduleClose(clean, h.conn)
-		cancel()
-		r.queuedClose = sent
-		if err != nil && !sent {
-			r.col.warn("attach: could not ask the process to close the inspector it opened: %v", err)
-		}
-	}
-	h.conn.Close()
 	r.cleanup(ctx)
 	return r.a
 }

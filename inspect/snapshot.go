@@ -381,6 +381,23 @@ type Attach struct {
 	LeftOpen string `json:"left_open,omitempty"`
 	// ElapsedMS is the time the attach took, in milliseconds.
 	ElapsedMS int64 `json:"elapsed_ms"`
+	// Closer is the detached closer nodeinspect started before its signal (nil when it
+	// sent none): it closes the inspector if this run cannot.
+	Closer *CloserInfo `json:"closer,omitempty"`
+}
+
+// Unconfirmed reports whether the attach sent SIGUSR1 and could not confirm that the
+// inspector it opened is closed again (exit code 6).
+func (a *Attach) Unconfirmed() bool {
+	return a != nil && a.SentSignal && (a.Closed == nil || !*a.Closed)
+}
+
+// CloserInfo names the closer of an attach.
+type CloserInfo struct {
+	// PID is the closer's process id.
+	PID int `json:"pid"`
+	// Until is when it stops waiting for an inspector that has not opened yet.
+	Until time.Time `json:"until"`
 }
 
 // Severity ranks findings. Its zero value is not valid.

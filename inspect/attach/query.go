@@ -56,7 +56,8 @@ const queryTemplate = `(() => {
 
 // closeExpression schedules the inspector's close and nothing else: the cleanup path when
 // the query itself was never sent.
-const closeExpression = `(() => { try { const i = (typeof process.getBuiltinModule === 'function') ? process.getBuiltinModule('inspector') : require('inspector'); setImmediate(() => { try { i.close(); } catch (e) {} }); return true; } catch (e) { return false; } })()`
+// It also disarms the dead-man's switch (deadman.go), so nothing of nodeinspect stays.
+const closeExpression = `(() => { try { const k = Symbol.for('nodeinspect.deadman'); if (process[k]) { clearTimeout(process[k]); delete process[k]; } const i = (typeof process.getBuiltinModule === 'function') ? process.getBuiltinModule('inspector') : require('inspector'); setImmediate(() => { try { i.close(); } catch (e) {} }); return true; } catch (e) { return false; } })()`
 
 // Answer is what the target said about itself. A field is nil when the target could not
 // tell (its error is in Errors) or is too old to know.

@@ -37,6 +37,7 @@ type start struct {
 	nofile    int
 	shell     bool
 	netns     bool
+	loDown    bool
 	runAs     int
 	pidns     bool
 	cgroups   []string
@@ -60,6 +61,10 @@ func InPidNS() Option { return func(s *start) { s.pidns = true } }
 func InCgroups(dirs ...string) Option {
 	return func(s *start) { s.cgroups = append(s.cgroups, dirs...) }
 }
+
+// InNetNSLoopbackDown runs node in a new network namespace whose loopback stays down
+// (unshare --net alone): nothing can reach 127.0.0.1 there.
+func InNetNSLoopbackDown() Option { return func(s *start) { s.netns, s.loDown = true, true } }
 
 // UnderShell runs node as the child of a shell that waits for it (sh -c 'node ...; exit
 // $?'): Proc.PID is then the shell's pid and node's pid is the first of Proc.Children.
@@ -131,7 +136,10 @@ func Start(t testing.TB, script string, opts ...Option) *Proc {
 			flags = append(flags, "--pid", "--fork", "--mount-proc")
 		}
 		if st.netns {
-			flags, script = append(flags, "--net"), `ip link set lo up && exec "$@"`
+			flags = append(flags, "--net")
+			if !st.loDown {
+				script = `ip link set lo up && exec "$@"`
+			}
 		}
 		argv = append(append(flags, "--", "/bin/sh", "-c", script, "sh"), argv...)
 	}

@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/probes"
+	"github.com/nodeinspect/nodeinspect/report"
+)
+
+// newDetachCommand closes an inspector nodeinspect opened (--force: any).
+func newDetachCommand(deps Deps) *cli.Command {
+	return &cli.Command{
+		Name:      "detach",
+		Usage:     "close an inspector nodeinspect opened in a process (--force: any open inspector)",
+		ArgsUsage: "<pid>",
+		Flags: append(outputFlags(),
+			&cli.BoolFlag{Name: "force", Usage: "close every open inspector of the process, also one nodeinspect did not open"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			pid, err := pidArg(c)
+			if err != nil {
+				return err
+			}
+			opt, err := readOptions(c, deps)
+			if err != nil {
+				return err
+			}
+			res, err := inspect.Detach(context.WithoutCancel(ctx), probes.NewFS(opt.proc), pid, c.Bool("force"))
+			if err != nil {
+				return err
+			}
+			if opt.format == report.FormatJSON {
+				out := struct {
+					Schema string `json:"schema"`
+					*inspect.DetachResult
+				}{inspect.Schema, res}
+				data, _ := json.Marshal(out)
+				if _, err := deps.Out.Write(append(data, '\n')); err != nil {
+					return fmt.Errorf("write output: %w", err)
+				}
+			} else {
+				printDetach(deps, res)
+			}
+			if len(res.StillOpen) > 0 {
+				return &ExitError{Code: ExitUnconfirmed, Err: fmt.Errorf("the inspector of process %d on %s is still open: %s", pid, strings.Join(res.StillOpen, ", "), strings.Join(res.Notes, "; "))}
+			}
+			return nil
+		},
+	}
+}
+
+// printDetach writes what detach did, one line each.
+func printDetach(deps Deps, res *inspect.DetachResult) {
+	for _, a := range res.Closed {
+		fmt.Fprintf(deps.Out, "closed the inspector of process %d on %s\n", res.PID, a)
+	}
+	for _, a := range res.NotOurs {
+		fmt.Fprintf(deps.Out, "left open: the inspector of process %d on %s, which nodeinspect did not open (--force closes it)\n", res.PID, a)
+	}
+	if len(res.Closed)+len(res.StillOpen)+len(res.NotOurs) == 0 {
+		what := "no inspector is open"
+		if res.Recorded != nil && res.Recorded.State == "waiting" {
+			what = fmt.Sprintf("no inspector is open yet; nodeinspect's closer (pid %d) closes one that opens until %s", res.Recorded.CloserPID, res.Recorded.Until.Format("15:04:05 MST"))
+		}
+		fmt.Fprintf(deps.Out, "process %d: %s\n", res.PID, what)
+	}
+}

@@ -1,0 +1,151 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// DetachResult is what `nodeinspect detach` did.
+type DetachResult struct {
+	PID int `json:"pid"`
+	// Recorded is the state a closer recorded for the process (nil when none was).
+	Recorded *CloserState `json:"recorded"`
+	// Closed and StillOpen are inspector addresses.
+	Closed    []string `json:"closed"`
+	StillOpen []string `json:"still_open"`
+	// NotOurs are inspectors open that nodeinspect did not open (closed only with --force).
+	NotOurs []string `json:"not_ours"`
+	// Notes say why something is still open.
+	Notes []string `json:"notes"`
+}
+
+// detachWait is how long detach waits for a close to take effect.
+const detachWait = 3 * time.Second
+
+// Detach closes the inspector that nodeinspect opened in pid (as its closer recorded it),
+// or with force every inspector pid has open. It closes the way the closer does: other
+// clients are disconnected first, so the target never blocks.
+func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResult, error) {
+	if !ownProcFS(fs) {
+		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", ErrAttachRefused, fs.Root)
+	}
+	st, err := fs.ReadStat(pid)
+	if err != nil || st.Exited() {
+		return nil, classifyReadError(pid, errGoneOr(err))
+	}
+	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
+	rec, err := ReadCloserState(pid, st.StartTicks)
+	if err != nil {
+		res.Notes = append(res.Notes, err.Error())
+	}
+	res.Recorded = rec
+	var dial attach.Dialer
+	if same, err := probes.SameNetNS(fs, pid); err == nil && !same {
+		dial = attach.DialInNetNS(fs.PidPath(pid, "ns", "net"))
+	}
+	ours := map[uint64]string{}
+	if rec != nil {
+		if rec.Inode != 0 {
+			if open, _ := listeningOwned(fs, pid, rec.Inode); open {
+				ours[rec.Inode] = rec.Inspector
+			}
+		} else {
+			known := map[uint64]bool{}
+			for _, k := range rec.Known {
+				known[k] = true
+			}
+			if addr, inode := freshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
+				ours[inode] = addr // opened late, after the closer gave up
+			}
+		}
+	}
+	all, err := openInspectors(ctx, fs, pid, dial)
+	if err != nil {
+		return nil, err
+	}
+	targets := map[uint64]string{}
+	for inode, addr := range ours {
+		targets[inode] = addr
+	}
+	for inode, addr := range all {
+		if _, ok := ours[inode]; ok {
+			continue
+		}
+		if force {
+			targets[inode] = addr
+		} else {
+			res.NotOurs = append(res.NotOurs, addr)
+		}
+	}
+	for inode, addr := range targets {
+		c := &inspectorCloser{fs: fs, pid: pid, addr: addr, inode: inode, dial: dial}
+		if closeAndWait(ctx, c) {
+			res.Closed = append(res.Closed, addr)
+		} else {
+			res.StillOpen = append(res.StillOpen, addr)
+			if c.scheduled {
+				res.Notes = append(res.Notes, fmt.Sprintf("the close of %s is queued: it runs when the process's event loop turns again", addr))
+			}
+		}
+	}
+	if rec != nil && len(res.StillOpen) == 0 && rec.State != "waiting" {
+		rec.remove()
+	}
+	return res, nil
+}
+
+// closeAndWait runs c until the inspector's listening socket is gone or detachWait passes.
+func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
+	deadline := time.Now().Add(detachWait)
+	var err error
+	var pending time.Time
+	for {
+		if closed, cerr := closedFor(c.fs, c.pid, c.inode, portOf(c.addr), &pending); cerr == nil && closed {
+			return true
+		}
+		if time.Now().After(deadline) {
+			_ = err
+			return false
+		}
+		err = c.attempt(ctx)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// openInspectors finds every inspector pid has open: its listening sockets that answer
+// /json/version as Node's inspector, by inode.
+func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dialer) (map[uint64]string, error) {
+	listening, err := fs.ReadListeningTCP(pid)
+	if err != nil {
+		return nil, fmt.Errorf("read the listening sockets of process %d: %w", pid, err)
+	}
+	owned, err := fs.SocketInodes(pid)
+	if err != nil {
+		return nil, classifyReadError(pid, err)
+	}
+	out := map[uint64]string{}
+	for _, s := range listening {
+		if !owned[s.Inode] {
+			continue
+		}
+		probe, cancel := context.WithTimeout(ctx, probeTimeout)
+		_, err := attach.ProbeVersion(probe, dialAddr(s.Local), dial)
+		cancel()
+		if err == nil {
+			out[s.Inode] = dialAddr(s.Local)
+		}
+	}
+	return out, nil
+}
+
+// errGoneOr is err, or a "no such process" error when err is nil (a zombie).
+func errGoneOr(err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("process exited (zombie): %w", ErrNoProcess)
+}
