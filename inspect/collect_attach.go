@@ -46,6 +46,17 @@ type attachRun struct {
 	netns string
 	// armed is set once the target confirmed its dead-man's switch.
 	armed bool
+	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
+	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
+	closeNow bool
+}
+
+// closeInspector asks the target on conn to close its inspector, at once or queued.
+func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool, error) {
+	if r.closeNow {
+		return attach.CloseNow(ctx, conn)
+	}
+	return attach.ScheduleClose(ctx, conn)
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -258,7 +269,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		ids = append(ids, s.Inode)
 	}
 	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now()})
+		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
 	}
@@ -275,6 +286,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
+	tracef("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
 		closer.tell("abort")
 		a.Closer = nil
@@ -292,6 +304,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		}
 		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial); inode != 0 {
 			r.opened = inode
+			tracef("attach: inspector open")
 			return addr, nil
 		}
 		select {
@@ -358,6 +371,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 		}
 		r.armed = true
 	}
+	tracef("attach: connected and armed")
 	return conn, nil
 }
 
@@ -366,7 +380,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 	limit, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	sent, err := attach.ScheduleClose(limit, conn)
+	sent, err := r.closeInspector(limit, conn)
 	if sent {
 		r.queuedClose = true
 	}
@@ -458,7 +472,7 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	sent, err := attach.ScheduleClose(ctx, conn)
+	sent, err := r.closeInspector(ctx, conn)
 	r.queuedClose = sent
 	return err
 }

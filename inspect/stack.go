@@ -100,6 +100,14 @@ const (
 // never does until an event comes.
 const pauseWait = 150 * time.Millisecond
 
+// pauseSlice is how often a waiting pause looks at the thread; idleAfter is how long a
+// pause is given before a thread idle in epoll counts as idle: the pause request itself
+// wakes the loop for a moment, and anything it runs then is paused within this time.
+const (
+	pauseSlice = 10 * time.Millisecond
+	idleAfter  = 20 * time.Millisecond
+)
+
 // CheckStackOptions returns a usage error for samples or an interval out of range.
 func CheckStackOptions(samples int, interval time.Duration) error {
 	if samples < 1 || samples > MaxStackSamples {
@@ -122,11 +130,22 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 		return nil, err
 	}
 	doc := &StackDoc{Schema: Schema, TakenAt: c.Now().UTC(), Threads: []StackThread{}, Warnings: []string{}}
+	// The main thread is read while the safety checks run; the check before the signal
+	// waits for it.
+	type precheck struct {
+		warning string
+		err     error
+	}
+	pre := make(chan precheck, 1)
+	go func() {
+		w, err := c.stackPrecheck(ctx, pid)
+		pre <- precheck{w, err}
+	}()
 	var blockedWarning string
 	opt.Check = func(p *Process, _ *EventLoop) error {
-		w, err := c.stackPrecheck(ctx, pid)
-		blockedWarning = w
-		return err
+		r := <-pre
+		blockedWarning = r.warning
+		return r.err
 	}
 	s, err := c.OpenSession(ctx, pid, opt.SessionOptions)
 	if err != nil {
@@ -181,7 +200,7 @@ func (c *Collector) stackPrecheck(ctx context.Context, pid int) (string, error) 
 			}
 			switch {
 			case what == "running":
-				return "the main thread was on CPU the whole time and never waited for events: its event loop is blocked (the stack shows where); the inspector this opens closes once the loop turns again or the process exits, see the attach line", nil
+				return "the main thread was on CPU the whole time and never waited for events: its event loop is blocked (the stack shows where)", nil
 			case what == "futex":
 				return "", nil // Atomics.wait (V8's interrupt wakes it) or a lock: the pause's time limit decides
 			case what == "stopped", what == "zombie", what == "dead":
@@ -299,6 +318,7 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 	if err := t.Call(ctx, "Debugger.enable", nil, nil); err != nil {
 		return fmt.Errorf("enable the debugger: %w", err)
 	}
+	tracef("stack: debugger enabled, %d scripts", len(scripts))
 	defer func() {
 		off, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
@@ -329,7 +349,7 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		}
 		before := state()
 		th.Samples++
-		ev, answered, err := st.pauseOnce(ctx, t, &paused)
+		ev, answered, err := st.pauseOnce(ctx, t, &paused, state, i == st.opt.Samples-1)
 		if err != nil {
 			return err
 		}
@@ -346,6 +366,7 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		}
 		states[before]++
 		th.Answered++
+		tracef("stack: paused and resumed")
 		frames := st.frames(ev, scripts)
 		key := frameKey(frames)
 		if counts[key] == nil {
@@ -374,12 +395,13 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 	return nil
 }
 
-// pauseOnce asks for a pause and waits up to pauseWait for it; an answered pause is
-// resumed at once (on every path, even when ctx was cancelled). An unanswered one is
-// withdrawn: a resume and a disable sent together (the target handles both in one turn, so
-// a pause that lands between them is ended by the disable), then the debugger is enabled
-// again for the next sample.
-func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]pausedEvent) (pausedEvent, bool, error) {
+// pauseOnce asks for a pause and waits up to pauseWait for it, giving up early when the
+// thread is seen idle in epoll twice in a row after idleAfter (a pause there waits for the
+// next event); an answered pause is resumed at once (on every path, even when ctx was
+// cancelled). An unanswered one is withdrawn: a resume and a disable (the disable ends a
+// pause that lands in between), then, unless last, the debugger is enabled again for the
+// next sample.
+func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]pausedEvent, state func() string, last bool) (pausedEvent, bool, error) {
 	*paused = (*paused)[:0]
 	if err := t.Call(ctx, "Debugger.pause", nil, nil); err != nil {
 		return pausedEvent{}, false, fmt.Errorf("pause: %w", err)
@@ -389,15 +411,25 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 		defer cancel()
 		return t.Call(c, "Debugger.resume", nil, nil)
 	}
-	wait, cancel := context.WithTimeout(ctx, pauseWait)
-	defer cancel()
-	for len(*paused) == 0 {
-		_, err := t.NextEvent(wait)
-		if err != nil && wait.Err() == nil {
+	start := time.Now()
+	idleSeen := 0
+	for len(*paused) == 0 && time.Since(start) < pauseWait && ctx.Err() == nil {
+		slice, cancel := context.WithTimeout(ctx, pauseSlice)
+		_, err := t.NextEvent(slice)
+		timedOut := slice.Err() != nil
+		cancel()
+		if err != nil && !timedOut {
 			return pausedEvent{}, false, fmt.Errorf("wait for the pause: %w", err)
 		}
-		if wait.Err() != nil {
-			break
+		if len(*paused) == 0 && timedOut && time.Since(start) >= idleAfter && state != nil {
+			if state() == "idle" {
+				idleSeen++
+			} else {
+				idleSeen = 0
+			}
+			if idleSeen >= 2 {
+				break
+			}
 		}
 	}
 	if len(*paused) > 0 {
@@ -421,8 +453,10 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 	if ctx.Err() != nil {
 		return pausedEvent{}, false, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	if err := t.Call(ctx, "Debugger.enable", nil, nil); err != nil {
-		return pausedEvent{}, false, fmt.Errorf("enable the debugger again: %w", err)
+	if !last {
+		if err := t.Call(ctx, "Debugger.enable", nil, nil); err != nil {
+			return pausedEvent{}, false, fmt.Errorf("enable the debugger again: %w", err)
+		}
 	}
 	return pausedEvent{}, false, nil
 }
