@@ -349,12 +349,15 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		}
 		before := state()
 		th.Samples++
-		ev, answered, err := st.pauseOnce(ctx, t, &paused, state, i == st.opt.Samples-1)
+		ev, answered, seen, err := st.pauseOnce(ctx, t, &paused, state, i == st.opt.Samples-1)
 		if err != nil {
 			return err
 		}
 		if !answered {
-			s := state()
+			s := seen
+			if s == "" {
+				s = before
+			}
 			if s == "idle" {
 				th.Note = "idle, waiting for events"
 			}
@@ -401,10 +404,13 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 // cancelled). An unanswered one is withdrawn: a resume and a disable (the disable ends a
 // pause that lands in between), then, unless last, the debugger is enabled again for the
 // next sample.
-func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]pausedEvent, state func() string, last bool) (pausedEvent, bool, error) {
+//
+// seen is the thread's state as last read while the pause was not answered ("" when the
+// pause was answered or the state was never read).
+func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]pausedEvent, state func() string, last bool) (ev pausedEvent, answered bool, seen string, err error) {
 	*paused = (*paused)[:0]
 	if err := t.Call(ctx, "Debugger.pause", nil, nil); err != nil {
-		return pausedEvent{}, false, fmt.Errorf("pause: %w", err)
+		return pausedEvent{}, false, seen, fmt.Errorf("pause: %w", err)
 	}
 	resume := func() error {
 		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -413,16 +419,18 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 	}
 	start := time.Now()
 	idleSeen := 0
+	seen = ""
 	for len(*paused) == 0 && time.Since(start) < pauseWait && ctx.Err() == nil {
 		slice, cancel := context.WithTimeout(ctx, pauseSlice)
 		_, err := t.NextEvent(slice)
 		timedOut := slice.Err() != nil
 		cancel()
 		if err != nil && !timedOut {
-			return pausedEvent{}, false, fmt.Errorf("wait for the pause: %w", err)
+			return pausedEvent{}, false, seen, fmt.Errorf("wait for the pause: %w", err)
 		}
 		if len(*paused) == 0 && timedOut && time.Since(start) >= idleAfter && state != nil {
-			if state() == "idle" {
+			seen = state()
+			if seen == "idle" {
 				idleSeen++
 			} else {
 				idleSeen = 0
@@ -435,30 +443,30 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 	if len(*paused) > 0 {
 		ev := (*paused)[0]
 		if err := resume(); err != nil {
-			return ev, true, fmt.Errorf("resume after the pause: %w", err)
+			return ev, true, "", fmt.Errorf("resume after the pause: %w", err)
 		}
-		return ev, true, nil
+		return ev, true, "", nil
 	}
 	// Not answered: withdraw the pause request.
 	_ = resume() // "not paused" is the expected answer
 	off, cancelOff := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancelOff()
 	if err := t.Call(off, "Debugger.disable", nil, nil); err != nil {
-		return pausedEvent{}, false, fmt.Errorf("withdraw an unanswered pause: %w", err)
+		return pausedEvent{}, false, seen, fmt.Errorf("withdraw an unanswered pause: %w", err)
 	}
 	if len(*paused) > 0 {
 		// It landed after all, before the disable (which ended it).
-		return (*paused)[0], true, nil
+		return (*paused)[0], true, "", nil
 	}
 	if ctx.Err() != nil {
-		return pausedEvent{}, false, fmt.Errorf("interrupted: %w", ctx.Err())
+		return pausedEvent{}, false, seen, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	if !last {
 		if err := t.Call(ctx, "Debugger.enable", nil, nil); err != nil {
-			return pausedEvent{}, false, fmt.Errorf("enable the debugger again: %w", err)
+			return pausedEvent{}, false, seen, fmt.Errorf("enable the debugger again: %w", err)
 		}
 	}
-	return pausedEvent{}, false, nil
+	return pausedEvent{}, false, seen, nil
 }
 
 // frames turns a pause's call frames into Frames, mapped where the script has a map.

@@ -1,0 +1,275 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/realnode"
+)
+
+// stackDoc is the part of `stack --json` the tests read.
+type stackDoc struct {
+	Schema string `json:"schema"`
+	Attach *struct {
+		Status     string `json:"status"`
+		SentSignal bool   `json:"sent_signal"`
+		Closed     *bool  `json:"closed"`
+		LeftOpen   string `json:"left_open"`
+	} `json:"attach"`
+	Threads []struct {
+		Thread   string `json:"thread"`
+		State    string `json:"state"`
+		Note     string `json:"note"`
+		Samples  int    `json:"samples"`
+		Answered int    `json:"answered"`
+		Stacks   []struct {
+			Count  int          `json:"count"`
+			Frames []stackFrame `json:"frames"`
+		} `json:"stacks"`
+	} `json:"threads"`
+	Warnings []string `json:"warnings"`
+}
+
+type stackFrame struct {
+	Function  string `json:"function"`
+	URL       string `json:"url"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	Mapped    bool   `json:"mapped"`
+	Generated *struct {
+		URL  string `json:"url"`
+		Line int    `json:"line"`
+	} `json:"generated"`
+}
+
+// stackPorts are the inspector ports handed to the stack tests, which run in parallel:
+// freePort alone would give two of them the same port before either inspector opens.
+var (
+	stackPortsMu sync.Mutex
+	stackPorts   = map[int]bool{}
+)
+
+// stackInspectPort gives a test its own inspector port (--inspect-port).
+func stackInspectPort(t *testing.T) realnode.Option {
+	t.Helper()
+	stackPortsMu.Lock()
+	defer stackPortsMu.Unlock()
+	for port := 20229 + os.Getpid()%500; port < 22000; port++ {
+		if stackPorts[port] {
+			continue
+		}
+		out, err := exec.Command("ss", "-Hltn", fmt.Sprintf("sport = :%d", port)).Output()
+		if err == nil && len(strings.TrimSpace(string(out))) == 0 {
+			stackPorts[port] = true
+			return realnode.NodeFlags(fmt.Sprintf("--inspect-port=127.0.0.1:%d", port))
+		}
+	}
+	t.Fatal("no free port")
+	return nil
+}
+
+// stackRun runs `stack <pid> --json` and decodes it; exit codes other than 0 fail the test
+// unless allowed.
+func stackRun(t *testing.T, pid int, extra ...string) (stackDoc, string) {
+	t.Helper()
+	out, stderr, code := run(t, append([]string{"stack", strconv.Itoa(pid), "--json"}, extra...)...)
+	if code != 0 {
+		t.Fatalf("stack: exit %d: %s", code, stderr)
+	}
+	var d stackDoc
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("stack: stdout is not JSON: %v\n%.500s", err, out)
+	}
+	if d.Schema != "nodeinspect/v1" || len(d.Threads) == 0 || d.Threads[0].Thread != "main" {
+		t.Fatalf("stack: document %+v", d)
+	}
+	return d, stderr
+}
+
+// mainCPU is the main thread's utime+stime in clock ticks.
+func mainCPU(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
+	if err != nil {
+		t.Fatalf("read the main thread's stat: %v", err)
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.Atoi(f[11])
+	k, _ := strconv.Atoi(f[12])
+	return u + k
+}
+
+// leftRunning checks what every stack test ends with: the target alive, its JavaScript
+// running (a target with a server answers ping; a spinning one keeps using CPU, which a
+// thread paused in the debugger does not), and no inspector left listening.
+func leftRunning(t *testing.T, p *realnode.Proc, spinning bool) {
+	t.Helper()
+	if !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+	if spinning {
+		// A paused thread waits in the inspector's message loop (futex) and uses no CPU:
+		// 300 ms of a spinning thread is 30 ticks; 5 allows for a loaded machine.
+		before := mainCPU(t, p.PID)
+		time.Sleep(300 * time.Millisecond)
+		if after := mainCPU(t, p.PID); after-before < 5 {
+			t.Errorf("the main thread used %d ticks in 300 ms after the dump: paused?", after-before)
+		}
+	} else if err := ping(p.Port, 3*time.Second); err != nil {
+		t.Errorf("the target does not answer after the dump (paused?): %v", err)
+	}
+	if left := waitNoInspector(p.PID, p.Port, 2*time.Second); len(left) > 0 {
+		t.Errorf("listening sockets left after the dump: %v", left)
+	}
+}
+
+func TestStackFindsABusyFunctionInASecondFile(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_busy.js", flag) // spins in renderReport forever
+	d, stderr := stackRun(t, p.PID)
+	main := d.Threads[0]
+	if main.State != "running" || len(main.Stacks) != 1 || len(main.Stacks[0].Frames) == 0 {
+		t.Fatalf("main thread %+v; stderr %s", main, stderr)
+	}
+	top := main.Stacks[0].Frames[0]
+	if top.Function != "renderReport" || !strings.HasSuffix(top.URL, "testdata/node/stack_work.js") || top.Line != 6 || top.Mapped {
+		t.Errorf("top frame %+v, want renderReport stack_work.js:6 (generated)", top)
+	}
+	if d.Attach == nil || d.Attach.Status != "ok" || !d.Attach.SentSignal || d.Attach.Closed == nil || !*d.Attach.Closed {
+		t.Errorf("attach %+v: want ok, opened and closed again", d.Attach)
+	}
+	if !strings.Contains(stderr, "event loop is blocked") {
+		t.Errorf("no blocked-loop warning on stderr: %s", stderr)
+	}
+	leftRunning(t, p, true)
+
+	// Sampled: every sample finds the same stack.
+	d, _ = stackRun(t, p.PID, "--samples", "5", "--interval", "5ms")
+	main = d.Threads[0]
+	if main.Samples != 5 || main.Answered != 5 || len(main.Stacks) != 1 || main.Stacks[0].Count != 5 {
+		t.Errorf("5 samples of a spinning loop: %+v", main)
+	}
+	leftRunning(t, p, true)
+}
+
+func TestStackSourceMaps(t *testing.T) {
+	t.Parallel()
+	for _, script := range []string{"stack_bundle.js", "stack_inline.js", "stack_badmap.js"} {
+		t.Run(script, func(t *testing.T) {
+			flag := stackInspectPort(t)
+			p := realnode.Start(t, script, flag)
+			d, stderr := stackRun(t, p.PID)
+			frames := d.Threads[0].Stacks[0].Frames
+			top := frames[0]
+			if top.Function != "renderReport" {
+				t.Fatalf("top frame %+v", top)
+			}
+			if script == "stack_badmap.js" {
+				// A missing map: the generated position, and a warning naming the map.
+				if top.Mapped || !strings.HasSuffix(top.URL, script) || top.Line != 9 {
+					t.Errorf("top frame %+v, want %s:9 generated", top, script)
+				}
+				if !strings.Contains(stderr, "stack_missing.js.map") || !strings.Contains(stderr, "generated positions") {
+					t.Errorf("no warning about the missing map: %s", stderr)
+				}
+			} else {
+				// The map places bundle line 9 at report.ts:42 (see the map's generator note in the bundle).
+				if !top.Mapped || !strings.HasSuffix(top.URL, "testdata/node/stack_src/report.ts") || top.Line != 42 {
+					t.Errorf("top frame %+v, want stack_src/report.ts:42 mapped", top)
+				}
+				if top.Generated == nil || !strings.HasSuffix(top.Generated.URL, script) || top.Generated.Line != 9 {
+					t.Errorf("generated position %+v, want %s:9", top.Generated, script)
+				}
+			}
+			leftRunning(t, p, true)
+		})
+	}
+}
+
+func TestStackAtomicsWaitInANamedFunction(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_atomics.js", flag)
+	d, stderr := stackRun(t, p.PID)
+	main := d.Threads[0]
+	if len(main.Stacks) != 1 {
+		t.Fatalf("main thread %+v; stderr %s", main, stderr)
+	}
+	top := main.Stacks[0].Frames[0]
+	if top.Function != "waitForLock" || !strings.HasSuffix(top.URL, "stack_atomics.js") || top.Line != 8 {
+		t.Errorf("top frame %+v, want waitForLock stack_atomics.js:8", top)
+	}
+	if main.State != "syscall:futex" {
+		t.Errorf("state %q, want syscall:futex", main.State)
+	}
+	if d.Attach.Closed == nil || !*d.Attach.Closed {
+		t.Errorf("the inspector was not closed: %+v", d.Attach)
+	}
+	if left := waitNoInspector(p.PID, p.Port, 2*time.Second); len(left) > 0 {
+		t.Errorf("listening sockets left: %v", left)
+	}
+	// Still waiting (not woken for good, not paused): the futex, with no CPU.
+	if !realnode.Alive(p.PID) {
+		t.Fatal("the target died")
+	}
+}
+
+func TestStackIdleLoopSaysIdle(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_busy.js", flag, realnode.Args("1", "60000")) // idle nearly always
+	d, stderr := stackRun(t, p.PID)
+	main := d.Threads[0]
+	if main.State != "idle" || !strings.Contains(main.Note, "idle, waiting for events") || len(main.Stacks) != 0 {
+		t.Errorf("main thread %+v, want idle with no stacks; stderr %s", main, stderr)
+	}
+	leftRunning(t, p, false)
+}
+
+func TestStackUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--samples", "0"},
+		{"--samples", "1000000"},
+		{"--samples", "3", "--interval", "500us"},
+		{"--samples", "x"},
+	} {
+		_, stderr, code := run(t, append([]string{"stack", strconv.Itoa(os.Getpid())}, args...)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("stack %v: exit %d, stderr %q; want 2 and one line", args, code, stderr)
+		}
+	}
+}
+
+func TestStackTwoRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_busy.js", flag, realnode.Args("20", "25"))
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	outs := make([]string, 2)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, stderr, code := run(t, "stack", strconv.Itoa(p.PID), "--json", "--samples", "3")
+			codes[i], outs[i] = code, out+stderr
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 0 {
+			t.Errorf("run %d: exit %d: %s", i, c, outs[i])
+		}
+	}
+	leftRunning(t, p, false)
+}
