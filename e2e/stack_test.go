@@ -93,18 +93,23 @@ func stackRun(t *testing.T, pid int, extra ...string) (stackDoc, string) {
 	return d, stderr
 }
 
-// mainCPU is the main thread's utime+stime in clock ticks.
-func mainCPU(t *testing.T, pid int) int {
+// mainRunnable counts the reads of the main thread's state, over 300 ms, that found it
+// runnable (R) rather than asleep.
+func mainRunnable(t *testing.T, pid int) (r, n int) {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
-	if err != nil {
-		t.Fatalf("read the main thread's stat: %v", err)
+	for i := 0; i < 30; i++ {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
+		if err != nil {
+			t.Fatalf("read the main thread's stat: %v", err)
+		}
+		s := string(data)
+		if strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " R") {
+			r++
+		}
+		n++
+		time.Sleep(10 * time.Millisecond)
 	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.Atoi(f[11])
-	k, _ := strconv.Atoi(f[12])
-	return u + k
+	return r, n
 }
 
 // leftRunning checks what every stack test ends with: the target alive, its JavaScript
@@ -116,12 +121,11 @@ func leftRunning(t *testing.T, p *realnode.Proc, spinning bool) {
 		t.Fatal("the target died")
 	}
 	if spinning {
-		// A paused thread waits in the inspector's message loop (futex) and uses no CPU:
-		// 300 ms of a spinning thread is 30 ticks; 5 allows for a loaded machine.
-		before := mainCPU(t, p.PID)
-		time.Sleep(300 * time.Millisecond)
-		if after := mainCPU(t, p.PID); after-before < 5 {
-			t.Errorf("the main thread used %d ticks in 300 ms after the dump: paused?", after-before)
+		// A paused thread sleeps in the inspector's message loop (a futex): state S on
+		// every read. A spinning one is R (on a CPU or waiting for one on a loaded
+		// machine) on every read; half is a wide margin for both.
+		if r, n := mainRunnable(t, p.PID); r < n/2 {
+			t.Errorf("the main thread was runnable in %d of %d reads after the dump: paused?", r, n)
 		}
 	} else if err := ping(p.Port, 3*time.Second); err != nil {
 		t.Errorf("the target does not answer after the dump (paused?): %v", err)
