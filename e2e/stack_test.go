@@ -277,3 +277,37 @@ func TestStackTwoRunsAtOnce(t *testing.T) {
 	}
 	leftRunning(t, p, false)
 }
+
+func TestReportAttachNamesTheCodeOfABlockedLoop(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_busy.js", flag)
+	s, a, stderr, code := attachRun(t, "report", p.PID)
+	if code != 0 && code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f := s.find("EVENT_LOOP_BLOCKED")
+	if f == nil {
+		t.Fatalf("no EVENT_LOOP_BLOCKED: %s", s.codes())
+	}
+	// realnode starts scripts in the repository root: the path is relative to it.
+	if !strings.Contains(f.Summary, "blocked in renderReport (testdata/node/stack_work.js:6),") || !strings.Contains(f.Summary, " of 10 samples") {
+		t.Errorf("summary %q does not name the function, file and line", f.Summary)
+	}
+	if a.Attach.Status != "ok" || a.Attach.Closed == nil || !*a.Attach.Closed {
+		t.Errorf("attach %+v: want ok and closed again", *a.Attach)
+	}
+	var loop struct {
+		EventLoop struct {
+			Stack []stackFrame `json:"stack"`
+		} `json:"event_loop"`
+	}
+	out, _, _ := run(t, "report", strconv.Itoa(p.PID), "--json", "--attach")
+	if err := json.Unmarshal([]byte(out), &loop); err != nil || len(loop.EventLoop.Stack) == 0 {
+		t.Fatalf("event_loop.stack missing: %v %.300s", err, out)
+	}
+	if top := loop.EventLoop.Stack[0]; top.Function != "renderReport" || top.Line != 6 {
+		t.Errorf("event_loop.stack[0] = %+v", top)
+	}
+	leftRunning(t, p, true)
+}

@@ -46,6 +46,9 @@ type attachRun struct {
 	netns string
 	// armed is set once the target confirmed its dead-man's switch.
 	armed bool
+	// blockedStack pauses the main thread a few times after the query to find where a
+	// loop blocked in JavaScript is stuck (EventLoop.Stack).
+	blockedStack bool
 	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
 	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
 	closeNow bool
@@ -72,10 +75,13 @@ func (col *collection) attach(ctx context.Context) error {
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	if l := col.snap.EventLoop; l == nil || (l.Verdict != "turning" && l.Verdict != "saturated") {
+	onCPU := blockedOnCPU(col.snap.EventLoop)
+	if l := col.snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
-			verdict = "is not turning"
+			doing, _ := dominant(l.Seen)
+			what, _ := describeBlocked(doing)
+			verdict = "is not turning (its main thread is " + what + ", where no pause or inspector message is answered until it returns)"
 		} else if l != nil {
 			verdict = "could not be told turning"
 		}
@@ -87,6 +93,12 @@ func (col *collection) attach(ctx context.Context) error {
 	run, err := col.newAttachRun()
 	if err != nil {
 		return err
+	}
+	if onCPU {
+		// A loop blocked in JavaScript answers through V8's interrupt, but never turns:
+		// a queued close would wait for it forever, so the close is sent at once, and a
+		// few pauses say where it is stuck.
+		run.closeNow, run.blockedStack = true, true
 	}
 	err = run.do(ctx)
 	if col.session == nil {
@@ -332,6 +344,9 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
+	if err == nil && r.blockedStack {
+		col.sampleBlockedStack(step, conn)
+	}
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
 		r.sendClose(ctx, conn)

@@ -232,6 +232,14 @@ type EventLoop struct {
 	CPUPercent *float64 `json:"cpu_percent"`
 	// Verdict is "turning", "blocked" or "unknown".
 	Verdict string `json:"verdict"`
+	// Stack is the JavaScript stack a loop blocked in JavaScript was found in most often
+	// (report --attach: a few pauses of the main thread), innermost frame first; nil when
+	// not taken. StackCount of StackSamples pauses found it; BlockedIn says it in words:
+	// "renderReport (src/report.js:42), 9 of 10 samples".
+	Stack        []Frame `json:"stack"`
+	StackCount   int     `json:"stack_count,omitempty"`
+	StackSamples int     `json:"stack_samples,omitempty"`
+	BlockedIn    string  `json:"blocked_in,omitempty"`
 }
 
 // NodeInfo is what Node.js said about itself (through the inspector, or in a report).

@@ -159,8 +159,8 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 	if blockedWarning != "" {
 		doc.Warnings = append(doc.Warnings, blockedWarning)
 	}
-	st := &stackRun{c: c, s: s, pid: pid, opt: opt, doc: doc, maps: map[string]*loadedMap{}}
-	main, err := st.dumpMain(ctx)
+	st := &stackRun{c: c, proc: s.Process, pid: pid, opt: opt, maps: map[string]*loadedMap{}}
+	main, err := st.dumpMain(ctx, s)
 	a := s.Close(ctx)
 	doc.Attach = a
 	doc.Warnings = append(s.Warnings(), doc.Warnings...)
@@ -233,10 +233,9 @@ func syscallState(what string) string {
 // stackRun is one dump.
 type stackRun struct {
 	c        *Collector
-	s        *Session
+	proc     *Process
 	pid      int
 	opt      StackOptions
-	doc      *StackDoc
 	maps     map[string]*loadedMap
 	warnings []string
 }
@@ -277,9 +276,9 @@ type debugTarget interface {
 }
 
 // dumpMain samples the main thread.
-func (st *stackRun) dumpMain(ctx context.Context) (*StackThread, error) {
+func (st *stackRun) dumpMain(ctx context.Context, s *Session) (*StackThread, error) {
 	th := &StackThread{Thread: "main", Stacks: []StackSample{}}
-	err := st.sample(ctx, st.s, th, func() string { return st.threadState(st.pid) })
+	err := st.sample(ctx, s, th, func() string { return st.threadState(st.pid) })
 	return th, err
 }
 
@@ -385,7 +384,7 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 	th.State = mostCommon(states)
 	if th.Answered == 0 && th.Note == "" {
 		switch {
-		case isInspectBrk(st.s.Process):
+		case isInspectBrk(st.proc):
 			th.Note = "no pause was answered: the process was started with --inspect-brk and may be waiting for a debugger at its start; not resumed"
 		case strings.HasPrefix(th.State, "syscall:"):
 			th.Note = fmt.Sprintf("no pause was answered: the thread is in a system call (%s) and answers when it returns", strings.TrimPrefix(th.State, "syscall:"))
