@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -310,4 +311,38 @@ func TestReportAttachNamesTheCodeOfABlockedLoop(t *testing.T) {
 		t.Errorf("event_loop.stack[0] = %+v", top)
 	}
 	leftRunning(t, p, true)
+}
+
+// TestStackKilledOrInterruptedMidPause kills nodeinspect (SIGKILL) or interrupts it
+// (SIGINT, SIGTERM) while it pauses a loop blocked in JavaScript a thousand times. The
+// target must run on (V8 resumes when the session's socket closes) and the inspector
+// must close: by nodeinspect itself on a signal, by its closer (which closes at once, as
+// the session did) after a SIGKILL.
+func TestStackKilledOrInterruptedMidPause(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			flag := stackInspectPort(t)
+			p := realnode.Start(t, "stack_busy.js", flag)
+			t.Cleanup(func() { killClosers(p.PID) })
+			n := startNI(t, safeEnv(t), "stack", strconv.Itoa(p.PID), "--samples", "1000", "--interval", "1ms")
+			if !waitInspector(p.PID, p.Port, 10*time.Second) {
+				t.Fatalf("no inspector opened; stderr %s", n.err.String())
+			}
+			time.Sleep(300 * time.Millisecond) // into the sampling: Debugger.enable takes ~100 ms here
+			opened := time.Now()
+			_ = n.cmd.Process.Signal(sig)
+			code := n.wait(t, 10*time.Second)
+			if sig != syscall.SIGKILL && code != 130 {
+				t.Errorf("exit %d after %s, want 130; stderr %s", code, sig, n.err.String())
+			}
+			// closeGrace: the closer's first attempt comes within its 20 ms poll, and the
+			// close itself takes tens of ms; 5 s covers a loaded machine.
+			if left := waitNoInspector(p.PID, p.Port, closeGrace); len(left) > 0 {
+				t.Errorf("after %s the inspector is still open: %v", sig, left)
+			}
+			t.Logf("MEASURE %s mid-pause: inspector gone %s after the signal", sig, time.Since(opened).Round(time.Millisecond))
+			leftRunning(t, p, true)
+		})
+	}
 }
