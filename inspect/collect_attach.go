@@ -347,6 +347,9 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if err == nil && r.blockedStack {
 		col.sampleBlockedStack(step, conn)
 	}
+	if err == nil {
+		col.measureDelay(ctx, conn, r.timeout)
+	}
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
 		r.sendClose(ctx, conn)
@@ -465,6 +468,9 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		r.closer.tell("handoff")
 	}
 	how := "its close is queued and runs as soon as the event loop turns again"
+	if r.closeNow {
+		how = "a close was sent and runs as soon as the main thread answers the inspector (at once for JavaScript, when it returns for a system call or native code)"
+	}
 	if !r.queuedClose {
 		how = "no close could be queued yet"
 	}

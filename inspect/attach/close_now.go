@@ -27,8 +27,9 @@ func CloseNow(ctx context.Context, c *Conn) (sent bool, err error) {
 	}
 	var res evaluateResult
 	err = c.wait(ctx, "Runtime.evaluate", id, &res)
-	if err == nil && string(res.Result.Value) == "false" {
-		return true, errors.New("the target could not load its inspector module to close it")
+	if err == nil && string(res.Result.Value) != "true" {
+		// It ran and failed: nothing is queued in the target, so the caller may try again.
+		return false, errors.New("the target could not load its inspector module to close it")
 	}
 	return true, nil // an answer, or the session ended by the close
 }
