@@ -405,3 +405,37 @@ func TestEventLoopDelayMeasuredWhenAttached(t *testing.T) {
 		leftRunning(t, p, false)
 	})
 }
+
+func TestWatchAttachMeasuresDelayBetweenSamples(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_busy.js", flag, realnode.Args("50", "60"))
+	out, stderr, code := run(t, "watch", strconv.Itoa(p.PID), "--attach", "--json", "--interval", "400ms", "--duration", "1500ms")
+	if code > 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	measured := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var s struct {
+			Type  string `json:"type"`
+			Seq   int    `json:"seq"`
+			Delay *struct {
+				P99MS *float64 `json:"p99_ms"`
+			} `json:"event_loop_delay"`
+		}
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if s.Type == "sample" && s.Seq > 0 && s.Delay != nil && s.Delay.P99MS != nil {
+			measured++
+			// Same bounds as TestEventLoopDelayMeasuredWhenAttached, same reasons.
+			if *s.Delay.P99MS < 40 || *s.Delay.P99MS > 300 {
+				t.Errorf("sample %d: p99 %.1f ms, want near 50", s.Seq, *s.Delay.P99MS)
+			}
+		}
+	}
+	if measured == 0 {
+		t.Errorf("no sample after the first has a delay: %s", out)
+	}
+	leftRunning(t, p, false)
+}
