@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"fmt"
 	"os"
 	"os/exec"
@@ -438,4 +441,85 @@ func TestWatchAttachMeasuresDelayBetweenSamples(t *testing.T) {
 		t.Errorf("no sample after the first has a delay: %s", out)
 	}
 	leftRunning(t, p, false)
+}
+
+// hangRequests opens one connection per request to port, sends it, and half-closes the
+// connection (FIN): a server that never answers keeps each in CLOSE_WAIT.
+func hangRequests(t *testing.T, port int, reqs map[string]int) {
+	t.Helper()
+	for req, n := range reqs {
+		for i := 0; i < n; i++ {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if _, err := c.Write([]byte(req)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// httpPing asks a stack_http_hang.js target for GET /ping.
+func httpPing(port int) error {
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/ping", port))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "pong\n" {
+		return fmt.Errorf("answer %q", b)
+	}
+	return nil
+}
+
+func TestCloseWaitLeakNamesServerAndRoutes(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_http_hang.js", flag)
+	hangRequests(t, p.Port, map[string]int{
+		"POST /upload?id=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": 31,
+		"GET /health?token=secret HTTP/1.1\r\nHost: x\r\n\r\n":                   7,
+	})
+	// Wait for the 38 sockets to reach CLOSE_WAIT (the server reads each FIN).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, _, _ := report(t, p.PID, "--sample", "0", "--fail-on", "never")
+		if f := s.find("CLOSE_WAIT_LEAK"); f != nil && strings.HasPrefix(f.Summary, "38 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 38 CLOSE_WAIT sockets: %s", s.codes())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s, _, stderr, _ := attachRun(t, "report", p.PID, "--fail-on", "never")
+	f := s.find("CLOSE_WAIT_LEAK")
+	if f == nil {
+		t.Fatalf("no CLOSE_WAIT_LEAK: %s; stderr %s", s.codes(), stderr)
+	}
+	want := fmt.Sprintf("38 of 38 CLOSE_WAIT sockets were accepted by the http.Server on 127.0.0.1:%d; requests in flight: POST /upload (31), GET /health (7)", p.Port)
+	if !strings.Contains(f.Summary, want) {
+		t.Errorf("summary %q\nwant it to say %q", f.Summary, want)
+	}
+	if strings.Contains(f.Summary, "secret") {
+		t.Errorf("the query string leaked into the summary: %q", f.Summary)
+	}
+	// The fd table's HANDLE column names the owner.
+	out, stderr, code := run(t, "fds", strconv.Itoa(p.PID), "--attach", "--format", "plain")
+	if code > 1 || !strings.Contains(out, "accepted by http.Server on 127.0.0.1:"+strconv.Itoa(p.Port)+", POST /upload") {
+		t.Errorf("fds --attach (exit %d) does not show the owner in HANDLE:\n%.2000s\n%s", code, out, stderr)
+	}
+	if err := httpPing(p.Port); err != nil {
+		t.Errorf("the target does not answer after the attach: %v", err)
+	}
+	if left := waitNoInspector(p.PID, p.Port, 2*time.Second); len(left) > 0 {
+		t.Errorf("listening sockets left: %v", left)
+	}
 }

@@ -344,6 +344,9 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
+	if err == nil {
+		col.askOwners(step, conn)
+	}
 	if err == nil && r.blockedStack {
 		col.sampleBlockedStack(step, conn)
 	}

@@ -113,6 +113,8 @@ type FD struct {
 	Socket *Socket `json:"socket"`
 	// Handle is the libuv handle that owns this fd, when attached (nil otherwise).
 	Handle *FDHandle `json:"handle,omitempty"`
+	// Owner is the JavaScript object that owns this socket, when attached (nil otherwise).
+	Owner *SocketOwner `json:"owner,omitempty"`
 }
 
 // FDHandle names the libuv handle behind an fd and whether it keeps the event loop alive.
