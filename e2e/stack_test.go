@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -485,7 +485,7 @@ func TestCloseWaitLeakNamesServerAndRoutes(t *testing.T) {
 	p := realnode.Start(t, "stack_http_hang.js", flag)
 	hangRequests(t, p.Port, map[string]int{
 		"POST /upload?id=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": 31,
-		"GET /health?token=secret HTTP/1.1\r\nHost: x\r\n\r\n":                   7,
+		"GET /health?token=secret HTTP/1.1\r\nHost: x\r\n\r\n":                  7,
 	})
 	// Wait for the 38 sockets to reach CLOSE_WAIT (the server reads each FIN).
 	deadline := time.Now().Add(10 * time.Second)
