@@ -113,9 +113,14 @@ func SocketOwners(ctx context.Context, c *Conn) (*Owners, error) {
 		}
 		return nil, err
 	}
+	return decodeOwners(res.Result.Value)
+}
+
+// decodeOwners reads the JSON string ownersExpression returns.
+func decodeOwners(value json.RawMessage) (*Owners, error) {
 	var text string
-	if err := json.Unmarshal(res.Result.Value, &text); err != nil {
-		return nil, fmt.Errorf("socket owners: the target returned %s: %w", clip(res.Result.Value), err)
+	if err := json.Unmarshal(value, &text); err != nil {
+		return nil, fmt.Errorf("socket owners: the target returned %s: %w", clip(value), err)
 	}
 	var o Owners
 	if err := json.Unmarshal([]byte(text), &o); err != nil {
