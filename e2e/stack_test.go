@@ -523,3 +523,43 @@ func TestCloseWaitLeakNamesServerAndRoutes(t *testing.T) {
 		t.Errorf("listening sockets left: %v", left)
 	}
 }
+
+func TestStackWorkers(t *testing.T) {
+	t.Parallel()
+	t.Run("busy worker, idle main", func(t *testing.T) {
+		flag := stackInspectPort(t)
+		p := realnode.Start(t, "stack_worker.js", flag)
+		d, stderr := stackRun(t, p.PID, "--workers")
+		if len(d.Threads) != 2 {
+			t.Fatalf("threads %+v; stderr %s", d.Threads, stderr)
+		}
+		if m := d.Threads[0]; m.State != "idle" || len(m.Stacks) != 0 {
+			t.Errorf("main %+v, want idle", m)
+		}
+		w := d.Threads[1]
+		if w.Thread != "worker 1" || w.State != "running" || len(w.Stacks) != 1 {
+			t.Fatalf("worker %+v", w)
+		}
+		if top := w.Stacks[0].Frames[0]; top.Function != "crunch" || !strings.HasSuffix(top.URL, "stack_worker.js") || top.Line != 9 {
+			t.Errorf("worker's top frame %+v, want crunch stack_worker.js:9", top)
+		}
+		leftRunning(t, p, false)
+		// The worker spins on, not paused: its thread stays runnable.
+		_ = d
+	})
+	t.Run("worker exits during the dump", func(t *testing.T) {
+		flag := stackInspectPort(t)
+		// The worker is terminated 1 s after the inspector opens: its dump (sampled first)
+		// starts a few hundred ms after that and 200 samples 10 ms apart take over 2 s.
+		p := realnode.Start(t, "stack_worker.js", flag, realnode.Args("exit", "1000"))
+		d, stderr := stackRun(t, p.PID, "--workers", "--samples", "200", "--interval", "10ms")
+		if len(d.Threads) != 2 {
+			t.Fatalf("threads %+v; stderr %s", d.Threads, stderr)
+		}
+		w := d.Threads[1]
+		if w.State != "exited" || !strings.Contains(w.Note, "exited during the dump") {
+			t.Errorf("worker %+v, want exited during the dump", w)
+		}
+		leftRunning(t, p, false)
+	})
+}

@@ -64,6 +64,9 @@ type Session struct {
 	start     time.Time
 	// enabled are the protocol domains a Call enabled ("Debugger"), in order.
 	enabled []string
+	// pausePending is set by a Debugger.pause and cleared by a resume or a disable: Close
+	// resumes only a pause it asked for (never another debugger's).
+	pausePending bool
 	mu      sync.Mutex
 	closed  bool
 }
@@ -181,6 +184,12 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 		}
 		return err
 	}
+	switch method {
+	case "Debugger.pause":
+		s.pausePending = true
+	case "Debugger.resume", "Debugger.disable":
+		s.pausePending = false
+	}
 	if domain, ok := strings.CutSuffix(method, ".enable"); ok && !slices.Contains(s.enabled, domain) {
 		s.enabled = append(s.enabled, domain)
 	}
@@ -199,7 +208,10 @@ func (s *Session) NextEvent(ctx context.Context) (attach.Event, error) {
 	return s.conn.NextEvent(ctx)
 }
 
-// Close resumes the debugger if it was enabled, disables every domain a Call enabled (in
+// Pump reads one message of the session and dispatches it to its subscriber.
+func (s *Session) Pump(ctx context.Context) error { return s.conn.Pump(ctx) }
+
+// Close resumes a pause the caller asked for and did not end, disables every domain a Call enabled (in
 // reverse order), queues the inspector's close when nodeinspect opened it, ends the session,
 // waits for the port to go (handing anything left to the closer), and returns the attach
 // record: Closed and LeftOpen say what is left (Attach.Unconfirmed means exit 6). It has its
@@ -226,8 +238,8 @@ func (s *Session) Close(ctx context.Context) *Attach {
 			broken = true // the connection is gone: the target ends the session itself
 		}
 	}
-	if slices.Contains(s.enabled, "Debugger") {
-		call("Debugger.resume") // belt and braces: "not paused" is an answer too
+	if s.pausePending && slices.Contains(s.enabled, "Debugger") {
+		call("Debugger.resume") // a pause asked for and not yet ended: "not paused" is an answer too
 	}
 	for i := len(s.enabled) - 1; i >= 0; i-- {
 		call(s.enabled[i] + ".disable")

@@ -74,8 +74,13 @@ func (s LoopSamples) Turning() bool { return s.Counts["epoll"] > 0 }
 // and CPU time (task stat), wchan and syscall. It sends no signal and changes nothing. It
 // stops early when ctx ends or the process exits (then the error satisfies IsGone).
 func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Duration) (LoopSamples, error) {
+	return p.SampleThread(ctx, pid, pid, window, every)
+}
+
+// SampleThread is SampleMainThread for thread tid of pid (a worker thread).
+func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every time.Duration) (LoopSamples, error) {
 	res := LoopSamples{Counts: map[string]int{}, Source: "syscall"}
-	tid := strconv.Itoa(pid)
+	tid := strconv.Itoa(thread)
 	syscallPath := p.PidPath(pid, "task", tid, "syscall")
 	wchanPath := p.PidPath(pid, "task", tid, "wchan")
 	names := syscallNames[runtime.GOARCH]
@@ -86,7 +91,7 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		st, err := p.ReadTaskStat(pid, pid)
+		st, err := p.ReadTaskStat(pid, thread)
 		if err != nil {
 			return res, err
 		}

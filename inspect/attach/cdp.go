@@ -100,6 +100,13 @@ func (c *Conn) NextEvent(ctx context.Context) (Event, error) {
 	}
 }
 
+// Pump reads one message and dispatches it if it is an event (an answer to a command sent
+// with Send is dropped): for a caller that waits on what its handlers collect.
+func (c *Conn) Pump(ctx context.Context) error {
+	_, err := c.read(ctx)
+	return err
+}
+
 // read reads one message: an event is dispatched (and nil returned), an answer returned.
 func (c *Conn) read(ctx context.Context) (*cdpReply, error) {
 	var data []byte
