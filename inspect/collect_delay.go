@@ -14,6 +14,9 @@ import (
 // 10 ms, so a shorter window has too few samples for a p99.
 const minDelayWindow = 100 * time.Millisecond
 
+// delayStepLimit bounds the start and the read of the delay monitor.
+const delayStepLimit = 500 * time.Millisecond
+
 // delayLeftFor is how long the monitor may stay in the target beyond its window if this
 // run dies before removing it (its own unref'd timer removes it then).
 const delayLeftFor = 10 * time.Second
@@ -23,6 +26,9 @@ const delayLeftFor = 10 * time.Second
 // nil.
 func (col *collection) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
 	window := max(col.opt.Sample, minDelayWindow)
+	// A loop that answers the query turns; one that stalls after it must not hold the
+	// attach (and its close) for long: each step gets at most delayStepLimit.
+	timeout = min(timeout, delayStepLimit)
 	if col.opt.Sample <= 0 || col.snap.EventLoop == nil {
 		return
 	}

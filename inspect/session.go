@@ -67,8 +67,8 @@ type Session struct {
 	// pausePending is set by a Debugger.pause and cleared by a resume or a disable: Close
 	// resumes only a pause it asked for (never another debugger's).
 	pausePending bool
-	mu      sync.Mutex
-	closed  bool
+	mu           sync.Mutex
+	closed       bool
 }
 
 // SessionError is a session that could not be opened after something was sent: Attach
