@@ -563,3 +563,45 @@ func TestStackWorkers(t *testing.T) {
 		leftRunning(t, p, false)
 	})
 }
+
+func TestStackInspectBrkIsNotResumed(t *testing.T) {
+	t.Parallel()
+	port := 0
+	stackPortsMu.Lock()
+	for p := 21229 + os.Getpid()%500; p < 22500; p++ {
+		if !stackPorts[p] && !portOpen(p) {
+			stackPorts[p], port = true, p
+			break
+		}
+	}
+	stackPortsMu.Unlock()
+	cmd := exec.Command(realnode.Node(t), fmt.Sprintf("--inspect-brk=127.0.0.1:%d", port), "testdata/node/idle.js")
+	cmd.Dir = realnode.Root(t)
+	outPath := t.TempDir() + "/stdout"
+	outFile, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd.Stdout = outFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); !portOpen(port); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the --inspect-brk inspector never opened")
+		}
+	}
+	d, stderr := stackRun(t, cmd.Process.Pid)
+	main := d.Threads[0]
+	if main.Answered != 0 || !strings.Contains(main.Note, "--inspect-brk") || !strings.Contains(main.Note, "not resumed") {
+		t.Errorf("main %+v; stderr %s", main, stderr)
+	}
+	// Still waiting at its start: the script has not run (no ready line), and its own
+	// inspector is still open.
+	time.Sleep(300 * time.Millisecond)
+	if out, _ := os.ReadFile(outPath); len(out) > 0 || !portOpen(port) {
+		t.Errorf("the process was resumed or its inspector closed: stdout %q", out)
+	}
+}
