@@ -605,3 +605,26 @@ func TestStackInspectBrkIsNotResumed(t *testing.T) {
 		t.Errorf("the process was resumed or its inspector closed: stdout %q", out)
 	}
 }
+
+func TestStackTargetExitsMidDump(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	// Spins 1.5 s after its ready line, then exits: mid-way through 1000 pauses.
+	p := realnode.Start(t, "stack_busy.js", flag, realnode.Args("0", "0", "1500"))
+	t.Cleanup(func() { killClosers(p.PID) })
+	start := time.Now()
+	_, stderr, code := run(t, "stack", strconv.Itoa(p.PID), "--samples", "1000", "--interval", "1ms")
+	if code != 3 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "exited") {
+		t.Errorf("exit %d, stderr %q; want 3 and one line saying it exited", code, stderr)
+	}
+	// The run ends when the target does, not at a time limit: 3 s is the step limit.
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the run took %s after the target exited", d)
+	}
+	for deadline := time.Now().Add(5 * time.Second); closers(p.PID) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Error("a closer outlived the target by 5 s")
+			break
+		}
+	}
+}

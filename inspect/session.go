@@ -69,6 +69,8 @@ type Session struct {
 	pausePending bool
 	mu           sync.Mutex
 	closed       bool
+	// exiting is set when the process waits for this session to leave before it exits.
+	exiting bool
 }
 
 // SessionError is a session that could not be opened after something was sent: Attach
@@ -147,8 +149,19 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 	}
 	run.a.Status = "ok"
 	tracef("session: connected")
-	return &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}, nil
+	sess := &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}
+	// A process that exits while a session is connected waits for it to leave ("Waiting
+	// for the debugger to disconnect..."): ask to be told, so the caller can leave at once.
+	conn.Subscribe("NodeRuntime.waitingForDisconnect", func(attach.Event) { sess.exiting = true })
+	step, cancel := context.WithTimeout(ctx, run.timeout)
+	_ = conn.Call(step, "NodeRuntime.notifyWhenWaitingForDisconnect", map[string]bool{"enabled": true}, nil)
+	cancel()
+	return sess, nil
 }
+
+// Exiting reports whether the process said it is exiting and waits for this session to
+// leave (NodeRuntime.waitingForDisconnect): the caller should Close at once.
+func (s *Session) Exiting() bool { return s.exiting }
 
 // Timeout is the time limit of one step (each Call without a deadline of its own).
 func (s *Session) Timeout() time.Duration { return s.run.timeout }

@@ -178,8 +178,8 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 		doc.Threads = append([]StackThread{*main}, doc.Threads...)
 	}
 	if err != nil {
-		if s.Exited() {
-			return doc, fmt.Errorf("process %d exited during the dump: %w", pid, ErrNoProcess)
+		if errors.Is(err, errExiting) || s.Exited() {
+			return doc, fmt.Errorf("process %d exited during the dump (it waited for nodeinspect's session to leave, which it then did): %w", pid, ErrNoProcess)
 		}
 		return doc, err
 	}
@@ -276,6 +276,19 @@ type pausedEvent struct {
 	} `json:"callFrames"`
 }
 
+// errExiting is returned when the process exits during the dump and waits for our
+// session to leave.
+var errExiting = errors.New("the process is exiting and waits for nodeinspect's session to leave")
+
+// exitingTarget is a debugTarget that can tell the process is exiting (the Session).
+type exitingTarget interface{ Exiting() bool }
+
+// exiting reports whether t says its process is exiting.
+func exiting(t debugTarget) bool {
+	e, ok := t.(exitingTarget)
+	return ok && e.Exiting()
+}
+
 // debugTarget is a thread that takes protocol commands: the main thread's session, or a
 // worker's session inside it.
 type debugTarget interface {
@@ -360,6 +373,9 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted after %d samples: %w", i, ctx.Err())
+		}
+		if exiting(t) {
+			return errExiting
 		}
 		before := state()
 		th.Samples++
@@ -447,6 +463,9 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 	start := time.Now()
 	idleSeen := 0
 	for len(*paused) == 0 && time.Since(start) < pauseWait && ctx.Err() == nil {
+		if exiting(t) {
+			return pausedEvent{}, false, seen, errExiting
+		}
 		slice, cancel := context.WithTimeout(ctx, pauseSlice)
 		_, err := t.NextEvent(slice)
 		timedOut := slice.Err() != nil

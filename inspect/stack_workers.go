@@ -262,3 +262,6 @@ func (st *stackRun) threadStateOf(tid int) string {
 	}
 	return "unknown"
 }
+
+// Exiting reports whether the process is exiting (and waits for our session to leave).
+func (w *workerSession) Exiting() bool { return w.s.Exiting() }
