@@ -181,7 +181,10 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 		if errors.Is(err, errExiting) || s.Exited() {
 			return doc, fmt.Errorf("process %d exited during the dump (it waited for nodeinspect's session to leave, which it then did): %w", pid, ErrNoProcess)
 		}
-		return doc, err
+		if errors.Is(err, attach.ErrNoAnswer) {
+			err = fmt.Errorf("%w (the main thread may have entered a system call or native code that holds it)", err)
+		}
+		return doc, &SessionError{Attach: a, Err: err}
 	}
 	return doc, nil
 }
