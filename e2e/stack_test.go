@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/internal/realnode"
 )
 
@@ -626,5 +628,53 @@ func TestStackTargetExitsMidDump(t *testing.T) {
 			t.Error("a closer outlived the target by 5 s")
 			break
 		}
+	}
+}
+
+// TestAttachLeavesNothingDefined attaches to a process whose inspector is already open
+// (so nodeinspect keeps it open and can look afterwards) with report --attach and stack,
+// then asks the process whether anything of nodeinspect is left: the delay monitor, the
+// dead-man's switch, a pending pause, the debugger.
+func TestAttachLeavesNothingDefined(t *testing.T) {
+	t.Parallel()
+	port := 0
+	stackPortsMu.Lock()
+	for p := 21729 + os.Getpid()%500; p < 23000; p++ {
+		if !stackPorts[p] && !portOpen(p) {
+			stackPorts[p], port = true, p
+			break
+		}
+	}
+	stackPortsMu.Unlock()
+	p := realnode.Start(t, "stack_busy.js", realnode.NodeFlags(fmt.Sprintf("--inspect=127.0.0.1:%d", port)), realnode.Args("5", "50"))
+	if _, _, code := run(t, "report", strconv.Itoa(p.PID), "--json", "--attach"); code > 1 {
+		t.Fatalf("report --attach: exit %d", code)
+	}
+	stackRun(t, p.PID, "--samples", "5")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	target, err := attach.ListTargets(ctx, fmt.Sprintf("127.0.0.1:%d", port), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := attach.Dial(ctx, target.WebSocketURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var res struct {
+		Result struct {
+			Value string `json:"value"`
+		} `json:"result"`
+	}
+	expr := `JSON.stringify([Symbol.for('nodeinspect.delay') in process, Symbol.for('nodeinspect.deadman') in process, Object.getOwnPropertySymbols(process).map(String).filter((s) => s.includes('nodeinspect'))])`
+	if err := conn.Call(ctx, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Result.Value != `[false,false,[]]` {
+		t.Errorf("left in the process: %s", res.Result.Value)
+	}
+	if err := ping(p.Port, 3*time.Second); err != nil {
+		t.Errorf("the target does not answer: %v", err)
 	}
 }
