@@ -64,8 +64,19 @@ func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn
 	l.Stack, l.StackCount, l.StackSamples = top.Frames, top.Count, th.Samples
 	if len(top.Frames) > 0 {
 		cwd, _ := os.Readlink(col.c.FS.PidPath(col.pid, "cwd"))
-		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(top.Frames[0], cwd), top.Count, th.Samples)
+		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(appFrame(top.Frames), cwd), top.Count, th.Samples)
 	}
+}
+
+// appFrame is the innermost frame of the app's own code (not Node's node:internal
+// modules), or the innermost frame when every frame is Node's.
+func appFrame(frames []Frame) Frame {
+	for _, f := range frames {
+		if !strings.HasPrefix(f.URL, "node:") {
+			return f
+		}
+	}
+	return frames[0]
 }
 
 // shortFrame is "renderReport (src/report.js:42)": the path relative to the process's
@@ -96,5 +107,5 @@ func blockedStackFinding(l *EventLoop, ev map[string]any, summary, advice string
 	ev["stack"] = frames
 	ev["stack_count"] = l.StackCount
 	ev["stack_samples"] = l.StackSamples
-	return summary + "; blocked in " + l.BlockedIn, "Look at " + l.Stack[0].Function + " first: it is where the main thread spends its time. " + advice
+	return summary + "; blocked in " + l.BlockedIn, "Look at " + appFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
 }

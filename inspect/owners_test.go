@@ -98,6 +98,13 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 	if got := shortFrame(f, "/elsewhere"); got != "renderReport (/app/src/report.js:42)" {
 		t.Errorf("shortFrame outside cwd = %q", got)
 	}
+	internal := []Frame{{Function: "parse", URL: "node:internal/json", Line: 1}, f}
+	if got := appFrame(internal); got.Function != "renderReport" {
+		t.Errorf("appFrame skips Node's frames: %+v", got)
+	}
+	if got := appFrame(internal[:1]); got.Function != "parse" {
+		t.Errorf("appFrame with only Node's frames: %+v", got)
+	}
 	if err := CheckStackOptions(0, 0); err == nil {
 		t.Error("--samples 0 accepted")
 	}
