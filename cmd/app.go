@@ -61,7 +61,9 @@ func newRoot(deps Deps) *cli.Command {
 		Name:      "nodeinspect",
 		Usage:     "say what is wrong with a running Node.js process, from the outside",
 		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
-		Commands:  append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps)),
+		Commands: append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps),
+			newStackCommand(deps),
+		),
 		Writer:    deps.Out,
 		ErrWriter: deps.Err,
 		// A bare `nodeinspect <pid>` was made `nodeinspect report <pid>` by canonicalArgs.

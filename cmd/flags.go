@@ -60,6 +60,8 @@ func findingFlags() []cli.Flag {
 		&cli.FloatFlag{Name: "container-memory-critical", Value: d.ContainerMemoryCritical * 100, Usage: "CONTAINER_MEMORY_NEAR_LIMIT critical at this percentage"},
 		&cli.FloatFlag{Name: "cpu-throttled-percent", Value: d.CPUThrottledFraction * 100, Usage: "CPU_THROTTLED when throttled in this percentage of the window's CFS periods"},
 		&cli.FloatFlag{Name: "pids-percent", Value: d.PidsFraction * 100, Usage: "PIDS_NEAR_LIMIT at this percentage of the cgroup's pids.max"},
+		&cli.DurationFlag{Name: "delay-warning", Value: time.Duration(d.DelayWarningMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY warning at this p99 event-loop delay (--attach)"},
+		&cli.DurationFlag{Name: "delay-critical", Value: time.Duration(d.DelayCriticalMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY critical at this p99 event-loop delay (--attach)"},
 	}
 }
 
@@ -146,7 +148,10 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.ContainerMemoryCritical = c.Float("container-memory-critical") / 100
 		t.CPUThrottledFraction = c.Float("cpu-throttled-percent") / 100
 		t.PidsFraction = c.Float("pids-percent") / 100
-		if t.ContainerMemoryWarning <= 0 || t.ContainerMemoryCritical <= 0 || t.CPUThrottledFraction <= 0 || t.PidsFraction <= 0 {
+		t.DelayWarningMS = int(c.Duration("delay-warning").Milliseconds())
+		t.DelayCriticalMS = int(c.Duration("delay-critical").Milliseconds())
+		if t.ContainerMemoryWarning <= 0 || t.ContainerMemoryCritical <= 0 || t.CPUThrottledFraction <= 0 || t.PidsFraction <= 0 ||
+			t.DelayWarningMS <= 0 || t.DelayCriticalMS <= 0 {
 			return o, usageError("thresholds must be positive")
 		}
 		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||

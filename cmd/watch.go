@@ -99,6 +99,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
 		defer cancel()
 	}
+	if heap != nil {
+		heap.MeasureDelay(interval)
+	}
 	sampler := col.NewSampler()
 	var samples []*inspect.Sample
 	ended := "duration"
@@ -124,6 +127,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			herr := heap.FillSample(heapCtx, s)
 			switch {
 			case herr == nil:
+				s.EventLoopDelay = heap.Delay()
 			case ctx.Err() == nil && len(heapWarnings) == 0:
 				heapWarnings = append(heapWarnings, herr.Error())
 			}

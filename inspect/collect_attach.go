@@ -51,6 +51,20 @@ type attachRun struct {
 	// adopted is the closer pid of an earlier run whose inspector this run found open and
 	// closes (0 when none).
 	adopted int
+	// blockedStack pauses the main thread a few times after the query to find where a
+	// loop blocked in JavaScript is stuck (EventLoop.Stack).
+	blockedStack bool
+	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
+	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
+	closeNow bool
+}
+
+// closeInspector asks the target on conn to close its inspector, at once or queued.
+func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool, error) {
+	if r.closeNow {
+		return attach.CloseNow(ctx, conn)
+	}
+	return attach.ScheduleClose(ctx, conn)
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -66,10 +80,13 @@ func (col *collection) attach(ctx context.Context) error {
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	if l := col.snap.EventLoop; l == nil || (l.Verdict != "turning" && l.Verdict != "saturated") {
+	onCPU := blockedOnCPU(col.snap.EventLoop)
+	if l := col.snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
-			verdict = "is not turning"
+			doing, _ := dominant(l.Seen)
+			what, _ := describeBlocked(doing)
+			verdict = "is not turning (its main thread is " + what + ", where no pause or inspector message is answered until it returns)"
 		} else if l != nil {
 			verdict = "could not be told turning"
 		}
@@ -78,30 +95,56 @@ func (col *collection) attach(ctx context.Context) error {
 		col.warn("attach skipped: %s", a.Reason)
 		return nil
 	}
-	run := &attachRun{col: col, a: a, timeout: col.opt.AttachTimeout}
+	run, err := col.newAttachRun()
+	if err != nil {
+		return err
+	}
+	if onCPU {
+		// A loop blocked in JavaScript answers through V8's interrupt, but never turns:
+		// a queued close would wait for it forever, so the close is sent at once, and a
+		// few pauses say where it is stuck.
+		run.closeNow, run.blockedStack = true, true
+	}
+	err = run.do(ctx)
+	if col.session == nil {
+		run.cleanup(ctx)
+	}
+	return run.settle(err)
+}
+
+// newAttachRun prepares an attach once the checks have passed: it finds the target's
+// network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
+// loopback is down. Nothing has been sent when it returns.
+func (col *collection) newAttachRun() (*attachRun, error) {
+	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout
 	}
 	if same, err := probes.SameNetNS(col.c.FS, col.pid); err == nil && !same {
 		nsPath := col.c.FS.PidPath(col.pid, "ns", "net")
 		if err := attach.CheckNetNS(nsPath); err != nil {
-			return fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
+			return nil, fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
 				ErrAttachRefused, col.pid, err)
 		}
 		run.dial = attach.DialInNetNS(nsPath)
 		run.netns = nsPath
 	}
 	if err := loopbackUp(run.netns); err != nil {
-		return fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
+		return nil, fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
 	}
-	err := run.do(ctx)
-	if col.session == nil {
-		run.cleanup(ctx)
-	}
+	return run, nil
+}
+
+// settle records how a run ended (after its cleanup, or once its session is open): the
+// process gone is returned (its closer told there is nothing left to close); any other
+// failure becomes the attach's Status and Reason and a warning, and so does what was left
+// open.
+func (r *attachRun) settle(err error) error {
+	col, a := r.col, r.a
 	if errors.Is(err, ErrNoProcess) {
-		run.closer.tell("done") // the process is gone, and its inspector with it
-		if run.state != nil {
-			run.state.remove()
+		r.closer.tell("done") // the process is gone, and its inspector with it
+		if r.state != nil {
+			r.state.remove()
 		}
 		return err
 	}
@@ -120,17 +163,27 @@ func (col *collection) attach(ctx context.Context) error {
 
 // do finds or opens the inspector, asks the query and applies the answer.
 func (r *attachRun) do(ctx context.Context) error {
+	addr, err := r.locate(ctx)
+	if err != nil {
+		return err
+	}
+	return r.ask(ctx, addr)
+}
+
+// locate finds an inspector the process has open, or opens one (closer, last checks,
+// SIGUSR1), and returns the address to dial; Attach.Inspector and AlreadyOpen are set.
+func (r *attachRun) locate(ctx context.Context) (string, error) {
 	col, a := r.col, r.a
 	owned, err := col.ownedSocketInodes()
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
 		}
-		return fmt.Errorf("read the fd table to find an open inspector: %w", err)
+		return "", fmt.Errorf("read the fd table to find an open inspector: %w", err)
 	}
 	listening, err := col.c.FS.ReadListeningTCP(col.pid)
 	if err != nil {
-		return fmt.Errorf("read the listening sockets: %w", err)
+		return "", fmt.Errorf("read the listening sockets: %w", err)
 	}
 	ports := InspectorPorts(col.snap.Process.Cmdline, col.nodeOptions())
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
@@ -142,7 +195,7 @@ func (r *attachRun) do(ctx context.Context) error {
 			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
 			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
 		}
-		return r.ask(ctx, addr)
+		return addr, nil
 	}
 	// Where SIGUSR1 opens it: the first port named (--inspect-port), or a random one
 	// (port 0), which nothing can hold.
@@ -157,7 +210,7 @@ func (r *attachRun) do(ctx context.Context) error {
 			if owned[s.Inode] {
 				whose = "this process's own, and not an inspector"
 			}
-			return fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
+			return "", fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
 		}
 	}
 	expect := 0
@@ -166,10 +219,10 @@ func (r *attachRun) do(ctx context.Context) error {
 	}
 	addr, err := r.open(ctx, listening, expect)
 	if err != nil {
-		return err
+		return "", err
 	}
 	a.Inspector = addr
-	return r.ask(ctx, addr)
+	return addr, nil
 }
 
 // findOpen finds an inspector the process already has open: first on the ports its
@@ -246,7 +299,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		ids = append(ids, s.Inode)
 	}
 	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect})
+		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
 	}
@@ -263,6 +316,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
+	tracef("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
 		closer.tell("abort")
 		a.Closer = nil
@@ -287,6 +341,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.write()
+			tracef("attach: inspector open")
 			return addr, nil
 		}
 		select {
@@ -306,29 +361,23 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	col := r.col
 	step, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	target, err := attach.ListTargets(step, addr, r.dial)
+	conn, err := r.connect(ctx, step, addr)
 	if err != nil {
-		return r.stepError(ctx, step, "list the inspector's targets", err)
-	}
-	conn, err := attach.Dial(step, target.WebSocketURL, r.dial)
-	if err != nil {
-		return r.stepError(ctx, step, "open a session", err)
+		return err
 	}
 	defer conn.Close()
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
-	if r.opened != 0 {
-		// The first message: if this run and its closer both die from here on, the
-		// inspector still closes itself once nobody is connected.
-		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds(), portOf(addr)); err != nil {
-			if closeAfter && step.Err() == nil {
-				r.sendClose(ctx, conn)
-			}
-			return r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
-		}
-		r.armed = true
-	}
 	ans, err := attach.Ask(step, conn, false)
+	if err == nil {
+		col.askOwners(step, conn)
+	}
+	if err == nil && r.blockedStack {
+		col.sampleBlockedStack(step, conn)
+	}
+	if err == nil {
+		col.measureDelay(ctx, conn, r.timeout)
+	}
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
 		r.sendClose(ctx, conn)
@@ -344,12 +393,40 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	return nil
 }
 
+// connect opens a session on the inspector at addr and, when nodeinspect opened the
+// inspector, arms the dead-man's switch as its first message: if this run and its closer
+// both die from there on, the inspector still closes itself once nobody is connected. A
+// switch that cannot be armed queues the close at once (the run ends there). Errors are
+// worded by stepError.
+func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Conn, error) {
+	target, err := attach.ListTargets(step, addr, r.dial)
+	if err != nil {
+		return nil, r.stepError(ctx, step, "list the inspector's targets", err)
+	}
+	conn, err := attach.Dial(step, target.WebSocketURL, r.dial)
+	if err != nil {
+		return nil, r.stepError(ctx, step, "open a session", err)
+	}
+	if r.opened != 0 {
+		if err := attach.ArmDeadman(step, conn, r.col.deadman().Milliseconds(), portOf(addr)); err != nil {
+			if step.Err() == nil {
+				r.sendClose(ctx, conn)
+			}
+			conn.Close()
+			return nil, r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
+		}
+		r.armed = true
+	}
+	tracef("attach: connected and armed")
+	return conn, nil
+}
+
 // sendClose queues the inspector's close on conn, with its own short time limit (ctx may
 // be cancelled by Ctrl-C, or the step's time limit spent on a stalled query).
 func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 	limit, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	sent, err := attach.ScheduleClose(limit, conn)
+	sent, err := r.closeInspector(limit, conn)
 	if sent {
 		r.queuedClose = true
 	}
@@ -462,6 +539,9 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		r.closer.tell("handoff")
 	}
 	how := "its close is queued and runs as soon as the event loop turns again"
+	if r.closeNow {
+		how = "a close was sent and runs as soon as the main thread answers the inspector (at once for JavaScript, when it returns for a system call or native code)"
+	}
 	if !r.queuedClose {
 		how = "no close could be queued yet"
 	}
@@ -484,7 +564,7 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	sent, err := attach.ScheduleClose(ctx, conn)
+	sent, err := r.closeInspector(ctx, conn)
 	r.queuedClose = sent
 	return err
 }

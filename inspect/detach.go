@@ -82,13 +82,15 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		}
 	}
 	for inode, addr := range targets {
-		c := &inspectorCloser{fs: fs, pid: pid, addr: addr, inode: inode, dial: dial}
+		// Closed at once (attach.CloseNow): a queued close would wait for a loop that may
+		// be blocked in JavaScript.
+		c := &inspectorCloser{fs: fs, pid: pid, addr: addr, inode: inode, dial: dial, closeNow: true}
 		if closeAndWait(ctx, c) {
 			res.Closed = append(res.Closed, addr)
 		} else {
 			res.StillOpen = append(res.StillOpen, addr)
 			if c.scheduled {
-				res.Notes = append(res.Notes, fmt.Sprintf("the close of %s is queued: it runs when the process's event loop turns again", addr))
+				res.Notes = append(res.Notes, fmt.Sprintf("the close of %s was sent: it runs when the process's main thread answers the inspector (a system call or native code holds it)", addr))
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 )
@@ -22,6 +23,43 @@ type HeapSession struct {
 	closed bool
 	// nodeOptions is the target's NODE_OPTIONS, read once (nil until then).
 	nodeOptions *string
+	// delayEvery is the watch's interval when MeasureDelay asked for the event loop's
+	// delay; delayFrom is when the monitor now in the target was started (zero: none),
+	// and delay what the last read measured.
+	delayEvery time.Duration
+	delayFrom  time.Time
+	delay      *LoopDelay
+}
+
+// MeasureDelay makes every Heap read also measure the event loop's delay since the
+// previous read (attach.StartDelay/ReadDelay): the monitor stays in the target between two
+// reads, removes itself if no read comes within two intervals and 10 s, and Close removes it.
+func (h *HeapSession) MeasureDelay(every time.Duration) {
+	h.mu.Lock()
+	h.delayEvery = every
+	h.mu.Unlock()
+}
+
+// Delay is the event loop's delay measured between the last two Heap reads (nil before
+// the second read, or when it could not be measured).
+func (h *HeapSession) Delay() *LoopDelay {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.delay
+}
+
+// readDelay reads the monitor started by the previous read and starts the next one.
+func (h *HeapSession) readDelay(ctx context.Context, conn *attach.Conn, restart bool) {
+	h.delay = nil
+	if !h.delayFrom.IsZero() {
+		if d, err := attach.ReadDelay(ctx, conn); err == nil {
+			h.delay = loopDelay(d, time.Since(h.delayFrom))
+		}
+		h.delayFrom = time.Time{}
+	}
+	if restart && attach.StartDelay(ctx, conn, (2*h.delayEvery+delayLeftFor).Milliseconds()) == nil {
+		h.delayFrom = time.Now()
+	}
 }
 
 // FillSample asks the process for its V8 heap and sets the heap fields of the sample:
@@ -81,7 +119,11 @@ func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
 			return nil, err
 		}
 	}
-	return attach.ReadHeap(ctx, conn)
+	reading, err := attach.ReadHeap(ctx, conn)
+	if err == nil && h.delayEvery > 0 {
+		h.readDelay(ctx, conn, true)
+	}
+	return reading, err
 }
 
 // Close queues the inspector's close when nodeinspect opened it and waits for its port to
@@ -95,6 +137,17 @@ func (h *HeapSession) Close(ctx context.Context) *Attach {
 		return r.a
 	}
 	h.closed = true
+	if !h.delayFrom.IsZero() {
+		// Remove the delay monitor the last read started.
+		step, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+		if target, err := attach.ListTargets(step, h.addr, r.dial); err == nil {
+			if conn, err := attach.Dial(step, target.WebSocketURL, r.dial); err == nil {
+				h.readDelay(step, conn, false)
+				conn.Close()
+			}
+		}
+		cancel()
+	}
 	r.cleanup(ctx)
 	return r.a
 }

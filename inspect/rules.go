@@ -39,6 +39,7 @@ var Rules = []Rule{
 	ruleOrphans,
 	ruleEventLoop,
 	ruleEventLoopSaturated,
+	ruleEventLoopDelay,
 	ruleListenBacklog,
 	ruleStalledSockets,
 	ruleInspector,

@@ -82,12 +82,14 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	listeners := newListenerSet(s.FDs.List)
 	groups := map[connGroup]int{}
 	var fds []int
+	var closeWait []FD
 	count := 0
 	for _, fd := range s.FDs.List {
 		if fd.Socket == nil || fd.Type != "tcp" || fd.Socket.State != "CLOSE_WAIT" {
 			continue
 		}
 		count++
+		closeWait = append(closeWait, fd)
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
@@ -117,9 +119,15 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 		list = append(list, g)
 	}
 	top := keys[0]
+	summary := fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
+		count, groups[top], top.phrase())
 	ev := map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)}
 	markCut(ev, "fds", count, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
+	if owners, oev := ownersSummary(closeWait, "CLOSE_WAIT sockets"); owners != "" {
+		summary += "; " + owners
+		ev["owners"] = oev
+	}
 	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
 	if top.Direction == DirectionOutbound {
 		advice = fmt.Sprintf("These are connections this process opened to %s and never closed after the server did: HTTP responses whose body is never consumed (call res.resume() or destroy() them; with fetch/undici read or cancel the body) and clients or pools that never release connections.", joinHostPort(top.Remote, top.Port))
@@ -127,8 +135,7 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	return []Finding{{
 		Code:     "CLOSE_WAIT_LEAK",
 		Severity: sev,
-		Summary: fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
-			count, groups[top], top.phrase()),
+		Summary:  summary,
 		Evidence: ev,
 		Advice:   advice,
 	}}

@@ -29,6 +29,9 @@ type Thresholds struct {
 	CPUThrottledFraction float64
 	// PidsFraction is pids.current as a fraction of pids.max (0.90).
 	PidsFraction float64
+	// DelayWarningMS and DelayCriticalMS are the p99 event-loop delays at which
+	// EVENT_LOOP_DELAY fires (100, 1000).
+	DelayWarningMS, DelayCriticalMS int
 }
 
 // DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
@@ -49,5 +52,7 @@ func DefaultThresholds() Thresholds {
 		ContainerMemoryCritical: 0.95,
 		CPUThrottledFraction:    0.20,
 		PidsFraction:            0.90,
+		DelayWarningMS:          delayWarningMS,
+		DelayCriticalMS:         delayCriticalMS,
 	}
 }

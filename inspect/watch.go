@@ -32,8 +32,11 @@ type Sample struct {
 	// (Heap.OldSpaceUsedBytes, Heap.OldSpaceLimitBytes); nil until the inspector is asked.
 	OldSpaceUsedBytes  *uint64 `json:"old_space_used_bytes"`
 	OldSpaceLimitBytes *uint64 `json:"old_space_limit_bytes"`
-	Children           *int    `json:"children"`
-	Zombies            *int    `json:"zombies"`
+	// EventLoopDelay is the delay measured in the process since the previous sample
+	// (--attach; nil otherwise, and for the first sample).
+	EventLoopDelay *LoopDelay `json:"event_loop_delay,omitempty"`
+	Children       *int       `json:"children"`
+	Zombies        *int       `json:"zombies"`
 }
 
 // SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,

@@ -143,8 +143,13 @@ func (s LoopSamples) Turning() bool { return s.Counts["epoll"] > 0 }
 // signal and changes nothing. It stops early when ctx ends or the process exits (then the
 // error satisfies IsGone).
 func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Duration) (LoopSamples, error) {
+	return p.SampleThread(ctx, pid, pid, window, every)
+}
+
+// SampleThread is SampleMainThread for thread tid of pid (a worker thread).
+func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every time.Duration) (LoopSamples, error) {
 	res := LoopSamples{Counts: map[string]int{}, Source: "syscall", EpollWaits: map[int]int{}, OtherEpoll: map[int]bool{}}
-	tid := strconv.Itoa(pid)
+	tid := strconv.Itoa(thread)
 	syscallPath := p.PidPath(pid, "task", tid, "syscall")
 	wchanPath := p.PidPath(pid, "task", tid, "wchan")
 	names := syscallNames[runtime.GOARCH]
@@ -156,7 +161,7 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var err error
-	res.Start, st, res.CountersDenied, err = p.ReadTaskCounters(pid, pid)
+	res.Start, st, res.CountersDenied, err = p.ReadTaskCounters(pid, thread)
 	if err != nil {
 		return res, err
 	}
@@ -171,7 +176,7 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 	}
 	finish := func() {
 		res.Elapsed = last.Sub(start)
-		if end, _, _, err := p.ReadTaskCounters(pid, pid); err == nil {
+		if end, _, _, err := p.ReadTaskCounters(pid, thread); err == nil {
 			res.End = end
 			res.Elapsed = time.Since(start)
 			if calls, ok := ioCalls(end); ok && counting {
@@ -190,7 +195,7 @@ func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Du
 	}
 	for {
 		if res.Samples > 0 {
-			if st, err = p.ReadTaskStat(pid, pid); err != nil {
+			if st, err = p.ReadTaskStat(pid, thread); err != nil {
 				finish()
 				return res, err
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
@@ -325,8 +326,25 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 	if l.Source != "" {
 		b.WriteString(" (from " + safe(l.Source) + ")")
 	}
+	if l.BlockedIn != "" {
+		b.WriteString("; blocked in " + safe(l.BlockedIn))
+	}
+	if d := l.Delay; d != nil {
+		if d.P99MS != nil && d.P50MS != nil && d.MaxMS != nil {
+			fmt.Fprintf(&b, "; delay p50 %s, p99 %s, max %s", formatDuration(msFloat(*d.P50MS)), formatDuration(msFloat(*d.P99MS)), formatDuration(msFloat(*d.MaxMS)))
+		} else {
+			b.WriteString("; delay not measured (no timer fired)")
+		}
+		if d.Utilization != nil {
+			b.WriteString(", loop busy " + formatPercent(*d.Utilization*100))
+		}
+		b.WriteString(" (measured in the process)")
+	}
 	return b.String(), st
 }
+
+// msFloat turns fractional milliseconds into a duration.
+func msFloat(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
 func (r *renderer) reportEventLoop(s *inspect.Snapshot) {
 	text, st := loopVerdict(s.EventLoop)

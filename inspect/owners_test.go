@@ -1,0 +1,141 @@
+package inspect
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestListenAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"4:127.0.0.1:3000": "127.0.0.1:3000",
+		"4:0.0.0.0:80":     ":80",
+		"6::::3000":        ":3000",
+		"6:::1:8080":       "[::1]:8080",
+		"-1:/tmp/s.sock":   "/tmp/s.sock",
+		"garbage":          "garbage",
+		"4:nocolon":        "nocolon",
+		"":                 "",
+	} {
+		if got := listenAddr(in); got != want {
+			t.Errorf("listenAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOwnersSummary(t *testing.T) {
+	srv := "http.Server on :3000"
+	fd := func(o *SocketOwner) FD { return FD{Owner: o} }
+	var fds []FD
+	for i := 0; i < 31; i++ {
+		fds = append(fds, fd(&SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "POST", Path: "/upload"}}))
+	}
+	for i := 0; i < 7; i++ {
+		fds = append(fds, fd(&SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "GET", Path: "/health"}}))
+	}
+	fds = append(fds, fd(nil), fd(nil))
+	got, ev := ownersSummary(fds, "CLOSE_WAIT sockets")
+	want := "38 of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight: POST /upload (31), GET /health (7)"
+	if got != want || ev["owners_known"] != 38 {
+		t.Errorf("ownersSummary = %q, %v\nwant %q", got, ev, want)
+	}
+	if got, ev := ownersSummary([]FD{fd(nil)}, "x"); got != "" || ev != nil {
+		t.Errorf("no owner known: %q %v", got, ev)
+	}
+	client := []FD{fd(&SocketOwner{Role: "client", Agent: "http.globalAgent", Upstream: "api:443", Idle: true})}
+	if got, _ := ownersSummary(client, "stalled sockets"); !strings.Contains(got, "1 of 1 stalled sockets are client sockets to api:443") {
+		t.Errorf("client summary %q", got)
+	}
+	many := map[string]int{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7}
+	if got := countsText(many, 5); got != "g (7), f (6), e (5), d (4), c (3), and 2 more" {
+		t.Errorf("countsText = %q", got)
+	}
+}
+
+func TestSocketOwnerString(t *testing.T) {
+	for _, tc := range []struct {
+		o    SocketOwner
+		want string
+	}{
+		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "GET", Path: "/"}}, "accepted by http.Server on :3000, GET /"},
+		{SocketOwner{Role: "server", Server: "net.Server on 127.0.0.1:9"}, "net.Server on 127.0.0.1:9"},
+		{SocketOwner{Role: "client", Agent: "https.globalAgent", Upstream: "api:443", Idle: true}, "https.globalAgent to api:443, idle"},
+		{SocketOwner{Role: "client", Upstream: "db:5432"}, "client of db:5432"},
+		{SocketOwner{Role: "socket"}, ""},
+	} {
+		if got := tc.o.String(); got != tc.want {
+			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}
+
+func TestBlockedOnCPUAndThreadState(t *testing.T) {
+	for _, tc := range []struct {
+		l    *EventLoop
+		want bool
+	}{
+		{nil, false},
+		{&EventLoop{Verdict: "turning", Samples: 10, Seen: map[string]int{"running": 10}}, false},
+		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 10}}, true},
+		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 6, "futex": 4}}, true},
+		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"futex": 10}}, false},
+		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 9, "read": 1}}, false},
+		{&EventLoop{Verdict: "blocked", Samples: 0}, false},
+	} {
+		if got := blockedOnCPU(tc.l); got != tc.want {
+			t.Errorf("blockedOnCPU(%+v) = %v", tc.l, got)
+		}
+	}
+	for in, want := range map[string]string{"epoll": "idle", "running": "running", "futex": "syscall:futex", "syscall:7": "syscall:7",
+		"sleeping:pipe_wait": "syscall:pipe_wait", "sleeping": "syscall:unknown"} {
+		if got := syscallState(in); got != want {
+			t.Errorf("syscallState(%q) = %q, want %q", in, got, want)
+		}
+	}
+	f := Frame{Function: "renderReport", URL: "/app/src/report.js", Line: 42}
+	if got := shortFrame(f, "/app"); got != "renderReport (src/report.js:42)" {
+		t.Errorf("shortFrame = %q", got)
+	}
+	if got := shortFrame(f, "/elsewhere"); got != "renderReport (/app/src/report.js:42)" {
+		t.Errorf("shortFrame outside cwd = %q", got)
+	}
+	internal := []Frame{{Function: "parse", URL: "node:internal/json", Line: 1}, f}
+	if got := appFrame(internal); got.Function != "renderReport" {
+		t.Errorf("appFrame skips Node's frames: %+v", got)
+	}
+	if got := appFrame(internal[:1]); got.Function != "parse" {
+		t.Errorf("appFrame with only Node's frames: %+v", got)
+	}
+	if err := CheckStackOptions(0, 0); err == nil {
+		t.Error("--samples 0 accepted")
+	}
+	if err := CheckStackOptions(MaxStackSamples+1, DefaultStackInterval); err == nil {
+		t.Error("a huge --samples accepted")
+	}
+	if err := CheckStackOptions(2, 500_000); err == nil {
+		t.Error("an interval below 1ms accepted")
+	}
+	if err := CheckStackOptions(1, 0); err != nil {
+		t.Errorf("one sample needs no interval: %v", err)
+	}
+}
+
+func TestRuleEventLoopDelay(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	snap := func(p99 float64) *Snapshot {
+		return &Snapshot{EventLoop: &EventLoop{Delay: &LoopDelay{P50MS: f(10), P99MS: f(p99), MaxMS: f(p99 + 1), Utilization: f(0.5), WindowMS: 300}}}
+	}
+	ctx := EvalContext{Thresholds: DefaultThresholds()}
+	if got := ruleEventLoopDelay(snap(99), ctx); len(got) != 0 {
+		t.Errorf("p99 99 ms: %+v", got)
+	}
+	if got := ruleEventLoopDelay(snap(100), ctx); len(got) != 1 || got[0].Severity != SeverityWarning {
+		t.Errorf("p99 100 ms: %+v", got)
+	}
+	if got := ruleEventLoopDelay(snap(1000), ctx); len(got) != 1 || got[0].Severity != SeverityCritical {
+		t.Errorf("p99 1 s: %+v", got)
+	}
+	unmeasured := &Snapshot{EventLoop: &EventLoop{Delay: &LoopDelay{Utilization: f(1)}}}
+	if got := ruleEventLoopDelay(unmeasured, ctx); len(got) != 0 {
+		t.Errorf("no delay recorded must not be a finding: %+v", got)
+	}
+}
