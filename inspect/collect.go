@@ -128,31 +128,11 @@ func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (
 }
 
 func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*Snapshot, *HeapSession, error) {
-	if opt.Thresholds == (Thresholds{}) {
-		opt.Thresholds = DefaultThresholds()
-	}
-	col := &collection{c: c, pid: pid, opt: opt, keepSession: keepSession, snap: &Snapshot{
-		Schema:   Schema,
-		TakenAt:  c.Now().UTC(),
-		Findings: []Finding{},
-		Warnings: []string{},
-	}}
-	if err := col.readIdentity(); err != nil {
+	col, err := c.newCollection(pid, opt)
+	if err != nil {
 		return nil, nil, err
 	}
-	if p := col.snap.Process; !p.IsNode && p.Exe != nil {
-		// A renamed node binary is Node.js: its executable carries Node's markers.
-		if ok, _ := IsNodeBinary(c.FS, pid); ok {
-			p.IsNode, p.NodeBy = true, "binary"
-		}
-	}
-	if !col.snap.Process.IsNode && !opt.Any {
-		exe := "unreadable"
-		if col.snap.Process.Exe != nil {
-			exe = *col.snap.Process.Exe
-		}
-		return nil, nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
-	}
+	col.keepSession = keepSession
 
 	// The loop is sampled while the rest is read: the window is wall-clock time the
 	// sampler spends sleeping, so the scans fit inside it.
@@ -198,6 +178,37 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	}
 	col.snap.Findings = Evaluate(col.snap, col.evalContext())
 	return col.snap, col.session, nil
+}
+
+// newCollection starts a collection of pid: it reads the process's identity and refuses
+// (ErrNotNode) a process that is not Node.js unless opt.Any.
+func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
+	if opt.Thresholds == (Thresholds{}) {
+		opt.Thresholds = DefaultThresholds()
+	}
+	col := &collection{c: c, pid: pid, opt: opt, snap: &Snapshot{
+		Schema:   Schema,
+		TakenAt:  c.Now().UTC(),
+		Findings: []Finding{},
+		Warnings: []string{},
+	}}
+	if err := col.readIdentity(); err != nil {
+		return nil, err
+	}
+	if p := col.snap.Process; !p.IsNode && p.Exe != nil {
+		// A renamed node binary is Node.js: its executable carries Node's markers.
+		if ok, _ := IsNodeBinary(c.FS, pid); ok {
+			p.IsNode, p.NodeBy = true, "binary"
+		}
+	}
+	if !col.snap.Process.IsNode && !opt.Any {
+		exe := "unreadable"
+		if col.snap.Process.Exe != nil {
+			exe = *col.snap.Process.Exe
+		}
+		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
+	}
+	return col, nil
 }
 
 // readIdentity fills Process from stat, status, cmdline and exe.

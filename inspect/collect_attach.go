@@ -73,28 +73,48 @@ func (col *collection) attach(ctx context.Context) error {
 		col.warn("attach skipped: %s", a.Reason)
 		return nil
 	}
-	run := &attachRun{col: col, a: a, timeout: col.opt.AttachTimeout}
+	run, err := col.newAttachRun()
+	if err != nil {
+		return err
+	}
+	err = run.do(ctx)
+	if col.session == nil {
+		run.cleanup(ctx)
+	}
+	return run.settle(err)
+}
+
+// newAttachRun prepares an attach once the checks have passed: it finds the target's
+// network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
+// loopback is down. Nothing has been sent when it returns.
+func (col *collection) newAttachRun() (*attachRun, error) {
+	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout
 	}
 	if same, err := probes.SameNetNS(col.c.FS, col.pid); err == nil && !same {
 		nsPath := col.c.FS.PidPath(col.pid, "ns", "net")
 		if err := attach.CheckNetNS(nsPath); err != nil {
-			return fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
+			return nil, fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
 				ErrAttachRefused, col.pid, err)
 		}
 		run.dial = attach.DialInNetNS(nsPath)
 		run.netns = nsPath
 	}
 	if err := loopbackUp(run.netns); err != nil {
-		return fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
+		return nil, fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
 	}
-	err := run.do(ctx)
-	if col.session == nil {
-		run.cleanup(ctx)
-	}
+	return run, nil
+}
+
+// settle records how a run ended (after its cleanup, or once its session is open): the
+// process gone is returned (its closer told there is nothing left to close); any other
+// failure becomes the attach's Status and Reason and a warning, and so does what was left
+// open.
+func (r *attachRun) settle(err error) error {
+	col, a := r.col, r.a
 	if errors.Is(err, ErrNoProcess) {
-		run.closer.tell("done") // the process is gone, and its inspector with it
+		r.closer.tell("done") // the process is gone, and its inspector with it
 		return err
 	}
 	if err != nil {
@@ -112,23 +132,33 @@ func (col *collection) attach(ctx context.Context) error {
 
 // do finds or opens the inspector, asks the query and applies the answer.
 func (r *attachRun) do(ctx context.Context) error {
+	addr, err := r.locate(ctx)
+	if err != nil {
+		return err
+	}
+	return r.ask(ctx, addr)
+}
+
+// locate finds an inspector the process has open, or opens one (closer, last checks,
+// SIGUSR1), and returns the address to dial; Attach.Inspector and AlreadyOpen are set.
+func (r *attachRun) locate(ctx context.Context) (string, error) {
 	col, a := r.col, r.a
 	owned, err := col.ownedSocketInodes()
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
 		}
-		return fmt.Errorf("read the fd table to find an open inspector: %w", err)
+		return "", fmt.Errorf("read the fd table to find an open inspector: %w", err)
 	}
 	listening, err := col.c.FS.ReadListeningTCP(col.pid)
 	if err != nil {
-		return fmt.Errorf("read the listening sockets: %w", err)
+		return "", fmt.Errorf("read the listening sockets: %w", err)
 	}
 	ports := InspectorPorts(col.snap.Process.Cmdline, col.nodeOptions())
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
-		return r.ask(ctx, addr)
+		return addr, nil
 	}
 	// Where SIGUSR1 opens it: the first port named (--inspect-port), or a random one
 	// (port 0), which nothing can hold.
@@ -143,15 +173,15 @@ func (r *attachRun) do(ctx context.Context) error {
 			if owned[s.Inode] {
 				whose = "this process's own, and not an inspector"
 			}
-			return fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
+			return "", fmt.Errorf("port %d, where SIGUSR1 would open the inspector, is already taken by another socket (%s, inode %d, %s); Node would fail to open it, so nothing was sent: stop what holds the port, or start the target with --inspect-port", port, s.Local, s.Inode, whose)
 		}
 	}
 	addr, err := r.open(ctx, listening)
 	if err != nil {
-		return err
+		return "", err
 	}
 	a.Inspector = addr
-	return r.ask(ctx, addr)
+	return addr, nil
 }
 
 // findOpen finds an inspector the process already has open: first on the ports its
@@ -281,28 +311,13 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	col := r.col
 	step, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	target, err := attach.ListTargets(step, addr, r.dial)
+	conn, err := r.connect(ctx, step, addr)
 	if err != nil {
-		return r.stepError(ctx, step, "list the inspector's targets", err)
-	}
-	conn, err := attach.Dial(step, target.WebSocketURL, r.dial)
-	if err != nil {
-		return r.stepError(ctx, step, "open a session", err)
+		return err
 	}
 	defer conn.Close()
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
-	if r.opened != 0 {
-		// The first message: if this run and its closer both die from here on, the
-		// inspector still closes itself once nobody is connected.
-		if err := attach.ArmDeadman(step, conn, col.deadman().Milliseconds()); err != nil {
-			if closeAfter && step.Err() == nil {
-				r.sendClose(ctx, conn)
-			}
-			return r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
-		}
-		r.armed = true
-	}
 	ans, err := attach.Ask(step, conn, false)
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
@@ -317,6 +332,33 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	col.applyAnswer(ans)
 	r.a.Status = "ok"
 	return nil
+}
+
+// connect opens a session on the inspector at addr and, when nodeinspect opened the
+// inspector, arms the dead-man's switch as its first message: if this run and its closer
+// both die from there on, the inspector still closes itself once nobody is connected. A
+// switch that cannot be armed queues the close at once (the run ends there). Errors are
+// worded by stepError.
+func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Conn, error) {
+	target, err := attach.ListTargets(step, addr, r.dial)
+	if err != nil {
+		return nil, r.stepError(ctx, step, "list the inspector's targets", err)
+	}
+	conn, err := attach.Dial(step, target.WebSocketURL, r.dial)
+	if err != nil {
+		return nil, r.stepError(ctx, step, "open a session", err)
+	}
+	if r.opened != 0 {
+		if err := attach.ArmDeadman(step, conn, r.col.deadman().Milliseconds()); err != nil {
+			if step.Err() == nil {
+				r.sendClose(ctx, conn)
+			}
+			conn.Close()
+			return nil, r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
+		}
+		r.armed = true
+	}
+	return conn, nil
 }
 
 // sendClose queues the inspector's close on conn, with its own short time limit (ctx may

@@ -18,10 +18,87 @@ import (
 // runaway reply from exhausting our memory on a sick machine.
 const maxMessageBytes = 64 << 20
 
-// Conn is one Chrome DevTools Protocol session over the inspector's WebSocket.
+// Conn is one Chrome DevTools Protocol session over the inspector's WebSocket. It is used
+// from one goroutine at a time: there is no background reader, so events are read while a
+// command waits for its answer (Call) or by NextEvent, and only events someone subscribed
+// to are kept.
 type Conn struct {
 	ws     *websocket.Conn
 	nextID int64
+	// handlers are called with each event of their method as it is read; queued holds
+	// events of subscribed methods that have no handler, for NextEvent.
+	handlers map[string]func(Event)
+	queue    map[string]bool
+	queued   []Event
+}
+
+// Event is one protocol event: a message without an id.
+type Event struct {
+	Method string
+	Params json.RawMessage
+	// SessionID is set on events of a child session (a worker's, through NodeWorker).
+	SessionID string
+}
+
+// maxQueuedEvents bounds the events kept for NextEvent: a subscriber that stops reading
+// loses the oldest rather than exhausting our memory.
+const maxQueuedEvents = 10000
+
+// Subscribe asks for the events of method: fn is called with each as it is read (from
+// inside Call or NextEvent, on the caller's goroutine); a nil fn queues them for NextEvent.
+// Events of methods nobody subscribed to are dropped.
+func (c *Conn) Subscribe(method string, fn func(Event)) {
+	if fn != nil {
+		if c.handlers == nil {
+			c.handlers = map[string]func(Event){}
+		}
+		c.handlers[method] = fn
+		return
+	}
+	if c.queue == nil {
+		c.queue = map[string]bool{}
+	}
+	c.queue[method] = true
+}
+
+// NextEvent returns the next queued event of a method subscribed with a nil handler,
+// reading messages until one comes (answers to commands sent with Send are dropped).
+func (c *Conn) NextEvent(ctx context.Context) (Event, error) {
+	for {
+		if len(c.queued) > 0 {
+			ev := c.queued[0]
+			c.queued = c.queued[1:]
+			return ev, nil
+		}
+		if _, err := c.read(ctx); err != nil {
+			return Event{}, fmt.Errorf("wait for an event: %w", err)
+		}
+	}
+}
+
+// read reads one message: an event is dispatched (and nil returned), an answer returned.
+func (c *Conn) read(ctx context.Context) (*cdpReply, error) {
+	_, data, err := c.ws.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var r cdpReply
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode a message of the inspector: %w", err)
+	}
+	if r.ID != 0 || r.Method == "" {
+		return &r, nil
+	}
+	ev := Event{Method: r.Method, Params: r.Params, SessionID: r.SessionID}
+	if fn := c.handlers[r.Method]; fn != nil {
+		fn(ev)
+	} else if c.queue[r.Method] {
+		if len(c.queued) >= maxQueuedEvents {
+			c.queued = c.queued[1:]
+		}
+		c.queued = append(c.queued, ev)
+	}
+	return nil, nil
 }
 
 // Dialer opens a TCP connection to the inspector; nil means net.Dialer. It exists so a
@@ -46,12 +123,14 @@ type cdpRequest struct {
 	Params any    `json:"params,omitempty"`
 }
 
-// cdpReply is a command's answer, or an event (no id) which Call skips.
+// cdpReply is a command's answer, or an event (no id, a method and its params).
 type cdpReply struct {
-	ID     int64           `json:"id"`
-	Method string          `json:"method"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
+	ID        int64           `json:"id"`
+	Method    string          `json:"method"`
+	Params    json.RawMessage `json:"params"`
+	SessionID string          `json:"sessionId"`
+	Result    json.RawMessage `json:"result"`
+	Error     *struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
@@ -79,18 +158,15 @@ func (c *Conn) Call(ctx context.Context, method string, params, result any) erro
 	return c.wait(ctx, method, id, result)
 }
 
-// wait reads messages until the answer to command id, and decodes its result.
+// wait reads messages until the answer to command id, and decodes its result. Events read
+// meanwhile go to their subscribers.
 func (c *Conn) wait(ctx context.Context, method string, id int64, result any) error {
 	for {
-		_, data, err := c.ws.Read(ctx)
+		r, err := c.read(ctx)
 		if err != nil {
 			return fmt.Errorf("wait for the answer to %s: %w", method, err)
 		}
-		var r cdpReply
-		if err := json.Unmarshal(data, &r); err != nil {
-			return fmt.Errorf("decode the answer to %s: %w", method, err)
-		}
-		if r.ID != id {
+		if r == nil || r.ID != id {
 			continue
 		}
 		if r.Error != nil {

@@ -1,0 +1,291 @@
+package inspect
+
+// An attached session, for the commands that talk to the target through its inspector for
+// more than one question (stack, profile, heap, arm).
+//
+// Who owns what:
+//   - attach_safety.go decides whether a target may be signalled at all (checkAttachSafe).
+//   - collect_attach.go finds or opens the inspector (attachRun.locate: the closer, the last
+//     checks and SIGUSR1), connects and arms the dead-man's switch (attachRun.connect), and
+//     closes what it opened on every path (attachRun.cleanup, handing over to the closer).
+//   - closer.go is the detached closer process; inspector_close.go closes without ever
+//     blocking the target; inspect/attach is the protocol (cdp.go is the only WebSocket
+//     user, with the event subscription).
+//   - This file only strings those together for a caller that keeps the session open: it
+//     adds the per-target lock (two runs at once take turns), remembers the protocol domains
+//     the caller enabled, and disables them before the close. It defines no safety rule of
+//     its own.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nodeinspect/nodeinspect/inspect/attach"
+)
+
+// SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
+// SampleEvery (a loop sample before the signal; 0 takes none), AttachTimeout (each step and
+// each Call), CloserBound, Deadman, AllowSIGUSR1Users.
+type SessionOptions struct {
+	Options
+	// Check, when set, is called after the safety checks and the loop sample, before
+	// anything is sent: an error refuses the attach (wrap ErrAttachRefused for exit 2).
+	// loop is nil when no sample was taken.
+	Check func(p *Process, loop *EventLoop) error
+	// LockWait is how long to wait for another nodeinspect run that holds a session on the
+	// same process (DefaultSessionLockWait when 0).
+	LockWait time.Duration
+}
+
+// DefaultSessionLockWait is how long a session waits for another run's session on the
+// same process to end: longer than a `stack --samples` run at its usual settings.
+const DefaultSessionLockWait = 10 * time.Second
+
+// Session is an open inspector session on one process. It is used from one goroutine at a
+// time. Close it on every path: it disables what was enabled, closes the inspector when
+// nodeinspect opened it, and says what was left.
+type Session struct {
+	// Process is the process's identity, read before the attach.
+	Process *Process
+	// EventLoop is the loop sample taken before the attach (nil when none was asked for).
+	EventLoop *EventLoop
+	run       *attachRun
+	conn      *attach.Conn
+	lock      *os.File
+	start     time.Time
+	// enabled are the protocol domains a Call enabled ("Debugger"), in order.
+	enabled []string
+	mu      sync.Mutex
+	closed  bool
+}
+
+// SessionError is a session that could not be opened after something was sent: Attach
+// says what happened and what was left (Attach.Unconfirmed: exit 6).
+type SessionError struct {
+	Attach *Attach
+	Err    error
+}
+
+func (e *SessionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SessionError) Unwrap() error { return e.Err }
+
+// OpenSession attaches to pid with exactly the checks, closer, dead-man's switch and
+// cleanup of `--attach`, and returns the open session. Errors: ErrNoProcess, ErrNotNode,
+// ErrPermission, ErrAttachRefused (nothing was sent), or a *SessionError.
+func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions) (*Session, error) {
+	start := time.Now()
+	col, err := c.newCollection(pid, opt.Options)
+	if err != nil {
+		return nil, err
+	}
+	col.snap.Attach = &Attach{}
+	if err := col.checkAttachSafe(); err != nil {
+		return nil, err
+	}
+	lock, err := lockTarget(ctx, pid, col.stat.StartTicks, opt.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	s, err := col.openSession(ctx, opt)
+	if err != nil {
+		unlockTarget(lock)
+		return nil, err
+	}
+	s.lock, s.start = lock, start
+	return s, nil
+}
+
+// openSession is OpenSession once the target is locked.
+func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Session, error) {
+	if col.opt.Sample > 0 {
+		col.sampleLoop(ctx)
+		if col.gone {
+			return nil, fmt.Errorf("process %d exited before the attach: %w", col.pid, ErrNoProcess)
+		}
+	}
+	if opt.Check != nil {
+		if err := opt.Check(col.snap.Process, col.snap.EventLoop); err != nil {
+			return nil, err
+		}
+	}
+	run, err := col.newAttachRun()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := run.locate(ctx)
+	var conn *attach.Conn
+	if err == nil {
+		step, cancel := context.WithTimeout(ctx, run.timeout)
+		conn, err = run.connect(ctx, step, addr)
+		cancel()
+	}
+	if err != nil {
+		run.cleanup(ctx)
+		if gone := run.settle(err); gone != nil {
+			return nil, gone
+		}
+		return nil, &SessionError{Attach: run.a, Err: err}
+	}
+	run.a.Status = "ok"
+	return &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}, nil
+}
+
+// Timeout is the time limit of one step (each Call without a deadline of its own).
+func (s *Session) Timeout() time.Duration { return s.run.timeout }
+
+// Attach is the attach record so far (Close completes it).
+func (s *Session) Attach() *Attach { return s.run.a }
+
+// Warnings are the sentences the attach and the loop sample added.
+func (s *Session) Warnings() []string {
+	s.run.col.mu.Lock()
+	defer s.run.col.mu.Unlock()
+	return append([]string(nil), s.run.col.snap.Warnings...)
+}
+
+// PID is the process's id.
+func (s *Session) PID() int { return s.run.col.pid }
+
+// Exited reports whether the process is gone (or a zombie, or its pid reused).
+func (s *Session) Exited() bool { return s.run.col.exitedSince() }
+
+// Call sends a protocol command and decodes its result into result (nil: ignore it),
+// within ctx's deadline or else the step time limit. A successful "<Domain>.enable" is
+// remembered, and Close disables the domain.
+func (s *Session) Call(ctx context.Context, method string, params, result any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.run.timeout)
+		defer cancel()
+	}
+	if err := s.conn.Call(ctx, method, params, result); err != nil {
+		if ctx.Err() != nil && !errors.Is(err, attach.ErrNoAnswer) {
+			err = fmt.Errorf("%w: %w", attach.ErrNoAnswer, err)
+		}
+		return err
+	}
+	if domain, ok := strings.CutSuffix(method, ".enable"); ok && !slices.Contains(s.enabled, domain) {
+		s.enabled = append(s.enabled, domain)
+	}
+	if domain, ok := strings.CutSuffix(method, ".disable"); ok {
+		s.enabled = slices.DeleteFunc(s.enabled, func(d string) bool { return d == domain })
+	}
+	return nil
+}
+
+// Subscribe asks for the events of method (see attach.Conn.Subscribe): fn is called as each
+// is read, on the caller's goroutine; nil queues them for NextEvent.
+func (s *Session) Subscribe(method string, fn func(attach.Event)) { s.conn.Subscribe(method, fn) }
+
+// NextEvent waits for the next queued event (see Subscribe).
+func (s *Session) NextEvent(ctx context.Context) (attach.Event, error) {
+	return s.conn.NextEvent(ctx)
+}
+
+// Close resumes the debugger if it was enabled, disables every domain a Call enabled (in
+// reverse order), queues the inspector's close when nodeinspect opened it, ends the session,
+// waits for the port to go (handing anything left to the closer), and returns the attach
+// record: Closed and LeftOpen say what is left (Attach.Unconfirmed means exit 6). It has its
+// own time limits (ctx may be cancelled by Ctrl-C). Closing twice is harmless.
+func (s *Session) Close(ctx context.Context) *Attach {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.run
+	if s.closed {
+		return r.a
+	}
+	s.closed = true
+	defer unlockTarget(s.lock)
+	limit, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+	defer cancel()
+	broken := false
+	call := func(method string) {
+		if broken {
+			return
+		}
+		one, cancel := context.WithTimeout(limit, time.Second)
+		defer cancel()
+		if err := s.conn.Call(one, method, nil, nil); err != nil && !isProtocolError(err) {
+			broken = true // the connection is gone: the target ends the session itself
+		}
+	}
+	if slices.Contains(s.enabled, "Debugger") {
+		call("Debugger.resume") // belt and braces: "not paused" is an answer too
+	}
+	for i := len(s.enabled) - 1; i >= 0; i-- {
+		call(s.enabled[i] + ".disable")
+	}
+	s.enabled = nil
+	if r.opened != 0 && !broken {
+		r.sendClose(ctx, s.conn)
+	}
+	s.conn.Close()
+	r.cleanup(ctx)
+	_ = r.settle(nil)
+	r.a.ElapsedMS = time.Since(s.start).Milliseconds()
+	return r.a
+}
+
+// isProtocolError reports whether err is the target's answer (an inspector error), not a
+// broken connection.
+func isProtocolError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "inspector error")
+}
+
+// lockTarget takes the per-process session lock, StateDir()/<pid>-<ticks>.lock, waiting
+// up to wait for a session of another run to end: two sessions at once would each close
+// the inspector under the other (a close ends every other client first).
+func lockTarget(ctx context.Context, pid int, startTicks uint64, wait time.Duration) (*os.File, error) {
+	if wait <= 0 {
+		wait = DefaultSessionLockWait
+	}
+	dir := StateDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("make %s: %w", dir, err)
+	}
+	p := filepath.Join(dir, fmt.Sprintf("%d-%d.lock", pid, startTicks))
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the session lock %s: %w", p, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", p, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%w: another nodeinspect run has held a session on process %d for over %s (lock %s); nothing was sent: retry when it is done", ErrAttachRefused, pid, wait, p)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("interrupted while waiting for another nodeinspect run on process %d: %w", pid, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// unlockTarget releases the session lock (the file stays: removing it would let two runs
+// lock two different files).
+func unlockTarget(f *os.File) {
+	if f != nil {
+		_ = f.Close()
+	}
+}
