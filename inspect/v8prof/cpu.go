@@ -437,3 +437,93 @@ func (p *CPUProfile) stack(i int) []CallFrame {
 	}
 	return out
 }
+
+// MergeCPUProfiles joins profiles taken one after another of the same thread (a long
+// profile is taken in segments, so no single answer of the inspector grows without bound
+// and a target that dies mid-way leaves the segments already received). Nodes with the
+// same call path merge; samples and time deltas are concatenated in order.
+func MergeCPUProfiles(parts ...*CPUProfile) (*CPUProfile, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: no profile to merge", ErrNotCPUProfile)
+	}
+	out := &CPUProfile{StartTime: parts[0].StartTime}
+	type pathKey struct {
+		parent int // merged id of the parent, 0 for a root
+		fn     funcKey
+	}
+	merged := map[pathKey]int{}
+	var lastTS int64
+	first := true
+	for _, p := range parts {
+		if p.index == nil {
+			if err := p.link(); err != nil {
+				return nil, err
+			}
+		}
+		newID := make([]int, len(p.Nodes))
+		for _, i := range p.topoOrder() {
+			parent := 0
+			if pi := p.parent[i]; pi >= 0 {
+				parent = newID[pi]
+			}
+			k := pathKey{parent, keyOf(p.Nodes[i].CallFrame)}
+			id, ok := merged[k]
+			if !ok {
+				id = len(out.Nodes) + 1
+				merged[k] = id
+				out.Nodes = append(out.Nodes, ProfileNode{ID: id, CallFrame: p.Nodes[i].CallFrame})
+				if parent != 0 {
+					out.Nodes[parent-1].Children = append(out.Nodes[parent-1].Children, id)
+				}
+			}
+			out.Nodes[id-1].HitCount += p.Nodes[i].HitCount
+			newID[i] = id
+		}
+		ts := p.StartTime
+		for k, s := range p.Samples {
+			d := int64(0)
+			if k < len(p.TimeDeltas) {
+				d = p.TimeDeltas[k]
+			}
+			ts += d
+			delta := ts - lastTS
+			if first {
+				delta = ts - out.StartTime
+				first = false
+			}
+			out.Samples = append(out.Samples, newID[p.index[s]])
+			out.TimeDeltas = append(out.TimeDeltas, delta)
+			lastTS = ts
+		}
+		out.EndTime = p.EndTime
+	}
+	if err := out.link(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MarshalJSON writes the profile in Chrome's .cpuprofile form (the fields of
+// Profiler.Profile), which DevTools and speedscope open.
+func (p *CPUProfile) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Nodes      []ProfileNode `json:"nodes"`
+		StartTime  int64         `json:"startTime"`
+		EndTime    int64         `json:"endTime"`
+		Samples    []int         `json:"samples"`
+		TimeDeltas []int64       `json:"timeDeltas"`
+	}
+	q := plain{p.Nodes, p.StartTime, p.EndTime, p.Samples, p.TimeDeltas}
+	if q.Samples == nil {
+		q.Samples = []int{}
+	}
+	if q.TimeDeltas == nil {
+		q.TimeDeltas = []int64{}
+	}
+	for i := range q.Nodes {
+		if q.Nodes[i].Children == nil {
+			q.Nodes[i].Children = []int{}
+		}
+	}
+	return json.Marshal(q)
+}

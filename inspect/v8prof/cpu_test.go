@@ -2,6 +2,7 @@ package v8prof
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,37 @@ func FuzzCPUProfile(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestMergeCPUProfiles(t *testing.T) {
+	a, err := ParseCPUProfile([]byte(cpuDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseCPUProfile([]byte(strings.NewReplacer(`"startTime":1000,"endTime":11000`, `"startTime":12000,"endTime":22000`, `"id":8,`, `"id":80,`, `[3,8]`, `[3,80]`, `6,7,8,2]`, `6,7,80,2]`).Replace(cpuDoc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := MergeCPUProfiles(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Nodes) != len(a.Nodes) || len(m.Samples) != 20 || m.StartTime != 1000 || m.EndTime != 22000 {
+		t.Fatalf("merged: %d nodes, %d samples, %d..%d", len(m.Nodes), len(m.Samples), m.StartTime, m.EndTime)
+	}
+	// The first sample of b is at 12000: 2000 µs after the last of a (at 10000).
+	if m.TimeDeltas[10] != 2000 {
+		t.Errorf("delta across the join = %d, want 2000 (a's last sample at 10000, b's first at 12000)", m.TimeDeltas[10])
+	}
+	s := m.Summarize(0)
+	if s.BySelf[0].Frame.Function != "hot" || s.BySelf[0].SelfSamples != 8 {
+		t.Errorf("top of the merge %+v, want hot with 8 samples", s.BySelf[0])
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseCPUProfile(raw); err != nil {
+		t.Errorf("the merged .cpuprofile does not parse again: %v", err)
+	}
 }
