@@ -36,6 +36,9 @@ func newAnalyzeCommand(deps Deps) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if isHeapSnapshotFile(c.Args().First()) {
+				return analyzeHeapSnapshot(deps, opt, c.Args().First())
+			}
 			snap, err := analyzeFile(c.Args().First(), opt.thresholds)
 			if err != nil {
 				return err

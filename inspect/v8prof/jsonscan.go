@@ -22,7 +22,7 @@ type scanner struct {
 }
 
 // errTruncated says the input ended inside the document.
-var errTruncated = errors.New("truncated")
+var errTruncated = errors.New("the file ends early")
 
 func newScanner(r io.Reader) *scanner {
 	return &scanner{r: r, buf: make([]byte, 1<<20)}
@@ -81,7 +81,7 @@ func (s *scanner) fail(what string) error {
 	if s.err != nil && s.err != io.EOF {
 		return fmt.Errorf("reading %s at byte %d: %w", what, s.offset(), s.err)
 	}
-	return fmt.Errorf("%w: the file ends inside %s at byte %d", errTruncated, what, s.offset())
+	return fmt.Errorf("%w: inside %s at byte %d", errTruncated, what, s.offset())
 }
 
 // peek returns the next byte that is not JSON white space, without consuming it.
