@@ -229,4 +229,3 @@ func textArm(buf *bytes.Buffer, doc *armDoc) {
 	row("heap snapshot near heap limit", strconv.FormatBool(o.HeapSnapshotNearHeapLimit), strconv.FormatBool(n.HeapSnapshotNearHeapLimit))
 	tw.Flush()
 }
-
