@@ -4,7 +4,11 @@ package v8prof
 // pprof format touches nothing else.
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -118,4 +122,42 @@ func (h *HeapProfile) WritePprof(w io.Writer, takenAt time.Time) error {
 		return err
 	}
 	return prof.Write(w)
+}
+
+// FoldedFromPprof reads a pprof profile (.pb.gz) and writes its stacks collapsed, one line
+// per sample, "outer;...;inner VALUE" with the value of sample type index valueIndex (-1:
+// the last, e.g. cpu nanoseconds or inuse_space). It lets any pprof profile, ours or Go's,
+// become a flame graph without graphviz.
+func FoldedFromPprof(r io.Reader, w io.Writer, valueIndex int) error {
+	p, err := profile.Parse(r)
+	if err != nil {
+		return err
+	}
+	if valueIndex < 0 {
+		valueIndex = len(p.SampleType) - 1
+	}
+	if valueIndex < 0 || valueIndex >= len(p.SampleType) {
+		return fmt.Errorf("the profile has %d sample types; no index %d", len(p.SampleType), valueIndex)
+	}
+	bw := bufio.NewWriter(w)
+	for _, s := range p.Sample {
+		var frames []string
+		for i := len(s.Location) - 1; i >= 0; i-- {
+			lines := s.Location[i].Line
+			for j := len(lines) - 1; j >= 0; j-- {
+				name := "?"
+				if fn := lines[j].Function; fn != nil {
+					name = fn.Name
+					if fn.Filename != "" {
+						name += " (" + fn.Filename + ":" + strconv.FormatInt(lines[j].Line, 10) + ")"
+					}
+				}
+				frames = append(frames, strings.NewReplacer(";", ",", "\n", " ").Replace(name))
+			}
+		}
+		if v := s.Value[valueIndex]; v > 0 {
+			fmt.Fprintf(bw, "%s %d\n", strings.Join(frames, ";"), v)
+		}
+	}
+	return bw.Flush()
 }

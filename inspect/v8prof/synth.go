@@ -10,8 +10,9 @@ import (
 // WriteSyntheticSnapshot writes a heap snapshot in V8's format with a known shape, for
 // tests and the benchmark (a real 500 MB snapshot takes a 2 GB heap to make): the root
 // holds Holder objects, each Holder an array of up to 1000 Items, each Item a Leaf and a
-// string, a strong link to the previous Item of its Holder and a weak link to a random
-// Item. It returns the number of objects of each class. About 170 bytes of file per item.
+// string, a strong link to the previous Item of its Holder, a weak link to a random Item and three
+// links to shared strings (so there are about 2.5 edges per node, as in real heaps). It
+// returns the number of objects of each class. About 180 bytes of file per item.
 func WriteSyntheticSnapshot(w io.Writer, items int, seed uint64) (map[string]int, error) {
 	const perHolder = 1000
 	if items < 1 {
@@ -21,7 +22,8 @@ func WriteSyntheticSnapshot(w io.Writer, items int, seed uint64) (map[string]int
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(`{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"trace_node_fields":["id","function_info_index","count","size","children"],"sample_fields":["timestamp_us","last_assigned_id"],"location_fields":["object_index","script_id","line","column"]},`)
-	nodes := 1 + 2*holders + 3*items
+	const shared = 1000 // interned strings every Item points at, as real heaps share names
+	nodes := 1 + 2*holders + 3*items + shared
 	bw.WriteString(`"node_count":` + strconv.Itoa(nodes) + `,"edge_count":0,"trace_function_count":0},` + "\n" + `"nodes":[`)
 	const (
 		tArray, tString, tObject, tSynthetic = 1, 2, 3, 9
@@ -57,13 +59,17 @@ func WriteSyntheticSnapshot(w io.Writer, items int, seed uint64) (map[string]int
 		node(tArray, 0, 16+8*k, k)
 	}
 	for i := 0; i < items; i++ {
-		edges := 3
+		edges := 3 + 3
 		if i%perHolder != 0 {
 			edges++
 		}
 		node(tObject, sItem, 48, edges)
 		node(tObject, sLeaf, 24, 0)
 		node(tString, sValues+i%1000, 40, 0)
+	}
+	sharedBase := itemBase + 3*items
+	for k := 0; k < shared; k++ {
+		node(tString, sValues+k, 32, 0)
 	}
 	bw.WriteString("],\n\"edges\":[")
 	first = true
@@ -97,6 +103,9 @@ func WriteSyntheticSnapshot(w io.Writer, items int, seed uint64) (map[string]int
 		}
 		j := rng.IntN(items)
 		edge(eWeak, sW, itemBase+3*j)
+		for k := 0; k < 3; k++ {
+			edge(eProperty, sName, sharedBase+rng.IntN(shared))
+		}
 	}
 	bw.WriteString("],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[],\n\"strings\":[\"\",\"Holder\",\"Item\",\"Leaf\",\"items\",\"name\",\"leaf\",\"next\",\"w\"")
 	for v := 0; v < 1000; v++ {
@@ -106,5 +115,7 @@ func WriteSyntheticSnapshot(w io.Writer, items int, seed uint64) (map[string]int
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
-	return map[string]int{"Holder": holders, "(array)": holders, "Item": items, "Leaf": items, "(string)": items}, nil
+	// Every shared string is the target of some Item only when items is large; the ones no
+	// Item points at are unreachable and not counted.
+	return map[string]int{"Holder": holders, "(array)": holders, "Item": items, "Leaf": items}, nil
 }
