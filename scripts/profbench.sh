@@ -20,22 +20,35 @@ url="http://127.0.0.1:$port/"
 bin/loadgen -url "$url" -c "$conns" -d 3s >/dev/null # warm up the JIT
 base=() prof=() basep99=() profp99=()
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+# cpu_ticks: the server's user+system CPU time so far, in clock ticks (/proc/PID/stat
+# fields 14 and 15, after the comm field that may hold spaces).
+cpu_ticks() { sed 's/.*) //' "/proc/$srv/stat" | awk '{print $12 + $13}'; }
+# us_per_req TICKS REQUESTS: the server's CPU microseconds per request.
+us_per_req() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f", t * 1e6 / hz / n}'; }
+basecpu=() profcpu=()
 for i in $(seq 1 "$pairs"); do
+	t0=$(cpu_ticks)
 	r=$(bin/loadgen -url "$url" -c "$conns" -d "${secs}s")
-	echo "run $i without profiling: $r"
-	base+=("$(echo "$r" | field rps)"); basep99+=("$(echo "$r" | field p99_ms)")
+	c=$(us_per_req $(( $(cpu_ticks) - t0 )) "$(echo "$r" | field requests)")
+	echo "run $i without profiling: $r cpu_us_per_request=$c"
+	base+=("$(echo "$r" | field rps)"); basep99+=("$(echo "$r" | field p99_ms)"); basecpu+=("$c")
 	# The profile covers the whole load run (the attach takes about a second first).
-	"$bin" profile "$srv" --duration "$((secs + 3))s" --interval "$interval" >/dev/null 2>&1 &
+	"$bin" profile "$srv" --duration "$((secs + 3))s" --interval "$interval" >"$out.prof" 2>/dev/null &
 	ni=$!
 	for _ in $(seq 1 100); do ss -Hltnp 2>/dev/null | grep -q "pid=$srv," && ss -Hltnp | grep "pid=$srv," | grep -vq ":$port " && break; sleep 0.05; done
 	sleep 1
+	t0=$(cpu_ticks)
 	r=$(bin/loadgen -url "$url" -c "$conns" -d "${secs}s")
-	echo "run $i with profile --interval $interval: $r"
-	prof+=("$(echo "$r" | field rps)"); profp99+=("$(echo "$r" | field p99_ms)")
-	wait $ni || true
+	c=$(us_per_req $(( $(cpu_ticks) - t0 )) "$(echo "$r" | field requests)")
+	echo "run $i with profile --interval $interval: $r cpu_us_per_request=$c"
+	prof+=("$(echo "$r" | field rps)"); profp99+=("$(echo "$r" | field p99_ms)"); profcpu+=("$c")
+	wait $ni || echo "run $i: nodeinspect profile failed"
+	echo "run $i: $(head -1 "$out.prof")"
 done
+rm -f "$out.prof"
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 b=$(median "${base[@]}"); p=$(median "${prof[@]}")
 echo "median req/s: without $b, with $p ($(awk -v b="$b" -v p="$p" 'BEGIN{printf "%+.1f%%", 100*(p-b)/b}'))"
+echo "median server CPU per request: without $(median "${basecpu[@]}") us, with $(median "${profcpu[@]}") us"
 echo "median p99 ms: without $(median "${basep99[@]}"), with $(median "${profp99[@]}")"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
