@@ -150,6 +150,9 @@ func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
 			fmt.Fprintf(buf, " in %d of %d objects", *h.Reachable, *h.Nodes)
 		}
 		fmt.Fprintln(buf)
+		if h.Headroom != nil {
+			fmt.Fprintf(buf, "memory check before it: %s\n", safe(h.Headroom.Sentence()))
+		}
 		if h.PauseMS != nil {
 			fmt.Fprintf(buf, "the target was paused for %s while V8 wrote it\n", ms(float64(*h.PauseMS)))
 		}
