@@ -59,7 +59,10 @@ func newRoot(deps Deps) *cli.Command {
 		Usage:     "say what is wrong with a running Node.js process, from the outside",
 		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
 		Flags:     snapshotFlags(),
-		Commands:  append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps), newProfileCommand(deps), newHeapCommand(deps), newArmCommand(deps)),
+		Commands: append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps),
+			newStackCommand(deps),
+			newProfileCommand(deps), newHeapCommand(deps), newArmCommand(deps),
+		),
 		Writer:    deps.Out,
 		ErrWriter: deps.Err,
 		// Bare `nodeinspect <pid>` is `nodeinspect report <pid>`.

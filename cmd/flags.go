@@ -53,6 +53,8 @@ func findingFlags() []cli.Flag {
 		&cli.FloatFlag{Name: "heap-critical", Value: d.HeapCritical * 100, Usage: "HEAP_NEAR_LIMIT critical at this percentage"},
 		&cli.FloatFlag{Name: "external-ratio", Value: d.ExternalRatio, Usage: "EXTERNAL_MEMORY when RSS is at least this many times the V8 heap total"},
 		&cli.UintFlag{Name: "external-min-mib", Value: uint(d.ExternalMinBytes >> 20), Usage: "EXTERNAL_MEMORY only when RSS is at least this many MiB above the heap total"},
+		&cli.DurationFlag{Name: "delay-warning", Value: time.Duration(d.DelayWarningMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY warning at this p99 event-loop delay (--attach)"},
+		&cli.DurationFlag{Name: "delay-critical", Value: time.Duration(d.DelayCriticalMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY critical at this p99 event-loop delay (--attach)"},
 	}
 }
 
@@ -127,8 +129,11 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.HeapCritical = c.Float("heap-critical") / 100
 		t.ExternalRatio = c.Float("external-ratio")
 		t.ExternalMinBytes = uint64(c.Uint("external-min-mib")) << 20
+		t.DelayWarningMS = int(c.Duration("delay-warning").Milliseconds())
+		t.DelayCriticalMS = int(c.Duration("delay-critical").Milliseconds())
 		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||
-			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 {
+			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 ||
+			t.DelayWarningMS <= 0 || t.DelayCriticalMS <= 0 {
 			return o, usageError("thresholds must be positive")
 		}
 	}

@@ -94,6 +94,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
 		defer cancel()
 	}
+	if heap != nil {
+		heap.MeasureDelay(interval)
+	}
 	sampler := col.NewSampler()
 	var samples []*inspect.Sample
 	ended := "duration"
@@ -120,6 +123,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			switch {
 			case herr == nil:
 				s.HeapUsedBytes, s.HeapLimitBytes = &used, &limit
+				s.EventLoopDelay = heap.Delay()
 			case ctx.Err() == nil && len(heapWarnings) == 0:
 				heapWarnings = append(heapWarnings, herr.Error())
 			}

@@ -50,6 +50,9 @@ type CloserSpec struct {
 	Bound time.Duration `json:"bound"`
 	// SentAt is when the closer was started, just before the signal.
 	SentAt time.Time `json:"sent_at"`
+	// CloseNow closes with attach.CloseNow (at once, also on a loop blocked in
+	// JavaScript) instead of a close queued for the loop's next turn.
+	CloseNow bool `json:"close_now,omitempty"`
 }
 
 // CloserState is what a closer records for `nodeinspect detach` and later runs, in
@@ -283,7 +286,7 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 			if !ownedByParent && now.Sub(lastAttempt) >= every {
 				lastAttempt = now
 				if closer == nil {
-					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent}
+					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent, closeNow: spec.CloseNow}
 				}
 				st.State, st.Note = "closing", ""
 				if err := closer.attempt(ctx); err != nil {

@@ -46,6 +46,20 @@ type attachRun struct {
 	netns string
 	// armed is set once the target confirmed its dead-man's switch.
 	armed bool
+	// blockedStack pauses the main thread a few times after the query to find where a
+	// loop blocked in JavaScript is stuck (EventLoop.Stack).
+	blockedStack bool
+	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
+	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
+	closeNow bool
+}
+
+// closeInspector asks the target on conn to close its inspector, at once or queued.
+func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool, error) {
+	if r.closeNow {
+		return attach.CloseNow(ctx, conn)
+	}
+	return attach.ScheduleClose(ctx, conn)
 }
 
 // attach asks the process itself through its inspector and adds what it said to the
@@ -61,10 +75,13 @@ func (col *collection) attach(ctx context.Context) error {
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	if l := col.snap.EventLoop; l == nil || (l.Verdict != "turning" && l.Verdict != "saturated") {
+	onCPU := blockedOnCPU(col.snap.EventLoop)
+	if l := col.snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
-			verdict = "is not turning"
+			doing, _ := dominant(l.Seen)
+			what, _ := describeBlocked(doing)
+			verdict = "is not turning (its main thread is " + what + ", where no pause or inspector message is answered until it returns)"
 		} else if l != nil {
 			verdict = "could not be told turning"
 		}
@@ -76,6 +93,12 @@ func (col *collection) attach(ctx context.Context) error {
 	run, err := col.newAttachRun()
 	if err != nil {
 		return err
+	}
+	if onCPU {
+		// A loop blocked in JavaScript answers through V8's interrupt, but never turns:
+		// a queued close would wait for it forever, so the close is sent at once, and a
+		// few pauses say where it is stuck.
+		run.closeNow, run.blockedStack = true, true
 	}
 	err = run.do(ctx)
 	if col.session == nil {
@@ -258,7 +281,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		ids = append(ids, s.Inode)
 	}
 	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now()})
+		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
 	}
@@ -275,6 +298,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
+	tracef("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
 		closer.tell("abort")
 		a.Closer = nil
@@ -292,6 +316,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket) (string, e
 		}
 		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial); inode != 0 {
 			r.opened = inode
+			tracef("attach: inspector open")
 			return addr, nil
 		}
 		select {
@@ -319,6 +344,15 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
+	if err == nil {
+		col.askOwners(step, conn)
+	}
+	if err == nil && r.blockedStack {
+		col.sampleBlockedStack(step, conn)
+	}
+	if err == nil {
+		col.measureDelay(ctx, conn, r.timeout)
+	}
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
 		r.sendClose(ctx, conn)
@@ -358,6 +392,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 		}
 		r.armed = true
 	}
+	tracef("attach: connected and armed")
 	return conn, nil
 }
 
@@ -366,7 +401,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 	limit, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	sent, err := attach.ScheduleClose(limit, conn)
+	sent, err := r.closeInspector(limit, conn)
 	if sent {
 		r.queuedClose = true
 	}
@@ -436,6 +471,9 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		r.closer.tell("handoff")
 	}
 	how := "its close is queued and runs as soon as the event loop turns again"
+	if r.closeNow {
+		how = "a close was sent and runs as soon as the main thread answers the inspector (at once for JavaScript, when it returns for a system call or native code)"
+	}
 	if !r.queuedClose {
 		how = "no close could be queued yet"
 	}
@@ -458,7 +496,7 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	sent, err := attach.ScheduleClose(ctx, conn)
+	sent, err := r.closeInspector(ctx, conn)
 	r.queuedClose = sent
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 )
@@ -20,6 +21,43 @@ type HeapSession struct {
 	mu     sync.Mutex
 	broken error
 	closed bool
+	// delayEvery is the watch's interval when MeasureDelay asked for the event loop's
+	// delay; delayFrom is when the monitor now in the target was started (zero: none),
+	// and delay what the last read measured.
+	delayEvery time.Duration
+	delayFrom  time.Time
+	delay      *LoopDelay
+}
+
+// MeasureDelay makes every Heap read also measure the event loop's delay since the
+// previous read (attach.StartDelay/ReadDelay): the monitor stays in the target between two
+// reads, removes itself if no read comes within two intervals and 10 s, and Close removes it.
+func (h *HeapSession) MeasureDelay(every time.Duration) {
+	h.mu.Lock()
+	h.delayEvery = every
+	h.mu.Unlock()
+}
+
+// Delay is the event loop's delay measured between the last two Heap reads (nil before
+// the second read, or when it could not be measured).
+func (h *HeapSession) Delay() *LoopDelay {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.delay
+}
+
+// readDelay reads the monitor started by the previous read and starts the next one.
+func (h *HeapSession) readDelay(ctx context.Context, conn *attach.Conn, restart bool) {
+	h.delay = nil
+	if !h.delayFrom.IsZero() {
+		if d, err := attach.ReadDelay(ctx, conn); err == nil {
+			h.delay = loopDelay(d, time.Since(h.delayFrom))
+		}
+		h.delayFrom = time.Time{}
+	}
+	if restart && attach.StartDelay(ctx, conn, (2*h.delayEvery+delayLeftFor).Milliseconds()) == nil {
+		h.delayFrom = time.Now()
+	}
 }
 
 // Heap asks the process for its V8 heap used and limit. After a timeout (the loop stalled)
@@ -61,7 +99,11 @@ func (h *HeapSession) read(ctx context.Context, r *attachRun) (used, limit uint6
 			return 0, 0, err
 		}
 	}
-	return attach.HeapUsage(ctx, conn)
+	used, limit, err = attach.HeapUsage(ctx, conn)
+	if err == nil && h.delayEvery > 0 {
+		h.readDelay(ctx, conn, true)
+	}
+	return used, limit, err
 }
 
 // Close queues the inspector's close when nodeinspect opened it and waits for its port to
@@ -75,6 +117,17 @@ func (h *HeapSession) Close(ctx context.Context) *Attach {
 		return r.a
 	}
 	h.closed = true
+	if !h.delayFrom.IsZero() {
+		// Remove the delay monitor the last read started.
+		step, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+		if target, err := attach.ListTargets(step, h.addr, r.dial); err == nil {
+			if conn, err := attach.Dial(step, target.WebSocketURL, r.dial); err == nil {
+				h.readDelay(step, conn, false)
+				conn.Close()
+			}
+		}
+		cancel()
+	}
 	r.cleanup(ctx)
 	return r.a
 }

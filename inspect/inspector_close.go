@@ -102,6 +102,8 @@ type inspectorCloser struct {
 	dial  attach.Dialer
 	// scheduled is set once a close is on its way to the target.
 	scheduled bool
+	// closeNow closes with attach.CloseNow instead of a queued close.
+	closeNow bool
 }
 
 // attempt disconnects other clients and, once, schedules the close. It returns an error
@@ -127,7 +129,11 @@ func (c *inspectorCloser) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sent, err := attach.ScheduleClose(step, conn)
+	closeFn := attach.ScheduleClose
+	if c.closeNow {
+		closeFn = attach.CloseNow
+	}
+	sent, err := closeFn(step, conn)
 	conn.Close()
 	if sent {
 		c.scheduled = true

@@ -30,6 +30,7 @@ var Rules = []Rule{
 	ruleZombies,
 	ruleOrphans,
 	ruleEventLoop,
+	ruleEventLoopDelay,
 	ruleListenBacklog,
 	ruleInspector,
 	ruleExternalMemory,

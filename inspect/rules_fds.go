@@ -83,12 +83,14 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	}
 	groups := map[groupKey]int{}
 	var fds []int
+	var closeWait []FD
 	count := 0
 	for _, fd := range s.FDs.List {
 		if fd.Socket == nil || fd.Type != "tcp" || fd.Socket.State != "CLOSE_WAIT" {
 			continue
 		}
 		count++
+		closeWait = append(closeWait, fd)
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
@@ -122,13 +124,19 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 		}
 		list = append(list, map[string]any{"peer": k.remote, "local_port": k.port, "count": groups[k]})
 	}
-	top := keys[0]
+	first := keys[0]
+	summary := fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d from %s on local port %d)",
+		count, groups[first], first.remote, first.port)
+	ev := map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)}
+	if owners, oev := ownersSummary(closeWait, "CLOSE_WAIT sockets"); owners != "" {
+		summary += "; " + owners
+		ev["owners"] = oev
+	}
 	return []Finding{{
 		Code:     "CLOSE_WAIT_LEAK",
 		Severity: sev,
-		Summary: fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d from %s on local port %d)",
-			count, groups[top], top.remote, top.port),
-		Evidence: map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)},
+		Summary:  summary,
+		Evidence: ev,
 		Advice:   "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed.",
 	}}
 }

@@ -87,11 +87,13 @@ func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
 		ev["cpu_percent"] = nil
 	}
 	what, advice := describeBlocked(doing)
+	summary := fmt.Sprintf("The event loop did not turn for %d ms: the main thread was never seen waiting for events; it was %s (%d of %d samples)",
+		l.WindowMS, what, n, l.Samples)
+	summary, advice = blockedStackFinding(l, ev, summary, advice)
 	return []Finding{{
 		Code:     "EVENT_LOOP_BLOCKED",
 		Severity: SeverityWarning,
-		Summary: fmt.Sprintf("The event loop did not turn for %d ms: the main thread was never seen waiting for events; it was %s (%d of %d samples)",
-			l.WindowMS, what, n, l.Samples),
+		Summary:  summary,
 		Evidence: ev,
 		Advice:   advice,
 	}}

@@ -90,9 +90,11 @@ func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions
 		return nil, err
 	}
 	col.snap.Attach = &Attach{}
+	tracef("session: identity read")
 	if err := col.checkAttachSafe(); err != nil {
 		return nil, err
 	}
+	tracef("session: checks done")
 	lock, err := lockTarget(ctx, pid, col.stat.StartTicks, opt.LockWait)
 	if err != nil {
 		return nil, err
@@ -123,7 +125,10 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 	if err != nil {
 		return nil, err
 	}
+	run.closeNow = true // a session's target may be blocked in JavaScript: see attach.CloseNow
+	tracef("session: locate")
 	addr, err := run.locate(ctx)
+	tracef("session: located %s", addr)
 	var conn *attach.Conn
 	if err == nil {
 		step, cancel := context.WithTimeout(ctx, run.timeout)
@@ -138,6 +143,7 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 		return nil, &SessionError{Attach: run.a, Err: err}
 	}
 	run.a.Status = "ok"
+	tracef("session: connected")
 	return &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}, nil
 }
 
@@ -227,11 +233,14 @@ func (s *Session) Close(ctx context.Context) *Attach {
 		call(s.enabled[i] + ".disable")
 	}
 	s.enabled = nil
+	tracef("session: disabled")
 	if r.opened != 0 && !broken {
 		r.sendClose(ctx, s.conn)
 	}
+	tracef("session: close sent")
 	s.conn.Close()
 	r.cleanup(ctx)
+	tracef("session: cleaned up")
 	_ = r.settle(nil)
 	r.a.ElapsedMS = time.Since(s.start).Milliseconds()
 	return r.a

@@ -113,6 +113,8 @@ type FD struct {
 	Socket *Socket `json:"socket"`
 	// Handle is the libuv handle that owns this fd, when attached (nil otherwise).
 	Handle *FDHandle `json:"handle,omitempty"`
+	// Owner is the JavaScript object that owns this socket, when attached (nil otherwise).
+	Owner *SocketOwner `json:"owner,omitempty"`
 }
 
 // FDHandle names the libuv handle behind an fd and whether it keeps the event loop alive.
@@ -232,6 +234,32 @@ type EventLoop struct {
 	CPUPercent *float64 `json:"cpu_percent"`
 	// Verdict is "turning", "blocked" or "unknown".
 	Verdict string `json:"verdict"`
+	// Stack is the JavaScript stack a loop blocked in JavaScript was found in most often
+	// (report --attach: a few pauses of the main thread), innermost frame first; nil when
+	// not taken. StackCount of StackSamples pauses found it; BlockedIn says it in words:
+	// "renderReport (src/report.js:42), 9 of 10 samples".
+	Stack []Frame `json:"stack"`
+	// Delay is the event-loop delay and utilization the process measured itself over a
+	// window (--attach: perf_hooks.monitorEventLoopDelay and eventLoopUtilization); nil
+	// when not measured.
+	Delay        *LoopDelay `json:"delay"`
+	StackCount   int        `json:"stack_count,omitempty"`
+	StackSamples int        `json:"stack_samples,omitempty"`
+	BlockedIn    string     `json:"blocked_in,omitempty"`
+}
+
+// LoopDelay is the event loop's delay as the process measured it: how late a 10 ms timer
+// fired (p50, p99, max, in milliseconds) and the fraction of the window the loop was busy
+// (utilization, 0 to 1). A value that could not be measured is nil.
+type LoopDelay struct {
+	P50MS       *float64 `json:"p50_ms"`
+	P99MS       *float64 `json:"p99_ms"`
+	MaxMS       *float64 `json:"max_ms"`
+	Utilization *float64 `json:"utilization"`
+	// WindowMS is the measuring window; Count how many delays were recorded (nil when
+	// this Node.js does not say).
+	WindowMS int64  `json:"window_ms"`
+	Count    *int64 `json:"count"`
 }
 
 // NodeInfo is what Node.js said about itself (through the inspector, or in a report).

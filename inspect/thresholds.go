@@ -16,6 +16,9 @@ type Thresholds struct {
 	// total and RSS − heap total ≥ the minimum (3, 256 MiB).
 	ExternalRatio    float64
 	ExternalMinBytes uint64
+	// DelayWarningMS and DelayCriticalMS are the p99 event-loop delays at which
+	// EVENT_LOOP_DELAY fires (100, 1000).
+	DelayWarningMS, DelayCriticalMS int
 }
 
 // DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
@@ -30,5 +33,7 @@ func DefaultThresholds() Thresholds {
 		HeapCritical:      0.95,
 		ExternalRatio:     3,
 		ExternalMinBytes:  256 << 20,
+		DelayWarningMS:    delayWarningMS,
+		DelayCriticalMS:   delayCriticalMS,
 	}
 }

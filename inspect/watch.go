@@ -28,8 +28,11 @@ type Sample struct {
 	// HeapUsedBytes and HeapLimitBytes would come from the inspector; nil until it is asked.
 	HeapUsedBytes  *uint64 `json:"heap_used_bytes"`
 	HeapLimitBytes *uint64 `json:"heap_limit_bytes"`
-	Children       *int    `json:"children"`
-	Zombies        *int    `json:"zombies"`
+	// EventLoopDelay is the delay measured in the process since the previous sample
+	// (--attach; nil otherwise, and for the first sample).
+	EventLoopDelay *LoopDelay `json:"event_loop_delay,omitempty"`
+	Children       *int       `json:"children"`
+	Zombies        *int       `json:"zombies"`
 }
 
 // SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,

@@ -107,16 +107,26 @@ func errorText(e *inspect.NodeError) string {
 }
 
 // handleCell is the fd table's HANDLE column: "tcp ref" keeps the loop alive, "tcp idle"
-// is referenced but not active, "tcp unref" does not hold the loop.
-func handleCell(h *inspect.FDHandle) cell {
+// is referenced but not active, "tcp unref" does not hold the loop; the socket's owner
+// follows when known ("tcp ref: accepted by http.Server on :3000, POST /upload").
+func handleCell(h *inspect.FDHandle, o *inspect.SocketOwner) cell {
+	owner := ""
+	if o != nil {
+		if s := o.String(); s != "" {
+			owner = ": " + safe(s)
+		}
+	}
 	if h == nil {
-		return cell{}
+		if owner == "" {
+			return cell{}
+		}
+		return txt(strings.TrimPrefix(owner, ": "))
 	}
 	switch {
 	case h.KeepsAlive:
-		return styled(safe(h.Type)+" ref", styleBold)
+		return styled(safe(h.Type)+" ref"+owner, styleBold)
 	case h.Referenced:
-		return txt(safe(h.Type) + " idle")
+		return txt(safe(h.Type) + " idle" + owner)
 	}
-	return txt(safe(h.Type) + " unref")
+	return txt(safe(h.Type) + " unref" + owner)
 }

@@ -275,6 +275,9 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 	if l.Source != "" {
 		b.WriteString(" (from " + safe(l.Source) + ")")
 	}
+	if l.BlockedIn != "" {
+		b.WriteString("; blocked in " + safe(l.BlockedIn))
+	}
 	return b.String(), st
 }
 

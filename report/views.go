@@ -62,7 +62,7 @@ func (r *renderer) fdTable(s *inspect.Snapshot) *table {
 			row = append(row, queues...)
 		}
 		if withHandles {
-			row = append(row, handleCell(fd.Handle))
+			row = append(row, handleCell(fd.Handle, fd.Owner))
 		}
 		t.add(append(row, txt(safe(fd.Target)))...)
 	}

@@ -25,11 +25,32 @@ const maxMessageBytes = 64 << 20
 type Conn struct {
 	ws     *websocket.Conn
 	nextID int64
+	// msgs carries the messages read by the reader goroutine; a read that times out
+	// leaves the connection open (a websocket read cancelled by its context closes it).
+	msgs chan inbound
 	// handlers are called with each event of their method as it is read; queued holds
 	// events of subscribed methods that have no handler, for NextEvent.
 	handlers map[string]func(Event)
 	queue    map[string]bool
 	queued   []Event
+}
+
+// inbound is one message read from the inspector, or the error that ended reading.
+type inbound struct {
+	data []byte
+	err  error
+}
+
+// readLoop reads every message of the connection into msgs until it fails (Close).
+func (c *Conn) readLoop() {
+	for {
+		_, data, err := c.ws.Read(context.Background())
+		c.msgs <- inbound{data, err}
+		if err != nil {
+			close(c.msgs)
+			return
+		}
+	}
 }
 
 // Event is one protocol event: a message without an id.
@@ -39,6 +60,9 @@ type Event struct {
 	// SessionID is set on events of a child session (a worker's, through NodeWorker).
 	SessionID string
 }
+
+// errClosed is returned by reads after the connection failed or was closed.
+var errClosed = fmt.Errorf("inspector session closed")
 
 // maxQueuedEvents bounds the events kept for NextEvent: a subscriber that stops reading
 // loses the oldest rather than exhausting our memory.
@@ -78,9 +102,18 @@ func (c *Conn) NextEvent(ctx context.Context) (Event, error) {
 
 // read reads one message: an event is dispatched (and nil returned), an answer returned.
 func (c *Conn) read(ctx context.Context) (*cdpReply, error) {
-	_, data, err := c.ws.Read(ctx)
-	if err != nil {
-		return nil, err
+	var data []byte
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case m, ok := <-c.msgs:
+		if !ok {
+			return nil, errClosed
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		data = m.data
 	}
 	var r cdpReply
 	if err := json.Unmarshal(data, &r); err != nil {
@@ -113,7 +146,9 @@ func Dial(ctx context.Context, url string, dial Dialer) (*Conn, error) {
 		return nil, fmt.Errorf("open inspector session %s: %w", url, err)
 	}
 	ws.SetReadLimit(maxMessageBytes)
-	return &Conn{ws: ws}, nil
+	c := &Conn{ws: ws, msgs: make(chan inbound, 64)}
+	go c.readLoop()
+	return c, nil
 }
 
 // cdpRequest is one protocol command.

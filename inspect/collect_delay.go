@@ -1,0 +1,131 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/attach"
+)
+
+// The event loop's delay as the process measures it (report and watch with --attach).
+
+// minDelayWindow is the shortest delay window: monitorEventLoopDelay's timer fires every
+// 10 ms, so a shorter window has too few samples for a p99.
+const minDelayWindow = 100 * time.Millisecond
+
+// delayLeftFor is how long the monitor may stay in the target beyond its window if this
+// run dies before removing it (its own unref'd timer removes it then).
+const delayLeftFor = 10 * time.Second
+
+// measureDelay installs the delay monitor on conn, waits the sample window (--sample,
+// at least minDelayWindow), reads it and removes it. A failure is a warning; Delay stays
+// nil.
+func (col *collection) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
+	window := max(col.opt.Sample, minDelayWindow)
+	if col.opt.Sample <= 0 || col.snap.EventLoop == nil {
+		return
+	}
+	step, cancel := context.WithTimeout(ctx, timeout)
+	err := attach.StartDelay(step, conn, (window + delayLeftFor).Milliseconds())
+	cancel()
+	if err != nil {
+		col.warn("event loop delay not measured: %v", err)
+		return
+	}
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+	case <-time.After(window):
+	}
+	// Read (and so remove) even when interrupted: its own time limit.
+	read, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	d, err := attach.ReadDelay(read, conn)
+	cancel()
+	if err != nil {
+		col.warn("event loop delay not measured (the monitor removes itself within %s): %v", window+delayLeftFor, err)
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	col.snap.EventLoop.Delay = loopDelay(d, time.Since(start))
+	if col.snap.EventLoop.Delay.P99MS == nil {
+		col.warn("event loop delay: the monitor recorded no delay in %s (its 10 ms timer never fired: the loop did not turn)", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// loopDelay converts the monitor's answer: nanoseconds to milliseconds; no recorded
+// delay is no measurement, not 0.
+func loopDelay(d *attach.Delay, window time.Duration) *LoopDelay {
+	out := &LoopDelay{WindowMS: window.Milliseconds(), Count: d.Count}
+	u := d.Utilization
+	out.Utilization = &u
+	if d.Count != nil && *d.Count == 0 {
+		return out
+	}
+	ms := func(ns float64) *float64 { v := ns / 1e6; return &v }
+	out.P50MS, out.P99MS, out.MaxMS = ms(d.P50), ms(d.P99), ms(d.Max)
+	return out
+}
+
+// MeasuredUtilization is the event loop's utilization (0 to 1) as the process measured it
+// when attached, nil otherwise: the hook for EVENT_LOOP_SATURATED to report it.
+func MeasuredUtilization(l *EventLoop) *float64 {
+	if l == nil || l.Delay == nil {
+		return nil
+	}
+	return l.Delay.Utilization
+}
+
+// delayThresholds are EVENT_LOOP_DELAY's defaults (CONTRACT.md): p99 ≥ 100 ms warning,
+// ≥ 1 s critical.
+const (
+	delayWarningMS  = 100
+	delayCriticalMS = 1000
+)
+
+// ruleEventLoopDelay: the p99 event-loop delay the process measured (attach).
+func ruleEventLoopDelay(s *Snapshot, ctx EvalContext) []Finding {
+	l := s.EventLoop
+	if l == nil || l.Delay == nil || l.Delay.P99MS == nil {
+		return nil
+	}
+	d := l.Delay
+	warn, crit := float64(ctx.Thresholds.DelayWarningMS), float64(ctx.Thresholds.DelayCriticalMS)
+	if warn <= 0 {
+		warn = delayWarningMS
+	}
+	if crit <= 0 {
+		crit = delayCriticalMS
+	}
+	p99 := *d.P99MS
+	if p99 < warn {
+		return nil
+	}
+	sev := SeverityWarning
+	if p99 >= crit {
+		sev = SeverityCritical
+	}
+	ev := map[string]any{"p50_ms": roundTo(*d.P50MS, 1), "p99_ms": roundTo(p99, 1), "max_ms": roundTo(*d.MaxMS, 1), "window_ms": d.WindowMS}
+	util := ""
+	if d.Utilization != nil {
+		ev["utilization"] = roundTo(*d.Utilization, 3)
+		util = fmt.Sprintf("; the loop was busy %.0f%% of the time", *d.Utilization*100)
+	}
+	if d.Count != nil {
+		ev["count"] = *d.Count
+	}
+	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
+		p99, time.Duration(d.WindowMS)*time.Millisecond, *d.P50MS, *d.MaxMS, util)
+	if l.BlockedIn != "" {
+		summary += "; blocked in " + l.BlockedIn
+	}
+	return []Finding{{
+		Code:     "EVENT_LOOP_DELAY",
+		Severity: sev,
+		Summary:  summary,
+		Evidence: ev,
+		Advice:   "Something runs synchronously for this long between turns of the loop: find it with `nodeinspect stack <pid> --samples 50` (the hottest stacks), or `nodeinspect profile`; split the work up, or move it to a worker thread.",
+	}}
+}

@@ -1,0 +1,222 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect/attach"
+)
+
+// Which JavaScript code owns each socket (--attach): joined to the fd table by fd number.
+
+// SocketOwner is the JavaScript owner of a socket fd, found with property reads only.
+type SocketOwner struct {
+	// Role is "server" (a listening socket), "accepted" (by a server), "client" (an HTTP
+	// client request, or a socket in an agent's pool) or "socket".
+	Role string `json:"role"`
+	// Server is the server ("http.Server on 127.0.0.1:3000") that is or accepted it.
+	Server string `json:"server,omitempty"`
+	// Request is the HTTP request in flight on it (path without its query string).
+	Request *OwnerRequest `json:"request,omitempty"`
+	// Agent ("http.globalAgent") and Upstream ("api.example.com:443") name a client
+	// socket's pool; Idle is a keep-alive socket waiting in it.
+	Agent    string `json:"agent,omitempty"`
+	Upstream string `json:"upstream,omitempty"`
+	Idle     bool   `json:"idle,omitempty"`
+}
+
+// OwnerRequest is an HTTP request in flight on a socket. AgeMS is how long ago it started:
+// nil, since Node.js 20 keeps no start time of a request where a property read finds it.
+type OwnerRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	AgeMS  *int64 `json:"age_ms"`
+}
+
+// String is "POST /upload".
+func (r *OwnerRequest) String() string { return r.Method + " " + r.Path }
+
+// String is the owner in a few words: "http.Server on :3000, POST /upload".
+func (o *SocketOwner) String() string {
+	var parts []string
+	switch {
+	case o.Role == "accepted" && o.Server != "":
+		parts = append(parts, "accepted by "+o.Server)
+	case o.Role == "server" && o.Server != "":
+		parts = append(parts, o.Server)
+	case o.Agent != "":
+		parts = append(parts, o.Agent+" to "+o.Upstream)
+	case o.Upstream != "":
+		parts = append(parts, "client of "+o.Upstream)
+	}
+	if o.Request != nil {
+		parts = append(parts, o.Request.String())
+	}
+	if o.Idle {
+		parts = append(parts, "idle")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// applyOwners joins the target's answer to the fd table, by fd; a socket fd whose inode
+// changed between the /proc read and the answer (closed and reused) is not joined.
+func (col *collection) applyOwners(o *attach.Owners) {
+	s := col.snap
+	if s.FDs == nil {
+		return
+	}
+	byFD := map[int]attach.Owner{}
+	for _, so := range o.Sockets {
+		byFD[so.FD] = so
+	}
+	local := map[int]string{}
+	for _, fd := range s.FDs.List {
+		if fd.Socket != nil && fd.Socket.State == "LISTEN" {
+			local[fd.FD] = fd.Socket.Local
+		}
+	}
+	for i := range s.FDs.List {
+		fd := &s.FDs.List[i]
+		so, ok := byFD[fd.FD]
+		if !ok || fd.Socket == nil {
+			continue
+		}
+		owner := &SocketOwner{Role: so.Role, Agent: so.Agent, Upstream: so.Upstream, Idle: so.Idle}
+		switch {
+		case so.Server == "":
+		case so.Role == "server" && local[fd.FD] != "":
+			owner.Server = so.Server + " on " + local[fd.FD]
+		case so.ServerFD != nil && local[*so.ServerFD] != "":
+			owner.Server = so.Server + " on " + local[*so.ServerFD]
+		default:
+			owner.Server = so.Server + " on " + listenAddr(so.Listen)
+		}
+		if so.Request != nil {
+			owner.Request = &OwnerRequest{Method: so.Request.Method, Path: so.Request.Path}
+		}
+		fd.Owner = owner
+	}
+	if len(o.Errors) > 0 {
+		col.warn("attach: socket owners partly unknown: %s", strings.Join(o.Errors, "; "))
+	}
+}
+
+// listenAddr turns a server's connection key ("4:127.0.0.1:3000", "6::::3000", "-1:/path")
+// into ":3000" for a wildcard bind, "127.0.0.1:3000" otherwise.
+func listenAddr(key string) string {
+	fam, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return key
+	}
+	if fam == "-1" {
+		return rest
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i < 0 {
+		return rest
+	}
+	host, port := rest[:i], rest[i+1:]
+	switch host {
+	case "", "::", "0.0.0.0":
+		return ":" + port
+	}
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+// askOwners asks the target who owns its sockets, when the fd table was read.
+func (col *collection) askOwners(ctx context.Context, conn *attach.Conn) {
+	if col.snap.FDs == nil {
+		return
+	}
+	o, err := attach.SocketOwners(ctx, conn)
+	if err != nil {
+		col.warn("attach: socket owners not read: %v", err)
+		return
+	}
+	col.applyOwners(o)
+}
+
+// ownersSummary says who owns the sockets of fds (CLOSE_WAIT_LEAK, STALLED_SOCKETS): "38
+// of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight:
+// POST /upload (31), GET /health (7)". what names the sockets ("CLOSE_WAIT sockets"). It
+// returns "" and nil when no owner is known, else the sentence and the evidence.
+func ownersSummary(fds []FD, what string) (string, map[string]any) {
+	total, known := len(fds), 0
+	servers := map[string]int{}
+	requests := map[string]int{}
+	upstreams := map[string]int{}
+	for _, fd := range fds {
+		o := fd.Owner
+		if o == nil {
+			continue
+		}
+		known++
+		switch {
+		case o.Role == "accepted" && o.Server != "":
+			servers[o.Server]++
+		case o.Upstream != "":
+			upstreams[o.Upstream]++
+		}
+		if o.Request != nil {
+			requests[o.Request.String()]++
+		}
+	}
+	if known == 0 {
+		return "", nil
+	}
+	var parts []string
+	if srv, n := top(servers); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d %s were accepted by the %s", n, total, what, srv))
+	}
+	if up, n := top(upstreams); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d %s are client sockets to %s", n, total, what, up))
+	}
+	if len(requests) > 0 {
+		parts = append(parts, "requests in flight: "+countsText(requests, 5))
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	ev := map[string]any{"owners_known": known, "servers": servers, "requests": requests, "upstreams": upstreams}
+	return strings.Join(parts, "; "), ev
+}
+
+// top is the key with the highest count (ties: alphabetical).
+func top(m map[string]int) (string, int) {
+	best, n := "", 0
+	for k, v := range m {
+		if v > n || (v == n && k < best) {
+			best, n = k, v
+		}
+	}
+	return best, n
+}
+
+// countsText is "POST /upload (31), GET /health (7)", highest first, at most max entries.
+func countsText(m map[string]int, max int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == max {
+			parts = append(parts, "and "+strconv.Itoa(len(keys)-max)+" more")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

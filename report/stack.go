@@ -1,0 +1,142 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
+)
+
+// RenderStack writes the `stack` document: per thread its state and its distinct stacks,
+// hottest first, innermost frame first (the order of a JavaScript stack trace).
+func RenderStack(w io.Writer, d *inspect.StackDoc, opt Options) error {
+	if d == nil {
+		return fmt.Errorf("render stack: no document")
+	}
+	var buf bytes.Buffer
+	r := newRenderer(&buf, opt)
+	switch r.format {
+	case FormatJSON:
+		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
+			return err
+		}
+	case FormatMarkdown:
+		r.markdownStack(d)
+	case FormatTable, FormatPlain:
+		r.textStack(d)
+	default:
+		return fmt.Errorf("render stack: unknown format %q (want table, plain, json or markdown)", opt.Format)
+	}
+	return writeOnce(w, endWithOneNewline(&buf))
+}
+
+// FrameText is one frame as a stack trace line shows it: "fn (path:line:column)", with
+// the generated position after a mapped one.
+func FrameText(f inspect.Frame) string {
+	s := fmt.Sprintf("%s (%s:%d:%d)", safe(f.Function), safe(f.URL), f.Line, f.Column)
+	if f.Mapped && f.Generated != nil {
+		s += fmt.Sprintf(" [mapped from %s:%d:%d]", safe(f.Generated.URL), f.Generated.Line, f.Generated.Column)
+	}
+	return s
+}
+
+// threadHeading is "main: running, 9 of 10 pauses answered".
+func threadHeading(t inspect.StackThread) string {
+	s := safe(t.Thread) + ": " + safe(t.State)
+	if t.Samples > 1 {
+		s += fmt.Sprintf(", %d of %d pauses answered", t.Answered, t.Samples)
+	}
+	if t.Note != "" {
+		s += " (" + safe(t.Note) + ")"
+	}
+	return s
+}
+
+// stackCountText is "9 of 10 samples" for a sampled stack ("" for a single pause).
+func stackCountText(t inspect.StackThread, s inspect.StackSample) string {
+	if t.Samples <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d samples", s.Count, t.Samples)
+}
+
+// anyMapped reports whether a frame of d was source-mapped.
+func anyMapped(d *inspect.StackDoc) bool {
+	for _, t := range d.Threads {
+		for _, s := range t.Stacks {
+			for _, f := range s.Frames {
+				if f.Mapped {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// positionsNote says whether positions are source-mapped or as generated.
+func positionsNote(d *inspect.StackDoc) string {
+	if anyMapped(d) {
+		return "positions: original source where marked [mapped from ...], generated elsewhere"
+	}
+	return "positions: generated (no frame's script has a usable source map)"
+}
+
+func (r *renderer) textStack(d *inspect.StackDoc) {
+	r.line(identity(d.Process) + r.sep() + "JavaScript stack" + r.sep() + d.TakenAt.Format("15:04:05 MST"))
+	if d.Attach != nil {
+		text, st := attachLine(d.Attach)
+		r.line(r.paint(st, "attach: "+text))
+	}
+	for _, t := range d.Threads {
+		r.blank()
+		r.line(r.paint(styleBold, strings.ToUpper(threadHeading(t)[:1])+threadHeading(t)[1:]))
+		for i, s := range t.Stacks {
+			if c := stackCountText(t, s); c != "" {
+				if i > 0 {
+					r.blank()
+				}
+				r.line("  " + c + ":")
+			}
+			for _, f := range s.Frames {
+				r.line("    at " + FrameText(f))
+			}
+			if len(s.Frames) == 0 {
+				r.line("    (no JavaScript frames)")
+			}
+		}
+	}
+	if len(d.Threads) > 0 {
+		r.blank()
+		r.line(positionsNote(d))
+	}
+	r.warningsNote(d.Warnings)
+}
+
+func (r *renderer) markdownStack(d *inspect.StackDoc) {
+	r.mdHeading("nodeinspect stack: " + markdownEscape(identity(d.Process)))
+	if d.Attach != nil {
+		text, _ := attachLine(d.Attach)
+		r.line("attach: " + markdownEscape(text))
+		r.blank()
+	}
+	for _, t := range d.Threads {
+		r.mdSubheading(markdownEscape(threadHeading(t)))
+		for _, s := range t.Stacks {
+			if c := stackCountText(t, s); c != "" {
+				r.line("**" + c + "**")
+				r.blank()
+			}
+			r.line("```")
+			for _, f := range s.Frames {
+				r.line("at " + strings.ReplaceAll(FrameText(f), "```", "'''"))
+			}
+			r.line("```")
+			r.blank()
+		}
+	}
+	r.line(markdownEscape(positionsNote(d)))
+	r.mdWarnings(d.Warnings)
+}
