@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -175,7 +176,10 @@ func endWarning(pid int, end inspect.ProfileEnd, took time.Duration, what string
 // newProfileCommand is `nodeinspect profile <pid>`.
 func newProfileCommand(deps Deps) *cli.Command {
 	flags := append(sessionFlags(), recordingFlags(10*time.Second, "write the profile: .cpuprofile (Chrome DevTools, speedscope), .pb.gz (pprof) or .folded (collapsed stacks)")...)
-	flags = append(flags, &cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)"})
+	flags = append(flags,
+		&cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)"},
+		&cli.BoolFlag{Name: "no-source-maps", Usage: "show generated positions (do not ask the Debugger domain for the scripts' source maps)"},
+	)
 	return &cli.Command{
 		Name:      "profile",
 		Usage:     "CPU profile of the main thread through the inspector: top functions; -o FILE (.cpuprofile, .pb.gz, .folded)",
@@ -217,6 +221,10 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval)
 	took := time.Since(started)
 	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
+	var fm *inspect.FrameMapper
+	if prof != nil && !c.Bool("no-source-maps") && (end == inspect.EndDuration || end == inspect.EndInterrupted) && recErr == nil {
+		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, int(c.Int("top"))))
+		}
 	a := s.Close(ctx)
 	doc.Attach = a
 	if prof == nil {
@@ -250,7 +258,10 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 		}
 		doc.File = &path
 	}
-	doc.Profile = inspect.NewCPUProfileDoc(prof, int(c.Int("top")), end)
+	doc.Profile = inspect.NewCPUProfileDoc(prof, int(c.Int("top")), end, fm)
+	if fm != nil {
+		doc.Warnings = append(doc.Warnings, fm.Warnings()...)
+	}
 	if err := report.RenderProfile(deps.Out, doc, renderOptions(deps, opt, "profile")); err != nil {
 		return err
 	}
@@ -260,4 +271,24 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	}
 	printWarnings(deps, doc.Warnings)
 	return nil
+}
+
+// profileScripts are the scripts of the frames the summary shows: only their source maps
+// are looked up.
+func profileScripts(p *v8prof.CPUProfile, top int) map[string]bool {
+	ids := map[string]bool{}
+	sum := p.Summarize(top)
+	for _, list := range [][]v8prof.FunctionStat{sum.BySelf, sum.ByTotal} {
+		for _, st := range list {
+			if st.Frame.URL != "" {
+				ids[st.Frame.ScriptID] = true
+			}
+		}
+	}
+	for _, f := range sum.Hottest {
+		if f.URL != "" {
+			ids[f.ScriptID] = true
+		}
+	}
+	return ids
 }

@@ -472,3 +472,45 @@ func TestArmThenCrashLeavesAReport(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileSourceMapped: burnMapped starts at prof_mapped.js:7, which its source map
+// places at prof_src/mapped.ts:107; --no-source-maps shows the generated position.
+func TestProfileSourceMapped(t *testing.T) {
+	t.Parallel()
+	p := profTarget(t, "prof_mapped.js")
+	for _, mapped := range []bool{true, false} {
+		args := []string{"profile", fmt.Sprint(p.PID), "--duration", "1s", "--json"}
+		if !mapped {
+			args = append(args, "--no-source-maps")
+		}
+		stdout, stderr, code := runNI(t, safeEnv(t), args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d; stderr %s", args, code, stderr)
+		}
+		var d struct {
+			Profile struct {
+				Top []struct {
+					Function string `json:"function"`
+					URL      string `json:"url"`
+					Line     int    `json:"line"`
+					Mapped   bool   `json:"mapped"`
+				} `json:"top"`
+			} `json:"profile"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Profile.Top) == 0 {
+			t.Fatalf("%v: empty top", args)
+		}
+		top := d.Profile.Top[0]
+		wantURL, wantLine := "prof_src/mapped.ts", 107
+		if !mapped {
+			wantURL, wantLine = "prof_mapped.js", 7
+		}
+		if top.Function != "burnMapped" || !strings.HasSuffix(top.URL, wantURL) || top.Line != wantLine || top.Mapped != mapped {
+			t.Errorf("%v: top %+v, want burnMapped at %s:%d mapped=%v", args, top, wantURL, wantLine, mapped)
+		}
+		noInspectorLeft(t, p.PID, 0)
+	}
+}

@@ -46,10 +46,11 @@ type ProfileFunction struct {
 	TotalPercent float64 `json:"total_percent"`
 	SelfSamples  int     `json:"self_samples"`
 	TotalSamples int     `json:"total_samples"`
+	Mapped       bool    `json:"mapped"` // url and line are the original source's (a source map)
 }
 
 // ProfileFrame is one frame of a stack in the contract's frame shape (1-based line and
-// column; mapped is false: no source map was applied).
+// column; mapped: url, line and column come from a source map).
 type ProfileFrame struct {
 	Function string `json:"function"`
 	URL      string `json:"url"`
@@ -58,8 +59,9 @@ type ProfileFrame struct {
 	Mapped   bool   `json:"mapped"`
 }
 
-// NewCPUProfileDoc summarises a profile with at most top functions per list.
-func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end ProfileEnd) *CPUProfileDoc {
+// NewCPUProfileDoc summarises a profile with at most top functions per list; frames go
+// through fm's source maps (nil: none).
+func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end ProfileEnd, fm *FrameMapper) *CPUProfileDoc {
 	s := p.Summarize(top)
 	d := &CPUProfileDoc{
 		DurationMS: float64(s.DurationUs) / 1000, IntervalUS: s.IntervalUs, Samples: s.Samples,
@@ -68,7 +70,9 @@ func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end ProfileEnd) *CPUProfile
 		Top: []ProfileFunction{}, TopTotal: []ProfileFunction{}, HottestStack: []ProfileFrame{},
 	}
 	conv := func(st v8prof.FunctionStat) ProfileFunction {
-		return ProfileFunction{Function: st.Frame.Function, URL: st.Frame.URL, Line: st.Frame.Line,
+		f := ProfileFrame{Function: st.Frame.Function, URL: st.Frame.URL, Line: st.Frame.Line, Column: st.Frame.Column}
+		fm.Map(&f, st.Frame.ScriptID)
+		return ProfileFunction{Function: f.Function, URL: f.URL, Line: f.Line, Mapped: f.Mapped,
 			SelfMS: float64(st.SelfUs) / 1000, SelfPercent: st.SelfPercent, TotalMS: float64(st.TotalUs) / 1000,
 			TotalPercent: st.TotalPercent, SelfSamples: st.SelfSamples, TotalSamples: st.TotalSamples}
 	}
@@ -80,7 +84,9 @@ func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end ProfileEnd) *CPUProfile
 			d.TopTotal = append(d.TopTotal, conv(st))
 		}
 		for _, f := range s.Hottest {
-			d.HottestStack = append(d.HottestStack, ProfileFrame{Function: f.Function, URL: f.URL, Line: f.Line, Column: f.Column})
+			pf := ProfileFrame{Function: f.Function, URL: f.URL, Line: f.Line, Column: f.Column}
+			fm.Map(&pf, f.ScriptID)
+			d.HottestStack = append(d.HottestStack, pf)
 		}
 	}
 	return d

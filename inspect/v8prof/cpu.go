@@ -29,6 +29,8 @@ type Frame struct {
 	URL      string `json:"url"`
 	Line     int    `json:"line"`
 	Column   int    `json:"column"`
+	// ScriptID is V8's id of the script (for source maps); not part of the identity shown.
+	ScriptID string `json:"-"`
 }
 
 // Frame returns the 1-based form of a call frame. An empty function name becomes
@@ -38,7 +40,7 @@ func (c CallFrame) Frame() Frame {
 	if name == "" {
 		name = "(anonymous)"
 	}
-	f := Frame{Function: name, URL: c.URL}
+	f := Frame{Function: name, URL: c.URL, ScriptID: c.ScriptID}
 	if c.LineNumber >= 0 {
 		f.Line = c.LineNumber + 1
 	}

@@ -36,7 +36,7 @@ func TestCPUSummary(t *testing.T) {
 		t.Errorf("shares idle/program/gc/js = %v/%v/%v/%v idle=%v", s.IdlePercent, s.ProgramPercent, s.GCPercent, s.JSPercent, s.Idle)
 	}
 	top := s.BySelf[0]
-	if top.Frame != (Frame{"hot", "file:///app/x.js", 2, 13}) || top.SelfSamples != 4 || top.SelfUs != 4000 || top.SelfPercent != 40 {
+	if top.Frame != (Frame{"hot", "file:///app/x.js", 2, 13, "3"}) || top.SelfSamples != 4 || top.SelfUs != 4000 || top.SelfPercent != 40 {
 		t.Errorf("top self = %+v", top)
 	}
 	// hot: recursive, counted once per sample: 4 samples, not 6.

@@ -25,7 +25,7 @@ func TestHeapProfileSummary(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 	top := s.Sites[0]
-	if top.Frame != (Frame{"makeThing", "file:///app/a.js", 1, 21}) || top.SelfBytes != 8000 || top.Samples != 2 {
+	if top.Frame != (Frame{"makeThing", "file:///app/a.js", 1, 21, "3"}) || top.SelfBytes != 8000 || top.Samples != 2 {
 		t.Errorf("top site %+v, want makeThing a.js:1 with 8000 bytes from 2 samples", top)
 	}
 	var buf bytes.Buffer
