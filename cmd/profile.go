@@ -222,9 +222,9 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	took := time.Since(started)
 	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *inspect.FrameMapper
-	if prof != nil && !c.Bool("no-source-maps") && (end == inspect.EndDuration || end == inspect.EndInterrupted) && recErr == nil {
+	if prof != nil && !c.Bool("no-source-maps") && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
 		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, int(c.Int("top"))))
-		}
+	}
 	a := s.Close(ctx)
 	doc.Attach = a
 	if prof == nil {
