@@ -43,10 +43,15 @@ func newHeapCommand(deps Deps) *cli.Command {
 				if path == "" {
 					return usageError("heap --snapshot needs -o FILE.heapsnapshot (the snapshot is streamed there, never written inside the process)")
 				}
-				if c.IsSet("duration") {
-					return usageError("--duration does not apply to --snapshot (a snapshot is one moment)")
+				for _, f := range []string{"duration", "sampling-bytes"} {
+					if c.IsSet(f) {
+						return usageError("--%s does not apply to --snapshot (a snapshot is one moment, not a sampling)", f)
+					}
 				}
 				return runHeapSnapshot(ctx, c, deps, opt, pid, path)
+			}
+			if c.IsSet("snapshot-timeout") {
+				return usageError("--snapshot-timeout applies to --snapshot only")
 			}
 			d, err := checkDuration(c)
 			if err != nil {

@@ -184,6 +184,10 @@ func TestProfileBadInput(t *testing.T) {
 		{[]string{"profile", pid, "-o", "p.txt"}, "ending in .cpuprofile, .pb.gz, .folded"},
 		{[]string{"heap", pid, "--snapshot"}, "needs -o"},
 		{[]string{"heap", pid, "--snapshot", "-o", "x.heapprofile"}, "ending in .heapsnapshot"},
+		{[]string{"heap", pid, "--snapshot", "-o", "x.heapsnapshot", "--duration", "1s"}, "--duration does not apply"},
+		{[]string{"heap", pid, "--snapshot-timeout", "1m"}, "applies to --snapshot only"},
+		{[]string{"arm", pid, "--show", "--disarm"}, "contradict"},
+		{[]string{"arm", pid, "--dir", "/nonexistent-dir"}, "not a directory"},
 	}
 	for _, c := range cases {
 		_, stderr, code := runNI(t, safeEnv(t), c.args...)
