@@ -218,7 +218,8 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	}
 	takenAt := now()
 	started := time.Now()
-	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval)
+	// NODEINSPECT_CPU_SEGMENT shortens the segments (tests: a merge of real segments).
+	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
 	took := time.Since(started)
 	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *inspect.FrameMapper

@@ -518,3 +518,44 @@ func TestProfileSourceMapped(t *testing.T) {
 		noInspectorLeft(t, p.PID, 0)
 	}
 }
+
+// TestProfileSegmentsMerge: a profile taken in segments (shortened to 400 ms here; 5 min by
+// default) comes back as one profile covering the whole duration.
+func TestProfileSegmentsMerge(t *testing.T) {
+	t.Parallel()
+	p := profTarget(t, "prof_busy.js")
+	file := filepath.Join(t.TempDir(), "seg.cpuprofile")
+	env := append(safeEnv(t), "NODEINSPECT_CPU_SEGMENT=400ms")
+	stdout, stderr, code := runNI(t, env, "profile", fmt.Sprint(p.PID), "--duration", "2s", "-o", file, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	var d struct {
+		Profile struct {
+			DurationMS float64 `json:"duration_ms"`
+			Top        []struct {
+				Function string `json:"function"`
+			} `json:"top"`
+		} `json:"profile"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	// Five segments of 400 ms: the merged profile spans them all (the gaps between
+	// segments, one stop each, are milliseconds; 1.8 s leaves room for them).
+	if d.Profile.DurationMS < 1800 || len(d.Profile.Top) == 0 || d.Profile.Top[0].Function != "burnCPU" {
+		t.Errorf("merged profile: %.0f ms, top %+v", d.Profile.DurationMS, d.Profile.Top)
+	}
+	var cp struct {
+		Nodes      []json.RawMessage `json:"nodes"`
+		Samples    []int             `json:"samples"`
+		TimeDeltas []int64           `json:"timeDeltas"`
+		StartTime  int64             `json:"startTime"`
+		EndTime    int64             `json:"endTime"`
+	}
+	data, _ := os.ReadFile(file)
+	if err := json.Unmarshal(data, &cp); err != nil || len(cp.Samples) != len(cp.TimeDeltas) || cp.EndTime-cp.StartTime < 1800000 {
+		t.Errorf("merged .cpuprofile: %v, %d samples, %d deltas, %d µs", err, len(cp.Samples), len(cp.TimeDeltas), cp.EndTime-cp.StartTime)
+	}
+	noInspectorLeft(t, p.PID, 0)
+}

@@ -93,10 +93,13 @@ func stopContext(ctx context.Context, s *Session) (context.Context, context.Canc
 }
 
 // RecordCPUProfile profiles the target's main thread for d at the given sampling interval
-// (segments of at most CPUSegment, merged). It returns what was recorded even when the
+// (segments of at most segment, CPUSegment when 0, merged). It returns what was recorded even when the
 // recording ended early (see ProfileEnd); with an error and a profile, the profile is the
 // part received before the error.
-func RecordCPUProfile(ctx context.Context, s *Session, d, interval time.Duration) (*v8prof.CPUProfile, ProfileEnd, error) {
+func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, ProfileEnd, error) {
+	if segment <= 0 {
+		segment = CPUSegment
+	}
 	exiting := watchExit(ctx, s)
 	if err := s.Call(ctx, "Profiler.enable", nil, nil); err != nil {
 		return nil, "", fmt.Errorf("enable the profiler: %w", err)
@@ -121,7 +124,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval time.Duration
 		if err := s.Call(ctx, "Profiler.start", nil, nil); err != nil {
 			return merged(), "", fmt.Errorf("start the profiler: %w", err)
 		}
-		seg := min(left, CPUSegment)
+		seg := min(left, segment)
 		started := time.Now()
 		end, waitErr := waitRecording(ctx, s, seg, exiting)
 		left -= time.Since(started)
