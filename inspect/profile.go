@@ -86,6 +86,19 @@ func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bo
 	}
 }
 
+// goneSoon reports whether the target is gone or goes within half a second: a connection
+// that broke because the target was killed (the OOM killer, a signal) breaks a moment
+// before /proc shows it.
+func goneSoon(s *Session) bool {
+	for i := 0; i < 10; i++ {
+		if s.Exited() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s.Exited()
+}
+
 // stopContext is the context of a stop: it survives Ctrl-C (the stop is how an
 // interrupted profile is still written) and allows serialising a large answer.
 func stopContext(ctx context.Context, s *Session) (context.Context, context.CancelFunc) {
@@ -138,7 +151,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time
 			if waitErr != nil {
 				err = waitErr
 			}
-			if s.Exited() {
+			if goneSoon(s) {
 				return merged(), EndGone, fmt.Errorf("process %d exited before the profile could be read: %w", s.PID(), ErrNoProcess)
 			}
 			return merged(), end, fmt.Errorf("stop the profiler: %w", err)
@@ -172,7 +185,7 @@ func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, sampli
 		Profile json.RawMessage `json:"profile"`
 	}
 	if err := s.Call(stop, "HeapProfiler.stopSampling", nil, &res); err != nil {
-		if s.Exited() {
+		if goneSoon(s) {
 			return nil, EndGone, fmt.Errorf("process %d exited before the heap profile could be read: %w", s.PID(), ErrNoProcess)
 		}
 		if waitErr != nil {
@@ -242,8 +255,8 @@ func TakeHeapSnapshot(ctx context.Context, s *Session, w io.Writer, timeout time
 		return n, werr
 	}
 	if err != nil {
-		if s.Exited() {
-			return n, fmt.Errorf("process %d exited during the snapshot: %w", s.PID(), ErrNoProcess)
+		if goneSoon(s) {
+			return n, fmt.Errorf("process %d exited during the snapshot (killed? a snapshot can need as much memory again as the heap): %w", s.PID(), ErrNoProcess)
 		}
 		if errors.Is(err, attach.ErrNoAnswer) && ctx.Err() == nil {
 			return n, fmt.Errorf("the snapshot took longer than %s: %w", timeout, err)
