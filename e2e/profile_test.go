@@ -69,7 +69,7 @@ func decodeProfile(t *testing.T, stdout string) profileDoc {
 }
 
 // TestProfileNamesTheHotFunction: prof_busy.js spends ~80% of its time in burnCPU
-// (prof_busy.js line 7). It tops the self list of the JSON, of `go tool pprof -top` on the
+// (prof_busy.js line 9). It tops the self list of the JSON, of `go tool pprof -top` on the
 // .pb.gz, the largest stack of the .folded, and the .cpuprofile is Chrome's format.
 func TestProfileNamesTheHotFunction(t *testing.T) {
 	t.Parallel()
@@ -83,8 +83,8 @@ func TestProfileNamesTheHotFunction(t *testing.T) {
 			t.Fatalf("profile %s: exit %d; stderr %s", ext, code, stderr)
 		}
 		d := decodeProfile(t, stdout)
-		if len(d.Profile.Top) == 0 || d.Profile.Top[0].Function != "burnCPU" || !strings.HasSuffix(d.Profile.Top[0].URL, "prof_busy.js") || d.Profile.Top[0].Line != 7 {
-			t.Fatalf("%s: top of the self list %+v, want burnCPU prof_busy.js:7", ext, d.Profile.Top)
+		if len(d.Profile.Top) == 0 || d.Profile.Top[0].Function != "burnCPU" || !strings.HasSuffix(d.Profile.Top[0].URL, "prof_busy.js") || d.Profile.Top[0].Line != 9 {
+			t.Fatalf("%s: top of the self list %+v, want burnCPU prof_busy.js:9", ext, d.Profile.Top)
 		}
 		// burnCPU runs 20 ms of every ~21 ms; on a loaded machine the loop's own work and
 		// idle gaps grow, so only "most of the time" is asserted.
@@ -477,8 +477,8 @@ func TestArmThenCrashLeavesAReport(t *testing.T) {
 	}
 }
 
-// TestProfileSourceMapped: burnMapped starts at prof_mapped.js:7, which its source map
-// places at prof_src/mapped.ts:107; --no-source-maps shows the generated position.
+// TestProfileSourceMapped: burnMapped starts at prof_mapped.js:8, which its source map
+// places at prof_src/mapped.ts:108; --no-source-maps shows the generated position.
 func TestProfileSourceMapped(t *testing.T) {
 	t.Parallel()
 	p := profTarget(t, "prof_mapped.js")
@@ -508,9 +508,9 @@ func TestProfileSourceMapped(t *testing.T) {
 			t.Fatalf("%v: empty top", args)
 		}
 		top := d.Profile.Top[0]
-		wantURL, wantLine := "prof_src/mapped.ts", 107
+		wantURL, wantLine := "prof_src/mapped.ts", 108
 		if !mapped {
-			wantURL, wantLine = "prof_mapped.js", 7
+			wantURL, wantLine = "prof_mapped.js", 8
 		}
 		if top.Function != "burnMapped" || !strings.HasSuffix(top.URL, wantURL) || top.Line != wantLine || top.Mapped != mapped {
 			t.Errorf("%v: top %+v, want burnMapped at %s:%d mapped=%v", args, top, wantURL, wantLine, mapped)
