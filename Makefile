@@ -52,7 +52,9 @@ bench: build
 	$(GO) build -o bin/floor ./scripts/floor
 	$(GO) build -o bin/bigproc ./scripts/bigproc
 	$(GO) test -run '^$$' -bench . -benchmem ./probes/ ./inspect/
+	$(GO) test -run '^$$' -bench . -benchmem ./inspect/v8prof/
 	scripts/bench.sh
+	scripts/snapbench.sh
 
 # Build, start the bundled leaky demo, report on it, stop it (by pid, whatever happens).
 demo: build

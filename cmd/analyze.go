@@ -42,6 +42,14 @@ func newAnalyzeCommand(deps Deps) *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, p := range paths {
+				if len(paths) > 1 && isHeapSnapshotFile(p) {
+					return usageError("analyze reads a heap snapshot on its own: %s is one of %d files; run `nodeinspect analyze %s` separately", p, len(paths), p)
+				}
+			}
+			if len(paths) == 1 && isHeapSnapshotFile(paths[0]) {
+				return analyzeHeapSnapshot(deps, opt, paths[0])
+			}
 			if len(paths) == 1 {
 				snap, err := analyzeInput(deps, paths[0], opt.thresholds)
 				if err != nil {

@@ -63,6 +63,7 @@ func newRoot(deps Deps) *cli.Command {
 		UsageText: "nodeinspect <pid> [flags]\nnodeinspect <command> [<pid>] [flags]",
 		Commands: append(pidCommands, newPSCommand(deps), newWatchCommand(deps), newSnapshotFileCommand(deps), newDiffCommand(deps), newAnalyzeCommand(deps), newVersionCommand(deps), newDetachCommand(deps),
 			newStackCommand(deps),
+			newProfileCommand(deps), newHeapCommand(deps), newArmCommand(deps),
 		),
 		Writer:    deps.Out,
 		ErrWriter: deps.Err,

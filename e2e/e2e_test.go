@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -593,4 +594,9 @@ func binaryForNobody(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+// within reports whether got is within frac (a fraction) of want.
+func within(got, want uint64, frac float64) bool {
+	return math.Abs(float64(got)-float64(want)) <= frac*float64(want)
 }

@@ -165,11 +165,3 @@ func FuzzDecodeVLQ(f *testing.F) {
 	})
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
