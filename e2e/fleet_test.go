@@ -1,0 +1,436 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/realnode"
+)
+
+// needTool returns a tool's path; without it the test is skipped on a developer's machine
+// and fails in CI (CI set: .ci/run installs prometheus and tmux).
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found: CI must have it (.ci/run installs Debian's %s)", name, pkg)
+		}
+		t.Skipf("%s not found (apt-get install %s); CI fails here instead of skipping", name, pkg)
+	}
+	return p
+}
+
+// loopbackPort asks the kernel for a free port on 127.0.0.1.
+func loopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// daemon is a long-running process a test started (serve, prometheus), killed by pid at
+// the end of the test.
+type daemon struct {
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+}
+
+func startDaemon(t *testing.T, name string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &lockedWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	d := &daemon{cmd: cmd, stderr: &stderr}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return d
+}
+
+// lockedWriter lets a test read a daemon's stderr while it writes (only after it exits in
+// practice; the builder is not shared otherwise).
+type lockedWriter struct{ w io.Writer }
+
+func (l *lockedWriter) Write(b []byte) (int, error) { return l.w.Write(b) }
+
+// waitHTTP polls url until it answers 200, up to limit.
+func waitHTTP(t *testing.T, url string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within %s", url, limit)
+}
+
+// startServe runs `nodeinspect serve` on a free loopback port and waits for /healthz.
+func startServe(t *testing.T, args ...string) (base string, d *daemon) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", loopbackPort(t))
+	d = startDaemon(t, binary, append([]string{"serve", "--listen", addr}, args...)...)
+	base = "http://" + addr
+	waitHTTP(t, base+"/healthz", 20*time.Second)
+	return base, d
+}
+
+// scrape fetches /metrics.
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	return string(body)
+}
+
+// series is one sample line of the exposition format.
+type series struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+// parseExposition reads the sample lines of a text exposition (label values here never
+// hold `",` or `}` sequences the simple split would trip on, except cmdline, which is
+// parsed with its escapes).
+func parseExposition(t *testing.T, text string) []series {
+	t.Helper()
+	var out []series
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := series{labels: map[string]string{}}
+		rest := line
+		if i := strings.IndexByte(line, '{'); i >= 0 {
+			s.name = line[:i]
+			rest = line[i+1:]
+			for !strings.HasPrefix(rest, "}") {
+				eq := strings.Index(rest, `="`)
+				if eq < 0 {
+					t.Fatalf("bad series line %q", line)
+				}
+				key := rest[:eq]
+				rest = rest[eq+2:]
+				var val strings.Builder
+				for i := 0; ; i++ {
+					if i >= len(rest) {
+						t.Fatalf("unterminated label in %q", line)
+					}
+					c := rest[i]
+					if c == '\\' && i+1 < len(rest) {
+						i++
+						switch rest[i] {
+						case 'n':
+							val.WriteByte('\n')
+						default:
+							val.WriteByte(rest[i])
+						}
+						continue
+					}
+					if c == '"' {
+						rest = rest[i+1:]
+						break
+					}
+					val.WriteByte(c)
+				}
+				s.labels[key] = val.String()
+				rest = strings.TrimPrefix(rest, ",")
+			}
+			rest = strings.TrimSpace(rest[1:])
+		} else {
+			sp := strings.IndexByte(line, ' ')
+			s.name, rest = line[:sp], line[sp+1:]
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err != nil {
+			t.Fatalf("bad value in %q: %v", line, err)
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out
+}
+
+// servicesOfPid maps pid -> (service, container) from nodeinspect_process_info.
+func servicesOfPid(all []series) map[int][2]string {
+	out := map[int][2]string{}
+	for _, s := range all {
+		if s.name == "nodeinspect_process_info" {
+			pid, _ := strconv.Atoi(s.labels["pid"])
+			out[pid] = [2]string{s.labels["service"], s.labels["container"]}
+		}
+	}
+	return out
+}
+
+// promQuery asks Prometheus's HTTP API for an instant vector.
+func promQuery(t *testing.T, prom, query string) []promSample {
+	t.Helper()
+	resp, err := http.Get(prom + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatalf("query %q: %v", query, err)
+	}
+	if doc.Status != "success" {
+		t.Fatalf("query %q: %s", query, doc.Error)
+	}
+	var out []promSample
+	for _, r := range doc.Data.Result {
+		v, _ := strconv.ParseFloat(fmt.Sprint(r.Value[1]), 64)
+		out = append(out, promSample{labels: r.Metric, value: v})
+	}
+	return out
+}
+
+type promSample struct {
+	labels map[string]string
+	value  float64
+}
+
+// waitQuery polls a query until check accepts its result (Prometheus scrapes every second;
+// a busy machine delays scrapes, so the limit is generous and the wait ends at once when
+// the condition holds).
+func waitQuery(t *testing.T, prom, query string, limit time.Duration, what string, check func([]promSample) bool) []promSample {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last []promSample
+	for time.Now().Before(deadline) {
+		last = promQuery(t, prom, query)
+		if check(last) {
+			return last
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s: %s never held within %s; last result: %v", what, query, limit, last)
+	return nil
+}
+
+// startPrometheus runs Debian's prometheus scraping target every second, with its data in
+// a temp dir, and waits until it is ready.
+func startPrometheus(t *testing.T, target string) string {
+	t.Helper()
+	bin := needTool(t, "prometheus", "prometheus")
+	dir := t.TempDir()
+	config := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: nodeinspect
+    static_configs:
+      - targets: [%q]
+`, target)
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", loopbackPort(t))
+	startDaemon(t, bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--log.level=warn")
+	base := "http://" + addr
+	waitHTTP(t, base+"/-/ready", 60*time.Second)
+	return base
+}
+
+// TestPrometheusScrapesLeakyNodeProcesses runs a real Prometheus against `serve` while real
+// Node.js processes leak: CLOSE_WAIT sockets, fds toward a lowered limit, zombies. It asks
+// Prometheus's HTTP API for the series and their values, then kills one process and sees
+// its series go stale.
+func TestPrometheusScrapesLeakyNodeProcesses(t *testing.T) {
+	t.Parallel()
+	closeWait := realnode.Start(t, "close_wait.js", realnode.Args("25"))
+	fdLeak := realnode.Start(t, "fleet_fd_leak.js", realnode.NoFile(400), realnode.Args("100", "350"))
+	zombies := realnode.Start(t, "zombies.js", realnode.Args("3"))
+
+	base, _ := startServe(t, "--sample", "200ms", "--scrape-timeout", "900ms")
+	target := strings.TrimPrefix(base, "http://")
+	prom := startPrometheus(t, target)
+
+	const limit = 60 * time.Second
+	info := func(pid int) string {
+		return fmt.Sprintf(`nodeinspect_process_info{pid="%d"}`, pid)
+	}
+	// by(pid, metric) selects metric of the process pid through the _info series.
+	by := func(pid int, metric string) string {
+		return fmt.Sprintf(`(%s) * on (instance, service, container) group_left(pid) %s`, metric, info(pid))
+	}
+	one := func(want float64) func([]promSample) bool {
+		return func(r []promSample) bool { return len(r) == 1 && r[0].value == want }
+	}
+	waitQuery(t, prom, `up{job="nodeinspect"}`, limit, "exporter up", one(1))
+
+	// CLOSE_WAIT: exactly the 25 the script made, and the finding.
+	r := waitQuery(t, prom, by(closeWait.PID, `nodeinspect_tcp_sockets{state="CLOSE_WAIT"}`), limit, "close_wait", one(25))
+	svc := r[0].labels["service"]
+	if !strings.HasSuffix(svc, "testdata/node/close_wait.js") && !strings.Contains(svc, "close_wait.js#") {
+		t.Errorf("service of close_wait.js = %q, want its script path", svc)
+	}
+	waitQuery(t, prom, by(closeWait.PID, `nodeinspect_finding{code="CLOSE_WAIT_LEAK",severity="warning"}`), limit, "CLOSE_WAIT_LEAK finding", one(1))
+
+	// Zombies: the three children nobody reaps, and the finding.
+	waitQuery(t, prom, by(zombies.PID, `nodeinspect_zombie_children`), limit, "zombies", one(3))
+	waitQuery(t, prom, by(zombies.PID, `nodeinspect_finding{code="ZOMBIE_CHILDREN"}`), limit, "ZOMBIE_CHILDREN finding", one(1))
+	// Its loop is blocked (Atomics.wait): where ps decides loop verdicts the series is 1;
+	// where it cannot, the series is absent (unknown), never 0.
+	if r := promQuery(t, prom, by(zombies.PID, `nodeinspect_event_loop_blocked`)); len(r) > 0 && r[0].value != 1 {
+		t.Errorf("event_loop_blocked of the blocked zombies.js = %v, want 1 or absent", r[0].value)
+	}
+
+	// The fd leak: the lowered limit, a rising count, and predict_linear (the alert's
+	// expression) reaching the limit within the hour.
+	waitQuery(t, prom, by(fdLeak.PID, `process_max_fds`), limit, "max fds", one(400))
+	waitQuery(t, prom, by(fdLeak.PID, `deriv(process_open_fds[10s])`), limit, "fd growth", func(r []promSample) bool {
+		// 10 fds/s opened; deriv over 10 s of 1 s scrapes is near that. Anything above 3/s
+		// proves growth was seen without depending on the scrape timing of a busy machine.
+		return len(r) == 1 && r[0].value > 3
+	})
+	waitQuery(t, prom, by(fdLeak.PID, `predict_linear(process_open_fds[10s], 3600) >= process_max_fds`), limit, "EMFILE predicted", func(r []promSample) bool { return len(r) == 1 })
+	ratio := waitQuery(t, prom, by(fdLeak.PID, `nodeinspect_fd_limit_ratio`), limit, "fd ratio near the limit", func(r []promSample) bool {
+		return len(r) == 1 && r[0].value >= 0.85
+	})
+	waitQuery(t, prom, by(fdLeak.PID, `nodeinspect_finding{code="EMFILE_RISK"}`), limit, "EMFILE_RISK finding", one(1))
+	t.Logf("fd_limit_ratio of the leak: %v", ratio[0].value)
+
+	// The exporter's own health.
+	waitQuery(t, prom, `nodeinspect_processes{job="nodeinspect"}`, limit, "processes seen", func(r []promSample) bool { return len(r) == 1 && r[0].value >= 3 })
+	waitQuery(t, prom, `nodeinspect_scrape_duration_seconds{job="nodeinspect"}`, limit, "scan duration", func(r []promSample) bool {
+		return len(r) == 1 && r[0].value > 0 && r[0].value < 1
+	})
+
+	// A killed process: Prometheus marks its series stale on the next scrape that lacks
+	// them, so an instant query stops returning them within a couple of scrapes.
+	if !realnode.Alive(fdLeak.PID) {
+		t.Fatalf("fleet_fd_leak.js (pid %d) died near its fd limit", fdLeak.PID)
+	}
+	for _, q := range []string{
+		by(fdLeak.PID, `nodeinspect_fd_limit_ratio`),
+		by(zombies.PID, `nodeinspect_zombie_children`),
+		by(closeWait.PID, `nodeinspect_tcp_sockets{state="CLOSE_WAIT"}`),
+	} {
+		for _, s := range promQuery(t, prom, q) {
+			t.Logf("%s => %v %v", q, s.labels, s.value)
+		}
+	}
+
+	closeWait.Kill(t)
+	waitQuery(t, prom, info(closeWait.PID), limit, "killed process's info gone", func(r []promSample) bool { return len(r) == 0 })
+	waitQuery(t, prom, fmt.Sprintf(`nodeinspect_tcp_sockets{service=%q}`, svc), limit, "killed process's sockets gone", func(r []promSample) bool { return len(r) == 0 })
+
+	// Every panel of the shipped dashboard is valid PromQL against this Prometheus.
+	var dash struct {
+		Panels []struct {
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	data, err := os.ReadFile("../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			q := strings.NewReplacer(`"$instance"`, `".*"`, `"$service"`, `".*"`).Replace(tg.Expr)
+			promQuery(t, prom, q)
+		}
+	}
+}
+
+// TestPromtoolChecksARealScrape runs `promtool check metrics` on /metrics while leaky
+// processes run: the exposition passes Prometheus's own linter (names, units, _total,
+// help texts).
+func TestPromtoolChecksARealScrape(t *testing.T) {
+	t.Parallel()
+	promtool := needTool(t, "promtool", "prometheus")
+	realnode.Start(t, "close_wait.js", realnode.Args("12"))
+	realnode.Start(t, "zombies.js", realnode.Args("2"))
+	base, _ := startServe(t, "--sample", "200ms")
+	body := scrape(t, base)
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	if !strings.Contains(body, `nodeinspect_finding{code="CLOSE_WAIT_LEAK"`) {
+		t.Fatalf("the scrape has no CLOSE_WAIT_LEAK finding:\n%s", body)
+	}
+}
+
+// TestServePortInUse: a port already in use is one line on stderr and exit 2.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--listen", ln.Addr().String())
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := -1
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "already in use") || stdout.Len() != 0 {
+		t.Fatalf("serve on a used port: exit %d, stdout %q, stderr %q; want exit 2 and one line", code, stdout.String(), stderr.String())
+	}
+}
