@@ -125,7 +125,7 @@ func Samples(scan *Scan) []Sample {
 			}
 			add(Deleted, float64(snap.FDs.DeletedBytes), svc, ctr)
 			if scan.Sampled {
-				add(Stalled, float64(stalledCount(row.Findings)), svc, ctr)
+				add(Stalled, float64(StalledCount(row.Findings)), svc, ctr)
 			}
 		}
 		add(Zombies, float64(row.Zombies), svc, ctr)
@@ -181,9 +181,9 @@ func Samples(scan *Scan) []Sample {
 	return out
 }
 
-// stalledCount is the count of the STALLED_SOCKETS finding (0 when there is none: the
+// StalledCount is the count of the STALLED_SOCKETS finding (0 when there is none: the
 // window was watched and nothing stalled, or fewer than the threshold).
-func stalledCount(findings []inspect.Finding) int {
+func StalledCount(findings []inspect.Finding) int {
 	for _, f := range findings {
 		if f.Code != "STALLED_SOCKETS" {
 			continue
