@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -433,4 +435,232 @@ func TestServePortInUse(t *testing.T) {
 	if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "already in use") || stdout.Len() != 0 {
 		t.Fatalf("serve on a used port: exit %d, stdout %q, stderr %q; want exit 2 and one line", code, stdout.String(), stderr.String())
 	}
+}
+
+// tmuxSession is top (or a shell around it) running in a real terminal: a tmux server of
+// its own (its own socket), killed with everything in it when the test ends.
+type tmuxSession struct {
+	t      *testing.T
+	tmux   string
+	socket string
+}
+
+func startTmux(t *testing.T, width, height int, command string) *tmuxSession {
+	t.Helper()
+	s := &tmuxSession{t: t, tmux: needTool(t, "tmux", "tmux"), socket: fmt.Sprintf("nodeinspect-top-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	s.run("new-session", "-d", "-s", "top", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height), command)
+	panePid, _ := strconv.Atoi(strings.TrimSpace(s.run("display-message", "-p", "-t", "top", "#{pane_pid}")))
+	t.Cleanup(func() {
+		// The pane's process tree by pid (the shell and top under it), then our server.
+		if panePid > 0 {
+			if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", panePid, panePid)); err == nil {
+				for _, f := range strings.Fields(string(data)) {
+					if pid, err := strconv.Atoi(f); err == nil {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}
+			_ = syscall.Kill(panePid, syscall.SIGKILL)
+		}
+		_ = exec.Command(s.tmux, "-L", s.socket, "kill-server").Run()
+	})
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command(s.tmux, append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// capture returns the pane's text (with escapes when escapes is set).
+func (s *tmuxSession) capture(escapes bool) string {
+	s.t.Helper()
+	args := []string{"capture-pane", "-p", "-t", "top"}
+	if escapes {
+		args = append(args, "-e")
+	}
+	return s.run(args...)
+}
+
+// waitScreen polls the pane until check accepts it (top refreshes every second; a busy
+// machine delays a frame, hence the generous limit, left as soon as the screen is right).
+func (s *tmuxSession) waitScreen(what string, escapes bool, check func(string) bool) string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	screen := ""
+	for time.Now().Before(deadline) {
+		screen = s.capture(escapes)
+		if check(screen) {
+			return screen
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: the screen never showed it; last screen:\n%s", what, screen)
+	return ""
+}
+
+// widest is the widest line of a captured screen, in runes.
+func widest(screen string) int {
+	w := 0
+	for _, l := range strings.Split(screen, "\n") {
+		w = max(w, len([]rune(l)))
+	}
+	return w
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestTopInARealTerminal runs top in tmux: rows for real processes, worst first; a resize
+// redraws to the new width; keys sort and quit; the terminal's modes are back after q and
+// after SIGTERM.
+func TestTopInARealTerminal(t *testing.T) {
+	t.Parallel()
+	leak := realnode.Start(t, "close_wait.js", realnode.Args("12"))
+	idle := realnode.Start(t, "fleet_idle.js")
+	dir := t.TempDir()
+	stty := filepath.Join(dir, "stty")
+	// The shell around top records the terminal's modes after top exits.
+	cmd := fmt.Sprintf("env -u NO_COLOR %s top --interval 1h; stty -a > %s; sleep 600", shellQuote(binary), shellQuote(stty))
+	s := startTmux(t, 160, 40, "sh -c "+shellQuote(cmd))
+	leakRow := regexp.MustCompile(fmt.Sprintf(`(?m)^  +%d .*close_wait\.js.* 12 .*CLOSE_WAIT_LEAK`, leak.PID))
+	idleRow := regexp.MustCompile(fmt.Sprintf(`(?m)^  +%d .*fleet_idle\.js`, idle.PID))
+	screen := s.waitScreen("rows of both processes", false, func(sc string) bool {
+		return leakRow.MatchString(sc) && idleRow.MatchString(sc)
+	})
+	if !strings.Contains(screen, "CLOSE_WAIT") || !strings.Contains(screen, "FDS/LIMIT") || !strings.Contains(screen, "LOOP") {
+		t.Fatalf("wide screen lacks columns:\n%s", screen)
+	}
+	if w := widest(screen); w > 160 {
+		t.Fatalf("a line is %d columns on a 160-column terminal:\n%s", w, screen)
+	}
+	// Worst first: the flagged process above the idle one.
+	if leakRow.FindStringIndex(screen)[0] > idleRow.FindStringIndex(screen)[0] {
+		t.Fatalf("the flagged process is not above the idle one:\n%s", screen)
+	}
+	if colored := s.capture(true); !strings.Contains(colored, "\x1b[") {
+		t.Fatalf("no colour on a terminal without NO_COLOR:\n%q", colored)
+	}
+
+	// A resize: redrawn to the new width at once (SIGWINCH: with --interval 1h nothing else
+	// redraws), the narrow layout.
+	s.run("resize-window", "-t", "top", "-x", "64", "-y", "20")
+	screen = s.waitScreen("redraw at 64 columns", false, func(sc string) bool {
+		return strings.Contains(sc, " CW ") && widest(sc) <= 64 && idleRow.MatchString(sc)
+	})
+	if strings.Contains(screen, "CLOSE_WAIT ") {
+		t.Fatalf("the narrow screen kept the wide titles:\n%s", screen)
+	}
+
+	// Keys: p sorts by pid, q quits and leaves the terminal as it was.
+	s.run("send-keys", "-t", "top", "p")
+	s.waitScreen("sort by pid", false, func(sc string) bool { return strings.Contains(sc, "sort: pid") })
+	s.run("send-keys", "-t", "top", "q")
+	waitFile(t, stty)
+	modes, _ := os.ReadFile(stty)
+	for _, want := range []string{" icanon", " echo ", " icrnl", " opost"} {
+		if !strings.Contains(" "+strings.ReplaceAll(string(modes), "\n", " ")+" ", want) {
+			t.Fatalf("after q the terminal lacks %q (raw mode left on):\n%s", want, modes)
+		}
+	}
+	if sc := s.capture(false); strings.Contains(sc, "nodeinspect top") {
+		t.Fatalf("after q the alternate screen is still shown:\n%s", sc)
+	}
+}
+
+// TestTopRestoresTheTerminalOnSIGTERM: a SIGTERM (a closed ssh session, a kill) also leaves
+// the terminal's modes as they were.
+func TestTopRestoresTheTerminalOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	realnode.Start(t, "fleet_idle.js")
+	dir := t.TempDir()
+	stty, pidFile := filepath.Join(dir, "stty"), filepath.Join(dir, "pid")
+	// top runs in the foreground (a background job's stdin is not the terminal): an inner
+	// shell writes its pid and execs top in its place.
+	inner := fmt.Sprintf("echo $$ > %s; exec %s top --interval 1s", shellQuote(pidFile), shellQuote(binary))
+	cmd := fmt.Sprintf("sh -c %s; stty -a > %s; sleep 600", shellQuote(inner), shellQuote(stty))
+	s := startTmux(t, 100, 30, "sh -c "+shellQuote(cmd))
+	s.waitScreen("top running", false, func(sc string) bool { return strings.Contains(sc, "fleet_idle.js") })
+	waitFile(t, pidFile)
+	data, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	waitFile(t, stty)
+	modes, _ := os.ReadFile(stty)
+	if !strings.Contains(string(modes), " icanon") || strings.Contains(string(modes), "-icanon") {
+		t.Fatalf("after SIGTERM the terminal is still raw:\n%s", modes)
+	}
+}
+
+// TestTopNoColor: with NO_COLOR set, not one colour or attribute escape.
+func TestTopNoColor(t *testing.T) {
+	t.Parallel()
+	leak := realnode.Start(t, "close_wait.js", realnode.Args("12"))
+	s := startTmux(t, 140, 30, "env NO_COLOR=1 "+shellQuote(binary)+" top --interval 1s")
+	screen := s.waitScreen("the flagged row", true, func(sc string) bool {
+		return strings.Contains(sc, strconv.Itoa(leak.PID)) && strings.Contains(sc, "CLOSE_WAIT_LEAK")
+	})
+	if strings.Contains(screen, "\x1b[") {
+		t.Fatalf("escapes on screen with NO_COLOR set:\n%q", screen)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^> +%d |^  +%d `, leak.PID, leak.PID)).MatchString(screen) {
+		t.Fatalf("the row lost its layout without colour:\n%s", screen)
+	}
+}
+
+// TestTopPipedPrintsOneJSONPerRefresh: piped, top prints one ps-shaped document per
+// refresh, one per line.
+func TestTopPipedPrintsOneJSONPerRefresh(t *testing.T) {
+	t.Parallel()
+	leak := realnode.Start(t, "close_wait.js", realnode.Args("12"))
+	out, errb, code := run(t, "top", "--count", "3", "--interval", "500ms")
+	if code != 0 {
+		t.Fatalf("top piped: exit %d: %s", code, errb)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines for 3 refreshes:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var doc struct {
+			Schema    string `json:"schema"`
+			TakenAt   string `json:"taken_at"`
+			Processes []struct {
+				PID       int      `json:"pid"`
+				CloseWait *int     `json:"close_wait"`
+				Flags     []string `json:"flags"`
+			} `json:"processes"`
+		}
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("line %d is not one JSON document: %v\n%s", i, err, l)
+		}
+		found := false
+		for _, p := range doc.Processes {
+			if p.PID == leak.PID {
+				found = p.CloseWait != nil && *p.CloseWait == 12 && slices.Contains(p.Flags, "CLOSE_WAIT_LEAK")
+			}
+		}
+		if doc.Schema != "nodeinspect/v1" || !found {
+			t.Fatalf("line %d: schema %q, leak pid %d with 12 CLOSE_WAIT found: %v\n%s", i, doc.Schema, leak.PID, found, l)
+		}
+	}
+}
+
+// waitFile waits up to 30 s for a file to exist and be non-empty.
+func waitFile(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := os.Stat(name); err == nil && st.Size() > 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s not written within 30 s", name)
 }
