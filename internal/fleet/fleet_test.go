@@ -317,7 +317,7 @@ func TestScansAreSharedAndBounded(t *testing.T) {
 
 func TestScriptOf(t *testing.T) {
 	cases := map[string]string{
-		"node server.js":                               "server.js",
+		"node server.js": "server.js",
 		"node --max-old-space-size=512 dist/main.js a": "dist/main.js",
 		"node -r dotenv/config app.js":                 "app.js",
 		"node --require ./tracing.js --inspect app.js": "app.js",
