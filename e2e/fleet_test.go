@@ -664,3 +664,103 @@ func waitFile(t *testing.T, name string) {
 	}
 	t.Fatalf("%s not written within 30 s", name)
 }
+
+// vmRSS reads a process's resident memory in bytes.
+func vmRSS(t *testing.T, pid int) uint64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestExporterChurn starts and kills 50 short-lived Node.js processes over 30 scrapes:
+// every scrape shows exactly the ones alive (a killed process's series are gone on the
+// next scrape, a started one is there), and the exporter's memory stays flat.
+func TestExporterChurn(t *testing.T) {
+	t.Parallel()
+	base, d := startServe(t, "--sample", "100ms")
+	servePid := d.cmd.Process.Pid
+	const scrapes, total = 30, 50
+	alive := map[int]*realnode.Proc{}
+	killed := map[int]bool{}
+	var order []int
+	started := 0
+	var warmRSS, peakRSS uint64
+	last := time.Now()
+	for i := 0; i < scrapes; i++ {
+		// Churn between scrapes: two new processes per round while any of the 50 are left,
+		// and those started two rounds ago killed (by pid, reaped).
+		for n := 0; n < 2 && started < total; n++ {
+			p := realnode.Start(t, "fleet_idle.js")
+			alive[p.PID] = p
+			order = append(order, p.PID)
+			started++
+		}
+		for len(order) > 4 || (started == total && len(order) > 0 && i >= scrapes-3) {
+			pid := order[0]
+			order = order[1:]
+			alive[pid].Kill(t)
+			delete(alive, pid)
+			killed[pid] = true
+		}
+		// A scan finished less than serve's share window (1 s) ago answers a scrape
+		// again; wait it out so this scrape is a new scan.
+		if wait := time.Second + 100*time.Millisecond - time.Since(last); wait > 0 {
+			time.Sleep(wait)
+		}
+		text := scrape(t, base)
+		last = time.Now()
+		all := parseExposition(t, text)
+		seen := servicesOfPid(all)
+		for pid := range alive {
+			if _, ok := seen[pid]; !ok {
+				t.Fatalf("scrape %d: live pid %d missing", i, pid)
+			}
+		}
+		for pid := range killed {
+			if _, ok := seen[pid]; ok {
+				t.Fatalf("scrape %d: killed pid %d still has series", i, pid)
+			}
+		}
+		// Every service named by an _info series has its fd series, and no fd series
+		// outlives its _info (the same scan makes both).
+		services := map[[2]string]bool{}
+		for _, v := range seen {
+			services[v] = true
+		}
+		for _, s := range all {
+			if s.name == "process_open_fds" && !services[[2]string{s.labels["service"], s.labels["container"]}] {
+				t.Fatalf("scrape %d: process_open_fds of %q without a process", i, s.labels["service"])
+			}
+		}
+		rss := vmRSS(t, servePid)
+		if i == 5 {
+			warmRSS = rss
+		}
+		peakRSS = max(peakRSS, rss)
+	}
+	if started != total || len(killed) != total {
+		t.Fatalf("started %d, killed %d; want %d each", started, len(killed), total)
+	}
+	final := vmRSS(t, servePid)
+	t.Logf("exporter RSS: after 5 scrapes %d KiB, peak %d KiB, after %d scrapes %d KiB", warmRSS>>10, peakRSS>>10, scrapes, final>>10)
+	// Bounds: main sets a 48 MiB soft memory limit (GOMEMLIMIT) and the exporter keeps
+	// nothing per process between scans but a name per live process, so RSS stays under
+	// 50 MiB (the budget); growth after warm-up beyond 8 MiB would be a leak (a
+	// scan of ~10 processes allocates well under 1 MiB, so 8 MiB is many scans' worth).
+	if peakRSS > 50<<20 {
+		t.Errorf("exporter peak RSS %d MiB, want under 50 MiB", peakRSS>>20)
+	}
+	if final > warmRSS+8<<20 {
+		t.Errorf("exporter RSS grew from %d KiB to %d KiB over the churn", warmRSS>>10, final>>10)
+	}
+}
