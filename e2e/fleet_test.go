@@ -525,7 +525,8 @@ func TestTopInARealTerminal(t *testing.T) {
 	stty := filepath.Join(dir, "stty")
 	// The shell around top records the terminal's modes after top exits.
 	cmd := fmt.Sprintf("env -u NO_COLOR %s top --interval 1h; stty -a > %s; sleep 600", shellQuote(binary), shellQuote(stty))
-	s := startTmux(t, 160, 40, "sh -c "+shellQuote(cmd))
+	// Tall: a busy host (other tests, other users) may list many processes above ours.
+	s := startTmux(t, 160, 300, "sh -c "+shellQuote(cmd))
 	leakRow := regexp.MustCompile(fmt.Sprintf(`(?m)^  +%d .*close_wait\.js.* 12 .*CLOSE_WAIT_LEAK`, leak.PID))
 	idleRow := regexp.MustCompile(fmt.Sprintf(`(?m)^  +%d .*fleet_idle\.js`, idle.PID))
 	screen := s.waitScreen("rows of both processes", false, func(sc string) bool {
@@ -547,7 +548,7 @@ func TestTopInARealTerminal(t *testing.T) {
 
 	// A resize: redrawn to the new width at once (SIGWINCH: with --interval 1h nothing else
 	// redraws), the narrow layout.
-	s.run("resize-window", "-t", "top", "-x", "64", "-y", "20")
+	s.run("resize-window", "-t", "top", "-x", "64", "-y", "300")
 	screen = s.waitScreen("redraw at 64 columns", false, func(sc string) bool {
 		return strings.Contains(sc, " CW ") && widest(sc) <= 64 && idleRow.MatchString(sc)
 	})
@@ -602,7 +603,7 @@ func TestTopRestoresTheTerminalOnSIGTERM(t *testing.T) {
 func TestTopNoColor(t *testing.T) {
 	t.Parallel()
 	leak := realnode.Start(t, "close_wait.js", realnode.Args("12"))
-	s := startTmux(t, 140, 30, "env NO_COLOR=1 "+shellQuote(binary)+" top --interval 1s")
+	s := startTmux(t, 140, 300, "env NO_COLOR=1 "+shellQuote(binary)+" top --interval 1s")
 	screen := s.waitScreen("the flagged row", true, func(sc string) bool {
 		return strings.Contains(sc, strconv.Itoa(leak.PID)) && strings.Contains(sc, "CLOSE_WAIT_LEAK")
 	})

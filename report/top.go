@@ -120,13 +120,22 @@ func RenderTop(w io.Writer, f TopFrame) error {
 			fixed += widths[i] + 1
 		}
 	}
+	// FLAGS keeps room for the longest (up to 16 columns) before SERVICE widens.
+	flagsWant := len("FLAGS")
+	for i, c := range cols {
+		if c.title == "FLAGS" {
+			for r := range cells {
+				flagsWant = max(flagsWant, min(16, displayWidth(cells[r][i])))
+			}
+		}
+	}
 	for i, c := range cols {
 		if c.title == "SERVICE" {
 			longest := displayWidth(c.title)
 			for r := range cells {
 				longest = max(longest, displayWidth(cells[r][i]))
 			}
-			widths[i] = max(c.min, min(longest, width-fixed-len("FLAGS")-1))
+			widths[i] = max(c.min, min(longest, width-fixed-flagsWant))
 		}
 	}
 	format := func(vals []string, marker string) string {
@@ -190,7 +199,7 @@ func topColumns(rows []TopRow, width int) []topColumn {
 	}
 	cols := []topColumn{
 		{title: "PID", right: true, cell: func(r TopRow) string { return strconv.Itoa(r.PID) }},
-		{title: "SERVICE", min: 8, cell: func(r TopRow) string { return safe(r.Service) }},
+		{title: "SERVICE", min: 12, cell: func(r TopRow) string { return safe(r.Service) }},
 		{title: "CONTAINER", cell: func(r TopRow) string {
 			if r.Container == "" {
 				return notAvailable

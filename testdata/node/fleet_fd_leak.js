@@ -8,6 +8,7 @@ watchdog();
 const every = Number(process.argv[2] || 100);
 const max = Number(process.argv[3] || 1e9);
 const held = [];
+setInterval(() => {}, 1000); // keeps the process alive once the leak stops
 ready({});
 const timer = setInterval(() => {
   try {
