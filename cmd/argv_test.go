@@ -260,7 +260,7 @@ func TestCompleteCandidates(t *testing.T) {
 		want  string
 	}{
 		{[]string{"rep"}, "report"},
-		{[]string{"s"}, "sockets,snapshot"},
+		{[]string{"s"}, "sockets,snapshot,serve"},
 		{[]string{"report", "--fo"}, "--format"},
 		{[]string{"--fa"}, "--fail-on"},
 		{[]string{"report", "--format", ""}, "table,plain,json,markdown"},
