@@ -559,6 +559,13 @@ func TestTopInARealTerminal(t *testing.T) {
 	// Keys: p sorts by pid, q quits and leaves the terminal as it was.
 	s.run("send-keys", "-t", "top", "p")
 	s.waitScreen("sort by pid", false, func(sc string) bool { return strings.Contains(sc, "sort: pid") })
+	// j selects the first row, enter opens its report, q comes back to the list.
+	s.run("send-keys", "-t", "top", "j", "Enter")
+	s.waitScreen("the report of the selected process", false, func(sc string) bool {
+		return strings.Contains(sc, "report of pid") && strings.Contains(sc, "fds")
+	})
+	s.run("send-keys", "-t", "top", "q")
+	s.waitScreen("back to the list", false, func(sc string) bool { return strings.Contains(sc, "sort: pid") })
 	s.run("send-keys", "-t", "top", "q")
 	waitFile(t, stty)
 	modes, _ := os.ReadFile(stty)

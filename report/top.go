@@ -120,12 +120,13 @@ func RenderTop(w io.Writer, f TopFrame) error {
 			fixed += widths[i] + 1
 		}
 	}
-	// FLAGS keeps room for the longest (up to 16 columns) before SERVICE widens.
-	flagsWant := len("FLAGS")
+	// SERVICE leaves FLAGS room for the longest flags when it can keep 24 columns, and
+	// room for 16 of them otherwise; then the line is cut at the width.
+	flagsLongest := len("FLAGS")
 	for i, c := range cols {
 		if c.title == "FLAGS" {
 			for r := range cells {
-				flagsWant = max(flagsWant, min(16, displayWidth(cells[r][i])))
+				flagsLongest = max(flagsLongest, displayWidth(cells[r][i]))
 			}
 		}
 	}
@@ -135,7 +136,12 @@ func RenderTop(w io.Writer, f TopFrame) error {
 			for r := range cells {
 				longest = max(longest, displayWidth(cells[r][i]))
 			}
-			widths[i] = max(c.min, min(longest, width-fixed-flagsWant))
+			avail := width - fixed - 1 // the space after SERVICE
+			w := min(longest, avail-flagsLongest)
+			if w < 24 {
+				w = min(longest, avail-min(16, flagsLongest))
+			}
+			widths[i] = max(c.min, w)
 		}
 	}
 	format := func(vals []string, marker string) string {
