@@ -60,7 +60,8 @@ func startDaemon(t *testing.T, name string, args ...string) *daemon {
 	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
+	// Read only after the process exited (exec copies into it from its own goroutine).
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -71,12 +72,6 @@ func startDaemon(t *testing.T, name string, args ...string) *daemon {
 	})
 	return d
 }
-
-// lockedWriter lets a test read a daemon's stderr while it writes (only after it exits in
-// practice; the builder is not shared otherwise).
-type lockedWriter struct{ w io.Writer }
-
-func (l *lockedWriter) Write(b []byte) (int, error) { return l.w.Write(b) }
 
 // waitHTTP polls url until it answers 200, up to limit.
 func waitHTTP(t *testing.T, url string, limit time.Duration) {
@@ -772,5 +767,24 @@ func TestExporterChurn(t *testing.T) {
 	}
 	if final > warmRSS+8<<20 {
 		t.Errorf("exporter RSS grew from %d KiB to %d KiB over the churn", warmRSS>>10, final>>10)
+	}
+}
+
+// TestServeStopsOnSIGTERM: systemd's and the kubelet's stop is a clean exit 0.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	_, d := startServe(t)
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v (stderr %q)", err, d.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve still running 15 s after SIGTERM")
 	}
 }
