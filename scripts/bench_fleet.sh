@@ -72,6 +72,17 @@ p1=$(cpu_ticks "$pex")
 pcpu=$(( (p1 - p0) * 10 / scrapes ))
 echo "process-exporter ($("$pe" -version 2>&1 | head -1 | cut -c1-40)): scrape median $(median "${ptimes[@]}") ms, RSS $(( $(rss_kb "$pex") / 1024 )) MiB, CPU ${pcpu} ms per scrape"
 echo "ratio (nodeinspect / process-exporter scrape time): $(awk -v a="$(median "${times[@]}")" -v b="$(median "${ptimes[@]}")" 'BEGIN { if (b == 0) print "inf"; else printf "%.1fx", a / b }')"
+# process-exporter without its smaps and per-thread reads (closer to the work serve does).
+lport=$(free_port)
+"$pe" -web.listen-address "127.0.0.1:$lport" -procnames node -gather-smaps=false -threads=false 2>/dev/null &
+echo $! >>"$pidfile"
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$lport/metrics" >/dev/null && break; sleep 0.1; done
+ltimes=()
+for _ in $(seq 1 "$scrapes"); do
+	ltimes+=("$(scrape_ms "http://127.0.0.1:$lport/metrics")")
+	sleep 1.1
+done
+echo "process-exporter -gather-smaps=false -threads=false: scrape median $(median "${ltimes[@]}") ms"
 echo "same with --sample 0 (no event-loop/queue window):"
 port0=$(free_port)
 "$bin" serve --listen "127.0.0.1:$port0" --sample 0 2>/dev/null &
