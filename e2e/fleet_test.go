@@ -788,3 +788,60 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		t.Fatal("serve still running 15 s after SIGTERM")
 	}
 }
+
+// TestExporterContainerSeries: a Node.js process in a docker-style memory cgroup with a
+// limit and in a CPU-limited cgroup (0.2 CPUs) while it spins: the container label is the
+// short id, and the container's limit, working set, OOM kills and throttled periods are
+// exported, the throttling counter rising between scrapes.
+func TestExporterContainerSeries(t *testing.T) {
+	t.Parallel()
+	id := randomName(32)
+	mem := v1Cgroup(t, "memory", filepath.Join("nodeinspect-test-"+randomName(4), "docker", id))
+	cpu := v1Cgroup(t, "cpu", "nodeinspect-test-"+randomName(4))
+	writeFile(t, filepath.Join(cpu, "cpu.cfs_period_us"), "100000")
+	writeFile(t, filepath.Join(cpu, "cpu.cfs_quota_us"), "20000")
+	const limit = 512 << 20
+	writeFile(t, filepath.Join(mem, "memory.limit_in_bytes"), strconv.Itoa(limit))
+	p := realnode.Start(t, "busy.js", realnode.InCgroups(mem, cpu))
+	base, _ := startServe(t, "--sample", "100ms")
+	short := id[:12]
+	value := func(all []series, name string) (float64, bool) {
+		svc := servicesOfPid(all)[p.PID]
+		for _, s := range all {
+			if s.name == name && s.labels["service"] == svc[0] && s.labels["container"] == svc[1] {
+				return s.value, true
+			}
+		}
+		return 0, false
+	}
+	first := parseExposition(t, scrape(t, base))
+	if got := servicesOfPid(first)[p.PID]; got[1] != short {
+		t.Fatalf("container label of pid %d = %q, want %q", p.PID, got[1], short)
+	}
+	if v, ok := value(first, "nodeinspect_container_memory_limit_bytes"); !ok || v != limit {
+		t.Errorf("memory limit = %v (present %v), want %d", v, ok, limit)
+	}
+	if v, ok := value(first, "nodeinspect_container_memory_working_set_bytes"); !ok || v <= 0 || v > limit {
+		t.Errorf("working set = %v (present %v)", v, ok)
+	}
+	if v, ok := value(first, "nodeinspect_container_oom_kills_total"); !ok || v != 0 {
+		t.Errorf("oom kills = %v (present %v), want 0", v, ok)
+	}
+	t1, ok := value(first, "nodeinspect_container_cpu_throttled_periods_total")
+	if !ok {
+		t.Fatal("no throttled periods series for a CPU-limited process")
+	}
+	// A spinning process at 0.2 CPUs is throttled in nearly every 100 ms period: wait for
+	// the counter to rise (the share window is 1 s; a busy machine may delay the spin).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		time.Sleep(1100 * time.Millisecond)
+		t2, _ := value(parseExposition(t, scrape(t, base)), "nodeinspect_container_cpu_throttled_periods_total")
+		if t2 > t1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("throttled periods did not rise from %v in 30 s", t1)
+		}
+	}
+}
