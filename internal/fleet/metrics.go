@@ -123,7 +123,9 @@ func Samples(scan *Scan) []Sample {
 			for _, st := range sortedKeys(states) {
 				add(TCPSockets, float64(states[st]), svc, ctr, st)
 			}
-			add(Deleted, float64(snap.FDs.DeletedBytes), svc, ctr)
+			if v, ok := deletedBytes(snap.FDs.DeletedBytes); ok {
+				add(Deleted, v, svc, ctr)
+			}
 			if scan.Sampled {
 				add(Stalled, float64(StalledCount(row.Findings)), svc, ctr)
 			}
@@ -224,6 +226,20 @@ func LoopVerdict(row inspect.PSRow) string {
 		return "saturated"
 	}
 	return "unknown"
+}
+
+// deletedBytes reads fds.deleted_bytes, a number or (where a size could not be read) a
+// nil pointer, whichever type the snapshot has.
+func deletedBytes(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case *int64:
+		if x != nil {
+			return float64(*x), true
+		}
+	}
+	return 0, false
 }
 
 // cmdlineLabel joins a command line with spaces, cut at maxCmdlineLabel bytes on a rune
