@@ -31,7 +31,8 @@ done
 sleep 2
 
 port=$(free_port)
-"$bin" serve --listen "127.0.0.1:$port" 2>/dev/null &
+# SERVE_ARGS: more flags for the measured serve (e.g. --sample 100ms).
+"$bin" serve --listen "127.0.0.1:$port" ${SERVE_ARGS:-} 2>/dev/null &
 serve=$!
 echo "$serve" >>"$pidfile"
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
