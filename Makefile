@@ -53,8 +53,10 @@ bench: build
 	$(GO) build -o bin/bigproc ./scripts/bigproc
 	$(GO) test -run '^$$' -bench . -benchmem ./probes/ ./inspect/
 	$(GO) test -run '^$$' -bench . -benchmem ./inspect/v8prof/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./internal/fleet/
 	scripts/bench.sh
 	scripts/snapbench.sh
+	scripts/bench_fleet.sh
 
 # Build, start the bundled leaky demo, report on it, stop it (by pid, whatever happens).
 demo: build

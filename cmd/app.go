@@ -80,6 +80,7 @@ func newRoot(deps Deps) *cli.Command {
 		HideHelpCommand:       true,
 	}
 	root.Commands = append(root.Commands, newCompletionCommand(deps), newCompleteCommand(deps))
+	root.Commands = append(root.Commands, newServeCommand(deps), newTopCommand(deps))
 	for _, c := range root.Commands {
 		c.OnUsageError = onUsageError
 	}

@@ -263,7 +263,7 @@ func TestCompleteCandidates(t *testing.T) {
 		want  string
 	}{
 		{[]string{"rep"}, "report"},
-		{[]string{"s"}, "sockets,snapshot,stack"},
+		{[]string{"s"}, "sockets,snapshot,stack,serve"},
 		{[]string{"report", "--fo"}, "--format,--follow"},
 		{[]string{"report", "--form"}, "--format"},
 		{[]string{"--fa"}, "--fail-on"},

@@ -183,7 +183,7 @@ func complete(root *cli.Command, proc string, words []string) []string {
 		return names
 	}
 	switch c.Name {
-	case "ps", "version":
+	case "ps", "version", "serve", "top":
 		return nil
 	case "diff", "analyze":
 		return []string{completeFile}

@@ -505,8 +505,12 @@ func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool,
 	if !statusOK {
 		status = nil
 	}
-	ctr, _, _ := c.readContainer(w.stat.PID, status)
+	ctr, win, _ := c.readContainer(w.stat.PID, status)
 	w.snap.Container = ctr
+	if ctr != nil && win != nil && win.cpuDir != nil {
+		n := win.cpuStart.Throttled
+		w.row.CPUThrottledPeriodsTotal = &n
+	}
 	if name := ctr.ShortName(); name != "" {
 		w.row.Container = &name
 	}

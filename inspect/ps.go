@@ -37,4 +37,15 @@ type PSRow struct {
 	Cmdline  []string `json:"cmdline"`
 	// Findings are the findings behind Flags (not part of the ps document).
 	Findings []Finding `json:"-"`
+	// Snapshot is what the scan read of the process (fds, sockets, children, container),
+	// for the exporter and top; not part of the ps document.
+	Snapshot *Snapshot `json:"-"`
+	// CPUTicks is utime+stime from /proc/<pid>/stat at the scan, in clock ticks (top's CPU%).
+	CPUTicks uint64 `json:"-"`
+	// StartTicks is the start time from /proc/<pid>/stat in clock ticks since boot: with
+	// the pid, it names the process across scans (a reused pid has another start).
+	StartTicks uint64 `json:"-"`
+	// CPUThrottledPeriodsTotal is nr_throttled of the container's cpu.stat at the scan,
+	// counted since the cgroup was made (nil outside a CPU-limited cgroup or unreadable).
+	CPUThrottledPeriodsTotal *uint64 `json:"-"`
 }

@@ -119,6 +119,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 	for _, w := range rows {
 		r := &w.row
 		r.PID, r.PPID, r.Orphan = w.stat.PID, w.stat.PPID, w.snap.Process.Orphan
+		r.Snapshot, r.CPUTicks, r.StartTicks = w.snap, w.stat.UTime+w.stat.STime, w.stat.StartTicks
 		if bootErr == nil {
 			t := probes.StartTime(boot, w.stat.StartTicks).UTC()
 			up := now.Sub(t).Seconds()
