@@ -164,4 +164,3 @@ func FuzzDecodeVLQ(f *testing.F) {
 		}
 	})
 }
-
