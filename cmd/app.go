@@ -34,7 +34,7 @@ func Run(ctx context.Context, args []string, deps Deps) (code int) {
 		err = root.Run(ctx, args)
 	}
 	code = exitCode(err)
-	if interrupted(ctx) && code != ExitUnconfirmed {
+	if interrupted(ctx) && code != ExitUnconfirmed && !(err == nil && len(args) > 1 && signalEndsNormally[args[1]]) {
 		// Everything was cleaned up on the way out; an exit 6 (something left open)
 		// says more than the interruption.
 		code = ExitInterrupted
@@ -47,6 +47,10 @@ func Run(ctx context.Context, args []string, deps Deps) (code int) {
 	}
 	return code
 }
+
+// signalEndsNormally names the commands a signal ends as designed: an exporter is stopped
+// by SIGTERM (systemd, Kubernetes), which is a clean exit 0, not an interruption.
+var signalEndsNormally = map[string]bool{"serve": true}
 
 // newRoot builds the command tree.
 func newRoot(deps Deps) *cli.Command {

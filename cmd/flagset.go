@@ -39,6 +39,9 @@ func failOnDefault(flags []cli.Flag, def string) []cli.Flag {
 // percentFlags are the thresholds given as a percentage: above 0 and at most 100.
 var percentFlags = []string{"emfile-warning", "emfile-critical", "backlog-percent", "heap-warning", "heap-critical", "container-memory-warning", "container-memory-critical", "cpu-throttled-percent", "pids-percent"}
 
+// zeroMeansAll are the count flags where 0 means "no limit" (--top 0: every row).
+var zeroMeansAll = []string{"top"}
+
 // addValidators gives every numeric threshold flag of the tree a check of its own value, run
 // by the CLI library as the flag is parsed: NaN, infinities, zero and negatives are refused,
 // and percentages above 100. The message names the flag. (Pairs, a warning above its
@@ -61,9 +64,12 @@ func addValidators(root *cli.Command) {
 					return nil
 				}
 			case *cli.IntFlag:
-				name := f.Name
+				name, zeroOK := f.Name, slices.Contains(zeroMeansAll, f.Name)
 				f.Validator = func(v int) error {
-					if v <= 0 {
+					switch {
+					case zeroOK && v < 0:
+						return fmt.Errorf("--%s must be 0 (all) or more, got %d", name, v)
+					case !zeroOK && v <= 0:
 						return fmt.Errorf("--%s must be at least 1, got %d", name, v)
 					}
 					return nil

@@ -41,7 +41,7 @@ func recordingFlags(defaultDuration time.Duration, outputUsage string) []cli.Fla
 		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "how long to record (100ms to 1h); Ctrl-C ends early and still writes"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage},
 		&cli.BoolFlag{Name: "force", Usage: "overwrite the output file if it exists"},
-		&cli.IntFlag{Name: "top", Value: 15, Usage: "rows per list in the terminal and in JSON"},
+		&cli.IntFlag{Name: "top", Value: 15, Usage: "rows per list in the terminal and in JSON (0: all)"},
 	}
 }
 

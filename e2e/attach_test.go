@@ -319,7 +319,12 @@ func TestAttachTimesOutOnAStalledLoopAndCleansUp(t *testing.T) {
 			if !realnode.Alive(p.PID) {
 				t.Fatal("the target died after the stall")
 			}
-			time.Sleep(200 * time.Millisecond)
+			// The inspector's session sockets go a moment after its port (the target
+			// closes them on its next turns): wait for the count to come back, bounded.
+			settle := time.Now().Add(5 * time.Second)
+			for fdCount(t, p.PID) != before && time.Now().Before(settle) {
+				time.Sleep(50 * time.Millisecond)
+			}
 			if after := fdCount(t, p.PID); after != before {
 				out, _ := exec.Command("sh", "-c", fmt.Sprintf("ls -l /proc/%d/fd | grep socket; cat /proc/%d/net/tcp", p.PID, p.PID)).Output()
 				t.Errorf("the target had %d fds before the attach and %d after it recovered:\n%s", before, after, out)

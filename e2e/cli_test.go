@@ -235,10 +235,10 @@ complete -p nodeinspect >/dev/null || echo "not registered"`
 		}
 		// And it completes: fish through its own `complete -C`; zsh with compadd and compdef
 		// stood in for (the completion system needs a terminal).
-		prog := `source ` + f + `; complete -C "nodeinspect report --fo"; complete -C "nodeinspect completion z"`
+		prog := `source ` + f + `; complete -C "nodeinspect report --form"; complete -C "nodeinspect completion z"`
 		if sh == "zsh" {
 			prog = `compdef() { :; }; compadd() { [[ $1 == -a ]] && print -l -- ${(P)2}; }; source ` + f + `
-words=(nodeinspect report --fo); CURRENT=3; _nodeinspect; words=(nodeinspect completion z); CURRENT=3; _nodeinspect`
+words=(nodeinspect report --form); CURRENT=3; _nodeinspect; words=(nodeinspect completion z); CURRENT=3; _nodeinspect`
 		}
 		cmd := exec.Command(path, "-c", prog)
 		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))

@@ -105,6 +105,14 @@ func TestHeapNearLimitFiresBeforeTheOOM(t *testing.T) {
 				if code == 3 || (code == 5 && !realnode.Alive(p.PID)) {
 					break // it died during this report (exit 5: its exe was unreadable, a zombie)
 				}
+				if code == 6 {
+					// The inspector opened after the attach's time limit (a GC near the
+					// limit can hold the main thread for seconds): nothing was asked, and
+					// the closer closes it. A chance missed, like a skipped attach.
+					skipped++
+					lastSkip = stderr
+					continue
+				}
 				if code > 1 {
 					t.Fatalf("report exit %d: %s", code, stderr)
 				}
