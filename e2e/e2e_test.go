@@ -27,6 +27,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "nodeinspect")
+	// The closers' and locks' state of every run goes to a directory of this test run,
+	// removed with it, not to /run/nodeinspect of the machine.
+	state := filepath.Join(dir, "state")
+	if err := os.Setenv("NODEINSPECT_STATE_DIR", state); err != nil {
+		panic(err)
+	}
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Dir = ".."
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
