@@ -53,7 +53,7 @@ func TestStalledUnreadResponseBodies(t *testing.T) {
 	if g["direction"] != "outbound" || g["remote_port"] != float64(upstream) || g["peer"] != "127.0.0.1" || g["count"] != float64(12) || g["local_port"] != nil {
 		t.Errorf("CLOSE_WAIT group %v, want outbound to port %d", g, upstream)
 	}
-	if want := fmt.Sprintf("to 127.0.0.1:%d (outbound)", upstream); !strings.Contains(cw.Summary, want) {
+	if want := fmt.Sprintf("outbound to 127.0.0.1:%d", upstream); !strings.Contains(cw.Summary, want) {
 		t.Errorf("summary %q lacks %q", cw.Summary, want)
 	}
 

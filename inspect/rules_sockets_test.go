@@ -35,7 +35,7 @@ func TestCloseWaitOutboundGroupedByUpstream(t *testing.T) {
 	if in["direction"] != "inbound" || in["local_port"] != 8080 || in["remote_port"] != nil || in["count"] != 2 {
 		t.Errorf("inbound group = %v", in)
 	}
-	if want := "most: 30 to 10.0.0.9:9000 (outbound)"; !strings.Contains(f[0].Summary, want) {
+	if want := "most: 30 outbound to 10.0.0.9:9000"; !strings.Contains(f[0].Summary, want) {
 		t.Errorf("summary %q lacks %q", f[0].Summary, want)
 	}
 }

@@ -93,13 +93,13 @@ func (g connGroup) evidence() map[string]any {
 	return m
 }
 
-// phrase describes the group in a summary: "from 10.0.0.5 on local port 8080 (inbound)",
-// "to 10.0.0.9:5432 (outbound)".
+// phrase describes the group in a summary: "inbound from 10.0.0.5 on local port 8080",
+// "outbound to 10.0.0.9:5432".
 func (g connGroup) phrase() string {
 	if g.Direction == DirectionInbound {
-		return "from " + g.Remote + " on local port " + strconv.Itoa(g.Port) + " (inbound)"
+		return "inbound from " + g.Remote + " on local port " + strconv.Itoa(g.Port)
 	}
-	return "to " + joinHostPort(g.Remote, g.Port) + " (outbound)"
+	return "outbound to " + joinHostPort(g.Remote, g.Port)
 }
 
 // joinHostPort writes "host:port", "[v6]:port" for IPv6.

@@ -168,7 +168,7 @@ func sickSnapshot() *inspect.Snapshot {
 				Advice:   "Find what accumulates before raising the limit (most fds are tcp: see `nodeinspect fds 31337`); `ulimit -n` or systemd LimitNOFILE= only buys time.",
 				Related:  []string{"CLOSE_WAIT_LEAK"}},
 			{Code: "CLOSE_WAIT_LEAK", Severity: inspect.SeverityCritical,
-				Summary: "120 TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: 100 to 10.0.9.9:5432 (outbound))",
+				Summary: "120 TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: 100 outbound to 10.0.9.9:5432)",
 				Evidence: map[string]any{"count": 120, "groups_total": 2, "fds": seq(10, 20), "fds_total": 120, "truncated": true, "groups": []map[string]any{
 					{"peer": "10.0.9.9", "direction": "outbound", "local_port": nil, "remote_port": 5432, "count": 100},
 					{"peer": "10.0.3.8", "direction": "inbound", "local_port": 8080, "remote_port": nil, "count": 20},
