@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,14 +89,7 @@ func runHeapSampling(ctx context.Context, c *cli.Command, deps Deps, opt options
 	a := s.Close(ctx)
 	doc.Attach = a
 	if h == nil {
-		if recErr == nil {
-			recErr = errors.New("the heap profiler returned nothing")
-		}
-		if a.Unconfirmed() {
-			printWarnings(deps, []string{recErr.Error()})
-			return unconfirmedError(pid, a)
-		}
-		return recErr
+		return nothingRecorded(deps, pid, a, recErr, "the heap profiler")
 	}
 	if w := endWarning(pid, end, took, "heap profile"); w != "" {
 		doc.Warnings = append(doc.Warnings, w)

@@ -229,14 +229,7 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	a := s.Close(ctx)
 	doc.Attach = a
 	if prof == nil {
-		if recErr == nil {
-			recErr = errors.New("the profiler returned nothing")
-		}
-		if a.Unconfirmed() {
-			printWarnings(deps, []string{recErr.Error()})
-			return unconfirmedError(pid, a)
-		}
-		return recErr
+		return nothingRecorded(deps, pid, a, recErr, "the profiler")
 	}
 	if w := endWarning(pid, end, took, "profile"); w != "" {
 		doc.Warnings = append(doc.Warnings, w)
@@ -292,4 +285,18 @@ func profileScripts(p *v8prof.CPUProfile, top int) map[string]bool {
 		}
 	}
 	return ids
+}
+
+// nothingRecorded is the end of a recording that returned nothing (profile, heap): the
+// recorder's error (or "<recorder> returned nothing"), or exit 6 when the session's
+// inspector could not be confirmed closed, with the error as a warning.
+func nothingRecorded(deps Deps, pid int, a *inspect.Attach, recErr error, recorder string) error {
+	if recErr == nil {
+		recErr = errors.New(recorder + " returned nothing")
+	}
+	if a.Unconfirmed() {
+		printWarnings(deps, []string{recErr.Error()})
+		return unconfirmedError(pid, a)
+	}
+	return recErr
 }
