@@ -1,7 +1,7 @@
 # nodeinspect: `make demo` shows it on a leaky Node.js server; `make test` is what CI runs.
 GO        ?= go
 BIN       := bin/nodeinspect
-FUZZTIME  ?= 2s
+FUZZTIME  ?= 3s
 PKGS      := ./...
 
 .PHONY: all build install uninstall test unit integration fuzz fuzz-long bench demo lint clean
