@@ -556,10 +556,26 @@ func TestTopInARealTerminal(t *testing.T) {
 	// Keys: p sorts by pid, q quits and leaves the terminal as it was.
 	s.run("send-keys", "-t", "top", "p")
 	s.waitScreen("sort by pid", false, func(sc string) bool { return strings.Contains(sc, "sort: pid") })
-	// j selects the first row, enter opens its report, q comes back to the list.
-	s.run("send-keys", "-t", "top", "j", "Enter")
+	// j moves the selection down the rows until it is on our idle process (the rows above
+	// it are other tests' processes, which may have exited since the one scan of --interval
+	// 1h); enter opens its report, q comes back to the list.
+	selectedRow := regexp.MustCompile(`(?m)^> +(\d+) `)
+	selectedPID := func(sc string) string {
+		if m := selectedRow.FindStringSubmatch(sc); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	for prev := ""; prev != strconv.Itoa(idle.PID); {
+		s.run("send-keys", "-t", "top", "j")
+		screen = s.waitScreen("the selection moving down", false, func(sc string) bool {
+			return selectedPID(sc) != "" && selectedPID(sc) != prev
+		})
+		prev = selectedPID(screen)
+	}
+	s.run("send-keys", "-t", "top", "Enter")
 	s.waitScreen("the report of the selected process", false, func(sc string) bool {
-		return strings.Contains(sc, "report of pid") && strings.Contains(sc, "fds")
+		return strings.Contains(sc, fmt.Sprintf("report of pid %d", idle.PID)) && strings.Contains(sc, "fds")
 	})
 	s.run("send-keys", "-t", "top", "q")
 	s.waitScreen("back to the list", false, func(sc string) bool { return strings.Contains(sc, "sort: pid") })
