@@ -56,9 +56,6 @@ const envelopeWindows = 12
 // ErrTooFewPoints is returned for series that cannot show a trend.
 var ErrTooFewPoints = errors.New("too few points for a trend")
 
-// FitTrend fits points with DefaultTrendRule.
-func FitTrend(points []Point) (Trend, error) { return DefaultTrendRule().Fit(points) }
-
 // Fit fits the lower envelope of points (the minimum of each of up to 12 equal windows)
 // by least squares and applies the rule.
 func (r TrendRule) Fit(points []Point) (Trend, error) {

@@ -88,17 +88,6 @@ func (t *Tree) Children(pid int) []Stat {
 	return out
 }
 
-// ZombieChildren returns the direct children of pid in state Z.
-func (t *Tree) ZombieChildren(pid int) []Stat {
-	var out []Stat
-	for _, c := range t.Children(pid) {
-		if c.State == "Z" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // pfKthread marks kernel threads in stat's flags (include/linux/sched.h).
 const pfKthread = 0x00200000
 

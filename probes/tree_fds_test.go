@@ -36,10 +36,6 @@ func TestIsOrphan(t *testing.T) {
 	if c := tree.Children(100); len(c) != 1 || c[0].PID != 101 {
 		t.Errorf("Children(100) = %+v", c)
 	}
-	z := NewTree([]Stat{{PID: 9, PPID: 1}, {PID: 10, PPID: 9, State: "Z"}, {PID: 11, PPID: 9, State: "S"}})
-	if zs := z.ZombieChildren(9); len(zs) != 1 || zs[0].PID != 10 {
-		t.Errorf("zombies %+v", zs)
-	}
 }
 
 // TestReadFDsOfThisProcess reads the test process's own fd table with one fd of each kind.
