@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/probes"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // Headroom is the memory a heap snapshot may use in the target without pushing it (or its
@@ -34,12 +36,10 @@ func (h Headroom) Fits() bool { return h.HeapUsedBytes <= h.AvailableBytes }
 func (h Headroom) Sentence() string {
 	rss := "unknown"
 	if h.RSSBytes != nil {
-		rss = formatMiB(*h.RSSBytes)
+		rss = units.Bytes(*h.RSSBytes)
 	}
-	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, formatMiB(h.HeapUsedBytes), formatMiB(h.AvailableBytes), h.Source)
+	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.Bytes(h.HeapUsedBytes), units.Bytes(h.AvailableBytes), h.Source)
 }
-
-func formatMiB(n uint64) string { return strconv.FormatUint(n>>20, 10) + " MiB" }
 
 // CgroupRoot is where cgroup hierarchies are mounted; a variable for tests.
 var CgroupRoot = "/sys/fs/cgroup"
@@ -78,7 +78,7 @@ func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (
 		}
 		room := limit - min(limit, usage)
 		if room < h.AvailableBytes {
-			h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, usage %s", cg.Path, formatMiB(limit), formatMiB(usage))
+			h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, usage %s", cg.Path, units.Bytes(limit), units.Bytes(usage))
 		}
 	}
 	return h, nil

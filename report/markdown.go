@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // Markdown is a compact summary for a CI job ($GITHUB_STEP_SUMMARY): a heading that says
@@ -100,7 +102,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	if s.FDs != nil {
 		t.add(txt("fds"), txt(spanText(fdUsage(s))))
 		if n, bytes, _ := s.FDs.DeletedFiles(); n > 0 {
-			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+formatBytesSigned(bytes), styleWarning))
+			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+units.SignedBytes(bytes), styleWarning))
 		}
 	} else {
 		t.add(txt("fds"), txt(missing(s.Warnings)))

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // RenderProfile writes the document of `nodeinspect profile` in one Write call: JSON, or
@@ -119,7 +121,7 @@ func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
 	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 	switch h.Mode {
 	case "sampling":
-		fmt.Fprintf(buf, "sampling heap profile%s: %s live in sampled allocations\n", processTitle(d.Process), formatBytes(h.TotalBytes))
+		fmt.Fprintf(buf, "sampling heap profile%s: %s live in sampled allocations\n", processTitle(d.Process), units.Bytes(h.TotalBytes))
 		if len(h.Top) == 0 {
 			fmt.Fprintln(buf, "no sampled allocation is still alive")
 			break
@@ -145,7 +147,7 @@ func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
 		if d.Process == nil && d.File != nil {
 			what = "heap snapshot " + safe(*d.File)
 		}
-		fmt.Fprintf(buf, "%s: %s reachable", what, formatBytes(h.TotalBytes))
+		fmt.Fprintf(buf, "%s: %s reachable", what, units.Bytes(h.TotalBytes))
 		if h.Reachable != nil && h.Nodes != nil {
 			fmt.Fprintf(buf, " in %d of %d objects", *h.Reachable, *h.Nodes)
 		}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // sparkTicks are the eight block heights of a sparkline; plain output uses sparkASCII.
@@ -241,7 +243,7 @@ func RenderSamplePlain(w io.Writer, s *inspect.Sample) error {
 		if p == nil {
 			return notAvailable
 		}
-		return strings.ReplaceAll(formatBytes(*p), " ", "")
+		return strings.ReplaceAll(units.Bytes(*p), " ", "")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  pid %d  seq %d  fds %s", s.TakenAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), s.PID, s.Seq, intOr(s.FDsOpen))
