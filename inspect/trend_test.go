@@ -90,3 +90,15 @@ func FuzzFitTrend(f *testing.F) {
 		}
 	})
 }
+
+func TestLeastSquares(t *testing.T) {
+	slope, intercept, r2, ok := LeastSquares([]Point{{0, 1}, {1, 3}, {2, 5}})
+	if !ok || slope != 2 || intercept != 1 || r2 != 1 {
+		t.Errorf("line: %v %v %v %v", slope, intercept, r2, ok)
+	}
+	for _, ps := range [][]Point{nil, {{1, 5}}, {{1, 5}, {1, 7}}} {
+		if slope, _, _, ok := LeastSquares(ps); ok || slope != 0 {
+			t.Errorf("LeastSquares(%v) = %v, %v; want no fit", ps, slope, ok)
+		}
+	}
+}
