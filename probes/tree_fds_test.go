@@ -191,3 +191,20 @@ func TestReadSocketsPathsAgree(t *testing.T) {
 		t.Errorf("want 1 CLOSE_WAIT, got %d", closeWait)
 	}
 }
+
+func TestIsKernelThread(t *testing.T) {
+	for _, c := range []struct {
+		s    Stat
+		want bool
+	}{
+		{Stat{PID: 2, PPID: 0}, true},
+		{Stat{PID: 50, PPID: 2}, true},
+		{Stat{PID: 900, PPID: 1, Flags: pfKthread}, true},
+		{Stat{PID: 1, PPID: 0}, false},
+		{Stat{PID: 4242, PPID: 1, Flags: 4194304}, false},
+	} {
+		if got := c.s.IsKernelThread(); got != c.want {
+			t.Errorf("%+v: IsKernelThread = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
