@@ -146,7 +146,7 @@ func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]s
 	if len(rest) == 0 {
 		return rows, nil
 	}
-	more, errs := fs.ReadSocketsExceptTCP(pid, func(ino uint64) bool { return rest[ino] })
+	more, errs := fs.ReadSockets(pid, func(ino uint64) bool { return rest[ino] }, probes.ProtoUDP, probes.ProtoUnix, probes.ProtoNetlink)
 	for _, so := range more {
 		delete(rest, so.Inode)
 	}

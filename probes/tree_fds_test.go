@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -205,6 +206,31 @@ func TestIsKernelThread(t *testing.T) {
 	} {
 		if got := c.s.IsKernelThread(); got != c.want {
 			t.Errorf("%+v: IsKernelThread = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
+
+// TestSelectTables: ReadSockets(protos...) reads the tables of those protocols only, in the
+// order of all six.
+func TestSelectTables(t *testing.T) {
+	names := func(ts []socketTable) string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.name)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		protos []string
+		want   string
+	}{
+		{nil, "tcp,tcp6,udp,udp6,unix,netlink"},
+		{[]string{ProtoTCP}, "tcp,tcp6"},
+		{[]string{ProtoNetlink, ProtoUDP, ProtoUnix}, "udp,udp6,unix,netlink"},
+		{[]string{"sctp"}, ""},
+	} {
+		if got := names(selectTables(c.protos)); got != c.want {
+			t.Errorf("selectTables(%v) = %s, want %s", c.protos, got, c.want)
 		}
 	}
 }
