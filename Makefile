@@ -30,10 +30,22 @@ test: lint
 	$(GO) test -count=1 -timeout 8m $(PKGS)
 	$(MAKE) --no-print-directory fuzz
 
+# staticcheck is where `go install` puts it ($(go env GOPATH)/bin, the first GOPATH entry);
+# .ci/run installs the pinned version there. Without it lint says so and goes on, except
+# under CI, where a missing staticcheck fails the run.
+STATICCHECK ?= $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin/staticcheck
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@if [ -x "$(STATICCHECK)" ]; then \
+		echo "$(STATICCHECK) $(PKGS)"; "$(STATICCHECK)" $(PKGS); \
+	elif [ -n "$$CI" ]; then \
+		echo "lint: staticcheck not found at $(STATICCHECK) (CI is set; .ci/run installs it)"; exit 1; \
+	else \
+		echo "lint: note: staticcheck not found at $(STATICCHECK): skipped (install the version .ci/run pins)"; \
+	fi
 
 # Each fuzz target of each package, briefly (FUZZTIME=60s make fuzz for a longer run). A
 # crasher fails the run at once (it is written under testdata/fuzz: commit it as a
