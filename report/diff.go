@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 

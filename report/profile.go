@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -17,16 +16,22 @@ import (
 // the top functions and the hottest stack as text (table, plain and markdown alike: the
 // columns are whitespace-separated, so awk keeps working).
 func RenderProfile(w io.Writer, d *inspect.ProfileDoc, opt Options) error {
+	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textProfile(buf, d) }, opt)
+}
+
+// renderDocument is the one shape of RenderProfile and RenderHeap: doc as JSON (its
+// warnings [] rather than null) or as text, rendered into a buffer and written once.
+func renderDocument(w io.Writer, doc any, warnings *[]string, text func(*bytes.Buffer), opt Options) error {
 	var buf bytes.Buffer
 	if opt.Format == FormatJSON {
-		if d.Warnings == nil {
-			d.Warnings = []string{}
+		if *warnings == nil {
+			*warnings = []string{}
 		}
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
+		if err := writeJSON(&buf, doc, opt.CompactJSON); err != nil {
 			return err
 		}
 	} else {
-		textProfile(&buf, d)
+		text(&buf)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
@@ -101,19 +106,7 @@ func cellWord(s string) string {
 
 // RenderHeap writes the document of `nodeinspect heap` or `analyze FILE.heapsnapshot`.
 func RenderHeap(w io.Writer, d *inspect.HeapDoc, opt Options) error {
-	var buf bytes.Buffer
-	if opt.Format == FormatJSON {
-		if d.Warnings == nil {
-			d.Warnings = []string{}
-		}
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
-			return err
-		}
-	} else {
-		textHeap(&buf, d)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textHeap(buf, d) }, opt)
 }
 
 func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {

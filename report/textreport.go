@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
