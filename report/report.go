@@ -3,7 +3,7 @@
 // a GitHub-flavoured Markdown summary for CI. It never reads /proc, and it is the only place
 // where units are formatted (bytes as "1.2 GiB", durations, percentages).
 //
-// Every rendering goes into a buffer that is written once (STYLE.md, habit 5). Text that
+// Every rendering goes into a buffer that is written once (stdout gets the report or nothing). Text that
 // comes from the process (names, paths, command lines) is escaped before it is printed, so
 // a hostile name cannot break a row or send escape codes to the terminal.
 //
