@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -17,23 +16,7 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 	if d == nil {
 		return fmt.Errorf("render diff: no diff")
 	}
-	var buf bytes.Buffer
-	r := newRenderer(&buf, opt)
-	switch opt.Format {
-	case FormatJSON:
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
-			return err
-		}
-	case FormatMarkdown:
-		r.markdownDiff(d)
-	case FormatTable, FormatPlain, "":
-		if err := r.textDiff(d); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("render diff: unknown format %q (want table, plain, json or markdown)", opt.Format)
-	}
-	return writeOnce(w, endWithOneNewline(&buf))
+	return renderFormats(w, "diff", opt, func() any { return d }, func(r *renderer) { r.markdownDiff(d) }, func(r *renderer) error { return r.textDiff(d) })
 }
 
 // diffTitle says which snapshots are compared and over how long.
