@@ -33,9 +33,9 @@ func (h Headroom) Fits() bool { return h.HeapUsedBytes <= h.AvailableBytes }
 func (h Headroom) Sentence() string {
 	rss := "unknown"
 	if h.RSSBytes != nil {
-		rss = units.Bytes(*h.RSSBytes)
+		rss = units.WholeMiB(*h.RSSBytes)
 	}
-	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.Bytes(h.HeapUsedBytes), units.Bytes(h.AvailableBytes), h.Source)
+	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.WholeMiB(h.HeapUsedBytes), units.WholeMiB(h.AvailableBytes), h.Source)
 }
 
 // ReadHeadroom measures what a snapshot of pid may use. heapUsed comes from the target.
@@ -66,7 +66,7 @@ func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (
 	ctr, _, _ := NewCollector(fs).readContainer(pid, st) // its warnings: the host's figure stands
 	if room, ok := ctr.MemoryHeadroom(); ok && room < h.AvailableBytes {
 		m := ctr.Memory
-		h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, working set %s", m.LimitCgroup, units.Bytes(*m.LimitBytes), units.Bytes(*m.WorkingSetBytes))
+		h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, working set %s", m.LimitCgroup, units.WholeMiB(*m.LimitBytes), units.WholeMiB(*m.WorkingSetBytes))
 	}
 	return h, nil
 }

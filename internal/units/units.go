@@ -45,3 +45,8 @@ func SignedBytes(n int64) string {
 	}
 	return Bytes(uint64(n))
 }
+
+// WholeMiB renders a size as whole MiB, rounded down ("512 MiB"): the headroom gate's
+// sentences (heap --snapshot, arm), whose "available N MiB" scripts and the integration
+// tests read.
+func WholeMiB(n uint64) string { return strconv.FormatUint(n>>20, 10) + " MiB" }

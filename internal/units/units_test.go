@@ -35,3 +35,11 @@ func TestBytes(t *testing.T) {
 		t.Errorf("SignedBytes(1536) = %q", got)
 	}
 }
+
+func TestWholeMiB(t *testing.T) {
+	for in, want := range map[uint64]string{0: "0 MiB", mib: "1 MiB", 1536 * 1024: "1 MiB", 512 * mib: "512 MiB"} {
+		if got := WholeMiB(in); got != want {
+			t.Errorf("WholeMiB(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
