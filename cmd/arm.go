@@ -19,14 +19,13 @@ import (
 
 // armDoc is the JSON of `nodeinspect arm`.
 type armDoc struct {
-	Schema   string             `json:"schema"`
-	TakenAt  time.Time          `json:"taken_at"`
-	Process  *inspect.Process   `json:"process"`
-	Attach   *inspect.Attach    `json:"attach"`
-	Arm      armResultDoc       `json:"arm"`
-	Headroom *inspect.Headroom  `json:"headroom"`
-	Warnings []string           `json:"warnings"`
-	show     *inspect.ArmResult `json:"-"`
+	Schema   string            `json:"schema"`
+	TakenAt  time.Time         `json:"taken_at"`
+	Process  *inspect.Process  `json:"process"`
+	Attach   *inspect.Attach   `json:"attach"`
+	Arm      armResultDoc      `json:"arm"`
+	Headroom *inspect.Headroom `json:"headroom"`
+	Warnings []string          `json:"warnings"`
 }
 
 type armResultDoc struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
-// Exit codes of ../shared/CONTRACT.md, decided here and nowhere else.
+// Exit codes of the user contract (README, "Exit codes"), decided here and nowhere else.
 const (
 	ExitOK         = 0
 	ExitFindings   = 1

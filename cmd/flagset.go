@@ -17,10 +17,24 @@ import (
 // without returns flags minus those called by one of names: a flag a command cannot use is
 // not offered (and so is refused, naming it) rather than accepted and ignored.
 func without(flags []cli.Flag, names ...string) []cli.Flag {
-	out := make([]cli.Flag, 0, len(flags))
-	for _, f := range flags {
-		if !slices.ContainsFunc(f.Names(), func(n string) bool { return slices.Contains(names, n) }) {
-			out = append(out, f)
+	return except(flags, func(f cli.Flag) bool {
+		return slices.ContainsFunc(f.Names(), func(n string) bool { return slices.Contains(names, n) })
+	})
+}
+
+// withoutString is list less every element equal to drop.
+func withoutString(list []string, drop string) []string {
+	return except(list, func(s string) bool { return s == drop })
+}
+
+// except is the one "list less what drop matches" of without and withoutString: a new
+// slice, list itself left as it is (unlike slices.DeleteFunc, which would rewrite a
+// document's warnings in place).
+func except[T any](list []T, drop func(T) bool) []T {
+	out := make([]T, 0, len(list))
+	for _, v := range list {
+		if !drop(v) {
+			out = append(out, v)
 		}
 	}
 	return out

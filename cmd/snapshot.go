@@ -139,14 +139,3 @@ func getenv(deps Deps, key string) string {
 	}
 	return deps.Getenv(key)
 }
-
-// withoutString is list less every element equal to drop.
-func withoutString(list []string, drop string) []string {
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		if s != drop {
-			out = append(out, s)
-		}
-	}
-	return out
-}

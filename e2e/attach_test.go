@@ -193,7 +193,7 @@ func TestAttachSIGTERMListener(t *testing.T) {
 func TestAttachJoinsHandlesToFDs(t *testing.T) {
 	_, flag := inspectPort(t)
 	p := realnode.Start(t, "idle.js", flag)
-	s, a, _, _ := attachRun(t, "fds", p.PID)
+	_, a, _, _ := attachRun(t, "fds", p.PID)
 	var joined bool
 	for _, fd := range a.FDs.List {
 		if fd.Handle != nil && fd.Handle.Type == "tcp" && fd.Handle.KeepsAlive {
@@ -203,7 +203,7 @@ func TestAttachJoinsHandlesToFDs(t *testing.T) {
 	if !joined {
 		t.Fatalf("no fd row names its tcp handle; handles %+v", a.Handles)
 	}
-	s, _, _, _ = attachRun(t, "report", p.PID)
+	s, _, _, _ := attachRun(t, "report", p.PID)
 	f := s.find("REFERENCED_HANDLES")
 	if f == nil || f.Evidence["count"] != float64(1) {
 		t.Fatalf("REFERENCED_HANDLES: %+v (findings %s)", f, s.codes())

@@ -1,10 +1,8 @@
 package inspect
 
 import (
-	"fmt"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -148,7 +146,7 @@ func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]s
 	if len(rest) == 0 {
 		return rows, nil
 	}
-	more, errs := fs.ReadSocketsExceptTCP(pid, func(ino uint64) bool { return rest[ino] })
+	more, errs := fs.ReadSockets(pid, func(ino uint64) bool { return rest[ino] }, probes.ProtoUDP, probes.ProtoUnix, probes.ProtoNetlink)
 	for _, so := range more {
 		delete(rest, so.Inode)
 	}
@@ -220,7 +218,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		if e.Deleted {
 			fd.Target = strings.TrimSuffix(e.Target, " (deleted)")
 		}
-		fd.Target = escapeInvalidUTF8(fd.Target)
+		fd.Target = probes.EscapeTarget(fd.Target)
 		if e.Type == "socket" {
 			if s := sockets.find(e.Inode); s != nil {
 				fd.Type = fdTypeOfProto[s.Proto]
@@ -342,28 +340,4 @@ func (col *collection) recheckListenQueues() {
 	for _, s := range socks {
 		col.listenAfter[s.Inode] = s.RxQueue
 	}
-}
-
-// escapeInvalidUTF8 makes a file name safe for JSON without losing it: when the name is
-// not valid UTF-8, each invalid byte becomes \xNN and each backslash \\ (so the escape
-// cannot be confused with a name that contains a backslash); valid names are kept as they
-// are, newlines included (JSON escapes those itself).
-func escapeInvalidUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r == '\\':
-			b.WriteString("\\\\")
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }

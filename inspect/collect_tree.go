@@ -37,7 +37,7 @@ func (col *collection) readTree() {
 			continue
 		}
 		col.snap.Orphans = append(col.snap.Orphans, Orphan{
-			PID: o.PID, PPID: o.PPID, PGID: o.PGID, State: stateString(o.State), Comm: o.Comm,
+			PID: o.PID, PPID: o.PPID, PGID: o.PGID, State: o.State, Comm: o.Comm,
 			Cmdline: col.cmdline(o.PID),
 		})
 	}
@@ -52,7 +52,7 @@ func (col *collection) childrenOf(tree *probes.Tree, pid int, seen map[int]bool)
 			continue
 		}
 		seen[s.PID] = true
-		state := stateString(s.State)
+		state := s.State
 		out = append(out, &Child{
 			PID: s.PID, PPID: s.PPID, State: state, Comm: s.Comm,
 			Cmdline:  col.cmdline(s.PID),

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // growthEvidence is the evidence of a growth finding: the numbers, the rate and, when a
@@ -98,7 +100,7 @@ func memoryGrowth(code, what string, d Delta, minBytes uint64, minFraction float
 	}
 	ev := growthEvidence(*d.Before, *d.After, seconds, rates, nil)
 	return Finding{Code: code, Severity: SeverityWarning,
-		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, humanBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
+		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, units.SignedBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
 		Evidence: ev}, true
 }
 
@@ -114,7 +116,7 @@ func deletedGrowth(fd *FDDiff) Finding {
 	ev["files"] = files
 	return Finding{Code: "DELETED_FILES_HELD", Severity: SeverityWarning,
 		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
-			count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), humanBytes(fd.DeletedNewBytes)),
+			count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),
 		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path.",
 	}

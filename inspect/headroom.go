@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
+	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -34,25 +33,22 @@ func (h Headroom) Fits() bool { return h.HeapUsedBytes <= h.AvailableBytes }
 func (h Headroom) Sentence() string {
 	rss := "unknown"
 	if h.RSSBytes != nil {
-		rss = formatMiB(*h.RSSBytes)
+		rss = units.WholeMiB(*h.RSSBytes)
 	}
-	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, formatMiB(h.HeapUsedBytes), formatMiB(h.AvailableBytes), h.Source)
+	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.WholeMiB(h.HeapUsedBytes), units.WholeMiB(h.AvailableBytes), h.Source)
 }
 
-func formatMiB(n uint64) string { return strconv.FormatUint(n>>20, 10) + " MiB" }
-
-// CgroupRoot is where cgroup hierarchies are mounted; a variable for tests.
-var CgroupRoot = "/sys/fs/cgroup"
-
 // ReadHeadroom measures what a snapshot of pid may use. heapUsed comes from the target.
-// Until the Container section of a snapshot is in this tree, the cgroup is read here
-// (memory.max/memory.current on v2, memory.limit_in_bytes/memory.usage_in_bytes on v1);
-// when it is, Snapshot.Container.MemoryHeadroom() is the one definition to use.
+// The memory cgroup's room is Container.MemoryHeadroom (limit minus working set) of the
+// container section, read by the same cgroup probes as a snapshot's (mountinfo, the
+// smallest limit among the cgroup and its ancestors); outside a container, or when the
+// cgroup cannot be read, the host's MemAvailable stands.
 // NODEINSPECT_MEM_AVAILABLE (bytes) replaces the measurement, for tests.
 func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (Headroom, error) {
 	h := Headroom{HeapUsedBytes: heapUsed}
-	if st, err := fs.ReadStatus(pid); err == nil {
-		h.RSSBytes = st.VmRSS
+	var st *probes.Status
+	if status, err := fs.ReadStatus(pid); err == nil {
+		h.RSSBytes, st = status.VmRSS, &status
 	}
 	if v := os.Getenv("NODEINSPECT_MEM_AVAILABLE"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -67,87 +63,10 @@ func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (
 		return h, err
 	}
 	h.AvailableBytes, h.Source = host.Available, "host MemAvailable"
-	data, err := os.ReadFile(fs.PidPath(pid, "cgroup"))
-	if err != nil {
-		return h, nil // the host's figure stands
-	}
-	for _, cg := range ParseMemoryCgroups(string(data)) {
-		limit, usage, ok := readCgroupMemory(cg)
-		if !ok {
-			continue
-		}
-		room := limit - min(limit, usage)
-		if room < h.AvailableBytes {
-			h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, usage %s", cg.Path, formatMiB(limit), formatMiB(usage))
-		}
+	ctr, _, _ := NewCollector(fs).readContainer(pid, st) // its warnings: the host's figure stands
+	if room, ok := ctr.MemoryHeadroom(); ok && room < h.AvailableBytes {
+		m := ctr.Memory
+		h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, working set %s", m.LimitCgroup, units.WholeMiB(*m.LimitBytes), units.WholeMiB(*m.WorkingSetBytes))
 	}
 	return h, nil
-}
-
-// MemoryCgroup is the memory cgroup of a process: Version 1 or 2 and its path in that
-// hierarchy.
-type MemoryCgroup struct {
-	Version int
-	Path    string
-}
-
-// ParseMemoryCgroups reads /proc/<pid>/cgroup ("ID:CONTROLLERS:PATH" lines) and returns the
-// v1 memory controller's cgroup and the v2 unified one ("0::PATH"). Malformed lines are
-// skipped.
-func ParseMemoryCgroups(text string) []MemoryCgroup {
-	var out []MemoryCgroup
-	for _, line := range strings.Split(text, "\n") {
-		id, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		ctrls, path, ok := strings.Cut(rest, ":")
-		if !ok || !strings.HasPrefix(path, "/") || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") {
-			continue
-		}
-		switch {
-		case id == "0" && ctrls == "":
-			out = append(out, MemoryCgroup{Version: 2, Path: path})
-		case contains(strings.Split(ctrls, ","), "memory"):
-			out = append(out, MemoryCgroup{Version: 1, Path: path})
-		}
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// readCgroupMemory reads a cgroup's memory limit and usage; ok is false without a limit.
-func readCgroupMemory(cg MemoryCgroup) (limit, usage uint64, ok bool) {
-	var dir, limitFile, usageFile string
-	if cg.Version == 1 {
-		dir, limitFile, usageFile = filepath.Join(CgroupRoot, "memory", cg.Path), "memory.limit_in_bytes", "memory.usage_in_bytes"
-	} else {
-		dir, limitFile, usageFile = filepath.Join(CgroupRoot, cg.Path), "memory.max", "memory.current"
-		if _, err := os.Stat(filepath.Join(dir, limitFile)); err != nil {
-			dir = filepath.Join(CgroupRoot, "unified", cg.Path)
-		}
-	}
-	num := func(name string) (uint64, bool) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return 0, false
-		}
-		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-		return v, err == nil
-	}
-	limit, ok = num(limitFile)
-	// v1 writes "no limit" as a huge number (PAGE_COUNTER_MAX pages); v2 as "max".
-	if !ok || limit >= 1<<62 {
-		return 0, 0, false
-	}
-	usage, ok = num(usageFile)
-	return limit, usage, ok
 }

@@ -8,7 +8,7 @@ import (
 // MarshalJSON writes the process as the contract's JSON. A process read from a Node.js
 // diagnostic report (NodeBy "report") has no parent, process group, session, user, state,
 // start tick or thread count in its source: those keys are null there, never a zero that
-// reads as a value (CONTRACT.md: "Keys that a source cannot hold ... are null").
+// reads as a value (the JSON contract: keys that a source cannot hold are null).
 func (p Process) MarshalJSON() ([]byte, error) {
 	type plain Process
 	if p.NodeBy != "report" {

@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"math"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // The rules of the container section (cgroup limits). Each stays silent when the numbers
@@ -48,7 +50,7 @@ func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
 		Code:     "CONTAINER_MEMORY_NEAR_LIMIT",
 		Severity: sev,
 		Summary: fmt.Sprintf("The container's working set is %s of its %s memory limit (%s): at the limit the kernel's OOM killer kills a process of the container",
-			humanBytes(int64(ws)), humanBytes(int64(limit)), percent(frac)),
+			units.Bytes(ws), units.Bytes(limit), percent(frac)),
 		Evidence: ev,
 		Advice: "At the limit the kernel first reclaims page cache, then the OOM killer SIGKILLs the biggest process in the cgroup (no handler runs; Kubernetes shows OOMKilled, exit code 137). " +
 			"Everything charged to the cgroup counts: the V8 heap and Buffers (RSS), page cache of files read and written, tmpfs and /dev/shm files (emptyDir with medium Memory), and kernel memory such as socket buffers. " +
@@ -72,7 +74,7 @@ func ruleOOMKilled(s *Snapshot, _ EvalContext) []Finding {
 	}
 	limit := "its memory limit"
 	if c.Memory.LimitBytes != nil {
-		limit = "its " + humanBytes(int64(*c.Memory.LimitBytes)) + " memory limit"
+		limit = "its " + units.Bytes(*c.Memory.LimitBytes) + " memory limit"
 	}
 	return []Finding{{
 		Code:     "OOM_KILLED",
@@ -144,16 +146,16 @@ func ruleHeapLimitAboveContainer(s *Snapshot, _ EvalContext) []Finding {
 	// Leave a tenth of the limit for growth outside the heap and the page cache.
 	fit := int64(limit) - int64(limit)/10 - int64(outside) - youngGenerationBytes
 	advice := fmt.Sprintf("Start node with --max-old-space-size=%d (MiB): that heap plus the %s already outside it stays under the %s limit with a tenth to spare; or raise the container's memory limit.",
-		max(fit>>20, 0), humanBytes(int64(outside)), humanBytes(int64(limit)))
+		max(fit>>20, 0), units.Bytes(outside), units.Bytes(limit))
 	if fit < 64<<20 {
 		advice = fmt.Sprintf("The memory outside the V8 heap (%s) leaves no room for a useful heap under the %s limit: raise the container's memory limit, or find what holds memory outside the heap (Buffers, native addons).",
-			humanBytes(int64(outside)), humanBytes(int64(limit)))
+			units.Bytes(outside), units.Bytes(limit))
 	}
 	return []Finding{{
 		Code:     "HEAP_LIMIT_ABOVE_CONTAINER",
 		Severity: SeverityWarning,
 		Summary: fmt.Sprintf("The V8 heap may grow to %s, but with %s already outside the heap the container's %s limit is reached first: the kernel kills the process before V8 collects harder",
-			humanBytes(int64(heapLimit)), humanBytes(int64(outside)), humanBytes(int64(limit))),
+			units.Bytes(heapLimit), units.Bytes(outside), units.Bytes(limit)),
 		Evidence: map[string]any{"heap_limit_bytes": heapLimit, "outside_heap_bytes": outside, "rss_bytes": rss, "heap_total_bytes": heapTotal, "limit_bytes": limit,
 			"suggested_max_old_space_mib": max(fit>>20, 0)},
 		Advice: advice,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // The rules of what Node.js says about itself (--attach, or a diagnostic report). Each
@@ -25,7 +27,7 @@ func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
 	detail := ""
 	if h.ExternalBytes != nil {
 		ev["external_bytes"] = *h.ExternalBytes
-		detail = fmt.Sprintf("; V8 counts %s as external (Buffers and other memory tied to JavaScript objects)", humanBytes(int64(*h.ExternalBytes)))
+		detail = fmt.Sprintf("; V8 counts %s as external (Buffers and other memory tied to JavaScript objects)", units.Bytes(*h.ExternalBytes))
 	}
 	if h.ArrayBuffersBytes != nil {
 		ev["array_buffers_bytes"] = *h.ArrayBuffersBytes
@@ -34,7 +36,7 @@ func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
 		Code:     "EXTERNAL_MEMORY",
 		Severity: SeverityWarning,
 		Summary: fmt.Sprintf("RSS is %s but the V8 heap only %s: %s lives outside the heap%s",
-			humanBytes(int64(rss)), humanBytes(int64(total)), humanBytes(int64(rss-total)), detail),
+			units.Bytes(rss), units.Bytes(total), units.SignedBytes(int64(rss-total)), detail),
 		Evidence: ev,
 		Advice:   "Heap snapshots will not show this memory: look for Buffers kept alive (caches, streams never consumed, Buffer.allocUnsafe pools), native addons, and many threads; when external is small, suspect native code or allocator fragmentation (try MALLOC_ARENA_MAX=2).",
 	}}
@@ -141,10 +143,10 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 // heapSummary words HEAP_NEAR_LIMIT.
 func heapSummary(what string, used, limit uint64, frac float64, basis string, h *Heap) string {
 	if basis == "heap" {
-		return fmt.Sprintf("%s %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", what, humanBytes(int64(used)), humanBytes(int64(limit)), percent(frac))
+		return fmt.Sprintf("%s %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", what, units.Bytes(used), units.Bytes(limit), percent(frac))
 	}
 	return fmt.Sprintf("%s %s, %s of the %s at which V8 may end it (%.0f%% of its %s limit): the process will crash with \"JavaScript heap out of memory\"",
-		what, humanBytes(int64(used)), percent(frac), humanBytes(int64(limit)), ineffectiveGCShare*100, humanBytes(int64(*h.OldSpaceLimitBytes)))
+		what, units.Bytes(used), percent(frac), units.Bytes(limit), ineffectiveGCShare*100, units.Bytes(*h.OldSpaceLimitBytes))
 }
 
 // ruleNoSIGTERM: no SIGTERM listener, so Node's default action (exit at once) drops

@@ -134,7 +134,7 @@ func TestDeletedFilesHeld(t *testing.T) {
 	if f[0].Evidence["bytes"] != int64(6<<20) || f[0].Evidence["count"] != 2 {
 		t.Errorf("evidence = %v", f[0].Evidence)
 	}
-	if !strings.Contains(f[0].Summary, "6.0 MiB") {
+	if !strings.Contains(f[0].Summary, "6.00 MiB") {
 		t.Errorf("summary = %q", f[0].Summary)
 	}
 }

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -142,7 +143,7 @@ func FuzzParseSourceMap(f *testing.F) {
 		for line := -1; line < 4; line++ {
 			for _, col := range []int{-1, 0, 1, 100} {
 				src, l, c, _, ok := m.Lookup(line, col)
-				if ok && (l < 0 || c < 0 || !contains(m.Sources, src)) {
+				if ok && (l < 0 || c < 0 || !slices.Contains(m.Sources, src)) {
 					t.Fatalf("Lookup(%d, %d) = %q %d:%d", line, col, src, l, c)
 				}
 			}

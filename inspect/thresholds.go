@@ -34,7 +34,7 @@ type Thresholds struct {
 	DelayWarningMS, DelayCriticalMS int
 }
 
-// DefaultThresholds returns the thresholds of ../shared/CONTRACT.md.
+// DefaultThresholds returns the contract's default thresholds (README, "Findings").
 func DefaultThresholds() Thresholds {
 	return Thresholds{
 		EMFILEWarning:     0.80,

@@ -56,9 +56,6 @@ const envelopeWindows = 12
 // ErrTooFewPoints is returned for series that cannot show a trend.
 var ErrTooFewPoints = errors.New("too few points for a trend")
 
-// FitTrend fits points with DefaultTrendRule.
-func FitTrend(points []Point) (Trend, error) { return DefaultTrendRule().Fit(points) }
-
 // Fit fits the lower envelope of points (the minimum of each of up to 12 equal windows)
 // by least squares and applies the rule.
 func (r TrendRule) Fit(points []Point) (Trend, error) {
@@ -75,7 +72,7 @@ func (r TrendRule) Fit(points []Point) (Trend, error) {
 		return Trend{}, fmt.Errorf("the points span no time: %w", ErrTooFewPoints)
 	}
 	env := lowerEnvelope(points, envelopeWindows)
-	slope, intercept, r2 := leastSquares(env)
+	slope, intercept, r2, _ := LeastSquares(env)
 	t := Trend{Slope: slope, Intercept: intercept, R2: r2, KendallZ: mannKendallZ(env), N: len(points),
 		Span: time.Duration(span * float64(time.Second))}
 	rises := 0
@@ -121,8 +118,14 @@ func lowerEnvelope(points []Point, w int) []Point {
 	return out
 }
 
-// leastSquares fits v = slope·t + intercept; r2 is 1 for a constant series.
-func leastSquares(ps []Point) (slope, intercept, r2 float64) {
+// LeastSquares is the one least-squares line fit, v = slope·t + intercept (the trend rule
+// fits the lower envelope with it; the watch frame the recent points). r2 is 1 for a
+// constant series. ok is false when the points do not span two distinct times (fewer than
+// two points, or all at one T): slope is 0 then and intercept the mean value.
+func LeastSquares(ps []Point) (slope, intercept, r2 float64, ok bool) {
+	if len(ps) == 0 {
+		return 0, 0, 0, false
+	}
 	n := float64(len(ps))
 	var st, sv float64
 	for _, p := range ps {
@@ -138,14 +141,14 @@ func leastSquares(ps []Point) (slope, intercept, r2 float64) {
 		svv += dv * dv
 	}
 	if stt == 0 {
-		return 0, mv, 0
+		return 0, mv, 0, false
 	}
 	slope = stv / stt
 	intercept = mv - slope*mt
 	if svv == 0 {
-		return slope, intercept, 1
+		return slope, intercept, 1, true
 	}
-	return slope, intercept, (stv * stv) / (stt * svv)
+	return slope, intercept, (stv * stv) / (stt * svv), true
 }
 
 // mannKendallZ is the normal approximation of the Mann–Kendall S statistic (no tie

@@ -41,7 +41,7 @@ func TestFitTrendSyntheticSeries(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr, err := FitTrend(c.points)
+			tr, err := DefaultTrendRule().Fit(c.points)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +57,8 @@ func TestFitTrendSyntheticSeries(t *testing.T) {
 
 func TestFitTrendRejectsBadInput(t *testing.T) {
 	for _, ps := range [][]Point{nil, {{0, 1}, {1, 2}}, {{0, 1}, {0, 2}, {0, 3}}, {{0, 1}, {1, math.NaN()}, {2, 3}}, {{0, 1}, {1, math.Inf(1)}, {2, 3}}} {
-		if _, err := FitTrend(ps); err == nil {
-			t.Errorf("FitTrend(%v) must fail", ps)
+		if _, err := DefaultTrendRule().Fit(ps); err == nil {
+			t.Errorf("DefaultTrendRule().Fit(%v) must fail", ps)
 		}
 	}
 }
@@ -81,7 +81,7 @@ func FuzzFitTrend(f *testing.F) {
 	f.Add(0.0, 0.0, 0.0, 1e300, -1e300)
 	f.Fuzz(func(t *testing.T, a, b, c, d, e float64) {
 		ps := []Point{{0, a}, {1, b}, {2, c}, {3, d}, {4, e}}
-		tr, err := FitTrend(ps)
+		tr, err := DefaultTrendRule().Fit(ps)
 		if err != nil {
 			return
 		}
@@ -89,4 +89,16 @@ func FuzzFitTrend(f *testing.F) {
 			t.Fatalf("growing with slope %v", tr.Slope)
 		}
 	})
+}
+
+func TestLeastSquares(t *testing.T) {
+	slope, intercept, r2, ok := LeastSquares([]Point{{0, 1}, {1, 3}, {2, 5}})
+	if !ok || slope != 2 || intercept != 1 || r2 != 1 {
+		t.Errorf("line: %v %v %v %v", slope, intercept, r2, ok)
+	}
+	for _, ps := range [][]Point{nil, {{1, 5}}, {{1, 5}, {1, 7}}} {
+		if slope, _, _, ok := LeastSquares(ps); ok || slope != 0 {
+			t.Errorf("LeastSquares(%v) = %v, %v; want no fit", ps, slope, ok)
+		}
+	}
 }

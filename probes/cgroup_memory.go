@@ -64,48 +64,30 @@ type CgroupMemory struct {
 func (d CgroupDir) Memory() (CgroupMemory, []error) {
 	var m CgroupMemory
 	var errs []error
-	keep := func(err error) {
+	usage, stat, peak, inactive := "memory.current", "memory.stat", "memory.peak", "inactive_file"
+	if d.Version == 1 {
+		usage, peak, inactive = "memory.usage_in_bytes", "memory.max_usage_in_bytes", "total_inactive_file"
+	}
+	into := func(dst **uint64, v uint64, err error) {
 		if err != nil {
 			errs = append(errs, err)
+			return
 		}
+		*dst = &v
 	}
-	usage, stat, peak, events, inactive, oomKey := "memory.current", "memory.stat", "memory.peak", "memory.events", "inactive_file", "oom_kill"
-	if d.Version == 1 {
-		usage, peak, events, inactive = "memory.usage_in_bytes", "memory.max_usage_in_bytes", "memory.oom_control", "total_inactive_file"
-	}
-	if v, err := readWith(d, usage, ParseCgroupUint); err == nil {
-		m.UsageBytes = &v
-	} else {
-		keep(err)
-	}
-	if v, err := readWith(d, peak, ParseCgroupUint); err == nil {
-		m.PeakBytes = &v
-	} else {
-		keep(err)
-	}
-	if s, err := readWith(d, stat, ParseFlatKeyed); err == nil {
-		if v, ok := s[inactive]; ok {
-			m.InactiveFileBytes = &v
-		} else {
-			keep(fmt.Errorf("%s: no %s: %w", filepath.Join(d.Path, stat), inactive, ErrMalformed))
-		}
-	} else {
-		keep(err)
-	}
-	if s, err := readWith(d, events, ParseFlatKeyed); err == nil {
-		if v, ok := s[oomKey]; ok {
-			m.OOMKills = &v
-		} else {
-			keep(fmt.Errorf("%s: no %s (kernel before 4.13?): %w", filepath.Join(d.Path, events), oomKey, ErrMalformed))
-		}
-	} else {
-		keep(err)
-	}
+	v, err := readWith(d, usage, ParseCgroupUint)
+	into(&m.UsageBytes, v, err)
+	v, err = readWith(d, peak, ParseCgroupUint)
+	into(&m.PeakBytes, v, err)
+	v, err = d.readKey(stat, inactive, "")
+	into(&m.InactiveFileBytes, v, err)
+	v, err = d.readKey(d.oomFile(), "oom_kill", " (kernel before 4.13?)")
+	into(&m.OOMKills, v, err)
 	if d.Version == 2 {
 		if v, err := readWith(d, "memory.high", ParseCgroupMax); err == nil {
 			m.High = &v
 		} else {
-			keep(err)
+			errs = append(errs, err)
 		}
 	}
 	return m, errs
@@ -113,18 +95,27 @@ func (d CgroupDir) Memory() (CgroupMemory, []error) {
 
 // OOMKills reads only the OOM kill count (memory.events or memory.oom_control), for the
 // second read at the end of a sample window.
-func (d CgroupDir) OOMKills() (uint64, error) {
-	name := "memory.events"
+func (d CgroupDir) OOMKills() (uint64, error) { return d.readKey(d.oomFile(), "oom_kill", "") }
+
+// oomFile is the file that counts the cgroup's OOM kills: memory.events (v2) or
+// memory.oom_control (v1).
+func (d CgroupDir) oomFile() string {
 	if d.Version == 1 {
-		name = "memory.oom_control"
+		return "memory.oom_control"
 	}
+	return "memory.events"
+}
+
+// readKey reads key of the flat-keyed file name ("key value" lines); a file without the
+// key is ErrMalformed, its message followed by hint.
+func (d CgroupDir) readKey(name, key, hint string) (uint64, error) {
 	s, err := readWith(d, name, ParseFlatKeyed)
 	if err != nil {
 		return 0, err
 	}
-	v, ok := s["oom_kill"]
+	v, ok := s[key]
 	if !ok {
-		return 0, fmt.Errorf("%s: no oom_kill: %w", filepath.Join(d.Path, name), ErrMalformed)
+		return 0, fmt.Errorf("%s: no %s%s: %w", filepath.Join(d.Path, name), key, hint, ErrMalformed)
 	}
 	return v, nil
 }

@@ -283,21 +283,23 @@ func modeType(mode uint32) string {
 	return "unknown"
 }
 
-// PrintableTarget escapes bytes that are not valid UTF-8 as \xNN and control characters
-// as \n, \t or \xNN, so a hostile file name prints on one line.
-func PrintableTarget(s string) string {
+// EscapeTarget is the one escaper of names read from the kernel (fd link targets, deleted
+// file paths): it makes s valid UTF-8 for JSON without losing a byte. A valid name is kept
+// as it is, newlines and backslashes included (JSON escapes those itself, and a renderer
+// makes them printable); in a name that is not valid UTF-8 each invalid byte becomes \xNN
+// and each backslash \\, so an escape cannot be confused with a name that has a backslash.
+// The renderers leave backslashes alone for that reason (report's safe).
+func EscapeTarget(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
 	var b strings.Builder
+	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
 		case r == '\\':
 			b.WriteString(`\\`)
 		default:

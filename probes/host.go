@@ -1,6 +1,6 @@
 package probes
 
-// This is the only file that imports gopsutil (STYLE.md, habit 7). It is used for what it
+// This is the only file that imports gopsutil (one file per dependency, so a version change touches one place). It is used for what it
 // does well, host-wide facts (here /proc/meminfo), and never for fd or socket scans: its
 // ConnectionsPid reads status once per socket.
 

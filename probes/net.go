@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -499,30 +500,55 @@ func parseHex(b []byte, maxDigits int) (uint64, bool) {
 	return v, true
 }
 
-// socketTable is one of the socket tables of /proc/<pid>/net and its parser.
+// The protocols ReadSockets can be limited to; each selects its tables (ProtoTCP: tcp and
+// tcp6, ProtoUDP: udp and udp6).
+const (
+	ProtoTCP     = "tcp"
+	ProtoUDP     = "udp"
+	ProtoUnix    = "unix"
+	ProtoNetlink = "netlink"
+)
+
+// socketTable is one of the socket tables of /proc/<pid>/net and its parser; family and
+// ipproto, when set, say which sock_diag dump gives the same rows.
 type socketTable struct {
-	name  string
-	parse func(r io.Reader, want func(uint64) bool, emit func(Socket)) error
+	name, proto     string
+	family, ipproto uint8
+	parse           func(r io.Reader, want func(uint64) bool, emit func(Socket)) error
 }
 
-// inetSocketTables are the TCP and UDP tables, which sock_diag can replace.
-var inetSocketTables = []socketTable{
-	{"tcp", func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
+// socketTables are the six tables, in the order their rows are returned: TCP and UDP
+// (which sock_diag can replace), then unix and netlink (always read as text).
+var socketTables = []socketTable{
+	{"tcp", ProtoTCP, unix.AF_INET, unix.IPPROTO_TCP, func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
 		return ParseTCP(r, "tcp", want, emit)
 	}},
-	{"tcp6", func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
+	{"tcp6", ProtoTCP, unix.AF_INET6, unix.IPPROTO_TCP, func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
 		return ParseTCP(r, "tcp6", want, emit)
 	}},
-	{"udp", func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
+	{"udp", ProtoUDP, unix.AF_INET, unix.IPPROTO_UDP, func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
 		return ParseUDP(r, "udp", want, emit)
 	}},
-	{"udp6", func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
+	{"udp6", ProtoUDP, unix.AF_INET6, unix.IPPROTO_UDP, func(r io.Reader, want func(uint64) bool, emit func(Socket)) error {
 		return ParseUDP(r, "udp6", want, emit)
 	}},
+	{"unix", ProtoUnix, 0, 0, ParseUnix},
+	{"netlink", ProtoNetlink, 0, 0, ParseNetlink},
 }
 
-// otherSocketTables are the tables always read as text.
-var otherSocketTables = []socketTable{{"unix", ParseUnix}, {"netlink", ParseNetlink}}
+// selectTables is the socket tables of protos (all of them when protos is empty).
+func selectTables(protos []string) []socketTable {
+	if len(protos) == 0 {
+		return socketTables
+	}
+	var out []socketTable
+	for _, t := range socketTables {
+		if slices.Contains(protos, t.proto) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // ReadSocketsProc reads the six socket tables of pid's network namespace,
 // /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix,netlink}, keeping the rows whose inode want
@@ -531,16 +557,19 @@ var otherSocketTables = []socketTable{{"unix", ParseUnix}, {"netlink", ParseNetl
 // error per table carrying its path, next to the rows of all tables (a table with malformed
 // rows still gives its good rows).
 func (p FS) ReadSocketsProc(pid int, want func(uint64) bool) (sockets []Socket, errs []error) {
+	return p.readSocketTables(pid, socketTables, want, nil)
+}
+
+// readSocketTables reads tables as text, appending their rows to sockets.
+func (p FS) readSocketTables(pid int, tables []socketTable, want func(uint64) bool, sockets []Socket) (_ []Socket, errs []error) {
 	emit := func(s Socket) { sockets = append(sockets, s) }
-	for _, tables := range [][]socketTable{inetSocketTables, otherSocketTables} {
-		for _, t := range tables {
-			if err := p.readSocketTable(pid, t, want, emit); err != nil {
-				if IsGone(err) {
-					// The process (so its net directory) is gone: one error, not six.
-					return sockets, append(errs, err)
-				}
-				errs = append(errs, err)
+	for _, t := range tables {
+		if err := p.readSocketTable(pid, t, want, emit); err != nil {
+			if IsGone(err) {
+				// The process (so its net directory) is gone: one error, not six.
+				return sockets, append(errs, err)
 			}
+			errs = append(errs, err)
 		}
 	}
 	return sockets, errs
@@ -569,30 +598,28 @@ func (p FS) readSocketTable(pid int, t socketTable, want func(uint64) bool, emit
 }
 
 // ReadSockets reads the sockets of pid's network namespace whose inode want accepts (nil
-// accepts all). When the process shares our namespace, TCP and UDP come from netlink
+// accepts all), of protos only (ProtoTCP, ProtoUDP, ProtoUnix, ProtoNetlink; all when none
+// is given). When the process shares our namespace, TCP and UDP come from netlink
 // sock_diag (DumpInetDiag: no text to parse, and the listen backlog); otherwise, or when
 // sock_diag fails, from /proc/<pid>/net. unix and netlink sockets always come from
 // /proc/<pid>/net. Both sources give identical rows. errs holds one error per table that
 // could not be read; the rows of the others are returned.
-func (p FS) ReadSockets(pid int, want func(uint64) bool) (sockets []Socket, errs []error) {
-	same, err := SameNetNS(p, pid)
-	if err != nil || !same {
-		return p.ReadSocketsProc(pid, want)
+func (p FS) ReadSockets(pid int, want func(uint64) bool, protos ...string) (sockets []Socket, errs []error) {
+	tables := selectTables(protos)
+	if same, err := SameNetNS(p, pid); err != nil || !same {
+		return p.readSocketTables(pid, tables, want, nil)
 	}
 	emit := func(s Socket) { sockets = append(sockets, s) }
-	for _, q := range []struct{ family, proto uint8 }{
-		{unix.AF_INET, unix.IPPROTO_TCP}, {unix.AF_INET6, unix.IPPROTO_TCP},
-		{unix.AF_INET, unix.IPPROTO_UDP}, {unix.AF_INET6, unix.IPPROTO_UDP},
-	} {
-		if err := DumpInetDiag(q.family, q.proto, InetDiagFDStates, want, emit); err != nil {
+	var text []socketTable
+	for _, t := range tables {
+		if t.family == 0 {
+			text = append(text, t)
+			continue
+		}
+		if err := DumpInetDiag(t.family, t.ipproto, InetDiagFDStates, want, emit); err != nil {
 			// sock_diag unavailable (module missing, seccomp): the text tables for all.
-			return p.ReadSocketsProc(pid, want)
+			return p.readSocketTables(pid, tables, want, nil)
 		}
 	}
-	for _, t := range otherSocketTables {
-		if err := p.readSocketTable(pid, t, want, emit); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return sockets, errs
+	return p.readSocketTables(pid, text, want, sockets)
 }

@@ -30,7 +30,7 @@ func (p FS) ReadListeningTCP(pid int) ([]Socket, error) {
 		}
 		out = out[:0]
 	}
-	for _, t := range inetSocketTables[:2] {
+	for _, t := range selectTables([]string{ProtoTCP}) {
 		if err := p.readSocketTable(pid, t, nil, emit); err != nil {
 			return out, err
 		}

@@ -110,3 +110,11 @@ const pfExiting = 0x4
 // definition of "the process is gone" for a process whose stat can still be read; a stat
 // that cannot be read is IsGone.
 func (s Stat) Exited() bool { return s.State == "Z" || s.State == "X" || s.Flags&pfExiting != 0 }
+
+// pfKthread is PF_KTHREAD in stat's flags field (include/linux/sched.h).
+const pfKthread = 0x00200000
+
+// IsKernelThread reports whether a stat row is a kernel thread: kthreadd (pid 2), one of
+// its children, or PF_KTHREAD in the flags. The one definition; ps skips these and the
+// orphan rule never flags them.
+func (s Stat) IsKernelThread() bool { return s.PID == 2 || s.PPID == 2 || s.Flags&pfKthread != 0 }

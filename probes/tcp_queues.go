@@ -58,7 +58,7 @@ func (p FS) ReadTCPQueues(pid int, want func(uint64) bool) ([]TCPQueue, []error)
 			rows = append(rows, TCPQueue{Inode: s.Inode, State: s.State, RxQueue: s.RxQueue, TxQueue: s.TxQueue, ZeroWindowProbe: s.ZeroWindowProbe})
 		}
 	}
-	for _, t := range inetSocketTables[:2] {
+	for _, t := range selectTables([]string{ProtoTCP}) {
 		if err := p.readSocketTable(pid, t, want, emit); err != nil {
 			errs = append(errs, err)
 		}

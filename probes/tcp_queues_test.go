@@ -128,7 +128,7 @@ func TestReadTCPQueuesLive(t *testing.T) {
 	}
 	// The /proc path (another namespace, or sock_diag refused) has the queue, no counters.
 	var rows []TCPQueue
-	fs.readSocketTable(os.Getpid(), inetSocketTables[0], want, func(s Socket) {
+	fs.readSocketTable(os.Getpid(), socketTables[0], want, func(s Socket) {
 		rows = append(rows, TCPQueue{Inode: s.Inode, RxQueue: s.RxQueue})
 	})
 	if len(rows) != 1 || rows[0].RxQueue != 3000 {

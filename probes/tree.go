@@ -88,20 +88,6 @@ func (t *Tree) Children(pid int) []Stat {
 	return out
 }
 
-// ZombieChildren returns the direct children of pid in state Z.
-func (t *Tree) ZombieChildren(pid int) []Stat {
-	var out []Stat
-	for _, c := range t.Children(pid) {
-		if c.State == "Z" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// pfKthread marks kernel threads in stat's flags (include/linux/sched.h).
-const pfKthread = 0x00200000
-
 // IsOrphan reports whether s lost its parent and was re-parented. Rule: a process that
 // inherited its process group (PGID ≠ PID) but whose parent is not in that group (the
 // parent that shared it died, and init or a subreaper adopted it); or a group leader
@@ -110,7 +96,7 @@ const pfKthread = 0x00200000
 // whose parent is 0 (a namespace's root) never are; a parent that cannot be found makes
 // no claim.
 func IsOrphan(t *Tree, s Stat) bool {
-	if s.PID <= 1 || s.PPID == 0 || s.PID == 2 || s.PPID == 2 || s.Flags&pfKthread != 0 {
+	if s.PID <= 1 || s.PPID == 0 || s.IsKernelThread() {
 		return false
 	}
 	parent, ok := t.Get(s.PPID)

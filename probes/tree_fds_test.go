@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -35,10 +36,6 @@ func TestIsOrphan(t *testing.T) {
 	}
 	if c := tree.Children(100); len(c) != 1 || c[0].PID != 101 {
 		t.Errorf("Children(100) = %+v", c)
-	}
-	z := NewTree([]Stat{{PID: 9, PPID: 1}, {PID: 10, PPID: 9, State: "Z"}, {PID: 11, PPID: 9, State: "S"}})
-	if zs := z.ZombieChildren(9); len(zs) != 1 || zs[0].PID != 10 {
-		t.Errorf("zombies %+v", zs)
 	}
 }
 
@@ -193,5 +190,47 @@ func TestReadSocketsPathsAgree(t *testing.T) {
 	}
 	if closeWait != 1 {
 		t.Errorf("want 1 CLOSE_WAIT, got %d", closeWait)
+	}
+}
+
+func TestIsKernelThread(t *testing.T) {
+	for _, c := range []struct {
+		s    Stat
+		want bool
+	}{
+		{Stat{PID: 2, PPID: 0}, true},
+		{Stat{PID: 50, PPID: 2}, true},
+		{Stat{PID: 900, PPID: 1, Flags: pfKthread}, true},
+		{Stat{PID: 1, PPID: 0}, false},
+		{Stat{PID: 4242, PPID: 1, Flags: 4194304}, false},
+	} {
+		if got := c.s.IsKernelThread(); got != c.want {
+			t.Errorf("%+v: IsKernelThread = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
+
+// TestSelectTables: ReadSockets(protos...) reads the tables of those protocols only, in the
+// order of all six.
+func TestSelectTables(t *testing.T) {
+	names := func(ts []socketTable) string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.name)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		protos []string
+		want   string
+	}{
+		{nil, "tcp,tcp6,udp,udp6,unix,netlink"},
+		{[]string{ProtoTCP}, "tcp,tcp6"},
+		{[]string{ProtoNetlink, ProtoUDP, ProtoUnix}, "udp,udp6,unix,netlink"},
+		{[]string{"sctp"}, ""},
+	} {
+		if got := names(selectTables(c.protos)); got != c.want {
+			t.Errorf("selectTables(%v) = %s, want %s", c.protos, got, c.want)
+		}
 	}
 }

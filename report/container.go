@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // The container section: one line of identity, then memory, CPU, pids and pressure, each
@@ -44,7 +45,7 @@ func containerMemoryLine(m inspect.ContainerMemory) string {
 	if m.LimitBytes == nil {
 		b.WriteString(", no limit")
 	} else {
-		b.WriteString(" of " + formatBytes(*m.LimitBytes))
+		b.WriteString(" of " + units.Bytes(*m.LimitBytes))
 		if m.WorkingSetBytes != nil {
 			if pct := ratioPercent(*m.WorkingSetBytes, *m.LimitBytes); pct != "" {
 				b.WriteString(" (" + pct + ")")
@@ -53,7 +54,7 @@ func containerMemoryLine(m inspect.ContainerMemory) string {
 	}
 	b.WriteString(", usage " + optBytes(m.UsageBytes))
 	if m.HighBytes != nil {
-		b.WriteString(", high " + formatBytes(*m.HighBytes))
+		b.WriteString(", high " + units.Bytes(*m.HighBytes))
 	}
 	b.WriteString(", peak " + optBytes(m.PeakBytes))
 	switch {

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // RenderDiff writes the comparison of two snapshots (`nodeinspect diff A B`) in one Write:
@@ -16,23 +16,7 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 	if d == nil {
 		return fmt.Errorf("render diff: no diff")
 	}
-	var buf bytes.Buffer
-	r := newRenderer(&buf, opt)
-	switch opt.Format {
-	case FormatJSON:
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
-			return err
-		}
-	case FormatMarkdown:
-		r.markdownDiff(d)
-	case FormatTable, FormatPlain, "":
-		if err := r.textDiff(d); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("render diff: unknown format %q (want table, plain, json or markdown)", opt.Format)
-	}
-	return writeOnce(w, endWithOneNewline(&buf))
+	return renderFormats(w, "diff", opt, func() any { return d }, func(r *renderer) { r.markdownDiff(d) }, func(r *renderer) error { return r.textDiff(d) })
 }
 
 // diffTitle says which snapshots are compared and over how long.
@@ -53,16 +37,16 @@ func deltaText(d inspect.Delta, bytes bool) string {
 		return notAvailable
 	}
 	if bytes {
-		return fmt.Sprintf("%s -> %s (%s)", formatBytes(uint64(*d.Before)), formatBytes(uint64(*d.After)), signedBytes(*d.Change))
+		return fmt.Sprintf("%s -> %s (%s)", units.Bytes(uint64(*d.Before)), units.Bytes(uint64(*d.After)), signedBytes(*d.Change))
 	}
 	return fmt.Sprintf("%.0f -> %.0f (%+.0f)", *d.Before, *d.After, *d.Change)
 }
 
 func signedBytes(v float64) string {
 	if v < 0 {
-		return "-" + formatBytes(uint64(-v))
+		return "-" + units.Bytes(uint64(-v))
 	}
-	return "+" + formatBytes(uint64(v))
+	return "+" + units.Bytes(uint64(v))
 }
 
 // diffTables builds the tables of a diff: changed numbers, added and removed fds, peers,
@@ -124,7 +108,7 @@ func (r *renderer) diffTables(d *inspect.Diff) []struct {
 		for _, f := range d.FDs.DeletedNew {
 			size := notAvailable
 			if f.Size != nil {
-				size = formatBytes(uint64(max(*f.Size, 0)))
+				size = units.Bytes(uint64(max(*f.Size, 0)))
 			}
 			t.add(txt(fmt.Sprint(f.FD)), txt(size), txt(safe(f.Path)))
 		}

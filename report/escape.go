@@ -13,8 +13,10 @@ import (
 // separators) become \uNNNN. A file name with a newline or an escape sequence in it cannot
 // break a row or recolour the terminal.
 //
-// Backslashes are left as they are: the model already carries \xNN escapes made by the
-// probes, and doubling them would make every such name unreadable.
+// safe is display only, on top of the model's one escaper (probes.EscapeTarget, which makes
+// names valid UTF-8 for JSON): backslashes are left as they are, since the model already
+// carries the \xNN escapes EscapeTarget made and doubling them would make every such name
+// unreadable.
 func safe(s string) string {
 	if isPlainASCII(s) {
 		return s

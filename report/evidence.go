@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // Finding evidence is a map[string]any whose keys are named by each rule. It is rendered
@@ -321,10 +323,10 @@ func numberWithUnit(key string, n json.Number) string {
 	switch {
 	case key == "bytes" || strings.HasSuffix(key, "_bytes"):
 		if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
-			return formatBytesSigned(i)
+			return units.SignedBytes(i)
 		}
 		if u, err := strconv.ParseUint(n.String(), 10, 64); err == nil {
-			return formatBytes(u)
+			return units.Bytes(u)
 		}
 		return n.String() + " B"
 	case key == "percent" || strings.HasSuffix(key, "_percent"):

@@ -76,11 +76,6 @@ func streamSnapshotJSON(w io.Writer, s *inspect.Snapshot) error {
 	return nil
 }
 
-// appendFDTable appends t as encoding/json encodes inspect.FDTable.
-func appendFDTable(b []byte, t *inspect.FDTable) []byte {
-	return appendFDTableTo(b, t, func(b []byte) []byte { return b })
-}
-
 // appendFDTableTo appends t as encoding/json encodes inspect.FDTable, handing the buffer
 // to flush after each fd (flush returns the buffer to go on with).
 func appendFDTableTo(b []byte, t *inspect.FDTable, flush func([]byte) []byte) []byte {

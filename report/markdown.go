@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // Markdown is a compact summary for a CI job ($GITHUB_STEP_SUMMARY): a heading that says
@@ -100,7 +101,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	if s.FDs != nil {
 		t.add(txt("fds"), txt(spanText(fdUsage(s))))
 		if n, bytes, _ := s.FDs.DeletedFiles(); n > 0 {
-			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+formatBytesSigned(bytes), styleWarning))
+			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+units.SignedBytes(bytes), styleWarning))
 		}
 	} else {
 		t.add(txt("fds"), txt(missing(s.Warnings)))
@@ -152,13 +153,18 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	r.mdWarnings(s.Warnings)
 }
 
+// mdMissing is a Markdown view whose section could not be read: why, then the warnings.
+func (r *renderer) mdMissing(section string, s *inspect.Snapshot) {
+	r.line(section + " " + markdownEscape(missing(s.Warnings)))
+	r.blank()
+	r.mdWarnings(s.Warnings)
+}
+
 // markdownFDs is the fds view as Markdown.
 func (r *renderer) markdownFDs(s *inspect.Snapshot) {
 	r.mdHeading("nodeinspect fds: " + mdIdentity(s))
 	if s.FDs == nil {
-		r.line("fds " + markdownEscape(missing(s.Warnings)))
-		r.blank()
-		r.mdWarnings(s.Warnings)
+		r.mdMissing("fds", s)
 		return
 	}
 	r.line(markdownEscape(spanText(fdUsage(s))))
@@ -183,9 +189,7 @@ func (r *renderer) markdownFDs(s *inspect.Snapshot) {
 func (r *renderer) markdownSockets(s *inspect.Snapshot) {
 	r.mdHeading("nodeinspect sockets: " + mdIdentity(s))
 	if s.Sockets == nil {
-		r.line("sockets " + markdownEscape(missing(s.Warnings)))
-		r.blank()
-		r.mdWarnings(s.Warnings)
+		r.mdMissing("sockets", s)
 		return
 	}
 	so := s.Sockets
@@ -211,9 +215,7 @@ func (r *renderer) markdownSockets(s *inspect.Snapshot) {
 func (r *renderer) markdownMem(s *inspect.Snapshot) {
 	r.mdHeading("nodeinspect mem: " + mdIdentity(s))
 	if s.Memory == nil {
-		r.line("memory " + markdownEscape(missing(s.Warnings)))
-		r.blank()
-		r.mdWarnings(s.Warnings)
+		r.mdMissing("memory", s)
 		return
 	}
 	r.mdTable(memoryTable(s.Memory), "rows")

@@ -9,22 +9,29 @@ import (
 	"text/tabwriter"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // RenderProfile writes the document of `nodeinspect profile` in one Write call: JSON, or
 // the top functions and the hottest stack as text (table, plain and markdown alike: the
 // columns are whitespace-separated, so awk keeps working).
 func RenderProfile(w io.Writer, d *inspect.ProfileDoc, opt Options) error {
+	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textProfile(buf, d) }, opt)
+}
+
+// renderDocument is the one shape of RenderProfile and RenderHeap: doc as JSON (its
+// warnings [] rather than null) or as text, rendered into a buffer and written once.
+func renderDocument(w io.Writer, doc any, warnings *[]string, text func(*bytes.Buffer), opt Options) error {
 	var buf bytes.Buffer
 	if opt.Format == FormatJSON {
-		if d.Warnings == nil {
-			d.Warnings = []string{}
+		if *warnings == nil {
+			*warnings = []string{}
 		}
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
+		if err := writeJSON(&buf, doc, opt.CompactJSON); err != nil {
 			return err
 		}
 	} else {
-		textProfile(&buf, d)
+		text(&buf)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
@@ -99,19 +106,7 @@ func cellWord(s string) string {
 
 // RenderHeap writes the document of `nodeinspect heap` or `analyze FILE.heapsnapshot`.
 func RenderHeap(w io.Writer, d *inspect.HeapDoc, opt Options) error {
-	var buf bytes.Buffer
-	if opt.Format == FormatJSON {
-		if d.Warnings == nil {
-			d.Warnings = []string{}
-		}
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
-			return err
-		}
-	} else {
-		textHeap(&buf, d)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textHeap(buf, d) }, opt)
 }
 
 func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
@@ -119,7 +114,7 @@ func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
 	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 	switch h.Mode {
 	case "sampling":
-		fmt.Fprintf(buf, "sampling heap profile%s: %s live in sampled allocations\n", processTitle(d.Process), formatBytes(h.TotalBytes))
+		fmt.Fprintf(buf, "sampling heap profile%s: %s live in sampled allocations\n", processTitle(d.Process), units.Bytes(h.TotalBytes))
 		if len(h.Top) == 0 {
 			fmt.Fprintln(buf, "no sampled allocation is still alive")
 			break
@@ -145,7 +140,7 @@ func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
 		if d.Process == nil && d.File != nil {
 			what = "heap snapshot " + safe(*d.File)
 		}
-		fmt.Fprintf(buf, "%s: %s reachable", what, formatBytes(h.TotalBytes))
+		fmt.Fprintf(buf, "%s: %s reachable", what, units.Bytes(h.TotalBytes))
 		if h.Reachable != nil && h.Nodes != nil {
 			fmt.Fprintf(buf, " in %d of %d objects", *h.Reachable, *h.Nodes)
 		}

@@ -3,7 +3,7 @@
 // a GitHub-flavoured Markdown summary for CI. It never reads /proc, and it is the only place
 // where units are formatted (bytes as "1.2 GiB", durations, percentages).
 //
-// Every rendering goes into a buffer that is written once (STYLE.md, habit 5). Text that
+// Every rendering goes into a buffer that is written once (stdout gets the report or nothing). Text that
 // comes from the process (names, paths, command lines) is escaped before it is printed, so
 // a hostile name cannot break a row or send escape codes to the terminal.
 //
@@ -128,20 +128,28 @@ func RenderPS(w io.Writer, res *inspect.PSResult, opt Options) error {
 	if opt.View != "" && opt.View != ViewPS {
 		return fmt.Errorf("render ps: view %q is for a single process, not for ps", opt.View)
 	}
+	return renderFormats(w, "ps", opt, func() any { return psForJSON(res) }, func(r *renderer) { r.markdownPS(res) }, func(r *renderer) error { return r.textPS(res) })
+}
+
+// renderFormats is the one format switch of the documents with a JSON, a Markdown and a
+// text rendering (ps, diff, stack): rendered into a buffer, then written once. jsonDoc is
+// called only for JSON.
+func renderFormats(w io.Writer, what string, opt Options, jsonDoc func() any, markdown func(*renderer), text func(*renderer) error) error {
 	var buf bytes.Buffer
-	switch opt.Format {
+	r := newRenderer(&buf, opt)
+	switch r.format {
 	case FormatJSON:
-		if err := writeJSON(&buf, psForJSON(res), opt.CompactJSON); err != nil {
+		if err := writeJSON(&buf, jsonDoc(), opt.CompactJSON); err != nil {
 			return err
 		}
 	case FormatMarkdown:
-		newRenderer(&buf, opt).markdownPS(res)
-	case FormatTable, FormatPlain, "":
-		if err := newRenderer(&buf, opt).textPS(res); err != nil {
+		markdown(r)
+	case FormatTable, FormatPlain:
+		if err := text(r); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("render ps: unknown format %q (want table, plain, json or markdown)", opt.Format)
+		return fmt.Errorf("render %s: unknown format %q (want table, plain, json or markdown)", what, opt.Format)
 	}
 	return writeOnce(w, endWithOneNewline(&buf))
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -15,21 +14,7 @@ func RenderStack(w io.Writer, d *inspect.StackDoc, opt Options) error {
 	if d == nil {
 		return fmt.Errorf("render stack: no document")
 	}
-	var buf bytes.Buffer
-	r := newRenderer(&buf, opt)
-	switch r.format {
-	case FormatJSON:
-		if err := writeJSON(&buf, d, opt.CompactJSON); err != nil {
-			return err
-		}
-	case FormatMarkdown:
-		r.markdownStack(d)
-	case FormatTable, FormatPlain:
-		r.textStack(d)
-	default:
-		return fmt.Errorf("render stack: unknown format %q (want table, plain, json or markdown)", opt.Format)
-	}
-	return writeOnce(w, endWithOneNewline(&buf))
+	return renderFormats(w, "stack", opt, func() any { return d }, func(r *renderer) { r.markdownStack(d) }, func(r *renderer) error { r.textStack(d); return nil })
 }
 
 // FrameText is one frame as a stack trace line shows it: "fn (path:line:column)", with

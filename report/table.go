@@ -1,6 +1,6 @@
 package report
 
-// This is the only file that imports tablewriter (STYLE.md, habit 7): a version change of
+// This is the only file that imports tablewriter (one file per dependency): a version change of
 // the library touches this file alone. Plain and Markdown tables are written here too, so
 // every table of every view goes through writeTable.
 

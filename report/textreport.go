@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // closeWaitPeersInReport is how many CLOSE_WAIT peer groups the report view lists.
@@ -68,7 +69,7 @@ func fdUsage(s *inspect.Snapshot) []span {
 // deletedText is "2 deleted files holding 2.6 GiB".
 func deletedText(f *inspect.FDTable) string {
 	n, bytes, _ := f.DeletedFiles()
-	return plural(n, "deleted file", "deleted files") + " holding " + formatBytesSigned(bytes)
+	return plural(n, "deleted file", "deleted files") + " holding " + units.SignedBytes(bytes)
 }
 
 func (r *renderer) reportFDs(s *inspect.Snapshot) {

@@ -56,17 +56,23 @@ type topColumn struct {
 	cell  func(TopRow) string
 }
 
-// RenderTop writes one frame: home the cursor, each line cut to the width and cleared to
-// its end (no wrap, no flicker), the rest of the screen cleared. Lines end in \r\n: the
-// terminal is in raw mode.
-func RenderTop(w io.Writer, f TopFrame) error {
-	width, height := f.Width, f.Height
+// screenSize is width × height, each defaulting to the classic 80 × 24 terminal when it is
+// unknown (0 or less).
+func screenSize(width, height int) (int, int) {
 	if width <= 0 {
 		width = 80
 	}
 	if height <= 0 {
 		height = 24
 	}
+	return width, height
+}
+
+// RenderTop writes one frame: home the cursor, each line cut to the width and cleared to
+// its end (no wrap, no flicker), the rest of the screen cleared. Lines end in \r\n: the
+// terminal is in raw mode.
+func RenderTop(w io.Writer, f TopFrame) error {
+	width, height := screenSize(f.Width, f.Height)
 	var b strings.Builder
 	b.WriteString("\x1b[H")
 	line := func(s, style string) {
@@ -288,12 +294,7 @@ func topStyle(s inspect.Severity) string {
 // RenderTopPager writes a page of text (a process's report) under a one-line title: the
 // lines from offset, as many as fit, each cut to the width.
 func RenderTopPager(w io.Writer, title string, lines []string, offset, width, height int, color bool) error {
-	if width <= 0 {
-		width = 80
-	}
-	if height <= 0 {
-		height = 24
-	}
+	width, height = screenSize(width, height)
 	var b strings.Builder
 	b.WriteString("\x1b[H")
 	t := truncate(title, width, "")

@@ -2,64 +2,28 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // notAvailable is how every human format shows a value that could not be measured (a nil
 // in the model): never 0, which would be a lie.
 const notAvailable = "n/a"
 
-// formatBytes renders a size in bytes with binary units and three significant digits:
-// "512 B", "1.95 GiB", "80.0 MiB", "310 MiB" (enough to tell 2000 MiB from a 2048 MiB limit).
-func formatBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatUint(n, 10) + " B"
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	// Round first, so 1023.9 MiB reads "1.00 GiB" and not "1024 MiB".
-	if math.Round(v) >= 1000 && exp < 5 {
-		v /= unit
-		exp++
-	}
-	suffix := " " + string("KMGTPE"[exp]) + "iB"
-	switch {
-	case v < 9.995:
-		return strconv.FormatFloat(v, 'f', 2, 64) + suffix
-	case v < 99.95:
-		return strconv.FormatFloat(v, 'f', 1, 64) + suffix
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64) + suffix
-}
-
-// formatBytesSigned renders a byte count that the model keeps signed (int64); negative
-// values, which no kernel file produces, are shown as they are.
-func formatBytesSigned(n int64) string {
-	if n < 0 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	return formatBytes(uint64(n))
-}
-
 // cellBytes is formatBytes without the space, for table cells: in plain output a cell must
 // be one whitespace-free word so awk's $N stays the same column.
-func cellBytes(n uint64) string { return strings.Replace(formatBytes(n), " ", "", 1) }
+func cellBytes(n uint64) string { return strings.Replace(units.Bytes(n), " ", "", 1) }
 
 // optBytes renders a size that may not have been measured.
 func optBytes(p *uint64) string {
 	if p == nil {
 		return notAvailable
 	}
-	return formatBytes(*p)
+	return units.Bytes(*p)
 }
 
 // optCellBytes is optBytes for a table cell.

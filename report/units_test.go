@@ -12,36 +12,11 @@ import (
 )
 
 func TestFormatBytes(t *testing.T) {
-	for _, c := range []struct {
-		in   uint64
-		want string
-	}{
-		{0, "0 B"},
-		{1023, "1023 B"},
-		{1024, "1.00 KiB"},
-		{1536, "1.50 KiB"},
-		{10 * 1024, "10.0 KiB"},
-		{310 * mib, "310 MiB"},
-		{999 * mib, "999 MiB"},
-		{1023*mib + 900*1024, "1.00 GiB"},
-		{2000 * mib, "1.95 GiB"},
-		{2048 * mib, "2.00 GiB"},
-		{2096 * mib, "2.05 GiB"},
-		{1 << 60, "1.00 EiB"},
-		{^uint64(0), "16.0 EiB"},
-	} {
-		if got := formatBytes(c.in); got != c.want {
-			t.Errorf("formatBytes(%d) = %q, want %q", c.in, got, c.want)
-		}
-	}
 	if got := cellBytes(310 * mib); got != "310MiB" {
 		t.Errorf("cellBytes = %q", got)
 	}
 	if got := optBytes(nil); got != "n/a" {
 		t.Errorf("optBytes(nil) = %q", got)
-	}
-	if got := formatBytesSigned(-5); got != "-5 B" {
-		t.Errorf("formatBytesSigned(-5) = %q", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // sparkTicks are the eight block heights of a sparkline; plain output uses sparkASCII.
@@ -154,28 +155,20 @@ func clipLine(l string, width int) string {
 }
 
 // recentRate is the least-squares slope (per second) of the points in the last window
-// seconds; false with fewer than two points.
+// seconds (inspect.LeastSquares); false without two distinct times in the window.
 func recentRate(times, values []float64, window float64) (float64, bool) {
 	if len(times) < 2 {
 		return 0, false
 	}
 	end := times[len(times)-1]
-	var n, st, sv, stt, stv float64
+	var ps []inspect.Point
 	for i := range times {
-		if times[i] < end-window {
-			continue
+		if times[i] >= end-window {
+			ps = append(ps, inspect.Point{T: times[i], V: values[i]})
 		}
-		n++
-		st += times[i]
-		sv += values[i]
-		stt += times[i] * times[i]
-		stv += times[i] * values[i]
 	}
-	den := n*stt - st*st
-	if n < 2 || den == 0 {
-		return 0, false
-	}
-	return (n*stv - st*sv) / den, true
+	slope, _, _, ok := inspect.LeastSquares(ps)
+	return slope, ok
 }
 
 // RenderWatchSummary writes what a watch concluded: why it ended and its trend findings.
@@ -241,7 +234,7 @@ func RenderSamplePlain(w io.Writer, s *inspect.Sample) error {
 		if p == nil {
 			return notAvailable
 		}
-		return strings.ReplaceAll(formatBytes(*p), " ", "")
+		return strings.ReplaceAll(units.Bytes(*p), " ", "")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  pid %d  seq %d  fds %s", s.TakenAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), s.PID, s.Seq, intOr(s.FDsOpen))

@@ -193,39 +193,6 @@ type Handle struct {
 	Detail string
 }
 
-// Looks reports, cheaply, whether data is a JSON object with a "header" object that has
-// "reportVersion" or "nodejsVersion": what a Node.js diagnostic report starts with. Only
-// the keys up to the header are read (Node writes the header first), so a report cut
-// short after its header still looks like one; Parse then says it is truncated.
-func Looks(data []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return false
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if key, _ := tok.(string); key != "header" {
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return false
-			}
-			continue
-		}
-		var h struct {
-			ReportVersion json.RawMessage `json:"reportVersion"`
-			NodejsVersion json.RawMessage `json:"nodejsVersion"`
-		}
-		if dec.Decode(&h) != nil {
-			return false
-		}
-		return present(h.ReportVersion) || present(h.NodejsVersion)
-	}
-	return false
-}
-
 // Parse reads a Node.js diagnostic report of any version. Errors wrap ErrMalformed (not
 // complete, valid JSON; *json.SyntaxError is wrapped too) or ErrNotReport (JSON of
 // something else). A report with missing, unreadable or unknown parts is returned with

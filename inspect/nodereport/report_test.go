@@ -570,32 +570,6 @@ func TestEachField(t *testing.T) {
 	}
 }
 
-func TestLooks(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		in   []byte
-		want bool
-	}{
-		{"v1", fixture(t, "v1.json"), true},
-		{"v4", fixture(t, "v4.json"), true},
-		{"v9", fixture(t, "unknown-v9.json"), true},
-		{"truncated after the header", fixture(t, "truncated.json"), true},
-		{"header not first", []byte(` {"javascriptStack": {"message": "x"}, "header": {"nodejsVersion": "v20.0.0"}}`), true},
-		{"other object", fixture(t, "not-a-report.json"), false},
-		{"header of something else", []byte(`{"header": {"alg": "HS256"}}`), false},
-		{"header not an object", []byte(`{"header": "reportVersion"}`), false},
-		{"null version", []byte(`{"header": {"reportVersion": null}}`), false},
-		{"array", []byte(`[{"header": {"reportVersion": 1}}]`), false},
-		{"empty", nil, false},
-		{"not JSON", []byte("reportVersion nodejsVersion header"), false},
-		{"cut in the header", []byte(`{"header": {"reportVersion": 4, "ev`), false},
-	} {
-		if got := Looks(c.in); got != c.want {
-			t.Errorf("%s: Looks = %v", c.name, got)
-		}
-	}
-}
-
 // TestParseARealCrash has a real Node.js process die of an uncaught exception and reads
 // the report it writes.
 func TestParseARealCrash(t *testing.T) {
@@ -631,9 +605,6 @@ const server = net.createServer().listen(0, '127.0.0.1', () => {
 	if err != nil {
 		t.Fatalf("no report: %v; node said: %s", err, out)
 	}
-	if !Looks(data) {
-		t.Error("Looks says the report is not one")
-	}
 	r, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
@@ -662,7 +633,7 @@ const server = net.createServer().listen(0, '127.0.0.1', () => {
 	}
 }
 
-// FuzzParse: no input makes Parse or Looks panic, an error is always one of the two
+// FuzzParse: no input makes Parse panic, an error is always one of the two
 // sentinels, and a report comes back whenever there is no error.
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"v1.json", "v2.json", "v3.json", "v4.json", "v4-crash.json", "v4-oom.json", "v5.json", "unknown-v9.json", "truncated.json", "not-a-report.json"} {
@@ -678,7 +649,6 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		Looks(data)
 		r, err := Parse(data)
 		if err != nil {
 			if r != nil {
