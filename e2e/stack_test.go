@@ -687,6 +687,7 @@ func TestStalledSocketsNamesServerAndRoute(t *testing.T) {
 	flag := stackInspectPort(t)
 	p := realnode.Start(t, "stack_http_hang.js", flag)
 	body := strings.Repeat("x", 4<<20)
+	sent := time.Now()
 	for i := 0; i < 6; i++ {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p.Port))
 		if err != nil {
@@ -700,12 +701,19 @@ func TestStalledSocketsNamesServerAndRoute(t *testing.T) {
 	for {
 		s, _, stderr, _ := attachRun(t, "report", p.PID, "--fail-on", "never")
 		if f := s.find("STALLED_SOCKETS"); f != nil && f.Evidence["count"] == float64(6) {
-			want := fmt.Sprintf("6 of 6 stalled sockets were accepted by the http.Server on 127.0.0.1:%d; requests in flight: POST /stuck (6", p.Port)
+			// The uploads are still being received: the age of the oldest is known.
+			want := fmt.Sprintf("6 of 6 stalled sockets were accepted by the http.Server on 127.0.0.1:%d; requests in flight: POST /stuck (6, oldest ", p.Port)
 			if !strings.Contains(f.Summary, want) {
 				t.Errorf("summary %q\nwant it to say %q", f.Summary, want)
 			}
-			if _, ok := f.Evidence["owners"].(map[string]any); !ok {
-				t.Errorf("no owners in the evidence: %v", f.Evidence)
+			owners, _ := f.Evidence["owners"].(map[string]any)
+			oldest, _ := owners["requests_oldest_ms"].(map[string]any)
+			age, _ := oldest["POST /stuck"].(float64)
+			if age <= 0 || age > float64(time.Since(sent).Milliseconds()) {
+				t.Errorf("oldest POST /stuck %v ms, want between 0 and %d ms (sent then): %v", oldest["POST /stuck"], time.Since(sent).Milliseconds(), owners)
+			}
+			if strings.Contains(f.Summary, "id=") {
+				t.Errorf("the query string leaked into the summary: %q", f.Summary)
 			}
 			break
 		}
