@@ -678,3 +678,53 @@ func TestAttachLeavesNothingDefined(t *testing.T) {
 		t.Errorf("the target does not answer: %v", err)
 	}
 }
+
+// TestStalledSocketsNamesServerAndRoute: 6 uploads whose bodies the handler never reads
+// stall in the receive queue; with --attach STALLED_SOCKETS names the server and the route,
+// the target answers afterwards and no inspector port is left.
+func TestStalledSocketsNamesServerAndRoute(t *testing.T) {
+	t.Parallel()
+	flag := stackInspectPort(t)
+	p := realnode.Start(t, "stack_http_hang.js", flag)
+	body := strings.Repeat("x", 4<<20)
+	sent := time.Now()
+	for i := 0; i < 6; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p.Port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		// The write blocks once the server stops reading: it ends when the cleanup closes c.
+		go c.Write([]byte(fmt.Sprintf("POST /stuck?id=%d HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", i, len(body), body)))
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, _, stderr, _ := attachRun(t, "report", p.PID, "--fail-on", "never")
+		if f := s.find("STALLED_SOCKETS"); f != nil && f.Evidence["count"] == float64(6) {
+			// The uploads are still being received: the age of the oldest is known.
+			want := fmt.Sprintf("6 of 6 stalled sockets were accepted by the http.Server on 127.0.0.1:%d; requests in flight: POST /stuck (6, oldest ", p.Port)
+			if !strings.Contains(f.Summary, want) {
+				t.Errorf("summary %q\nwant it to say %q", f.Summary, want)
+			}
+			owners, _ := f.Evidence["owners"].(map[string]any)
+			oldest, _ := owners["requests_oldest_ms"].(map[string]any)
+			age, _ := oldest["POST /stuck"].(float64)
+			if age <= 0 || age > float64(time.Since(sent).Milliseconds()) {
+				t.Errorf("oldest POST /stuck %v ms, want between 0 and %d ms (sent then): %v", oldest["POST /stuck"], time.Since(sent).Milliseconds(), owners)
+			}
+			if strings.Contains(f.Summary, "id=") {
+				t.Errorf("the query string leaked into the summary: %q", f.Summary)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no STALLED_SOCKETS of 6: %s; stderr %s", s.codes(), stderr)
+		}
+	}
+	if err := httpPing(p.Port); err != nil {
+		t.Errorf("the target does not answer after the attach: %v", err)
+	}
+	if left := waitNoInspector(p.PID, p.Port, 2*time.Second); len(left) > 0 {
+		t.Errorf("listening sockets left: %v", left)
+	}
+}

@@ -94,17 +94,40 @@ const (
 // ruleEventLoopDelay: the p99 event-loop delay the process measured (attach).
 func ruleEventLoopDelay(s *Snapshot, ctx EvalContext) []Finding {
 	l := s.EventLoop
-	if l == nil || l.Delay == nil || l.Delay.P99MS == nil {
+	if l == nil {
 		return nil
 	}
-	d := l.Delay
-	warn, crit := float64(ctx.Thresholds.DelayWarningMS), float64(ctx.Thresholds.DelayCriticalMS)
+	f := delayFinding(l.Delay, ctx.Thresholds, "")
+	if f == nil {
+		return nil
+	}
+	if l.BlockedIn != "" {
+		f.Summary += "; blocked in " + l.BlockedIn
+	}
+	return []Finding{*f}
+}
+
+// delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
+// defaults where th leaves them 0.
+func delayLimits(th Thresholds) (warn, crit float64) {
+	warn, crit = float64(th.DelayWarningMS), float64(th.DelayCriticalMS)
 	if warn <= 0 {
 		warn = delayWarningMS
 	}
 	if crit <= 0 {
 		crit = delayCriticalMS
 	}
+	return warn, crit
+}
+
+// delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
+// its p99 is below the warning threshold. over names the window in the summary ("" is
+// the measuring window's duration: "p99 over 300ms").
+func delayFinding(d *LoopDelay, th Thresholds, over string) *Finding {
+	if d == nil || d.P99MS == nil {
+		return nil
+	}
+	warn, crit := delayLimits(th)
 	p99 := *d.P99MS
 	if p99 < warn {
 		return nil
@@ -122,16 +145,19 @@ func ruleEventLoopDelay(s *Snapshot, ctx EvalContext) []Finding {
 	if d.Count != nil {
 		ev["count"] = *d.Count
 	}
-	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
-		p99, time.Duration(d.WindowMS)*time.Millisecond, *d.P50MS, *d.MaxMS, util)
-	if l.BlockedIn != "" {
-		summary += "; blocked in " + l.BlockedIn
+	if over == "" {
+		over = (time.Duration(d.WindowMS) * time.Millisecond).String()
 	}
-	return []Finding{{
+	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
+		p99, over, *d.P50MS, *d.MaxMS, util)
+	return &Finding{
 		Code:     "EVENT_LOOP_DELAY",
 		Severity: sev,
 		Summary:  summary,
 		Evidence: ev,
-		Advice:   "Something runs synchronously for this long between turns of the loop: find it with `nodeinspect stack <pid> --samples 50` (the hottest stacks), or `nodeinspect profile`; split the work up, or move it to a worker thread.",
-	}}
+		Advice:   delayAdvice,
+	}
 }
+
+// delayAdvice is EVENT_LOOP_DELAY's advice.
+const delayAdvice = "Something runs synchronously for this long between turns of the loop: find it with `nodeinspect stack <pid> --samples 50` (the hottest stacks), or `nodeinspect profile`; split the work up, or move it to a worker thread."

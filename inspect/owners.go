@@ -28,8 +28,10 @@ type SocketOwner struct {
 	Idle     bool   `json:"idle,omitempty"`
 }
 
-// OwnerRequest is an HTTP request in flight on a socket. AgeMS is how long ago it started:
-// nil, since Node.js 20 keeps no start time of a request where a property read finds it.
+// OwnerRequest is an HTTP request in flight on a socket. AgeMS is how long ago it started
+// (its first byte arrived), known while the request is still being received: Node's HTTP
+// parser (Node 18+) keeps that time until the whole request has arrived, then forgets it,
+// so a request received in full whose handler never answers has a nil AgeMS.
 type OwnerRequest struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
@@ -38,6 +40,27 @@ type OwnerRequest struct {
 
 // String is "POST /upload".
 func (r *OwnerRequest) String() string { return r.Method + " " + r.Path }
+
+// withAge is "POST /upload (12 s)" when the age is known, else String.
+func (r *OwnerRequest) withAge() string {
+	if r.AgeMS == nil {
+		return r.String()
+	}
+	return r.String() + " (" + ageWords(*r.AgeMS) + ")"
+}
+
+// ageWords is a request's age: "350 ms", "42 s", "12 min", "3.5 h".
+func ageWords(ms int64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	case ms < 120_000:
+		return fmt.Sprintf("%d s", ms/1000)
+	case ms < 120*60_000:
+		return fmt.Sprintf("%d min", ms/60_000)
+	}
+	return fmt.Sprintf("%.1f h", float64(ms)/3_600_000)
+}
 
 // String is the owner in a few words: "http.Server on :3000, POST /upload".
 func (o *SocketOwner) String() string {
@@ -53,7 +76,7 @@ func (o *SocketOwner) String() string {
 		parts = append(parts, "client of "+o.Upstream)
 	}
 	if o.Request != nil {
-		parts = append(parts, o.Request.String())
+		parts = append(parts, o.Request.withAge())
 	}
 	if o.Idle {
 		parts = append(parts, "idle")
@@ -95,7 +118,7 @@ func (col *collection) applyOwners(o *attach.Owners) {
 			owner.Server = so.Server + " on " + listenAddr(so.Listen)
 		}
 		if so.Request != nil {
-			owner.Request = &OwnerRequest{Method: so.Request.Method, Path: so.Request.Path}
+			owner.Request = &OwnerRequest{Method: so.Request.Method, Path: so.Request.Path, AgeMS: so.Request.AgeMS}
 		}
 		fd.Owner = owner
 	}
@@ -150,6 +173,7 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 	total, known := len(fds), 0
 	servers := map[string]int{}
 	requests := map[string]int{}
+	oldest := map[string]int64{}
 	upstreams := map[string]int{}
 	for _, fd := range fds {
 		o := fd.Owner
@@ -163,8 +187,11 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 		case o.Upstream != "":
 			upstreams[o.Upstream]++
 		}
-		if o.Request != nil {
-			requests[o.Request.String()]++
+		if r := o.Request; r != nil {
+			requests[r.String()]++
+			if r.AgeMS != nil && *r.AgeMS > oldest[r.String()] {
+				oldest[r.String()] = *r.AgeMS
+			}
 		}
 	}
 	if known == 0 {
@@ -178,12 +205,16 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 		parts = append(parts, fmt.Sprintf("%d of %d %s are client sockets to %s", n, total, what, up))
 	}
 	if len(requests) > 0 {
-		parts = append(parts, "requests in flight: "+countsText(requests, 5))
+		parts = append(parts, "requests in flight: "+requestsText(requests, oldest, 5))
 	}
 	if len(parts) == 0 {
 		return "", nil
 	}
 	ev := map[string]any{"owners_known": known, "servers": servers, "requests": requests, "upstreams": upstreams}
+	if len(oldest) > 0 {
+		// The age of the oldest request of each kind still being received (ms).
+		ev["requests_oldest_ms"] = oldest
+	}
 	return strings.Join(parts, "; "), ev
 }
 
@@ -199,7 +230,11 @@ func top(m map[string]int) (string, int) {
 }
 
 // countsText is "POST /upload (31), GET /health (7)", highest first, at most max entries.
-func countsText(m map[string]int, max int) string {
+func countsText(m map[string]int, max int) string { return requestsText(m, nil, max) }
+
+// requestsText is countsText with the age of the oldest of each where known: "POST
+// /upload (31, oldest 42 s), GET /health (7)".
+func requestsText(m map[string]int, oldest map[string]int64, max int) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -215,6 +250,10 @@ func countsText(m map[string]int, max int) string {
 		if i == max {
 			parts = append(parts, "and "+strconv.Itoa(len(keys)-max)+" more")
 			break
+		}
+		if age, ok := oldest[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s (%d, oldest %s)", k, m[k], ageWords(age)))
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s (%d)", k, m[k]))
 	}

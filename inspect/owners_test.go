@@ -51,6 +51,30 @@ func TestOwnersSummary(t *testing.T) {
 	}
 }
 
+// TestOwnersSummaryAges: the oldest request of each kind still being received is named
+// with its age, in the text and in the evidence; requests without an age keep the count.
+func TestOwnersSummaryAges(t *testing.T) {
+	srv := "http.Server on :3000"
+	var fds []FD
+	for _, age := range []int64{3_000, 42_900, 7_000} {
+		fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(age)}}})
+	}
+	fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "GET", Path: "/health"}}})
+	got, ev := ownersSummary(fds, "stalled sockets")
+	want := "4 of 4 stalled sockets were accepted by the http.Server on :3000; requests in flight: POST /upload (3, oldest 42 s), GET /health (1)"
+	if got != want {
+		t.Errorf("ownersSummary = %q\nwant %q", got, want)
+	}
+	if o, ok := ev["requests_oldest_ms"].(map[string]int64); !ok || o["POST /upload"] != 42_900 || len(o) != 1 {
+		t.Errorf("requests_oldest_ms = %v", ev["requests_oldest_ms"])
+	}
+	for ms, want := range map[int64]string{350: "350 ms", 42_000: "42 s", 600_000: "10 min", 3 * 3_600_000: "3.0 h"} {
+		if got := ageWords(ms); got != want {
+			t.Errorf("ageWords(%d) = %q, want %q", ms, got, want)
+		}
+	}
+}
+
 func TestSocketOwnerString(t *testing.T) {
 	for _, tc := range []struct {
 		o    SocketOwner
@@ -61,6 +85,7 @@ func TestSocketOwnerString(t *testing.T) {
 		{SocketOwner{Role: "client", Agent: "https.globalAgent", Upstream: "api:443", Idle: true}, "https.globalAgent to api:443, idle"},
 		{SocketOwner{Role: "client", Upstream: "db:5432"}, "client of db:5432"},
 		{SocketOwner{Role: "socket"}, ""},
+		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(42_500)}}, "accepted by http.Server on :3000, POST /upload (42 s)"},
 	} {
 		if got := tc.o.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)

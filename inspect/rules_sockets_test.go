@@ -254,3 +254,35 @@ func TestReevaluateKeepsWindowFindings(t *testing.T) {
 		t.Errorf("findings %s", got)
 	}
 }
+
+// TestStalledSocketsNamesOwners: with --attach the stalled sockets' owners are named in
+// the summary and the evidence, as CLOSE_WAIT_LEAK does.
+func TestStalledSocketsNamesOwners(t *testing.T) {
+	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:3000", "0.0.0.0:0", 0, 1)}
+	start, end := map[uint64]probes.TCPQueue{}, map[uint64]probes.TCPQueue{}
+	for i := 0; i < 6; i++ {
+		ino := uint64(100 + i)
+		fd := tcp(int(ino), "ESTABLISHED", "127.0.0.1:3000", fmt.Sprintf("127.0.0.1:%d", 40000+i), 4096, ino)
+		if i < 5 {
+			age := int64(1000 * (i + 1))
+			fd.Owner = &SocketOwner{Role: "accepted", Server: "http.Server on :3000",
+				Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: &age}}
+		}
+		extra = append(extra, fd)
+		start[ino] = q("ESTABLISHED", 4096, 0, u64(4096+10), nil)
+		end[ino] = q("ESTABLISHED", 4096, 0, u64(4096+10), nil)
+	}
+	ctx := EvalContext{Thresholds: DefaultThresholds(), TCPQueues: &QueueWindow{Start: start, End: end, Elapsed: 300 * time.Millisecond}}
+	f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx)
+	if len(f) != 1 {
+		t.Fatalf("findings = %v", f)
+	}
+	for _, want := range []string{"5 of 6 stalled sockets were accepted by the http.Server on :3000", "requests in flight: POST /upload (5"} {
+		if !strings.Contains(f[0].Summary, want) {
+			t.Errorf("summary %q lacks %q", f[0].Summary, want)
+		}
+	}
+	if o, ok := f[0].Evidence["owners"].(map[string]any); !ok || o["owners_known"] != 5 {
+		t.Errorf("owners evidence = %v", f[0].Evidence["owners"])
+	}
+}

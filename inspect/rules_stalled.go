@@ -90,6 +90,7 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 	listeners := newListenerSet(s.FDs.List)
 	groups := map[connGroup]*stalledGroup{}
 	var fds []int
+	var stalled []FD
 	total, receive, send := 0, 0, 0
 	var receiveBytes, sendBytes uint64
 	counters := true
@@ -111,6 +112,7 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 			counters = false
 		}
 		total++
+		stalled = append(stalled, fd)
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
@@ -189,11 +191,18 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 	if receive == 0 {
 		advice = "The peers stopped reading what this process sends (their receive windows are closed): add write timeouts and drop slow consumers (socket.setTimeout, checking write()'s return value and 'drain'), or the buffered data grows in this process."
 	}
+	summary := fmt.Sprintf("%d TCP connections did not move through the %d ms window: %s (most: %d %s)",
+		total, w.Elapsed.Milliseconds(), what, counts[top], top.phrase())
+	// With --attach, the JavaScript owners of the stalled sockets: "38 of 40 stalled
+	// sockets were accepted by the http.Server on :3000; requests in flight: ...".
+	if owners, oev := ownersSummary(stalled, "stalled sockets"); owners != "" {
+		summary += "; " + owners
+		ev["owners"] = oev
+	}
 	return []Finding{{
 		Code:     "STALLED_SOCKETS",
 		Severity: SeverityWarning,
-		Summary: fmt.Sprintf("%d TCP connections did not move through the %d ms window: %s (most: %d %s)",
-			total, w.Elapsed.Milliseconds(), what, counts[top], top.phrase()),
+		Summary:  summary,
 		Evidence: ev,
 		Advice:   advice,
 	}}

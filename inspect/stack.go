@@ -104,8 +104,15 @@ const pauseWait = 150 * time.Millisecond
 // pause is given before a thread idle in epoll counts as idle: the pause request itself
 // wakes the loop for a moment, and anything it runs then is paused within this time.
 const (
-	pauseSlice = 10 * time.Millisecond
-	idleAfter  = 20 * time.Millisecond
+	pauseSlice = 5 * time.Millisecond
+	idleAfter  = 10 * time.Millisecond
+)
+
+// precheckWindow is how long stackPrecheck watches the main thread at most, in slices of
+// precheckSlice (each a few reads 3 ms apart).
+const (
+	precheckWindow = 30 * time.Millisecond
+	precheckSlice  = 6 * time.Millisecond
 )
 
 // CheckStackOptions returns a usage error for samples or an interval out of range.
@@ -194,13 +201,26 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 // interrupt wakes) would never answer a pause, nor the dead-man's switch: refused. A
 // thread on CPU the whole time is a loop blocked in JavaScript (or native code): the dump
 // goes ahead, with a warning (the returned sentence).
+//
+// The 30 ms are read in slices of precheckSlice, and the check ends at the first slice that
+// sees the thread waiting in epoll: such a thread answers the inspector (its loop turns),
+// and that is the whole check's verdict too, so an idle process does not wait 30 ms.
 func (c *Collector) stackPrecheck(ctx context.Context, pid int) (string, error) {
-	s, err := c.FS.SampleMainThread(ctx, pid, 30*time.Millisecond, 3*time.Millisecond)
-	if err != nil {
-		if probes.IsGone(err) {
-			return "", fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
+	s := probes.LoopSamples{Counts: map[string]int{}}
+	for s.Elapsed < precheckWindow && s.Counts["epoll"] == 0 {
+		part, err := c.FS.SampleMainThread(ctx, pid, precheckSlice, 3*time.Millisecond)
+		if err != nil {
+			if probes.IsGone(err) {
+				return "", fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
+			}
+			return "", nil // cannot tell: the pause's own time limit decides
 		}
-		return "", nil // cannot tell: the pause's own time limit decides
+		s.Samples += part.Samples
+		for what, n := range part.Counts {
+			s.Counts[what] += n
+		}
+		// At least one slice's worth, so a sampler that reads nothing still ends.
+		s.Elapsed += max(part.Elapsed, precheckSlice)
 	}
 	if s.Samples < 5 || s.Counts["epoll"] > 0 {
 		return "", nil

@@ -206,7 +206,8 @@ type WatchSummary struct {
 	Warnings []string  `json:"warnings"`
 }
 
-// Summarize fits the trends of a watch and turns steady growth into findings.
+// Summarize fits the trends of a watch and turns steady growth into findings, and the
+// event-loop delay measured with --attach into EVENT_LOOP_DELAY.
 func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *WatchSummary {
 	sum := &WatchSummary{Schema: Schema, Type: "summary", TakenAt: now.UTC(), Samples: len(samples), Ended: ended, Findings: []Finding{}, Warnings: []string{}}
 	if len(samples) == 0 {
@@ -282,6 +283,9 @@ func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *
 			}
 		}
 		sum.Findings = append(sum.Findings, Finding{Code: m.code, Severity: SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
+	}
+	if f := watchDelayFinding(samples, Thresholds{}); f != nil {
+		sum.Findings = append(sum.Findings, *f)
 	}
 	SortFindings(sum.Findings)
 	return sum

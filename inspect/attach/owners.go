@@ -12,7 +12,9 @@ import (
 // its listening fd, and its _connectionKey "4:127.0.0.1:0" as asked of listen), the HTTP message in flight on it
 // (socket._httpMessage: a ServerResponse with its request, or a ClientRequest), and the
 // keep-alive pools of the global http and https agents (agent.sockets / freeSockets,
-// keyed by "host:port:"). It defines nothing and calls no method of the app's objects;
+// keyed by "host:port:"), and the age of a request still being received (the native
+// duration() of Node's own HTTP parser, see ageOf). It defines nothing and calls no method
+// of the app's objects;
 // every access is guarded, and the answer is one JSON string.
 const ownersExpression = `(() => {
   const out = { sockets: [], errors: [] };
@@ -22,6 +24,21 @@ const ownersExpression = `(() => {
   const https = guard(() => builtin('https'));
   const clip = (s) => typeof s === 'string' ? s.slice(0, 200) : undefined;
   const pathOf = (u) => typeof u === 'string' ? clip(u.split('?')[0]) : undefined;
+  // ageOf is how long ago the request on socket so started, in ms, while Node still keeps
+  // that time: the server's HTTP parser (socket.parser, Node 18+) records the time of a
+  // message's first byte and its native duration() (what the server's requestTimeout
+  // checks) returns the time since; once the whole request has arrived the parser forgets
+  // it (duration() is 0). Only a native duration() is called (it reads a clock and a field),
+  // and only for the request the parser is still reading (incoming === req, not complete).
+  const nativeFn = (f) => typeof f === 'function' && /\[native code\]\s*\}$/.test(Function.prototype.toString.call(f));
+  const ageOf = (so, req) => guard(() => {
+    const p = so.parser;
+    if (!p || typeof p !== 'object' || p.incoming !== req || req.complete !== false) return undefined;
+    const duration = p.duration;
+    if (!nativeFn(duration)) return undefined;
+    const ms = Reflect.apply(duration, p, []);
+    return (typeof ms === 'number' && ms > 0 && Number.isFinite(ms)) ? Math.round(ms) : undefined;
+  });
   const serverKind = (srv) => guard(() => (https && srv instanceof https.Server) ? 'https.Server' : (http && srv instanceof http.Server) ? 'http.Server' : 'net.Server');
   const agentOf = new Map();
   for (const [name, mod] of [['http', http], ['https', https]]) {
@@ -55,14 +72,14 @@ const ownersExpression = `(() => {
       if (m) {
         const req = m.req;
         if (req && typeof req.method === 'string' && o.role === 'accepted') {
-          o.request = { method: clip(req.method), path: pathOf(req.url) };
+          o.request = { method: clip(req.method), path: pathOf(req.url), age_ms: ageOf(h, req) };
         } else if (typeof m.method === 'string') {
           o.role = 'client';
           o.request = { method: clip(m.method), path: pathOf(m.path) };
           if (typeof m.host === 'string') o.upstream = clip(m.host);
         }
       } else if (o.role === 'accepted' && h.parser && h.parser.incoming && typeof h.parser.incoming.method === 'string') {
-        o.request = { method: clip(h.parser.incoming.method), path: pathOf(h.parser.incoming.url) };
+        o.request = { method: clip(h.parser.incoming.method), path: pathOf(h.parser.incoming.url), age_ms: ageOf(h, h.parser.incoming) };
       }
       const a = agentOf.get(h);
       if (a) { o.role = 'client'; o.agent = a.agent; o.upstream = o.upstream || a.upstream; o.idle = a.idle; }
@@ -90,6 +107,9 @@ type Owner struct {
 	Request *struct {
 		Method string `json:"method"`
 		Path   string `json:"path"`
+		// AgeMS is how long ago the request started, while it is still being received
+		// (nil once it has arrived in full: Node keeps no start time then).
+		AgeMS *int64 `json:"age_ms"`
 	} `json:"request"`
 	// Agent ("http.globalAgent") and Upstream ("api.example.com:443") name a client
 	// socket's pool; Idle is a keep-alive socket waiting in it.
