@@ -118,6 +118,22 @@ func mainRunnable(t *testing.T, pid int) (r, n int) {
 	return r, n
 }
 
+// mainCPUTicks is the main thread's user plus system time, in clock ticks (utime and stime,
+// fields 14 and 15 of task/<pid>/stat).
+func mainCPUTicks(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
+	if err != nil {
+		t.Fatalf("read the main thread's stat: %v", err)
+	}
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// After the comm: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+	utime, _ := strconv.Atoi(fields[11])
+	stime, _ := strconv.Atoi(fields[12])
+	return utime + stime
+}
+
 // leftRunning checks what every stack test ends with: the target alive, its JavaScript
 // running (a target with a server answers ping; a spinning one keeps using CPU, which a
 // thread paused in the debugger does not), and no inspector left listening.
@@ -145,6 +161,10 @@ func TestStackFindsABusyFunctionInASecondFile(t *testing.T) {
 	t.Parallel()
 	flag := stackInspectPort(t)
 	p := realnode.Start(t, "stack_busy.js", flag) // spins in renderReport forever
+	// The ready line comes just before the spin starts (a setImmediate later): wait until
+	// the main thread has spent 0.5 s on a CPU, five times what Node's start-up takes, so
+	// the spin is surely under way when stack checks the loop.
+	waitFor(t, "the main thread spinning", 30*time.Second, func() bool { return mainCPUTicks(t, p.PID) >= 50 })
 	d, stderr := stackRun(t, p.PID)
 	main := d.Threads[0]
 	if main.State != "running" || len(main.Stacks) != 1 || len(main.Stacks[0].Frames) == 0 {
