@@ -44,6 +44,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 
 	var rows []*psWork
 	deniedFDs := 0
+	containers := containerCache{}
 	for _, st := range stats {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -73,7 +74,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		} else if probes.IsGone(err) {
 			continue
 		}
-		if !c.psContainer(w, &status, err == nil, opt.Container) {
+		if !c.psContainer(w, &status, err == nil, opt.Container, containers) {
 			continue
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {
