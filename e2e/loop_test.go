@@ -234,6 +234,10 @@ func TestLoopSaturated(t *testing.T) {
 	if busy < 90 || rate <= 0 || f.Evidence["window_ms"] == nil {
 		t.Errorf("evidence %v", f.Evidence)
 	}
+	// The shared window does not settle a loop that is seen in epoll but busy: ps agrees.
+	if v := psLoop(t, p.PID, "--sample", "500ms"); v != "saturated" {
+		t.Errorf("ps says the saturated loop is %q", v)
+	}
 }
 
 // TestLoopUnprivilegedIsUnknown: read as another user, the main thread's system call and
@@ -371,10 +375,11 @@ func TestLoopSpawnSyncIsBlocked(t *testing.T) {
 	}
 }
 
-// psLoop is the loop verdict of pid in `ps --json` (the shared window), "" when absent.
-func psLoop(t *testing.T, pid int) string {
+// psLoop is the loop verdict of pid in `ps --json` with extra flags (the shared window),
+// "" when absent.
+func psLoop(t *testing.T, pid int, extra ...string) string {
 	t.Helper()
-	out, stderr, code := run(t, "ps", "--json")
+	out, stderr, code := run(t, append([]string{"ps", "--json"}, extra...)...)
 	if code > 1 {
 		t.Fatalf("ps exit %d: %s", code, stderr)
 	}

@@ -27,11 +27,18 @@ const latestEndFactor = 1.5
 //     the clock, so once busy-so-far is below elapsed minus the other tenth of the
 //     latest end, saturation is out of reach; until then one look at schedstat when that
 //     could first hold decides, and a thread still busy then is sampled to the end.
+//
+// A thread settled by schedstat has its window end there (its end counters are read at once): the verdict
+// is decided, and the busy share over the shorter window is below saturatedPercent too
+// (busy < elapsed - idle, with idle a tenth of latestEndFactor windows, which is more
+// than a tenth of any elapsed time within the window). So a scan of idle processes takes
+// a fraction of the window, unless a socket queue is watched through it (psWindow).
 func sharedSettle(window time.Duration) probes.SettleFunc {
 	latest := time.Duration(float64(window) * latestEndFactor)
 	idle := latest * (100 - saturatedPercent) / 100
 	return func(s *probes.LoopSamples, elapsed time.Duration) probes.SettleStep {
 		if s.SyscallDenied || s.Source != "syscall" {
+			// Watched to the end all the same: its CPU share is over the whole window.
 			return probes.SettleStep{Settled: true}
 		}
 		loop := false
@@ -43,6 +50,7 @@ func sharedSettle(window time.Duration) probes.SettleFunc {
 		}
 		if s.Start.RunNS == nil || s.Start.WaitNS == nil {
 			// Busy from clock ticks decides saturation only over minTicksForBusy.
+			// Watched to the end: busy from ticks over a short span is all rounding.
 			if float64(probes.ClockTicks)*latest.Seconds() < minTicksForBusy {
 				return probes.SettleStep{Settled: true}
 			}
@@ -55,7 +63,7 @@ func sharedSettle(window time.Duration) probes.SettleFunc {
 		}
 		busy := time.Duration(*s.Now.RunNS-min(*s.Start.RunNS, *s.Now.RunNS)) + time.Duration(*s.Now.WaitNS-min(*s.Start.WaitNS, *s.Now.WaitNS))
 		if busy < elapsed-idle {
-			return probes.SettleStep{Settled: true}
+			return probes.SettleStep{Settled: true, End: true}
 		}
 		return probes.SettleStep{Settled: true, CheckAt: busy + idle + time.Millisecond}
 	}

@@ -156,6 +156,10 @@ type SettleStep struct {
 	// LoopSamples.Now) and ask again; 0 when nothing is needed before the end. An answer
 	// after that look that is not settled for good resumes sampling at the interval.
 	CheckAt time.Duration
+	// End, settled for good, ends the window for this thread now: its end counters are
+	// read at once instead of at the end of the window (LoopSamples.Elapsed says how
+	// long it was watched).
+	End bool
 }
 
 // SettleFunc is asked by SampleThreadSettling after each read of the thread, with what the
@@ -194,6 +198,8 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 	sawChildren := !shared
 	// settling: settle is still asked (not after a look at schedstat that left it open).
 	settling := shared
+	// endNow: the settled window ends at once (SettleStep.End).
+	endNow := false
 	useSyscall := true
 	var calls []SyscallCall
 	start := time.Now()
@@ -214,9 +220,11 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 		}
 		lastCalls = calls
 	}
-	finish := func() {
+	// finish reads the end of the window; its error is the end read's.
+	finish := func() error {
 		res.Elapsed = last.Sub(start)
-		if end, _, _, err := files.counters(!shared); err == nil {
+		end, endStat, _, endErr := files.counters(!shared)
+		if endErr == nil {
 			res.End = end
 			res.Elapsed = time.Since(start)
 			if calls, ok := ioCalls(end); ok && counting {
@@ -239,6 +247,10 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 		if len(calls) > 0 {
 			res.First = &calls[0]
 		}
+		if endErr == nil && endStat.Exited() {
+			endErr = fmt.Errorf("%s: the thread exited during the window: %w", files.stat.path, errESRCH)
+		}
+		return endErr
 	}
 	// wait sleeps until d into the window (or the next tick when d is 0); false when ctx ended.
 	tick := time.NewTicker(every)
@@ -315,7 +327,8 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 		}
 		if shared && settling {
 			if next := settle(&res, now.Sub(start)); next.Settled {
-				if !p.settled(&res, files, settle, next, start, window, wait) {
+				var ok bool
+				if ok, endNow = p.settled(&res, files, settle, next, start, window, wait); !ok {
 					finish()
 					return res, ctx.Err()
 				}
@@ -332,11 +345,17 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 		}
 	}
 	if res.SettledAt > 0 {
-		// Nothing more to read before the end of the window, where the counters are.
-		if rest := window - time.Since(start); rest > 0 && !wait(window) {
+		// Nothing more to read before the end of the window, where the counters are
+		// (or now, when the caller ended the window here).
+		if rest := window - time.Since(start); rest > 0 && !endNow && !wait(window) {
 			finish()
 			return res, ctx.Err()
 		}
+		// A thread that exited meanwhile is gone, as a sample would have found.
+		if err := finish(); err != nil && IsGone(err) {
+			return res, err
+		}
+		return res, nil
 	}
 	finish()
 	return res, nil
@@ -344,27 +363,28 @@ func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, e
 
 // settled follows a SettleFunc's settled answer: when it asks for a look, schedstat alone
 // at CheckAt and the question again. Settled for good (no look needed, or none after the
-// look) sets res.SettledAt; otherwise sampling resumes and res.SettledAt stays 0, as it
-// does when the look would come after the window. False when ctx ended.
-func (p FS) settled(res *LoopSamples, files *taskFiles, settle SettleFunc, next SettleStep, start time.Time, window time.Duration, wait func(time.Duration) bool) bool {
+// look) sets res.SettledAt, and end reports the answer's End; otherwise sampling resumes
+// and res.SettledAt stays 0, as it does when the look would come after the window. ok is
+// false when ctx ended.
+func (p FS) settled(res *LoopSamples, files *taskFiles, settle SettleFunc, next SettleStep, start time.Time, window time.Duration, wait func(time.Duration) bool) (ok, end bool) {
 	at := time.Since(start)
 	if next.CheckAt >= window {
-		return true
+		return true, false
 	}
 	if next.CheckAt > 0 {
 		if !wait(next.CheckAt) {
-			return false
+			return false, false
 		}
 		at = time.Since(start)
 		res.Now = TaskCounters{}
 		files.readSchedstat(&res.Now)
 		if next = settle(res, at); !next.Settled || next.CheckAt > 0 {
 			// Still undecided after a look: back to sampling, which sees what it does.
-			return true
+			return true, false
 		}
 	}
 	res.SettledAt = max(at, time.Nanosecond)
-	return true
+	return true, next.End
 }
 
 // otherThreadEpolls adds the epoll fds the threads of pid other than the main thread are
