@@ -92,8 +92,9 @@ func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Dur
 // DefaultSampleEvery. Twenty reads are twice minSamplesForVerdict; an idle loop sits in
 // epoll_wait nearly all the time, so it is seen there at this rate too, and progress is
 // decided from the io counters, which do not depend on the rate. At 300 ms this is one read
-// every 15 ms: a third of report's cost per process, which keeps serve at a 15 s scrape
-// interval under 1% of a core with a hundred Node.js processes.
+// every 15 ms, and only until sharedSettle says more reads cannot change the verdict (an
+// idle loop: a few reads), which keeps serve at a 15 s scrape interval under 1% of a core
+// with 200 Node.js processes.
 func sharedSampleEvery(window time.Duration) time.Duration {
 	return max(DefaultSampleEvery, window/20)
 }

@@ -18,7 +18,8 @@ type PSOptions struct {
 	// Sample is the window shared by all processes: the event loop is sampled and what
 	// moves (socket queues, accept queues) is watched over it, for every process at once
 	// (0: no window, no loop verdict, and no flag that needs one: LISTEN_BACKLOG,
-	// STALLED_SOCKETS).
+	// STALLED_SOCKETS). A main thread whose verdict is decided early (an idle loop,
+	// sharedSettle) is not watched for the rest of it.
 	Sample time.Duration
 	// Container keeps only the processes of one container: a prefix of its id, or its pod
 	// uid (--container).
