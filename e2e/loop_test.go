@@ -234,6 +234,10 @@ func TestLoopSaturated(t *testing.T) {
 	if busy < 90 || rate <= 0 || f.Evidence["window_ms"] == nil {
 		t.Errorf("evidence %v", f.Evidence)
 	}
+	// The shared window does not settle a loop that is seen in epoll but busy: ps agrees.
+	if v := psLoop(t, p.PID, "--sample", "500ms"); v != "saturated" {
+		t.Errorf("ps says the saturated loop is %q", v)
+	}
 }
 
 // TestLoopUnprivilegedIsUnknown: read as another user, the main thread's system call and
@@ -364,7 +368,36 @@ func TestLoopSpawnSyncIsBlocked(t *testing.T) {
 		if !named || !strings.Contains(f.Summary, strconv.Itoa(child)) {
 			t.Errorf("%s: child %d not named: %+v / %s", mode, child, d.EventLoop.WaitingFor, f.Summary)
 		}
+		// ps's shared window reads a main thread with a child to the end: blocked too.
+		if v := psLoop(t, p.PID); v != "blocked" {
+			t.Errorf("%s: ps says the loop is %q", mode, v)
+		}
 	}
+}
+
+// psLoop is the loop verdict of pid in `ps --json` with extra flags (the shared window),
+// "" when absent.
+func psLoop(t *testing.T, pid int, extra ...string) string {
+	t.Helper()
+	out, stderr, code := run(t, append([]string{"ps", "--json"}, extra...)...)
+	if code > 1 {
+		t.Fatalf("ps exit %d: %s", code, stderr)
+	}
+	var ps struct {
+		Processes []struct {
+			PID  int     `json:"pid"`
+			Loop *string `json:"loop"`
+		} `json:"processes"`
+	}
+	if err := json.Unmarshal([]byte(out), &ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ps.Processes {
+		if r.PID == pid && r.Loop != nil {
+			return *r.Loop
+		}
+	}
+	return ""
 }
 
 // TestLoopIdleWithAsyncChildIsTurning: the event loop itself watching a child's stdio
@@ -375,6 +408,9 @@ func TestLoopIdleWithAsyncChildIsTurning(t *testing.T) {
 	d, _ := loopReport(t, binary, p.PID)
 	if d.EventLoop == nil || d.EventLoop.Verdict != "turning" || d.EventLoop.Reason != "idle" || d.find("EVENT_LOOP_BLOCKED") != nil {
 		t.Errorf("idle server with an async child: %+v %v", d.EventLoop, d.Findings)
+	}
+	if v := psLoop(t, p.PID); v != "turning" {
+		t.Errorf("idle server with an async child: ps says the loop is %q", v)
 	}
 }
 

@@ -85,7 +85,9 @@ type containerRead struct {
 	warnings []string
 	// limitErr is set when a limit could not be read, so "no limit" is not known.
 	limitErr bool
-	window   containerWindow
+	// throughTarget is set when the process's own mounts were read to place a cgroup.
+	throughTarget bool
+	window        containerWindow
 }
 
 func (r *containerRead) warn(format string, args ...any) {
@@ -105,8 +107,16 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *
 	case err != nil:
 		return nil, nil, []string{fmt.Sprintf("container: cgroup unreadable: %v", err)}
 	}
+	ctr, w, warnings, _ := c.readContainerOf(pid, status, entries)
+	return ctr, w, warnings
+}
+
+// readContainerOf is readContainer with the process's cgroups already read. throughTarget
+// reports that a cgroup was placed through the process's own mounts (/proc/<pid>/root):
+// then the read belongs to that process, not to its cgroups alone.
+func (c *Collector) readContainerOf(pid int, status *probes.Status, entries []probes.CgroupEntry) (ctr *Container, w *containerWindow, warnings []string, throughTarget bool) {
 	r := &containerRead{c: c, pid: pid, ctr: &Container{}}
-	ctr := r.ctr
+	ctr = r.ctr
 	namespaced := false
 	switch {
 	case status == nil:
@@ -121,7 +131,7 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *
 
 	if !namespaced && allRoot(entries) && c.initialCgroupNS() {
 		// The root cgroup of every hierarchy has no limits: nothing to read.
-		return nil, nil, nil
+		return nil, nil, nil, false
 	}
 	places := r.locate(entries)
 	mem, cpu, pids := places["memory"], places["cpu"], places["pids"]
@@ -163,9 +173,9 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *
 
 	limited := ctr.Memory.LimitBytes != nil || ctr.CPU.QuotaCPUs != nil || ctr.Pids.Max != nil
 	if !limited && ctr.ID == nil && ctr.PodUID == nil && !namespaced && !r.limitErr {
-		return nil, nil, nil
+		return nil, nil, nil, r.throughTarget
 	}
-	return ctr, &r.window, r.warnings
+	return ctr, &r.window, r.warnings, r.throughTarget
 }
 
 // locate maps the memory, cpu and pids controllers (and the unified hierarchy, for PSI on
@@ -183,7 +193,7 @@ func (r *containerRead) locate(entries []probes.CgroupEntry) map[string]*cgroupP
 			return p
 		}
 		if !targetRead {
-			targetRead = true
+			targetRead, r.throughTarget = true, true
 			target, targetErr = c.FS.ReadCgroupMounts(r.pid)
 		}
 		return placeIn(target, c.FS.PidPath(r.pid, "root"), e, controller)
@@ -501,11 +511,11 @@ func (col *collection) finishContainer(measured bool) {
 
 // psContainer reads the container of a ps row (without a window: throttling is not
 // measured by ps) and reports whether the row passes the --container filter.
-func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string) bool {
+func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string, cache containerCache) bool {
 	if !statusOK {
 		status = nil
 	}
-	ctr, win, _ := c.readContainer(w.stat.PID, status)
+	ctr, win := cache.read(c, w.stat.PID, status)
 	w.snap.Container = ctr
 	if ctr != nil && win != nil && win.cpuDir != nil {
 		n := win.cpuStart.Throttled

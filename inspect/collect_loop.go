@@ -13,7 +13,7 @@ import (
 
 // sampleLoop fills EventLoop by sampling the main thread over the window.
 func (col *collection) sampleLoop(ctx context.Context) {
-	l, warnings, gone := col.c.sampleOneLoop(ctx, col.pid, col.opt.Sample, col.opt.SampleEvery)
+	l, warnings, gone := col.c.sampleOneLoop(ctx, col.pid, col.opt.Sample, col.opt.SampleEvery, nil)
 	if gone {
 		col.mu.Lock()
 		col.gone = true
@@ -32,12 +32,13 @@ func (col *collection) sampleLoop(ctx context.Context) {
 }
 
 // sampleOneLoop samples the main thread of pid for window and decides the verdict. gone
-// reports that the process exited; l is nil when nothing could be sampled.
-func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every time.Duration) (l *EventLoop, warnings []string, gone bool) {
+// reports that the process exited; l is nil when nothing could be sampled. settle (nil for
+// report) may end the reads early (a shared window: sharedSettle).
+func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every time.Duration, settle probes.SettleFunc) (l *EventLoop, warnings []string, gone bool) {
 	if every <= 0 {
 		every = DefaultSampleEvery
 	}
-	s, err := c.FS.SampleMainThread(ctx, pid, window, every)
+	s, err := c.FS.SampleThreadSettling(ctx, pid, pid, window, every, settle)
 	if err != nil && probes.IsGone(err) {
 		return nil, nil, true
 	}
@@ -71,7 +72,7 @@ func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Dur
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			l, w, _ := c.sampleOneLoop(ctx, pid, window, sharedSampleEvery(window))
+			l, w, _ := c.sampleOneLoop(ctx, pid, window, sharedSampleEvery(window), sharedSettle(window))
 			mu.Lock()
 			defer mu.Unlock()
 			if l != nil {
@@ -91,8 +92,9 @@ func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Dur
 // DefaultSampleEvery. Twenty reads are twice minSamplesForVerdict; an idle loop sits in
 // epoll_wait nearly all the time, so it is seen there at this rate too, and progress is
 // decided from the io counters, which do not depend on the rate. At 300 ms this is one read
-// every 15 ms: a third of report's cost per process, which keeps serve at a 15 s scrape
-// interval under 1% of a core with a hundred Node.js processes.
+// every 15 ms, and only until sharedSettle says more reads cannot change the verdict (an
+// idle loop: a few reads), which keeps serve at a 15 s scrape interval under 1% of a core
+// with 200 Node.js processes.
 func sharedSampleEvery(window time.Duration) time.Duration {
 	return max(DefaultSampleEvery, window/20)
 }
@@ -121,7 +123,15 @@ type SpawnSyncWait struct {
 // execSync in the first tick of a script). A spawnSync always has a child, so without
 // one X is taken for the loop.
 func (c *Collector) spawnSyncWait(pid int, s probes.LoopSamples) *SpawnSyncWait {
-	if len(s.EpollWaits) == 0 {
+	candidates := 0
+	for fd := range s.EpollWaits {
+		if !s.EpollNoChild[fd] {
+			candidates++
+		}
+	}
+	if candidates == 0 {
+		// No wait, or only waits seen while the main thread had no child: none can be a
+		// spawnSync's, which always waits for one.
 		return nil
 	}
 	kids, err := c.FS.ReadChildrenFile(pid)
@@ -154,6 +164,9 @@ func (c *Collector) spawnSyncWait(pid int, s probes.LoopSamples) *SpawnSyncWait 
 	}
 	w := &SpawnSyncWait{Private: map[int]bool{}}
 	for x := range s.EpollWaits {
+		if s.EpollNoChild[x] {
+			continue
+		}
 		ran, never := 0, 0
 		for _, e := range below {
 			if e.fd >= x || s.OtherEpoll[e.fd] || s.EpollWaits[e.fd] > 0 {

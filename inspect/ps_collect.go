@@ -18,7 +18,8 @@ type PSOptions struct {
 	// Sample is the window shared by all processes: the event loop is sampled and what
 	// moves (socket queues, accept queues) is watched over it, for every process at once
 	// (0: no window, no loop verdict, and no flag that needs one: LISTEN_BACKLOG,
-	// STALLED_SOCKETS).
+	// STALLED_SOCKETS). A main thread whose verdict is decided early (an idle loop,
+	// sharedSettle) is not watched for the rest of it.
 	Sample time.Duration
 	// Container keeps only the processes of one container: a prefix of its id, or its pod
 	// uid (--container).
@@ -44,6 +45,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 
 	var rows []*psWork
 	deniedFDs := 0
+	containers := containerCache{}
 	for _, st := range stats {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -73,7 +75,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		} else if probes.IsGone(err) {
 			continue
 		}
-		if !c.psContainer(w, &status, err == nil, opt.Container) {
+		if !c.psContainer(w, &status, err == nil, opt.Container, containers) {
 			continue
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {

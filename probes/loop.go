@@ -132,10 +132,39 @@ type LoopSamples struct {
 	// (read at the start, every tenth sample and the end of the window): another thread's
 	// loop.
 	OtherEpoll map[int]bool
+	// EpollNoChild holds the epoll fds the main thread was seen waiting on while it had no
+	// child process (read right after the sample, in a shared window only): such a wait is
+	// not a spawnSync's private loop, which always waits for a child.
+	EpollNoChild map[int]bool
+	// Now is the thread's schedstat at the last look of a settled window (RunNS, WaitNS).
+	Now TaskCounters
+	// SettledAt is when into the window the state reads stopped because the caller's
+	// SettleFunc said more could not change its verdict; 0 when the window was sampled to
+	// its end.
+	SettledAt time.Duration
 }
 
 // Turning reports whether the main thread was seen waiting in epoll at least once.
 func (s LoopSamples) Turning() bool { return s.Counts["epoll"] > 0 }
+
+// SettleStep is a SettleFunc's answer.
+type SettleStep struct {
+	// Settled means that no further read of the thread's state (stat, syscall, io) can
+	// change the verdict: none is made until the end of the window.
+	Settled bool
+	// CheckAt, with Settled, is how far into the window to read schedstat alone (into
+	// LoopSamples.Now) and ask again; 0 when nothing is needed before the end. An answer
+	// after that look that is not settled for good resumes sampling at the interval.
+	CheckAt time.Duration
+	// End, settled for good, ends the window for this thread now: its end counters are
+	// read at once instead of at the end of the window (LoopSamples.Elapsed says how
+	// long it was watched).
+	End bool
+}
+
+// SettleFunc is asked by SampleThreadSettling after each read of the thread, with what the
+// window has shown so far and how far into it the read was.
+type SettleFunc func(s *LoopSamples, elapsed time.Duration) SettleStep
 
 // SampleMainThread reads the main thread (tid = pid) every interval for window: its state
 // and CPU time (task stat), its system call with its arguments (or wchan), and at the
@@ -143,30 +172,47 @@ func (s LoopSamples) Turning() bool { return s.Counts["epoll"] > 0 }
 // signal and changes nothing. It stops early when ctx ends or the process exits (then the
 // error satisfies IsGone).
 func (p FS) SampleMainThread(ctx context.Context, pid int, window, every time.Duration) (LoopSamples, error) {
-	return p.SampleThread(ctx, pid, pid, window, every)
+	return p.SampleThreadSettling(ctx, pid, pid, window, every, nil)
 }
 
 // SampleThread is SampleMainThread for thread tid of pid (a worker thread).
 func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every time.Duration) (LoopSamples, error) {
-	res := LoopSamples{Counts: map[string]int{}, Source: "syscall", EpollWaits: map[int]int{}, OtherEpoll: map[int]bool{}}
-	tid := strconv.Itoa(thread)
-	syscallPath := p.PidPath(pid, "task", tid, "syscall")
-	wchanPath := p.PidPath(pid, "task", tid, "wchan")
+	return p.SampleThreadSettling(ctx, pid, thread, window, every, nil)
+}
+
+// SampleThreadSettling is SampleThread for a window shared by many processes (ps, top,
+// serve), where settle (nil: none) may end the reads of the thread's state early, once
+// they cannot change the verdict; its counters are still read at the start and at the
+// end of the whole window. With settle, the threads' children decide what else is read:
+// the epoll fds other threads wait on (which tell a spawnSync's private loop from the
+// event loop) are read only when the main thread has had a child in the window.
+func (p FS) SampleThreadSettling(ctx context.Context, pid, thread int, window, every time.Duration, settle SettleFunc) (LoopSamples, error) {
+	res := LoopSamples{Counts: map[string]int{}, Source: "syscall", EpollWaits: map[int]int{}, OtherEpoll: map[int]bool{}, EpollNoChild: map[int]bool{}}
+	files := p.openTaskFiles(pid, thread)
+	defer files.close()
+	wchanPath := p.PidPath(pid, "task", strconv.Itoa(thread), "wchan")
 	names := syscallNames[runtime.GOARCH]
+	shared := settle != nil
+	// sawChildren: the main thread had a child at some read (always true for report,
+	// which reads the other threads whatever the children).
+	sawChildren := !shared
+	// settling: settle is still asked (not after a look at schedstat that left it open).
+	settling := shared
+	// endNow: the settled window ends at once (SettleStep.End).
+	endNow := false
 	useSyscall := true
 	var calls []SyscallCall
 	start := time.Now()
 	var last time.Time
 	var st Stat
-	tick := time.NewTicker(every)
-	defer tick.Stop()
 	var err error
-	res.Start, st, res.CountersDenied, err = p.ReadTaskCounters(pid, thread)
+	res.Start, st, res.CountersDenied, err = files.counters(!shared)
 	if err != nil {
 		return res, err
 	}
-	p.otherThreadEpolls(pid, res.OtherEpoll)
-	ioPath := p.PidPath(pid, "task", tid, "io")
+	if sawChildren {
+		p.otherThreadEpolls(pid, res.OtherEpoll)
+	}
 	lastCalls, counting := ioCalls(res.Start)
 	step := func(calls uint64) {
 		if calls > lastCalls {
@@ -174,9 +220,11 @@ func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every tim
 		}
 		lastCalls = calls
 	}
-	finish := func() {
+	// finish reads the end of the window; its error is the end read's.
+	finish := func() error {
 		res.Elapsed = last.Sub(start)
-		if end, _, _, err := p.ReadTaskCounters(pid, thread); err == nil {
+		end, endStat, _, endErr := files.counters(!shared)
+		if endErr == nil {
 			res.End = end
 			res.Elapsed = time.Since(start)
 			if calls, ok := ioCalls(end); ok && counting {
@@ -187,21 +235,53 @@ func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every tim
 			res.End.CPUTicks = st.UTime + st.STime
 		}
 		res.CPUTicks = res.End.CPUTicks - min(res.Start.CPUTicks, res.End.CPUTicks)
-		p.otherThreadEpolls(pid, res.OtherEpoll)
+		if !sawChildren && len(res.EpollWaits) > len(res.EpollNoChild) {
+			if has, known := files.hasChildren(); has || !known {
+				sawChildren = true
+			}
+		}
+		if sawChildren {
+			p.otherThreadEpolls(pid, res.OtherEpoll)
+		}
 		res.Calls = len(calls)
 		if len(calls) > 0 {
 			res.First = &calls[0]
 		}
+		if endErr == nil && endStat.Exited() {
+			endErr = fmt.Errorf("%s: the thread exited during the window: %w", files.stat.path, errESRCH)
+		}
+		return endErr
+	}
+	// wait sleeps until d into the window (or the next tick when d is 0); false when ctx ended.
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	wait := func(d time.Duration) bool {
+		if d > 0 {
+			t := time.NewTimer(time.Until(start.Add(d)))
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return false
+			case <-t.C:
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			return true
+		}
 	}
 	for {
 		if res.Samples > 0 {
-			if st, err = p.ReadTaskStat(pid, thread); err != nil {
+			if st, err = files.readStat(); err != nil {
 				finish()
 				return res, err
 			}
 		}
 		if counting && res.Samples > 0 {
-			if data, err := ReadFile(ioPath); err == nil {
+			if data, err := files.io.read(); err == nil {
 				if r, w, err := ParseTaskIO(data); err == nil {
 					step(r + w)
 				}
@@ -210,11 +290,21 @@ func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every tim
 		now := time.Now()
 		last = now
 		res.Samples++
-		cat, call := p.classify(st.State, useSyscall, syscallPath, wchanPath, names, &useSyscall, &res)
+		cat, call := p.classify(st.State, useSyscall, files.syscall, wchanPath, names, &useSyscall, &res)
 		res.Counts[cat]++
 		if call != nil {
 			if cat == "epoll" && len(call.Args) > 0 {
-				res.EpollWaits[int(call.Args[0])]++
+				fd := int(call.Args[0])
+				res.EpollWaits[fd]++
+				// Read after the sample: a spawnSync forks its child before it waits.
+				if shared && !res.EpollNoChild[fd] && (res.EpollWaits[fd] == 1 || res.Samples%10 == 0) {
+					switch has, known := files.hasChildren(); {
+					case known && !has:
+						res.EpollNoChild[fd] = true
+					default:
+						sawChildren = true
+					}
+				}
 			}
 			seen := false
 			for _, c := range calls {
@@ -230,20 +320,71 @@ func (p FS) SampleThread(ctx context.Context, pid, thread int, window, every tim
 		if st.Exited() || now.Sub(start) >= window {
 			break
 		}
-		if res.Samples%10 == 0 {
+		if res.Samples%10 == 0 && sawChildren {
 			// Another thread's loop is seen idle in epoll_wait nearly always; reading
 			// them every tenth sample makes one that was busy at one read still count.
 			p.otherThreadEpolls(pid, res.OtherEpoll)
 		}
-		select {
-		case <-ctx.Done():
+		if shared && settling {
+			if next := settle(&res, now.Sub(start)); next.Settled {
+				var ok bool
+				if ok, endNow = p.settled(&res, files, settle, next, start, window, wait); !ok {
+					finish()
+					return res, ctx.Err()
+				}
+				if res.SettledAt > 0 {
+					break
+				}
+				// A look that did not settle it: sampled to the end of the window.
+				settling = next.CheckAt == 0
+			}
+		}
+		if !wait(0) {
 			finish()
 			return res, ctx.Err()
-		case <-tick.C:
 		}
+	}
+	if res.SettledAt > 0 {
+		// Nothing more to read before the end of the window, where the counters are
+		// (or now, when the caller ended the window here).
+		if rest := window - time.Since(start); rest > 0 && !endNow && !wait(window) {
+			finish()
+			return res, ctx.Err()
+		}
+		// A thread that exited meanwhile is gone, as a sample would have found.
+		if err := finish(); err != nil && IsGone(err) {
+			return res, err
+		}
+		return res, nil
 	}
 	finish()
 	return res, nil
+}
+
+// settled follows a SettleFunc's settled answer: when it asks for a look, schedstat alone
+// at CheckAt and the question again. Settled for good (no look needed, or none after the
+// look) sets res.SettledAt, and end reports the answer's End; otherwise sampling resumes
+// and res.SettledAt stays 0, as it does when the look would come after the window. ok is
+// false when ctx ended.
+func (p FS) settled(res *LoopSamples, files *taskFiles, settle SettleFunc, next SettleStep, start time.Time, window time.Duration, wait func(time.Duration) bool) (ok, end bool) {
+	at := time.Since(start)
+	if next.CheckAt >= window {
+		return true, false
+	}
+	if next.CheckAt > 0 {
+		if !wait(next.CheckAt) {
+			return false, false
+		}
+		at = time.Since(start)
+		res.Now = TaskCounters{}
+		files.readSchedstat(&res.Now)
+		if next = settle(res, at); !next.Settled || next.CheckAt > 0 {
+			// Still undecided after a look: back to sampling, which sees what it does.
+			return true, false
+		}
+	}
+	res.SettledAt = max(at, time.Nanosecond)
+	return true, next.End
 }
 
 // otherThreadEpolls adds the epoll fds the threads of pid other than the main thread are
@@ -272,7 +413,7 @@ func (p FS) otherThreadEpolls(pid int, into map[int]bool) {
 
 // classify names what one read of the main thread shows, with the call it was in when
 // the syscall file was readable.
-func (p FS) classify(state string, useSyscall bool, syscallPath, wchanPath string, names map[int]string, keep *bool, res *LoopSamples) (string, *SyscallCall) {
+func (p FS) classify(state string, useSyscall bool, syscallFile *taskFile, wchanPath string, names map[int]string, keep *bool, res *LoopSamples) (string, *SyscallCall) {
 	switch state {
 	case "Z":
 		return "zombie", nil
@@ -282,7 +423,7 @@ func (p FS) classify(state string, useSyscall bool, syscallPath, wchanPath strin
 		return "stopped", nil
 	}
 	if useSyscall {
-		data, err := ReadFile(syscallPath)
+		data, err := syscallFile.read()
 		if err == nil {
 			if sc, err := ParseSyscallCall(data); err == nil {
 				switch {

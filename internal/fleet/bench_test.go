@@ -3,9 +3,14 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"os"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // bigHost writes a fake host of 1,000 processes, 200 of them Node.js with 24 fds each (10
@@ -66,4 +71,43 @@ func BenchmarkScrapeFakeHost1000(b *testing.B) {
 		series = len(Samples(scan))
 	}
 	b.ReportMetric(float64(series), "series")
+}
+
+// BenchmarkScrapeThisHost is one scan and its series over this host's real /proc (or the
+// proc tree in NODEINSPECT_BENCH_PROC), with the shared window NODEINSPECT_BENCH_SAMPLE
+// (default 300ms, serve's). Skipped unless NODEINSPECT_BENCH_PROC is set: it measures
+// whatever runs here (scripts/bench_fleet.sh starts the Node.js processes). Profile it with
+// -cpuprofile; the CPU a scrape costs is in cpu-ms/op.
+func BenchmarkScrapeThisHost(b *testing.B) {
+	root := os.Getenv("NODEINSPECT_BENCH_PROC")
+	if root == "" {
+		b.Skip("NODEINSPECT_BENCH_PROC is not set")
+	}
+	sample := 300 * time.Millisecond
+	if v := os.Getenv("NODEINSPECT_BENCH_SAMPLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("NODEINSPECT_BENCH_SAMPLE: %v", err)
+		}
+		sample = d
+	}
+	s := &Scanner{Collector: inspect.NewCollector(probes.NewFS(root)),
+		Options: inspect.PSOptions{Thresholds: inspect.DefaultThresholds(), Sample: sample}}
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	b.ResetTimer()
+	procs := 0
+	for i := 0; i < b.N; i++ {
+		scan, err := s.Scan(context.Background())
+		if err != nil || scan.Err != nil {
+			b.Fatalf("scan: %v %v", err, scan.Err)
+		}
+		procs = len(scan.Processes)
+		_ = Samples(scan)
+	}
+	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+	b.ReportMetric(float64(cpu.Microseconds())/1000, "cpu-ms/op")
+	b.ReportMetric(float64(procs), "processes")
 }
