@@ -118,8 +118,9 @@ func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
 	}
 }
 
-// openInspectors finds every inspector pid has open: its listening sockets that answer
-// /json/version as Node's inspector, by inode.
+// openInspectors finds every inspector pid has open: its listening sockets that the
+// inspector's thread may watch (classifyListeners: the app's own servers are never asked)
+// and that answer /json/version as Node's inspector, by inode.
 func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dialer) (map[uint64]string, error) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
@@ -129,9 +130,19 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	if err != nil {
 		return nil, classifyReadError(pid, err)
 	}
+	var inodes []uint64
+	for _, s := range listening {
+		if owned[s.Inode] {
+			inodes = append(inodes, s.Inode)
+		}
+	}
+	loops, err := classifyListeners(fs, pid, inodes)
+	if err != nil {
+		return nil, classifyReadError(pid, err)
+	}
 	out := map[uint64]string{}
 	for _, s := range listening {
-		if !owned[s.Inode] {
+		if !owned[s.Inode] || !loops.offMain[s.Inode] {
 			continue
 		}
 		probe, cancel := context.WithTimeout(ctx, probeTimeout)
