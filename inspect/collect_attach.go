@@ -109,10 +109,16 @@ func (col *collection) attach(ctx context.Context) error {
 	return run.settle(err)
 }
 
-// newAttachRun prepares an attach once the checks have passed: it finds the target's
+// newAttachRun prepares an attach once the checks have passed: it prunes the state of
+// targets that are gone (PruneState), finds the target's
 // network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
 // loopback is down. Nothing has been sent when it returns.
 func (col *collection) newAttachRun() (*attachRun, error) {
+	if ownProcFS(col.c.FS) {
+		// State left by runs and closers whose targets are gone (best effort: what it
+		// cannot remove stays for the next run).
+		_, _ = PruneState(col.c.FS)
+	}
 	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout

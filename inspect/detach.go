@@ -28,11 +28,13 @@ const detachWait = 3 * time.Second
 
 // Detach closes the inspector that nodeinspect opened in pid (as its closer recorded it),
 // or with force every inspector pid has open. It closes the way the closer does: other
-// clients are disconnected first, so the target never blocks.
+// clients are disconnected first, so the target never blocks. It first prunes the state
+// of targets that are gone (PruneState).
 func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResult, error) {
 	if !ownProcFS(fs) {
 		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", ErrAttachRefused, fs.Root)
 	}
+	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
 	if err != nil || st.Exited() {
 		return nil, classifyReadError(pid, errGoneOr(err))
