@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -192,9 +193,10 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
-		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && rec.Inode != 0 && rec.Inspector == addr {
+		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
 			// An earlier run of nodeinspect opened it and could not close it: this run
 			// closes it after use (its closer, if still there, sees it go and ends).
+			rec.Inode, rec.Inspector = inodeAt(addr, listening), addr
 			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
 			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
 		}
@@ -226,6 +228,28 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	}
 	a.Inspector = addr
 	return addr, nil
+}
+
+// recordedOpen reports whether the inspector open at addr is the one an earlier run's
+// signal opened, as rec records it: the inode it saw open, or, when that run and its
+// closer were gone before either saw it open (rec.Inode 0), a listener that was not among
+// those listening before that signal (rec.Known).
+func recordedOpen(rec *CloserState, addr string, listening []probes.Socket) bool {
+	if rec.Inode != 0 {
+		return rec.Inspector == addr
+	}
+	inode := inodeAt(addr, listening)
+	return inode != 0 && !slices.Contains(rec.Known, inode)
+}
+
+// inodeAt is the inode of the listener whose dial address is addr (0 when none is).
+func inodeAt(addr string, listening []probes.Socket) uint64 {
+	for _, s := range listening {
+		if dialAddr(s.Local) == addr {
+			return s.Inode
+		}
+	}
+	return 0
 }
 
 // findOpen finds an inspector the process already has open: first on the ports its
