@@ -1262,3 +1262,80 @@ func TestSafeLaterRunClosesWhatAnEarlierLeft(t *testing.T) {
 	left, harmed := unharmed(t, p, time.Second)
 	sweepCase(t, left, harmed)
 }
+
+// startTicks is field 22 of /proc/<pid>/stat (the start time, in clock ticks since boot).
+func startTicks(t *testing.T, pid int) uint64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	v, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		t.Fatalf("stat of %d: %v", pid, err)
+	}
+	return v
+}
+
+// TestSafePrunesStaleState: detach and each attach remove the state a closer or a session
+// left for a process that is gone (a dead pid, a pid reused by another process), and keep
+// the state of a process that runs.
+func TestSafePrunesStaleState(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := append(os.Environ(), "NODEINSPECT_CLOSER_BOUND="+safeBound.String(), "NODEINSPECT_DEADMAN=3s", "NODEINSPECT_STATE_DIR="+dir)
+	dead := func() int {
+		cmd := exec.Command("true")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd.Process.Pid
+	}
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	}
+	p, _ := safeTarget(t)
+	ticks := startTicks(t, p.PID)
+	gone := dead()
+	live := fmt.Sprintf("%d-%d.json", p.PID, ticks)
+	stale := []string{
+		fmt.Sprintf("%d-%d.json", gone, ticks),
+		fmt.Sprintf("%d-%d.lock", gone, ticks),
+		fmt.Sprintf("%d-%d.lock", p.PID, ticks+1), // the pid of another, earlier process
+	}
+	write(stale[0], fmt.Sprintf(`{"pid":%d,"start_ticks":%d,"closer_pid":%d,"state":"waiting"}`, gone, ticks, gone))
+	write(stale[1], "")
+	write(stale[2], "")
+	// "waiting": a record detach keeps for a running process (an inspector may still open).
+	write(live, fmt.Sprintf(`{"pid":%d,"start_ticks":%d,"closer_pid":%d,"state":"waiting"}`, p.PID, ticks, gone))
+	if _, stderr, code := runNI(t, env, "detach", strconv.Itoa(p.PID)); code != 0 {
+		t.Fatalf("detach: exit %d, stderr %s", code, stderr)
+	}
+	for _, name := range stale {
+		if exists(name) {
+			t.Errorf("detach left the stale %s", name)
+		}
+	}
+	if !exists(live) {
+		t.Errorf("detach removed %s, the state of a process that runs", live)
+	}
+
+	gone = dead()
+	again := fmt.Sprintf("%d-%d.json", gone, ticks)
+	write(again, fmt.Sprintf(`{"pid":%d,"start_ticks":%d,"closer_pid":%d,"state":"waiting"}`, gone, ticks, gone))
+	if _, stderr, code := runNI(t, env, "report", strconv.Itoa(p.PID), "--json", "--attach"); code > 1 {
+		t.Fatalf("report --attach: exit %d, stderr %s", code, stderr)
+	}
+	if exists(again) {
+		t.Errorf("the attach left the stale %s", again)
+	}
+	left, harmed := unharmed(t, p, time.Second)
+	sweepCase(t, left, harmed)
+}

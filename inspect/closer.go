@@ -331,9 +331,11 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 
 // freshInspector finds a listening socket of pid that is not among known and answers as
 // Node's inspector (/json/version), or that listens on expect (the port SIGUSR1 opens it on,
-// 0 when that is random): the inspector a signal opened. Sockets found not to be
-// it (another process's, or one the app itself opened) join known. It returns the dial
-// address and inode (0 when there is none yet).
+// 0 when that is random): the inspector a signal opened. Only sockets that the inspector's
+// thread may watch are asked (classifyListeners): one the app's own loop watches, or
+// another process's, joins known and is never asked; one whose loop cannot be told yet
+// (the inspector's thread still starting) is looked at again on the next call. It returns
+// the dial address and inode (0 when there is none yet).
 func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64]bool, dial attach.Dialer, expect int) (string, uint64) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
@@ -352,18 +354,37 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 	if err != nil {
 		return "", 0
 	}
-	app, appKnown := mainLoopSockets(fs, pid)
+	var ask []probes.Socket
+	var inodes []uint64
 	for _, s := range fresh {
-		if !owned[s.Inode] || (appKnown && app[s.Inode]) {
-			known[s.Inode] = true // another process's, or one the app's own loop watches
+		if !owned[s.Inode] {
+			known[s.Inode] = true // another process's
 			continue
 		}
-		addr := dialAddr(s.Local)
 		if expect != 0 && s.LocalPort == expect {
 			// The port the signal opens it on: no need to ask (a request in the
 			// inspector's first milliseconds is one more thing racing its start).
-			return addr, s.Inode
+			return dialAddr(s.Local), s.Inode
 		}
+		ask = append(ask, s)
+		inodes = append(inodes, s.Inode)
+	}
+	if len(ask) == 0 {
+		return "", 0
+	}
+	loops, err := classifyListeners(fs, pid, inodes)
+	if err != nil {
+		return "", 0
+	}
+	for _, s := range ask {
+		if loops.app[s.Inode] {
+			known[s.Inode] = true // one the app's own loop watches
+			continue
+		}
+		if !loops.offMain[s.Inode] {
+			continue // its loop cannot be told yet: not asked
+		}
+		addr := dialAddr(s.Local)
 		probe, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := attach.ProbeVersion(probe, addr, dial)
 		cancel()
@@ -380,7 +401,7 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 				continue
 			}
 		}
-		known[s.Inode] = true // the app's own socket: never asked again
+		known[s.Inode] = true // a worker's socket: never asked again
 	}
 	return "", 0
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"strconv"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -112,10 +110,16 @@ func (col *collection) attach(ctx context.Context) error {
 	return run.settle(err)
 }
 
-// newAttachRun prepares an attach once the checks have passed: it finds the target's
+// newAttachRun prepares an attach once the checks have passed: it prunes the state of
+// targets that are gone (PruneState), finds the target's
 // network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
 // loopback is down. Nothing has been sent when it returns.
 func (col *collection) newAttachRun() (*attachRun, error) {
+	if ownProcFS(col.c.FS) {
+		// State left by runs and closers whose targets are gone (best effort: what it
+		// cannot remove stays for the next run).
+		_, _ = PruneState(col.c.FS)
+	}
 	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout
@@ -189,9 +193,10 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
-		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && rec.Inode != 0 && rec.Inspector == addr {
+		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
 			// An earlier run of nodeinspect opened it and could not close it: this run
 			// closes it after use (its closer, if still there, sees it go and ends).
+			rec.Inode, rec.Inspector = inodeAt(addr, listening), addr
 			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
 			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
 		}
@@ -225,12 +230,37 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	return addr, nil
 }
 
+// recordedOpen reports whether the inspector open at addr is the one an earlier run's
+// signal opened, as rec records it: the inode it saw open, or, when that run and its
+// closer were gone before either saw it open (rec.Inode 0), a listener that was not among
+// those listening before that signal (rec.Known).
+func recordedOpen(rec *CloserState, addr string, listening []probes.Socket) bool {
+	if rec.Inode != 0 {
+		return rec.Inspector == addr
+	}
+	inode := inodeAt(addr, listening)
+	return inode != 0 && !slices.Contains(rec.Known, inode)
+}
+
+// inodeAt is the inode of the listener whose dial address is addr (0 when none is).
+func inodeAt(addr string, listening []probes.Socket) uint64 {
+	for _, s := range listening {
+		if dialAddr(s.Local) == addr {
+			return s.Inode
+		}
+	}
+	return 0
+}
+
 // findOpen finds an inspector the process already has open: first on the ports its
-// command line and NODE_OPTIONS name, then by asking each of its other listening sockets
-// for /json/version (a random port, or a command line rewritten by process.title hides the
-// flag). It returns the address to dial, "" when none is open.
+// command line and NODE_OPTIONS name, then by asking for /json/version each of its other
+// listening sockets that its inspector's thread may watch (a random port, or a command
+// line rewritten by process.title hides the flag); the app's own servers, and sockets
+// whose loop cannot be told, are never asked (classifyListeners). It returns the address
+// to dial, "" when none is open.
 func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, owned map[uint64]bool, ports []int) string {
 	var others []probes.Socket
+	var inodes []uint64
 	for _, s := range listening {
 		if !owned[s.Inode] {
 			continue
@@ -239,18 +269,19 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 			return dialAddr(s.Local)
 		}
 		others = append(others, s)
+		inodes = append(inodes, s.Inode)
 	}
-	if app, ok := mainLoopSockets(r.col.c.FS, r.col.pid); ok {
-		// The app's own servers are not asked for /json/version: only sockets its
-		// event loop does not watch can be an inspector.
-		kept := others[:0]
-		for _, s := range others {
-			if !app[s.Inode] {
-				kept = append(kept, s)
-			}
+	loops, err := classifyListeners(r.col.c.FS, r.col.pid, inodes)
+	if err != nil {
+		return "" // no loop can be told: nothing is asked
+	}
+	kept := others[:0]
+	for _, s := range others {
+		if loops.offMain[s.Inode] {
+			kept = append(kept, s)
 		}
-		others = kept
 	}
+	others = kept
 	const maxProbes = 16 // a process with more listeners than this is not probed one by one
 	if len(others) > maxProbes {
 		others = others[:maxProbes]
@@ -645,47 +676,4 @@ func loopbackUp(nsPath string) error {
 		return fmt.Errorf("the loopback interface of %s is down", where)
 	}
 	return nil
-}
-
-// mainLoopSockets returns the inodes of the sockets the main thread's event loop watches:
-// when the main thread waits in epoll_wait (/proc/<pid>/syscall 232, 281 or 441 on x86-64,
-// its first argument the epoll fd), that epoll's fdinfo lists its fds ("tfd:"). The app's
-// own servers are there; the inspector's socket is watched by the inspector's own thread,
-// so it is not. ok is false when this cannot be told (the thread is busy, or no access).
-func mainLoopSockets(fs probes.FS, pid int) (map[uint64]bool, bool) {
-	data, err := os.ReadFile(fs.PidPath(pid, "syscall"))
-	if err != nil {
-		return nil, false
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 2 || (f[0] != "232" && f[0] != "281" && f[0] != "441") {
-		return nil, false
-	}
-	epfd, err := strconv.ParseInt(strings.TrimPrefix(f[1], "0x"), 16, 32)
-	if err != nil {
-		return nil, false
-	}
-	info, err := os.ReadFile(fs.PidPath(pid, "fdinfo", strconv.Itoa(int(epfd))))
-	if err != nil {
-		return nil, false
-	}
-	out := map[uint64]bool{}
-	for _, line := range strings.Split(string(info), "\n") {
-		rest, ok := strings.CutPrefix(line, "tfd:")
-		if !ok {
-			continue
-		}
-		fd := strings.Fields(rest)
-		if len(fd) == 0 {
-			continue
-		}
-		link, err := os.Readlink(fs.PidPath(pid, "fd", fd[0]))
-		if err != nil {
-			continue
-		}
-		if ino, ok := probes.SocketInode(link); ok {
-			out[ino] = true
-		}
-	}
-	return out, true
 }

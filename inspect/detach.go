@@ -28,11 +28,13 @@ const detachWait = 3 * time.Second
 
 // Detach closes the inspector that nodeinspect opened in pid (as its closer recorded it),
 // or with force every inspector pid has open. It closes the way the closer does: other
-// clients are disconnected first, so the target never blocks.
+// clients are disconnected first, so the target never blocks. It first prunes the state
+// of targets that are gone (PruneState).
 func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResult, error) {
 	if !ownProcFS(fs) {
 		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", ErrAttachRefused, fs.Root)
 	}
+	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
 	if err != nil || st.Exited() {
 		return nil, classifyReadError(pid, errGoneOr(err))
@@ -118,8 +120,9 @@ func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
 	}
 }
 
-// openInspectors finds every inspector pid has open: its listening sockets that answer
-// /json/version as Node's inspector, by inode.
+// openInspectors finds every inspector pid has open: its listening sockets that the
+// inspector's thread may watch (classifyListeners: the app's own servers are never asked)
+// and that answer /json/version as Node's inspector, by inode.
 func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dialer) (map[uint64]string, error) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
@@ -129,9 +132,19 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	if err != nil {
 		return nil, classifyReadError(pid, err)
 	}
+	var inodes []uint64
+	for _, s := range listening {
+		if owned[s.Inode] {
+			inodes = append(inodes, s.Inode)
+		}
+	}
+	loops, err := classifyListeners(fs, pid, inodes)
+	if err != nil {
+		return nil, classifyReadError(pid, err)
+	}
 	out := map[uint64]string{}
 	for _, s := range listening {
-		if !owned[s.Inode] {
+		if !owned[s.Inode] || !loops.offMain[s.Inode] {
 			continue
 		}
 		probe, cancel := context.WithTimeout(ctx, probeTimeout)

@@ -94,9 +94,11 @@ func isInspectorClient(fd, port int) bool {
 // inspectorCloser closes one inspector of a process without ever blocking the target: it
 // schedules inspector.close() through its own session and leaves at once; closedFor then
 // ends any client still connected once the close has begun (the listening socket is gone
-// and the main thread waits for the sessions). Clients are not cut earlier: a shutdown of
-// a connection in the middle of the inspector's handshake is not something to do to a
-// running inspector (a target crashed once in ~175 SIGKILL-sweep cases while that was done).
+// and the main thread waits for the sessions). Clients are not cut earlier: a client that
+// leaves while a reply to it is on its way crashes Node 20.20's inspector thread (SIGSEGV
+// in TcpHolder::WriteRaw from WsHandler::Write: the reply is written after EOF reset the
+// socket; fixed upstream by nodejs/node#64209), and a shutdown is such a leave. Seen here
+// from cores of the SIGKILL sweep: nodeinspect killed while its query was answered.
 type inspectorCloser struct {
 	fs    probes.FS
 	pid   int
