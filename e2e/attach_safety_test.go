@@ -604,6 +604,20 @@ func TestSafeFDLimit(t *testing.T) {
 	sweepCase(t, false, false)
 }
 
+// writeExecutable copies from to an executable at to with cp(1), so the write fd lives in
+// cp, which has exited before the test execs the file. Written by this test process, a
+// parallel test's fork could hold a copy of the write fd until its exec, and exec of the
+// file would fail with ETXTBSY (golang/go#22315; seen under load).
+func writeExecutable(t *testing.T, to, from string) {
+	t.Helper()
+	if out, err := exec.Command("cp", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s %s: %v: %s", from, to, err, out)
+	}
+	if err := os.Chmod(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSafeNodeIdentity: a program named node that is not Node.js gets no signal; a real
 // node binary under another name is Node.js.
 func TestSafeNodeIdentity(t *testing.T) {
@@ -611,13 +625,7 @@ func TestSafeNodeIdentity(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		fake := filepath.Join(dir, "node")
-		data, err := os.ReadFile("/bin/sleep")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(fake, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		writeExecutable(t, fake, "/bin/sleep")
 		cmd := exec.Command(fake, "600")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -638,9 +646,11 @@ func TestSafeNodeIdentity(t *testing.T) {
 		dir := t.TempDir()
 		fake := filepath.Join(dir, "node")
 		script := "#!/bin/sh\ntrap 'echo rotated' USR1\nwhile :; do sleep 0.2; done\n"
-		if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		src := filepath.Join(dir, "node.src")
+		if err := os.WriteFile(src, []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		writeExecutable(t, fake, src)
 		cmd := exec.Command(fake)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -524,10 +524,7 @@ func TestNothingReadableIsExit4(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "nodeinspect")
-	data, _ := os.ReadFile(binary)
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeExecutable(t, bin, binary)
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "report", "4242", "--proc", root)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -589,13 +586,7 @@ func TestSocketLookupAndDumpAgree(t *testing.T) {
 func binaryForNobody(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "nodeinspect")
-	data, err := os.ReadFile(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeExecutable(t, bin, binary)
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
