@@ -28,7 +28,7 @@ func main() {
 }
 
 // runCloser is the hidden `nodeinspect __closer SPEC` mode an attach starts before its
-// signal (inspect.RunCloser): SPEC is JSON; fd 3 is the attach's end of a pipe.
+// signal (inspect.RunCloser): SPEC is JSON; fd 3 is the attach's end of a pipe, fd 4 a socketpair its session sockets come on.
 func runCloser(args []string) int {
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "nodeinspect: __closer is internal to --attach")
@@ -43,7 +43,7 @@ func runCloser(args []string) int {
 	if control == nil {
 		control, _ = os.Open(os.DevNull)
 	}
-	return inspect.RunCloser(spec, control)
+	return inspect.RunCloser(spec, control, os.NewFile(inspect.SessionSocketsFD, "sessions"))
 }
 
 // tuneGC trades a little memory for time: a run lives a fraction of a second and allocates

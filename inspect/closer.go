@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -139,13 +141,18 @@ type closerHandle struct {
 	pid   int
 	until time.Time
 	w     *os.File
+	// sessions is this end of the socketpair the session sockets are handed over on
+	// (closer_sockets.go); nextID numbers them.
+	sessions *os.File
+	nextID   int
 }
 
 // startCloser starts the closer for one attach, before the signal: nodeinspect itself in
 // the hidden __closer mode, in a session of its own (setsid) so that a Ctrl-C to the
 // terminal's process group, a hang-up, or a SIGKILL of this process does not reach it. It
 // reads this process's messages on fd 3; end of file without "done" (this process died)
-// makes it take over.
+// makes it take over. Fd 4 is a socketpair on which each session's socket is handed over
+// (closer_sockets.go).
 func startCloser(spec CloserSpec) (*closerHandle, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
@@ -155,18 +162,55 @@ func startCloser(spec CloserSpec) (*closerHandle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make the closer's pipe: %w", err)
 	}
-	cmd := exec.Command(CloserExecutable, CloserCommand, string(data))
-	cmd.ExtraFiles = []*os.File{r}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Env = os.Environ()
-	if err := cmd.Start(); err != nil {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
 		r.Close()
 		w.Close()
+		return nil, fmt.Errorf("make the closer's socketpair: %w", err)
+	}
+	ours, theirs := os.NewFile(uintptr(pair[0]), "closer-sessions"), os.NewFile(uintptr(pair[1]), "sessions")
+	cmd := exec.Command(CloserExecutable, CloserCommand, string(data))
+	cmd.ExtraFiles = []*os.File{r, theirs} // fds 3 and 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = os.Environ()
+	err = cmd.Start()
+	r.Close()
+	theirs.Close()
+	if err != nil {
+		w.Close()
+		ours.Close()
 		return nil, fmt.Errorf("start the closer %s: %w", CloserExecutable, err)
 	}
-	r.Close()
 	go func() { _ = cmd.Wait() }() // reap it if it ends before us
-	return &closerHandle{pid: cmd.Process.Pid, until: spec.SentAt.Add(spec.Bound), w: w}, nil
+	return &closerHandle{pid: cmd.Process.Pid, until: spec.SentAt.Add(spec.Bound), w: w, sessions: ours}, nil
+}
+
+// give hands the closer a copy of conn's socket, before conn's first command; it returns
+// the id to release it by (0 when it could not be given: the session then ends the way
+// it always did, and a crash of Node 20's inspector stays possible if this process dies
+// with an answer on its way).
+func (h *closerHandle) give(conn *attach.Conn) int {
+	if h == nil || h.sessions == nil {
+		return 0
+	}
+	fd, err := conn.DupSocket()
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	h.nextID++
+	if giveSocket(h.sessions, h.nextID, fd) != nil {
+		return 0
+	}
+	return h.nextID
+}
+
+// release tells the closer to close its copy of session id (every answer was read).
+func (h *closerHandle) release(id int) {
+	if h == nil || h.sessions == nil || id == 0 {
+		return
+	}
+	_ = releaseSocket(h.sessions, id)
 }
 
 // tell sends one message and closes the pipe: "done" (everything is closed), "handoff"
@@ -179,6 +223,10 @@ func (h *closerHandle) tell(msg string) {
 	_, _ = h.w.WriteString(msg + "\n")
 	_ = h.w.Close()
 	h.w = nil
+	if h.sessions != nil {
+		_ = h.sessions.Close()
+		h.sessions = nil
+	}
 }
 
 // closerSettle is how long the closer leaves an inspector it has just seen open before
@@ -208,8 +256,10 @@ func closerPoll(since time.Duration) time.Duration {
 // started it lives and has not handed over, it only watches; once that attach is gone
 // (control's end of file) or hands over, it closes the inspector without ever blocking the
 // target (inspectorCloser) and ends. It ends early when the target exits. It records its
-// state for `nodeinspect detach`. It returns the process exit code.
-func RunCloser(spec CloserSpec, control io.Reader) int {
+// state for `nodeinspect detach`. sessions (nil when none) is where the attach hands over
+// its session sockets (closer_sockets.go): the closer holds them without reading while the
+// attach lives, and drains them once it owns the cleanup. It returns the process exit code.
+func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE, syscall.SIGQUIT)
 	if spec.Bound <= 0 {
 		spec.Bound = DefaultCloserBound
@@ -231,6 +281,10 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 	}
 	_ = st.write()
 
+	held := &heldSockets{}
+	if sessions != nil {
+		go held.receive(sessions)
+	}
 	msgs := make(chan string, 4)
 	go func() {
 		sc := bufio.NewScanner(control)
@@ -267,6 +321,9 @@ func RunCloser(spec CloserSpec, control io.Reader) int {
 			default:
 				drained = true
 			}
+		}
+		if !ownedByParent {
+			held.drain() // nodeinspect is gone or handed over: read what the inspector still sends
 		}
 		now := time.Now()
 		if ownedByParent {

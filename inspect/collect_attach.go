@@ -55,6 +55,8 @@ type attachRun struct {
 	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
 	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
 	closeNow bool
+	// given are the sessions whose socket the closer holds a copy of, with its id.
+	given map[*attach.Conn]int
 }
 
 // closeInspector asks the target on conn to close its inspector, at once or queued.
@@ -396,7 +398,7 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer r.hangUp(conn)
 	keep := col.keepSession
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
@@ -434,7 +436,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 	if err != nil {
 		return nil, r.stepError(ctx, step, "list the inspector's targets", err)
 	}
-	conn, err := attach.Dial(step, target.WebSocketURL, r.dial)
+	conn, err := r.dialSession(step, target.WebSocketURL)
 	if err != nil {
 		return nil, r.stepError(ctx, step, "open a session", err)
 	}
@@ -443,13 +445,45 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 			if step.Err() == nil {
 				r.sendClose(ctx, conn)
 			}
-			conn.Close()
+			r.hangUp(conn)
 			return nil, r.stepError(ctx, step, "arm the inspector's dead-man's switch", err)
 		}
 		r.armed = true
 	}
 	tracef("attach: connected and armed")
 	return conn, nil
+}
+
+// dialSession opens a session on url and, when this run started a closer, hands the
+// closer a copy of its socket before the first command (closer_sockets.go): if this
+// process dies or leaves with an answer on its way, the connection stays open in the
+// closer and Node 20's inspector never writes that answer to a client that is gone.
+func (r *attachRun) dialSession(ctx context.Context, url string) (*attach.Conn, error) {
+	conn, err := attach.Dial(ctx, url, r.dial)
+	if err != nil {
+		return nil, err
+	}
+	if id := r.closer.give(conn); id != 0 {
+		if r.given == nil {
+			r.given = map[*attach.Conn]int{}
+		}
+		r.given[conn] = id
+	}
+	return conn, nil
+}
+
+// hangUp ends this process's side of a session: when every answer was read, the closer's
+// copy is released first and the session ends here; with an answer still on its way, the
+// closer keeps its copy (and so the connection) until the inspector ends the session
+// itself or the target exits.
+func (r *attachRun) hangUp(conn *attach.Conn) {
+	if id, ok := r.given[conn]; ok {
+		delete(r.given, conn)
+		if !conn.Pending() {
+			r.closer.release(id)
+		}
+	}
+	conn.Close()
 }
 
 // sendClose queues the inspector's close on conn, with its own short time limit (ctx may
@@ -590,11 +624,11 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := attach.Dial(ctx, target.WebSocketURL, r.dial)
+	conn, err := r.dialSession(ctx, target.WebSocketURL)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer r.hangUp(conn)
 	sent, err := r.closeInspector(ctx, conn)
 	r.queuedClose = sent
 	return err

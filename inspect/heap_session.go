@@ -109,11 +109,11 @@ func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := attach.Dial(ctx, target.WebSocketURL, r.dial)
+	conn, err := r.dialSession(ctx, target.WebSocketURL)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer r.hangUp(conn)
 	if r.opened != 0 {
 		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds(), portOf(h.addr)); err != nil {
 			return nil, err
@@ -141,9 +141,9 @@ func (h *HeapSession) Close(ctx context.Context) *Attach {
 		// Remove the delay monitor the last read started.
 		step, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 		if target, err := attach.ListTargets(step, h.addr, r.dial); err == nil {
-			if conn, err := attach.Dial(step, target.WebSocketURL, r.dial); err == nil {
+			if conn, err := r.dialSession(step, target.WebSocketURL); err == nil {
 				h.readDelay(step, conn, false)
-				conn.Close()
+				r.hangUp(conn)
 			}
 		}
 		cancel()

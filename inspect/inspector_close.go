@@ -109,6 +109,8 @@ type inspectorCloser struct {
 	scheduled bool
 	// closeNow closes with attach.CloseNow instead of a queued close.
 	closeNow bool
+	// lingering are this closer's own sessions left open with an answer on its way.
+	lingering []*attach.Conn
 }
 
 // attempt schedules the close, once. It returns an error only for what the caller should
@@ -132,7 +134,15 @@ func (c *inspectorCloser) attempt(ctx context.Context) error {
 		closeFn = attach.CloseNow
 	}
 	sent, err := closeFn(step, conn)
-	conn.Close()
+	if conn.Pending() {
+		// No answer yet (a close sent at once ends the session itself; a queued one waits
+		// for the loop): the session stays open, read and discarded by its reader, until
+		// the inspector ends it or this closer exits, so that no answer is ever written
+		// to a client that left (nodejs/node#64209).
+		c.lingering = append(c.lingering, conn)
+	} else {
+		conn.Close()
+	}
 	if sent {
 		c.scheduled = true
 	}

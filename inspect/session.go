@@ -263,7 +263,7 @@ func (s *Session) Close(ctx context.Context) *Attach {
 		r.sendClose(ctx, s.conn)
 	}
 	tracef("session: close sent")
-	s.conn.Close()
+	r.hangUp(s.conn)
 	r.cleanup(ctx)
 	tracef("session: cleaned up")
 	_ = r.settle(nil)

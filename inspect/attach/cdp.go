@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/coder/websocket"
+	"golang.org/x/sys/unix"
 )
 
 // maxMessageBytes bounds one reply of the inspector. The query returns a few kilobytes per
@@ -25,6 +27,10 @@ const maxMessageBytes = 64 << 20
 type Conn struct {
 	ws     *websocket.Conn
 	nextID int64
+	// raw is the TCP connection under the WebSocket (DupSocket hands a copy of it on).
+	raw net.Conn
+	// outstanding are the ids of commands sent whose answer has not been read yet.
+	outstanding map[int64]bool
 	// msgs carries the messages read by the reader goroutine; a read that times out
 	// leaves the connection open (a websocket read cancelled by its context closes it).
 	msgs chan inbound
@@ -127,6 +133,7 @@ func (c *Conn) read(ctx context.Context) (*cdpReply, error) {
 		return nil, fmt.Errorf("decode a message of the inspector: %w", err)
 	}
 	if r.ID != 0 || r.Method == "" {
+		delete(c.outstanding, r.ID)
 		return &r, nil
 	}
 	ev := Event{Method: r.Method, Params: r.Params, SessionID: r.SessionID}
@@ -147,16 +154,59 @@ type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // Dial opens a session on the WebSocket URL of a target listed by /json/list.
 func Dial(ctx context.Context, url string, dial Dialer) (*Conn, error) {
-	opts := &websocket.DialOptions{HTTPClient: httpClient(dial)}
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	var raw net.Conn
+	capture := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			raw = c
+		}
+		return c, err
+	}
+	opts := &websocket.DialOptions{HTTPClient: httpClient(capture)}
 	ws, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open inspector session %s: %w", url, err)
 	}
 	ws.SetReadLimit(maxMessageBytes)
-	c := &Conn{ws: ws, msgs: make(chan inbound, 64)}
+	c := &Conn{ws: ws, raw: raw, msgs: make(chan inbound, 64), outstanding: map[int64]bool{}}
 	go c.readLoop()
 	return c, nil
 }
+
+// DupSocket returns a copy of the session's TCP socket (a close-on-exec file descriptor
+// the caller closes with unix.Close), for a process that is to keep the connection open
+// after this one is gone: the socket stays connected until every copy is closed, so the
+// inspector sees no client leave while a copy lives. It is a bare descriptor, not an
+// os.File: os.File.Fd would put the shared socket, and so the session, in blocking mode.
+func (c *Conn) DupSocket() (int, error) {
+	sc, ok := c.raw.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("the inspector session's connection (%T) has no socket to copy", c.raw)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("copy the inspector session's socket: %w", err)
+	}
+	var dup int
+	var dupErr error
+	if err := rc.Control(func(fd uintptr) {
+		dup, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, fmt.Errorf("copy the inspector session's socket: %w", err)
+	}
+	if dupErr != nil {
+		return -1, fmt.Errorf("copy the inspector session's socket (fcntl F_DUPFD_CLOEXEC): %w", dupErr)
+	}
+	return dup, nil
+}
+
+// Pending reports whether a command was sent whose answer has not been read: a client
+// that leaves now may crash Node 20's inspector (see the closer).
+func (c *Conn) Pending() bool { return len(c.outstanding) > 0 }
 
 // cdpRequest is one protocol command.
 type cdpRequest struct {
@@ -185,6 +235,8 @@ func (c *Conn) Send(ctx context.Context, method string, params any) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", method, err)
 	}
+	// Counted before the write: a write cut short may still have reached the target.
+	c.outstanding[c.nextID] = true
 	if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {
 		return 0, fmt.Errorf("send %s: %w", method, err)
 	}
@@ -232,8 +284,5 @@ func (c *Conn) Close() error {
 
 // httpClient is an HTTP client whose connections are made by dial.
 func httpClient(dial Dialer) *http.Client {
-	if dial == nil {
-		return &http.Client{}
-	}
 	return &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
 }
