@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -505,6 +506,7 @@ func TestCloseWaitLeakNamesServerAndRoutes(t *testing.T) {
 	t.Parallel()
 	flag := stackInspectPort(t)
 	p := realnode.Start(t, "stack_http_hang.js", flag)
+	sent := time.Now()
 	hangRequests(t, p.Port, map[string]int{
 		"POST /upload?id=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": 31,
 		"GET /health?token=secret HTTP/1.1\r\nHost: x\r\n\r\n":                  7,
@@ -526,9 +528,19 @@ func TestCloseWaitLeakNamesServerAndRoutes(t *testing.T) {
 	if f == nil {
 		t.Fatalf("no CLOSE_WAIT_LEAK: %s; stderr %s", s.codes(), stderr)
 	}
-	want := fmt.Sprintf("38 of 38 CLOSE_WAIT sockets were accepted by the http.Server on 127.0.0.1:%d; requests in flight: POST /upload (31), GET /health (7)", p.Port)
-	if !strings.Contains(f.Summary, want) {
-		t.Errorf("summary %q\nwant it to say %q", f.Summary, want)
+	// The requests arrived in full, so Node's parser no longer has their start: their age
+	// is the kernel's time since their last byte came, a lower bound ("≥").
+	want := fmt.Sprintf(`; 38 of 38 CLOSE_WAIT sockets were accepted by the http.Server on 127\.0\.0\.1:%d; requests in flight: POST /upload \(31, oldest ≥ \d+ (ms|s)\), GET /health \(7, oldest ≥ \d+ (ms|s)\)`, p.Port)
+	if !regexp.MustCompile(want).MatchString(f.Summary) {
+		t.Errorf("summary %q\nwant it to match %q", f.Summary, want)
+	}
+	owners, _ := f.Evidence["owners"].(map[string]any)
+	oldest, _ := owners["requests_oldest_ms"].(map[string]any)
+	for _, r := range []string{"POST /upload", "GET /health"} {
+		age, ok := oldest[r].(float64)
+		if !ok || age < 0 || age > float64(time.Since(sent).Milliseconds()) {
+			t.Errorf("oldest %s: %v ms, want between 0 and %d ms (sent then): %v", r, oldest[r], time.Since(sent).Milliseconds(), owners)
+		}
 	}
 	if strings.Contains(f.Summary, "secret") {
 		t.Errorf("the query string leaked into the summary: %q", f.Summary)

@@ -28,14 +28,20 @@ type SocketOwner struct {
 	Idle     bool   `json:"idle,omitempty"`
 }
 
-// OwnerRequest is an HTTP request in flight on a socket. AgeMS is how long ago it started
-// (its first byte arrived), known while the request is still being received: Node's HTTP
-// parser (Node 18+) keeps that time until the whole request has arrived, then forgets it,
-// so a request received in full whose handler never answers has a nil AgeMS.
+// OwnerRequest is an HTTP request in flight on a socket. AgeMS is how long ago it started.
+// While the request is still being received it is exact: Node's HTTP parser (Node 18+)
+// keeps the time of its first byte. Once the whole request has arrived the parser forgets
+// that time, and AgeMS is then the kernel's time since data last arrived on the connection
+// (tcp_info's tcpi_last_data_recv, read through sock_diag): when the request's last byte
+// came, so the request is at least that old, and AgeAtLeast is set. Nil when neither is
+// known (the connection is in another network namespace, or sock_diag failed).
 type OwnerRequest struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	AgeMS  *int64 `json:"age_ms"`
+	// AgeAtLeast marks an AgeMS that is a lower bound (the time since the request arrived
+	// in full), not the time since it started.
+	AgeAtLeast bool `json:"age_at_least,omitempty"`
 }
 
 // String is "POST /upload".
@@ -46,7 +52,15 @@ func (r *OwnerRequest) withAge() string {
 	if r.AgeMS == nil {
 		return r.String()
 	}
-	return r.String() + " (" + ageWords(*r.AgeMS) + ")"
+	return r.String() + " (" + r.ageText() + ")"
+}
+
+// ageText is "42 s", or "≥ 42 s" for a lower bound.
+func (r *OwnerRequest) ageText() string {
+	if r.AgeAtLeast {
+		return "≥ " + ageWords(*r.AgeMS)
+	}
+	return ageWords(*r.AgeMS)
 }
 
 // ageWords is a request's age: "350 ms", "42 s", "12 min", "3.5 h".
@@ -122,8 +136,42 @@ func (col *collection) applyOwners(o *attach.Owners) {
 		}
 		fd.Owner = owner
 	}
+	col.ageArrivedRequests()
 	if len(o.Errors) > 0 {
 		col.warn("attach: socket owners partly unknown: %s", strings.Join(o.Errors, "; "))
+	}
+}
+
+// ageArrivedRequests gives the requests that arrived in full (no age from Node's parser)
+// the kernel's time since data last arrived on their connection, as a lower bound of their
+// age (OwnerRequest). It reads tcp_info through sock_diag, which only sees our own network
+// namespace: elsewhere, or when the read fails, those ages stay unknown.
+func (col *collection) ageArrivedRequests() {
+	want := map[uint64]bool{}
+	for _, fd := range col.snap.FDs.List {
+		if o := fd.Owner; o != nil && o.Request != nil && o.Request.AgeMS == nil && fd.Socket != nil {
+			want[fd.Socket.Inode] = true
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	queues := readQueues(col.c.FS, col.pid, want, col.warn)
+	unknown := 0
+	for i := range col.snap.FDs.List {
+		fd := &col.snap.FDs.List[i]
+		if fd.Owner == nil || fd.Owner.Request == nil || fd.Owner.Request.AgeMS != nil || fd.Socket == nil {
+			continue
+		}
+		if q, ok := queues[fd.Socket.Inode]; ok && q.LastDataRecvMS != nil {
+			ms := int64(*q.LastDataRecvMS)
+			fd.Owner.Request.AgeMS, fd.Owner.Request.AgeAtLeast = &ms, true
+			continue
+		}
+		unknown++
+	}
+	if unknown > 0 {
+		col.warn("attach: the age of %d HTTP request(s) that arrived in full is unknown: Node keeps no start time once a request has arrived, and the kernel's time since its last byte (tcp_info, through sock_diag) could not be read for their connections (sock_diag sees nodeinspect's own network namespace only)", unknown)
 	}
 }
 
@@ -174,6 +222,7 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 	servers := map[string]int{}
 	requests := map[string]int{}
 	oldest := map[string]int64{}
+	atLeast := map[string]bool{} // kinds whose oldest age is a lower bound
 	upstreams := map[string]int{}
 	for _, fd := range fds {
 		o := fd.Owner
@@ -191,6 +240,11 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 			requests[r.String()]++
 			if r.AgeMS != nil && *r.AgeMS > oldest[r.String()] {
 				oldest[r.String()] = *r.AgeMS
+				if r.AgeAtLeast {
+					atLeast[r.String()] = true
+				} else {
+					delete(atLeast, r.String())
+				}
 			}
 		}
 	}
@@ -205,14 +259,15 @@ func ownersSummary(fds []FD, what string) (string, map[string]any) {
 		parts = append(parts, fmt.Sprintf("%d of %d %s are client sockets to %s", n, total, what, up))
 	}
 	if len(requests) > 0 {
-		parts = append(parts, "requests in flight: "+requestsText(requests, oldest, 5))
+		parts = append(parts, "requests in flight: "+requestsText(requests, oldest, atLeast, 5))
 	}
 	if len(parts) == 0 {
 		return "", nil
 	}
 	ev := map[string]any{"owners_known": known, "servers": servers, "requests": requests, "upstreams": upstreams}
 	if len(oldest) > 0 {
-		// The age of the oldest request of each kind still being received (ms).
+		// The age of the oldest request of each kind (ms): exact while it is still being
+		// received, a lower bound (the time since it arrived in full) afterwards.
 		ev["requests_oldest_ms"] = oldest
 	}
 	return strings.Join(parts, "; "), ev
@@ -230,11 +285,11 @@ func top(m map[string]int) (string, int) {
 }
 
 // countsText is "POST /upload (31), GET /health (7)", highest first, at most max entries.
-func countsText(m map[string]int, max int) string { return requestsText(m, nil, max) }
+func countsText(m map[string]int, max int) string { return requestsText(m, nil, nil, max) }
 
 // requestsText is countsText with the age of the oldest of each where known: "POST
-// /upload (31, oldest 42 s), GET /health (7)".
-func requestsText(m map[string]int, oldest map[string]int64, max int) string {
+// /upload (31, oldest 42 s), GET /health (7)"; "oldest ≥ 42 s" for a lower bound (atLeast).
+func requestsText(m map[string]int, oldest map[string]int64, atLeast map[string]bool, max int) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -252,7 +307,11 @@ func requestsText(m map[string]int, oldest map[string]int64, max int) string {
 			break
 		}
 		if age, ok := oldest[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s (%d, oldest %s)", k, m[k], ageWords(age)))
+			bound := ""
+			if atLeast[k] {
+				bound = "≥ "
+			}
+			parts = append(parts, fmt.Sprintf("%s (%d, oldest %s%s)", k, m[k], bound, ageWords(age)))
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s (%d)", k, m[k]))

@@ -3,6 +3,8 @@ package inspect
 import (
 	"strings"
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -75,6 +77,41 @@ func TestOwnersSummaryAges(t *testing.T) {
 	}
 }
 
+// TestOwnersSummaryLowerBounds: a kind whose oldest request arrived in full says its age
+// is a lower bound; an exact age older than every bound is exact.
+func TestOwnersSummaryLowerBounds(t *testing.T) {
+	srv := "http.Server on :3000"
+	var fds []FD
+	add := func(method string, age int64, atLeast bool) {
+		fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: method, Path: "/x", AgeMS: i64(age), AgeAtLeast: atLeast}}})
+	}
+	add("GET", 5_000, true)
+	add("GET", 61_000, true)
+	add("POST", 70_000, false)
+	add("POST", 20_000, true)
+	got, _ := ownersSummary(fds, "CLOSE_WAIT sockets")
+	want := "requests in flight: GET /x (2, oldest ≥ 61 s), POST /x (2, oldest 70 s)"
+	if !strings.Contains(got, want) {
+		t.Errorf("ownersSummary = %q\nwant it to say %q", got, want)
+	}
+}
+
+// TestArrivedRequestsWithoutTCPInfoStayUnknown: on a fake /proc tree there is no
+// sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
+// age: unknown, not 0.
+func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
+	col := &collection{c: &Collector{FS: probes.NewFS(t.TempDir())}, pid: 4242, snap: &Snapshot{FDs: &FDTable{List: []FD{
+		{FD: 9, Type: "tcp", Socket: &Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &SocketOwner{Role: "accepted", Request: &OwnerRequest{Method: "GET", Path: "/"}}},
+	}}}}
+	col.ageArrivedRequests()
+	if r := col.snap.FDs.List[0].Owner.Request; r.AgeMS != nil || r.AgeAtLeast {
+		t.Errorf("age %v (at least %v), want unknown", *r.AgeMS, r.AgeAtLeast)
+	}
+	if w := strings.Join(col.snap.Warnings, "\n"); !strings.Contains(w, "the age of 1 HTTP request(s) that arrived in full is unknown") {
+		t.Errorf("no warning says the age is unknown: %q", w)
+	}
+}
+
 func TestSocketOwnerString(t *testing.T) {
 	for _, tc := range []struct {
 		o    SocketOwner
@@ -86,6 +123,7 @@ func TestSocketOwnerString(t *testing.T) {
 		{SocketOwner{Role: "client", Upstream: "db:5432"}, "client of db:5432"},
 		{SocketOwner{Role: "socket"}, ""},
 		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(42_500)}}, "accepted by http.Server on :3000, POST /upload (42 s)"},
+		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "GET", Path: "/hang", AgeMS: i64(9_100), AgeAtLeast: true}}, "accepted by http.Server on :3000, GET /hang (≥ 9 s)"},
 	} {
 		if got := tc.o.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)

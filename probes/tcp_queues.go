@@ -21,6 +21,10 @@ type TCPQueue struct {
 	// tcpi_bytes_acked (include/uapi/linux/tcp.h, Linux 4.1+): bytes ever received, and
 	// ever acknowledged by the peer. Nil when read from the /proc tables, which lack them.
 	BytesReceived, BytesAcked *uint64
+	// LastDataRecvMS is tcp_info's tcpi_last_data_recv: milliseconds since data last
+	// arrived on the connection (a FIN or a bare ACK does not count). Nil when read from
+	// the /proc tables.
+	LastDataRecvMS *uint32
 	// ZeroWindowProbe is true when the zero-window probe timer is pending (Socket.Timer
 	// 4): the peer advertises a zero receive window, so nothing can be sent.
 	ZeroWindowProbe bool
@@ -38,6 +42,7 @@ const inetDiagInfo = 2
 var (
 	tcpInfoBytesAckedOffset    = int(unsafe.Offsetof(unix.TCPInfo{}.Bytes_acked))
 	tcpInfoBytesReceivedOffset = int(unsafe.Offsetof(unix.TCPInfo{}.Bytes_received))
+	tcpInfoLastDataRecvOffset  = int(unsafe.Offsetof(unix.TCPInfo{}.Last_data_recv))
 )
 
 // ReadTCPQueues reads the queues of the TCP sockets of pid's network namespace whose inode
@@ -126,6 +131,10 @@ func parseTCPQueueMsg(m []byte, want func(uint64) bool) (TCPQueue, bool, error) 
 		}
 		if typ == inetDiagInfo {
 			info := attrs[4:l]
+			if len(info) >= tcpInfoLastDataRecvOffset+4 {
+				last := ne.Uint32(info[tcpInfoLastDataRecvOffset:])
+				q.LastDataRecvMS = &last
+			}
 			if len(info) >= tcpInfoBytesReceivedOffset+8 {
 				acked := ne.Uint64(info[tcpInfoBytesAckedOffset:])
 				received := ne.Uint64(info[tcpInfoBytesReceivedOffset:])

@@ -38,10 +38,18 @@ func TestParseTCPQueueMsg(t *testing.T) {
 	info := make([]byte, 232)
 	ne.PutUint64(info[tcpInfoBytesAckedOffset:], 1000)
 	ne.PutUint64(info[tcpInfoBytesReceivedOffset:], 70000)
+	ne.PutUint32(info[tcpInfoLastDataRecvOffset:], 4200)
 
 	q, ok, err := parseTCPQueueMsg(queueDiagMsg(42, 8, 65536, 0, info), nil)
 	if err != nil || !ok {
 		t.Fatalf("ok %v err %v", ok, err)
+	}
+	if q.LastDataRecvMS == nil || *q.LastDataRecvMS != 4200 {
+		t.Errorf("last data received: %v, want 4200 ms", q.LastDataRecvMS)
+	}
+	// Too short to reach tcpi_last_data_recv: nil, not 0.
+	if q, _, _ := parseTCPQueueMsg(queueDiagMsg(48, 1, 0, 0, make([]byte, tcpInfoLastDataRecvOffset)), nil); q.LastDataRecvMS != nil {
+		t.Errorf("truncated info gave last data received %d", *q.LastDataRecvMS)
 	}
 	if q.Inode != 42 || q.State != "CLOSE_WAIT" || q.RxQueue != 65536 || q.BytesReceived == nil || *q.BytesReceived != 70000 || *q.BytesAcked != 1000 {
 		t.Errorf("got %+v", q)
