@@ -404,7 +404,12 @@ func TestAttachInterruptedStillCloses(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &a); err != nil || a.Attach == nil {
 		t.Fatalf("no JSON after Ctrl-C: %v; stderr %s", err, errb.String())
 	}
-	if a.Attach.Status != "failed" || !strings.Contains(a.Attach.Reason, "interrupted") || a.Attach.Closed == nil || !*a.Attach.Closed {
+	// The stall begins on the target's next 2 ms timer after the inspector opens; on a
+	// loaded machine the query can be answered first, and the interrupt then cuts a later
+	// step (socket owners, loop delay): the run says so, and must still close everything.
+	interrupted := a.Attach.Status == "failed" && strings.Contains(a.Attach.Reason, "interrupted") ||
+		a.Attach.Status == "ok" && strings.Contains(errb.String(), "context canceled") && strings.Contains(errb.String(), "interrupted")
+	if !interrupted || a.Attach.Closed == nil || !*a.Attach.Closed {
 		t.Fatalf("attach %+v; stderr %s", *a.Attach, errb.String())
 	}
 	if portOpen(port) || !realnode.Alive(p.PID) {

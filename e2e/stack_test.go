@@ -119,6 +119,16 @@ func mainRunnable(t *testing.T, pid int) (r, n int) {
 	return r, n
 }
 
+// threadRunnable reports whether pid's main thread is runnable (state R) now.
+func threadRunnable(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " R")
+}
+
 // mainCPUTicks is the main thread's user plus system time, in clock ticks (utime and stime,
 // fields 14 and 15 of task/<pid>/stat).
 func mainCPUTicks(t *testing.T, pid int) int {
@@ -362,12 +372,25 @@ func TestStackKilledOrInterruptedMidPause(t *testing.T) {
 			if sig != syscall.SIGKILL && code != 130 {
 				t.Errorf("exit %d after %s, want 130; stderr %s", code, sig, n.err.String())
 			}
+			// Running again: three reads in a row find the spinning main thread runnable (a
+			// paused one sleeps in the inspector's message loop). Within closeGrace.
+			resumed := time.Duration(-1)
+			for streak, deadline := 0, time.Now().Add(closeGrace); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+				if threadRunnable(p.PID) {
+					if streak++; streak == 3 {
+						resumed = time.Since(opened)
+						break
+					}
+				} else {
+					streak = 0
+				}
+			}
 			// closeGrace: the closer's first attempt comes within its 20 ms poll, and the
 			// close itself takes tens of ms; 5 s covers a loaded machine.
 			if left := waitNoInspector(p.PID, p.Port, closeGrace); len(left) > 0 {
 				t.Errorf("after %s the inspector is still open: %v", sig, left)
 			}
-			t.Logf("MEASURE %s mid-pause: inspector gone %s after the signal", sig, time.Since(opened).Round(time.Millisecond))
+			t.Logf("MEASURE %s mid-pause: running again %s and inspector gone %s after the signal", sig, resumed.Round(time.Millisecond), time.Since(opened).Round(time.Millisecond))
 			leftRunning(t, p, true)
 		})
 	}

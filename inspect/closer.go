@@ -365,6 +365,11 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 		}
 		last = now
 		if st.Inode != 0 {
+			if !ownedByParent && held.count() > 0 {
+				if open, err := listeningOwned(fs, spec.PID, st.Inode); err == nil && !open {
+					held.closeAll() // the close has begun: see heldSockets.closeAll
+				}
+			}
 			closed, err := closedFor(fs, spec.PID, st.Inode, portOf(st.Inspector), &pending)
 			if err == nil && closed {
 				st.remove()

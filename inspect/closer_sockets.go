@@ -17,7 +17,9 @@ package inspect
 //   - the attach is gone (end of file on its pipe) or handed the cleanup over: the closer
 //     reads and discards whatever the inspector still sends on the copies it holds, and
 //     closes each when the inspector ends that session itself (its close ends every session
-//     from the target's side, which is safe) or the target exits.
+//     from the target's side, which is safe), once that close has begun (the main thread
+//     then waits in it for the sessions to leave and answers nothing more), or the target
+//     exits.
 
 import (
 	"errors"
@@ -123,6 +125,20 @@ func (h *heldSockets) drain() {
 func (h *heldSockets) drainOne(id int, f *os.File) {
 	_, _ = io.Copy(io.Discard, f)
 	h.release(id)
+}
+
+// closeAll closes every socket held: once the inspector's close has begun (its listening
+// socket is gone), its main thread waits in the close for these sessions to leave and
+// writes no more answers, so leaving now is safe, and it is what lets the close finish
+// (and a main thread paused by the session resume).
+func (h *heldSockets) closeAll() {
+	h.mu.Lock()
+	held := h.held
+	h.held = nil
+	h.mu.Unlock()
+	for _, f := range held {
+		f.Close()
+	}
 }
 
 // count is how many sockets are held.

@@ -55,8 +55,10 @@ type attachRun struct {
 	// closeNow closes the inspector at once (attach.CloseNow) instead of queueing the
 	// close for the loop's next turn: sessions, and a loop blocked in JavaScript.
 	closeNow bool
-	// given are the sessions whose socket the closer holds a copy of, with its id.
-	given map[*attach.Conn]int
+	// given are the sessions whose socket the closer holds a copy of, with its id;
+	// unanswered the ids of those this run closed with an answer still on its way.
+	given      map[*attach.Conn]int
+	unanswered []int
 }
 
 // closeInspector asks the target on conn to close its inspector, at once or queued.
@@ -479,11 +481,23 @@ func (r *attachRun) dialSession(ctx context.Context, url string) (*attach.Conn, 
 func (r *attachRun) hangUp(conn *attach.Conn) {
 	if id, ok := r.given[conn]; ok {
 		delete(r.given, conn)
-		if !conn.Pending() {
+		if conn.Pending() {
+			r.unanswered = append(r.unanswered, id)
+		} else {
 			r.closer.release(id)
 		}
 	}
 	conn.Close()
+}
+
+// releaseUnanswered lets the closer close the sessions this run left with an answer on its
+// way, once the inspector's close has begun (heldSockets.closeAll says why that is safe):
+// until then, the close waits for them to leave.
+func (r *attachRun) releaseUnanswered() {
+	for _, id := range r.unanswered {
+		r.closer.release(id)
+	}
+	r.unanswered = nil
 }
 
 // sendClose queues the inspector's close on conn, with its own short time limit (ctx may
@@ -645,6 +659,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 	for {
 		if r.col.exitedSince() {
 			return true // the process is gone, and its sockets with it
+		}
+		if len(r.unanswered) > 0 {
+			if open, err := listeningOwned(r.col.c.FS, r.col.pid, r.opened); err == nil && !open {
+				r.releaseUnanswered()
+			}
 		}
 		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
