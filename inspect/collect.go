@@ -315,20 +315,7 @@ func (col *collection) recheckIdentity() error {
 	if col.gone {
 		return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
 	}
-	st, err := col.c.FS.ReadStat(col.pid)
-	if err != nil {
-		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
-		}
-		return nil
-	}
-	if st.StartTicks == col.stat.StartTicks && st.Exited() {
-		return fmt.Errorf("process %d exited while being read (it is a zombie now): %w", col.pid, ErrNoProcess)
-	}
-	if st.StartTicks != col.stat.StartTicks {
-		return &PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
-	}
-	return nil
+	return goneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
 }
 
 // classifyReadError turns the failure to read a process's stat into a sentinel error.

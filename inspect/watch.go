@@ -65,15 +65,11 @@ func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint6
 
 func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache) (*Sample, error) {
 	st, err := c.FS.ReadStat(pid)
+	if err := checkGone(pid, st, err, startTicks, ""); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, classifyReadError(pid, err)
-	}
-	if startTicks != 0 && st.StartTicks != startTicks {
-		return nil, &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: st.StartTicks}
-	}
-	if st.Exited() {
-		// A zombie has exited; only its parent has not collected it yet.
-		return nil, fmt.Errorf("process %d exited (a zombie its parent has not reaped): %w", pid, ErrNoProcess)
 	}
 	s := &Sample{Schema: Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
 	if status, err := c.FS.ReadStatus(pid); err == nil {
