@@ -50,7 +50,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if isKernelThread(st) {
+		if st.IsKernelThread() {
 			continue
 		}
 		// The exe link alone decides here (one readlink per process); without the privilege
@@ -225,13 +225,6 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 			}
 		}
 	}
-}
-
-// isKernelThread reports whether a stat row is a kernel thread (kthreadd, pid 2, and its
-// children; PF_KTHREAD in the flags).
-func isKernelThread(s probes.Stat) bool {
-	const pfKthread = 0x00200000 // include/linux/sched.h
-	return s.PID == 2 || s.PPID == 2 || s.Flags&pfKthread != 0
 }
 
 // sortPS orders rows worst first: severity, then fd use against the limit, then RSS.
