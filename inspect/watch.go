@@ -156,11 +156,12 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 		s.Children, s.Zombies = &n, &z
 	}
 	// Read the identity again: a process that exited during the sample is not sampled.
-	if again, err := c.FS.ReadStat(pid); err != nil || again.StartTicks != st.StartTicks {
-		if err != nil {
-			return nil, classifyReadError(pid, err)
-		}
-		return nil, &PidReusedError{PID: pid, StartTicks: st.StartTicks, NowTicks: again.StartTicks}
+	again, err := c.FS.ReadStat(pid)
+	if err := checkGone(pid, again, err, st.StartTicks, "during the sample"); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, classifyReadError(pid, err)
 	}
 	return s, nil
 }
