@@ -65,7 +65,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		}
 		w := &psWork{stat: st, snap: &Snapshot{Process: &Process{
 			PID: st.PID, PPID: st.PPID, PGID: st.PGID, SID: st.SID, Comm: st.Comm,
-			State: stateString(st.State), IsNode: isNode, StartTicks: st.StartTicks,
+			State: st.State, IsNode: isNode, StartTicks: st.StartTicks,
 			Orphan: probes.IsOrphan(tree, st),
 		}}}
 		status, err := c.FS.ReadStatus(st.PID)
@@ -97,8 +97,8 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			w.row.Cmdline = []string{}
 		}
 		for _, ch := range tree.Children(st.PID) {
-			z := stateString(ch.State) == "Z"
-			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: stateString(ch.State), Comm: ch.Comm, Zombie: z})
+			z := ch.State == "Z"
+			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: ch.State, Comm: ch.Comm, Zombie: z})
 			if z {
 				w.row.Zombies++
 			}

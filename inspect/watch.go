@@ -39,15 +39,6 @@ type Sample struct {
 	Zombies        *int       `json:"zombies"`
 }
 
-// SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,
-// RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
-// kernel walks every mapping for it), no process scan, no loop sampling, no rules.
-// startTicks, when not 0, is the start time of the process first seen: a different one
-// means the pid was reused (PidReusedError).
-func (c *Collector) SampleOnce(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
-	return c.sample(ctx, pid, seq, startTicks, nil)
-}
-
 // Sampler reads the samples of one watch, keeping an fd cache between them so a sample
 // re-reads only new fds and a quarter of the known ones (probes.FDCache).
 type Sampler struct {
@@ -58,7 +49,11 @@ type Sampler struct {
 // NewSampler returns a Sampler for one process.
 func (c *Collector) NewSampler() *Sampler { return &Sampler{c: c} }
 
-// Sample reads one sample; see SampleOnce.
+// Sample reads one watch sample: the fd table with its sockets, the open-files limit,
+// RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
+// kernel walks every mapping for it), no process scan, no loop sampling, no rules.
+// startTicks, when not 0, is the start time of the process first seen: a different one
+// means the pid was reused (PidReusedError).
 func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
 	return s.c.sample(ctx, pid, seq, startTicks, &s.cache)
 }
@@ -78,12 +73,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 	if lim, err := c.FS.ReadLimits(pid); err == nil {
 		s.OpenFilesSoft, _, _ = lim.OpenFiles()
 	}
-	var entries []probes.FDEntry
-	if cache != nil {
-		entries, _, err = c.FS.ReadFDsCached(pid, cache)
-	} else {
-		entries, _, err = c.FS.ReadFDs(pid)
-	}
+	entries, _, err := c.FS.ReadFDsCached(pid, cache)
 	if err == nil {
 		inodes := socketInodes(entries)
 		sockets := make(map[uint64]probes.Socket, len(inodes))
@@ -96,39 +86,37 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 		if len(inodes) > 0 {
 			readSockets()
 		}
-		if cache != nil {
-			// A cached socket whose inode is in no table was closed and its fd reused:
-			// read those links again, and the tables again if they are new sockets.
-			var stale []int
-			staleSet := map[int]bool{}
+		// A cached socket whose inode is in no table was closed and its fd reused:
+		// read those links again, and the tables again if they are new sockets.
+		var stale []int
+		staleSet := map[int]bool{}
+		for _, e := range entries {
+			if _, ok := sockets[e.Inode]; e.Type == "socket" && !ok {
+				stale = append(stale, e.FD)
+				staleSet[e.FD] = true
+			}
+		}
+		if len(stale) > 0 {
+			fresh := map[int]probes.FDEntry{}
+			for _, e := range c.FS.Revalidate(pid, cache, stale) {
+				fresh[e.FD] = e
+				if e.Type == "socket" {
+					inodes[e.Inode] = struct{}{}
+				}
+			}
+			kept := entries[:0]
 			for _, e := range entries {
-				if _, ok := sockets[e.Inode]; e.Type == "socket" && !ok {
-					stale = append(stale, e.FD)
-					staleSet[e.FD] = true
-				}
-			}
-			if len(stale) > 0 {
-				fresh := map[int]probes.FDEntry{}
-				for _, e := range c.FS.Revalidate(pid, cache, stale) {
-					fresh[e.FD] = e
-					if e.Type == "socket" {
-						inodes[e.Inode] = struct{}{}
+				if staleSet[e.FD] {
+					f, ok := fresh[e.FD]
+					if !ok {
+						continue // closed since
 					}
+					e = f
 				}
-				kept := entries[:0]
-				for _, e := range entries {
-					if staleSet[e.FD] {
-						f, ok := fresh[e.FD]
-						if !ok {
-							continue // closed since
-						}
-						e = f
-					}
-					kept = append(kept, e)
-				}
-				entries = kept
-				readSockets()
+				kept = append(kept, e)
 			}
+			entries = kept
+			readSockets()
 		}
 		// Only the counts are kept: fds by type (sockets by their table's protocol, as
 		// buildFDTable types them) and TCP sockets by state.
@@ -149,7 +137,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 	if kids, err := c.FS.ReadChildrenFile(pid); err == nil {
 		n, z := len(kids), 0
 		for _, k := range kids {
-			if kst, err := c.FS.ReadStat(k); err == nil && stateString(kst.State) == "Z" {
+			if kst, err := c.FS.ReadStat(k); err == nil && kst.State == "Z" {
 				z++
 			}
 		}

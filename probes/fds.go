@@ -55,9 +55,7 @@ func ClassifyLink(target string) (typ string, inode uint64) {
 	return "unknown", 0
 }
 
-// SocketInode returns N of "socket:[N]".
-func SocketInode(target string) (uint64, bool) { return bracketInode(target, "socket:[") }
-
+// bracketInode returns N of target "<prefix>N]" ("socket:[N]", "pipe:[N]").
 func bracketInode(target, prefix string) (uint64, bool) {
 	rest, ok := strings.CutPrefix(target, prefix)
 	if !ok || !strings.HasSuffix(rest, "]") {

@@ -550,16 +550,6 @@ func selectTables(protos []string) []socketTable {
 	return out
 }
 
-// ReadSocketsProc reads the six socket tables of pid's network namespace,
-// /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix,netlink}, keeping the rows whose inode want
-// accepts (nil keeps all). A table that does not exist (IPv6 disabled, or netlink not
-// built) is skipped without error; any other failure of a table is returned in errs, one
-// error per table carrying its path, next to the rows of all tables (a table with malformed
-// rows still gives its good rows).
-func (p FS) ReadSocketsProc(pid int, want func(uint64) bool) (sockets []Socket, errs []error) {
-	return p.readSocketTables(pid, socketTables, want, nil)
-}
-
 // readSocketTables reads tables as text, appending their rows to sockets.
 func (p FS) readSocketTables(pid int, tables []socketTable, want func(uint64) bool, sockets []Socket) (_ []Socket, errs []error) {
 	emit := func(s Socket) { sockets = append(sockets, s) }

@@ -161,10 +161,10 @@ func TestClassifyLink(t *testing.T) {
 			t.Errorf("ClassifyLink(%q) = %q, want %q", target, got, want)
 		}
 	}
-	if ino, ok := SocketInode("socket:[18446744073709551615]"); !ok || ino != 18446744073709551615 {
+	if ino, ok := bracketInode("socket:[18446744073709551615]", "socket:["); !ok || ino != 18446744073709551615 {
 		t.Errorf("max inode: %d %v", ino, ok)
 	}
-	if _, ok := SocketInode("socket:[x]"); ok {
+	if _, ok := bracketInode("socket:[x]", "socket:["); ok {
 		t.Error("bad inode accepted")
 	}
 }

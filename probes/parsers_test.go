@@ -244,14 +244,14 @@ func TestSyscallText(t *testing.T) {
 		"-1 0x7ffe 0x7f4a\n":        {Nr: -1},
 		"202 0x1 0x2 0x3 0x4 0x5\n": {Nr: 202},
 	} {
-		got, err := ParseSyscall([]byte(in))
-		if err != nil || got != want {
-			t.Errorf("ParseSyscall(%q) = %+v %v", in, got, err)
+		got, err := ParseSyscallCall([]byte(in))
+		if err != nil || got.SyscallSample != want {
+			t.Errorf("ParseSyscallCall(%q) = %+v %v", in, got, err)
 		}
 	}
 	for _, bad := range []string{"", "walking", "-7 0x1", "99999999"} {
-		if _, err := ParseSyscall([]byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseSyscall(%q) = %v", bad, err)
+		if _, err := ParseSyscallCall([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseSyscallCall(%q) = %v", bad, err)
 		}
 	}
 }
@@ -259,7 +259,7 @@ func TestSyscallText(t *testing.T) {
 func FuzzSyscallText(f *testing.F) {
 	f.Add([]byte("281 0x1\n"))
 	f.Add([]byte("running\n"))
-	f.Fuzz(func(t *testing.T, data []byte) { _, _ = ParseSyscall(data) })
+	f.Fuzz(func(t *testing.T, data []byte) { _, _ = ParseSyscallCall(data) })
 }
 
 func TestStatExited(t *testing.T) {

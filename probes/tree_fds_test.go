@@ -163,7 +163,7 @@ func TestReadSocketsPathsAgree(t *testing.T) {
 	}
 	want := func(i uint64) bool { return mine[i] }
 	fast, errs := fs.ReadSockets(os.Getpid(), want)
-	slow, errs2 := fs.ReadSocketsProc(os.Getpid(), want)
+	slow, errs2 := fs.readSocketTables(os.Getpid(), socketTables, want, nil)
 	if len(errs) > 0 || len(errs2) > 0 {
 		t.Fatal(errs, errs2)
 	}
