@@ -58,6 +58,9 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	var first *inspect.Snapshot
 	var heap *inspect.HeapSession
 	var err error
+	// Warnings that come after the first frame (a sample that could not read a table, the
+	// attach's cleanup) go to the sink: drained after each frame and at the end.
+	sink := &inspect.WarningSink{}
 	if opt.attach {
 		// One inspector session for the whole watch; closed on every path below.
 		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
@@ -72,7 +75,11 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		}
 		first, heap, err = col.CollectAttached(ctx, pid, copt)
 		if heap != nil {
-			defer heap.Close(ctx)
+			heap.WarnTo(sink)
+			defer func() {
+				heap.Close(ctx)
+				printWarnings(deps, sink.Drain()) // on a path that returns early
+			}()
 		}
 		if err == nil {
 			printWarnings(deps, first.Warnings)
@@ -102,7 +109,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	if heap != nil {
 		heap.MeasureDelay(interval)
 	}
-	sampler := col.NewSampler()
+	sampler := col.NewSampler(sink)
 	var samples []*inspect.Sample
 	ended := "duration"
 	ticker := time.NewTicker(interval)
@@ -159,6 +166,10 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		if err := writeOnce(deps, &buf); err != nil {
 			return err
 		}
+		if !live {
+			// A live view's next frame would clear them: they wait for the summary.
+			printWarnings(deps, sink.Drain())
+		}
 		select {
 		case <-ctx.Done():
 			ended = endReason(ctx, duration)
@@ -183,6 +194,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			left = a
 		}
 	}
+	sum.Warnings = append(sum.Warnings, sink.Drain()...)
 	sumOpt := ropt
 	if stream {
 		sumOpt.Format = report.FormatJSON
