@@ -75,8 +75,8 @@ func loopDelay(d *attach.Delay, window time.Duration) *LoopDelay {
 	return out
 }
 
-// delayThresholds are EVENT_LOOP_DELAY's defaults (CONTRACT.md): p99 ≥ 100 ms warning,
-// ≥ 1 s critical.
+// delayThresholds are EVENT_LOOP_DELAY's defaults, as the README's "Where in the code"
+// section documents them: p99 ≥ 100 ms warning, ≥ 1 s critical.
 const (
 	delayWarningMS  = 100
 	delayCriticalMS = 1000

@@ -19,8 +19,8 @@ import (
 //
 // Node's inspector runs its own libuv loop on its own thread, with its own epoll instance
 // (src/inspector_io.cc), and that epoll watches the inspector's listening socket; the main
-// thread's loop watches the app's servers (KERNEL-NOTES: main thread in epoll_pwait on one
-// epoll fd, the inspector's thread on another). So a listener is told by who waits on the
+// thread's loop watches the app's servers (as measured on Node 20: the main thread waits in
+// epoll_pwait on one epoll fd, the inspector's thread on another). So a listener is told by who waits on the
 // epoll instance that watches it (/proc/<pid>/task/<tid>/syscall names the fd a blocked
 // thread waits on, /proc/<pid>/fdinfo/<fd> what it watches), never by connecting to it:
 //   - watched by an epoll the main thread waits in: the app's (its loop, or the private

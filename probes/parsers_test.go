@@ -73,7 +73,8 @@ func TestStatusParsesRealFile(t *testing.T) {
 	if *s.VmRSS != 40104*1024 || *s.VmHWM != 40108*1024 || *s.RssAnon != 4568*1024 || *s.VmSwap != 0 || !reflect.DeepEqual(s.NSpid, []int{23511, 7}) {
 		t.Errorf("memory %d %d", *s.VmRSS, *s.VmHWM)
 	}
-	// KERNEL-NOTES: Node's default handlers, mask ...4602: SIGINT(2), SIGUSR1(10), SIGTERM(15), SIGSEGV(11).
+	// Node's default handlers, as a real Node 20's SigCgt reads (mask ...4602): SIGINT(2),
+	// SIGUSR1(10), SIGTERM(15), SIGSEGV(11).
 	for _, sig := range []int{2, 10, 11, 15} {
 		if !s.Catches(sig) {
 			t.Errorf("must catch %d", sig)
