@@ -81,7 +81,7 @@ func runArm(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int
 	if err != nil {
 		return err
 	}
-	doc := &armDoc{Schema: inspect.Schema, TakenAt: deps.now().UTC(), Process: s.Process, Warnings: s.Warnings()}
+	doc := &armDoc{Schema: inspect.Schema, TakenAt: deps.Now().UTC(), Process: s.Process, Warnings: s.Warnings()}
 	err = armOnce(ctx, c, deps, opt, s, doc, dir)
 	a := s.Close(ctx)
 	doc.Attach = a
@@ -180,7 +180,7 @@ func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *ins
 			doc.Warnings = append(doc.Warnings, note)
 		}
 	}
-	return inspect.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.now())
+	return inspect.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
 }
 
 func changedSettings(old, new inspect.CrashSettings) []string {

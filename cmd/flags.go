@@ -99,7 +99,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		}
 	}
 	o.format = report.Format(format)
-	o.color = deps.IsTTY && !c.Bool("no-color") && (deps.Getenv == nil || deps.Getenv("NO_COLOR") == "") && o.format == report.FormatTable
+	o.color = deps.IsTTY && !c.Bool("no-color") && deps.Getenv("NO_COLOR") == "" && o.format == report.FormatTable
 
 	if c.IsSet("fail-on") || hasFlag(c, "fail-on") {
 		switch v := strings.ToLower(c.String("fail-on")); v {

@@ -69,19 +69,12 @@ func newHeapCommand(deps Deps) *cli.Command {
 	}
 }
 
-func (deps Deps) now() time.Time {
-	if deps.Now != nil {
-		return deps.Now()
-	}
-	return timeNow()
-}
-
 func runHeapSampling(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, d time.Duration, samplingBytes int64, path, ext string) error {
 	s, err := openCommandSession(ctx, c, deps, opt, pid)
 	if err != nil {
 		return err
 	}
-	takenAt := deps.now()
+	takenAt := deps.Now()
 	started := time.Now()
 	h, end, recErr := inspect.RecordHeapSampling(ctx, s, d, samplingBytes)
 	took := time.Since(started)
@@ -128,7 +121,7 @@ func runHeapSnapshot(ctx context.Context, c *cli.Command, deps Deps, opt options
 	if err != nil {
 		return err
 	}
-	takenAt := deps.now()
+	takenAt := deps.Now()
 	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	used, _, err := inspect.HeapUsage(ctx, s)
 	if err != nil {

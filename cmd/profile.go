@@ -208,15 +208,11 @@ func newProfileCommand(deps Deps) *cli.Command {
 }
 
 func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, d, interval time.Duration, path, ext string) error {
-	now := deps.Now
-	if now == nil {
-		now = timeNow
-	}
 	s, err := openCommandSession(ctx, c, deps, opt, pid)
 	if err != nil {
 		return err
 	}
-	takenAt := now()
+	takenAt := deps.Now()
 	started := time.Now()
 	// NODEINSPECT_CPU_SEGMENT shortens the segments (tests: a merge of real segments).
 	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))

@@ -120,11 +120,7 @@ func newDiffCommand(deps Deps) *cli.Command {
 			if th.FDs <= 0 || th.CloseWait <= 0 {
 				return usageError("growth thresholds must be positive")
 			}
-			now := deps.Now
-			if now == nil {
-				now = timeNow
-			}
-			diff := inspect.Compare(a, b, th, now())
+			diff := inspect.Compare(a, b, th, deps.Now())
 			var buf bytes.Buffer
 			if err := report.RenderDiff(&buf, diff, renderOptions(deps, opt, "")); err != nil {
 				return err

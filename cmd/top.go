@@ -69,7 +69,7 @@ func newTopCommand(deps Deps) *cli.Command {
 			if c.Bool("json") || !deps.IsTTY {
 				return topJSON(ctx, deps, scanner, interval, count)
 			}
-			color := !c.Bool("no-color") && getenv(deps, "NO_COLOR") == ""
+			color := !c.Bool("no-color") && deps.Getenv("NO_COLOR") == ""
 			proc := c.String("proc")
 			if proc == "" {
 				proc = deps.Proc

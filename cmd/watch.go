@@ -178,11 +178,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		}
 		break
 	}
-	now := timeNow
-	if deps.Now != nil {
-		now = deps.Now
-	}
-	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
+	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), deps.Now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
 	var left *inspect.Attach
 	if heap == nil && first.Attach.Unconfirmed() {
