@@ -21,7 +21,8 @@ func newHeapCommand(deps Deps) *cli.Command {
 	flags := append(sessionFlags(), recordingFlags(10*time.Second, "write the profile (.heapprofile, .pb.gz) or with --snapshot the snapshot (.heapsnapshot)")...)
 	flags = append(flags,
 		&cli.BoolFlag{Name: "snapshot", Usage: "a full heap snapshot (pauses the process; refused when memory is short, --force overrides) instead of a sampling profile"},
-		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average"},
+		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average",
+			Validator: intIn("sampling-bytes", 1024, 64<<20, "1024 up to 67108864")},
 		&cli.DurationFlag{Name: "snapshot-timeout", Value: inspect.SnapshotTimeout, Usage: "give up a snapshot that takes longer"},
 	)
 	return &cli.Command{
@@ -52,14 +53,8 @@ func newHeapCommand(deps Deps) *cli.Command {
 			if c.IsSet("snapshot-timeout") {
 				return usageError("--snapshot-timeout applies to --snapshot only")
 			}
-			d, err := checkDuration(c)
-			if err != nil {
-				return err
-			}
-			b := c.Int("sampling-bytes")
-			if b < 1024 || b > 64<<20 {
-				return usageError("--sampling-bytes %d is out of range: give 1024 up to 67108864", b)
-			}
+			d := c.Duration("duration")  // range: recordingFlags' Validator
+			b := c.Int("sampling-bytes") // range: its Validator
 			path, ext, err := checkOutput(c, ".heapprofile", ".pb.gz")
 			if err != nil {
 				return err

@@ -30,7 +30,7 @@ const (
 func sessionFlags() []cli.Flag {
 	return append(outputFlags(),
 		anyFlag(),
-		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each attach step"},
+		attachTimeoutFlag("time limit of each attach step"),
 		&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "send SIGUSR1 even to a process known to use it itself (pm2)"},
 	)
 }
@@ -38,7 +38,8 @@ func sessionFlags() []cli.Flag {
 // recordingFlags are --duration, -o, --force and --top.
 func recordingFlags(defaultDuration time.Duration, outputUsage string) []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "how long to record (100ms to 1h); Ctrl-C ends early and still writes"},
+		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "how long to record (100ms to 1h); Ctrl-C ends early and still writes",
+			Validator: durationIn("duration", minProfileDuration, maxProfileDuration, "100ms up to 1h")},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage},
 		&cli.BoolFlag{Name: "force", Usage: "overwrite the output file if it exists"},
 		&cli.IntFlag{Name: "top", Value: 15, Usage: "rows per list in the terminal and in JSON (0: all)"},
@@ -47,10 +48,7 @@ func recordingFlags(defaultDuration time.Duration, outputUsage string) []cli.Fla
 
 // sessionOptions are the session options of the command line.
 func sessionOptions(c *cli.Command, deps Deps, opt options) (inspect.SessionOptions, error) {
-	timeout := c.Duration("attach-timeout")
-	if timeout < 100*time.Millisecond || timeout > time.Minute {
-		return inspect.SessionOptions{}, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", timeout)
-	}
+	timeout := c.Duration("attach-timeout") // range: attachTimeoutFlag
 	return inspect.SessionOptions{Options: inspect.Options{
 		Any:               opt.any,
 		Sample:            inspect.DefaultSampleWindow,
@@ -91,15 +89,6 @@ func closeCommandSession(ctx context.Context, deps Deps, s *inspect.Session, err
 		return unconfirmedError(s.PID(), a)
 	}
 	return err
-}
-
-// checkDuration checks --duration.
-func checkDuration(c *cli.Command) (time.Duration, error) {
-	d := c.Duration("duration")
-	if d < minProfileDuration || d > maxProfileDuration {
-		return 0, usageError("--duration %s is out of range: give 100ms up to 1h", d)
-	}
-	return d, nil
 }
 
 // checkOutput checks -o before anything is sent: a known extension (returned), not an
@@ -177,7 +166,8 @@ func endWarning(pid int, end inspect.ProfileEnd, took time.Duration, what string
 func newProfileCommand(deps Deps) *cli.Command {
 	flags := append(sessionFlags(), recordingFlags(10*time.Second, "write the profile: .cpuprofile (Chrome DevTools, speedscope), .pb.gz (pprof) or .folded (collapsed stacks)")...)
 	flags = append(flags,
-		&cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)"},
+		&cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)",
+			Validator: durationIn("interval", 100*time.Microsecond, time.Second, "100us up to 1s")},
 		&cli.BoolFlag{Name: "no-source-maps", Usage: "show generated positions (do not ask the Debugger domain for the scripts' source maps)"},
 	)
 	return &cli.Command{
@@ -190,14 +180,8 @@ func newProfileCommand(deps Deps) *cli.Command {
 			if err != nil {
 				return err
 			}
-			d, err := checkDuration(c)
-			if err != nil {
-				return err
-			}
-			interval := c.Duration("interval")
-			if interval < 100*time.Microsecond || interval > time.Second {
-				return usageError("--interval %s is out of range: give 100us up to 1s", interval)
-			}
+			d := c.Duration("duration")        // range: recordingFlags' Validator
+			interval := c.Duration("interval") // range: its Validator
 			path, ext, err := checkOutput(c, ".cpuprofile", ".pb.gz", ".folded")
 			if err != nil {
 				return err

@@ -38,7 +38,8 @@ func init() {
 func serveFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "listen", Value: defaultListen, Usage: "address to serve /metrics and /healthz on (host:port)"},
-		&cli.DurationFlag{Name: "scrape-timeout", Value: 10 * time.Second, Usage: "bound on one scan of every Node.js process (keep it under Prometheus's scrape_timeout)"},
+		&cli.DurationFlag{Name: "scrape-timeout", Value: 10 * time.Second, Usage: "bound on one scan of every Node.js process (keep it under Prometheus's scrape_timeout)",
+			Validator: durationIn("scrape-timeout", 100*time.Millisecond, 5*time.Minute, "100ms up to 5m")},
 		sampleFlag(),
 		&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
 		&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
@@ -59,10 +60,7 @@ func newServeCommand(deps Deps) *cli.Command {
 			if err != nil {
 				return err
 			}
-			timeout := c.Duration("scrape-timeout")
-			if timeout < 100*time.Millisecond || timeout > 5*time.Minute {
-				return usageError("--scrape-timeout %s is out of range: give 100ms up to 5m", timeout)
-			}
+			timeout := c.Duration("scrape-timeout") // range: its Validator
 			if scanner.Options.Sample >= timeout {
 				return usageError("--sample %s does not fit in --scrape-timeout %s: give a shorter window", scanner.Options.Sample, timeout)
 			}
@@ -87,10 +85,7 @@ func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, error) {
 		}
 		opt.proc = v
 	}
-	sample := c.Duration("sample")
-	if sample < 0 || sample > time.Minute {
-		return nil, usageError("--sample %s is out of range: give 0 (off) up to 1m", sample)
-	}
+	sample := c.Duration("sample") // range: sampleFlag's Validator
 	return &fleet.Scanner{
 		Collector: newCollector(deps, opt),
 		Options:   inspect.PSOptions{Thresholds: inspect.DefaultThresholds(), Sample: sample, Container: c.String("container")},

@@ -30,7 +30,7 @@ func commandFlags(name string) []cli.Flag {
 func attachFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "attach", Usage: "ask the process itself through its inspector (opens it with SIGUSR1 for the duration when it is not open; see README)"},
-		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each --attach step"},
+		attachTimeoutFlag("time limit of each --attach step"),
 		&cli.BoolFlag{Name: "follow", Usage: "with --attach on a launcher (npm, npx, yarn, pnpm, a shell): attach to the Node.js app it runs"},
 		&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "with --attach: send SIGUSR1 even to a process known to use it itself (pm2)"},
 	}

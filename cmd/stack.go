@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -21,7 +20,7 @@ func newStackCommand(deps Deps) *cli.Command {
 			&cli.IntFlag{Name: "samples", Value: inspect.DefaultStackSamples, Usage: "pause this many times and print the distinct stacks with their counts, hottest first (1 to 1000)"},
 			&cli.DurationFlag{Name: "interval", Value: inspect.DefaultStackInterval, Usage: "time between two pauses of --samples (at least 1ms)"},
 			&cli.BoolFlag{Name: "workers", Usage: "also dump each worker thread"},
-			&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each attach step"},
+			attachTimeoutFlag("time limit of each attach step"),
 			&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "send SIGUSR1 even to a process known to use it itself (pm2)"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
@@ -33,10 +32,7 @@ func newStackCommand(deps Deps) *cli.Command {
 			if err := inspect.CheckStackOptions(samples, interval); err != nil {
 				return usageError("%v", err)
 			}
-			timeout := c.Duration("attach-timeout")
-			if timeout < 100*time.Millisecond || timeout > time.Minute {
-				return usageError("--attach-timeout %s is out of range: give 100ms up to 1m", timeout)
-			}
+			timeout := c.Duration("attach-timeout") // range: attachTimeoutFlag
 			col := newCollector(deps, opt)
 			doc, err := col.CollectStack(ctx, pid, inspect.StackOptions{
 				SessionOptions: inspect.SessionOptions{Options: inspect.Options{

@@ -41,7 +41,8 @@ func newTopCommand(deps Deps) *cli.Command {
 		Name:  "top",
 		Usage: "live view of every Node.js process on the host, worst first",
 		Flags: []cli.Flag{
-			&cli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "time between refreshes (500ms to 1h)"},
+			&cli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "time between refreshes (500ms to 1h)",
+				Validator: durationIn("interval", minTopInterval, maxTopInterval, "500ms to 1h")},
 			&cli.IntFlag{Name: "count", Usage: "stop after this many refreshes (default: until q, Ctrl-C or SIGTERM)"},
 			&cli.BoolFlag{Name: "json", Usage: "one ps-shaped JSON document per refresh, one per line (also when piped)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colour (also when NO_COLOR is set)"},
@@ -53,14 +54,8 @@ func newTopCommand(deps Deps) *cli.Command {
 			if c.NArg() > 0 {
 				return usageError("top takes no arguments, got %q", c.Args().First())
 			}
-			interval := c.Duration("interval")
-			if interval < minTopInterval || interval > maxTopInterval {
-				return usageError("--interval %s is out of range: give 500ms to 1h", interval)
-			}
-			count := int(c.Int("count"))
-			if c.IsSet("count") && count <= 0 {
-				return usageError("--count must be at least 1, got %d", count)
-			}
+			// Ranges: the flags' Validators (--count's from addValidators).
+			interval, count := c.Duration("interval"), int(c.Int("count"))
 			scanner, err := fleetScanner(c, deps)
 			if err != nil {
 				return err

@@ -31,7 +31,8 @@ func newWatchCommand(deps Deps) *cli.Command {
 		Flags: append(append(outputFlags(),
 			failOnFlag(),
 			anyFlag(),
-			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)"},
+			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)",
+				Validator: durationIn("interval", minWatchInterval, maxWatchInterval, "100ms to 1h")},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
 		), attachFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
@@ -40,9 +41,6 @@ func newWatchCommand(deps Deps) *cli.Command {
 				return err
 			}
 			interval, duration := c.Duration("interval"), c.Duration("duration")
-			if interval < minWatchInterval || interval > maxWatchInterval {
-				return usageError("--interval %s is out of range: give 100ms to 1h", interval)
-			}
 			if duration != 0 && duration < 2*interval {
 				return usageError("--duration %s is shorter than two samples at --interval %s", duration, interval)
 			}
