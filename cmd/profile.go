@@ -46,32 +46,60 @@ func recordingFlags(defaultDuration time.Duration, outputUsage string) []cli.Fla
 	}
 }
 
-// sessionOptions are the session options of the command line.
-func sessionOptions(c *cli.Command, deps Deps, opt options) (inspect.SessionOptions, error) {
-	timeout := c.Duration("attach-timeout") // range: attachTimeoutFlag
-	return inspect.SessionOptions{Options: inspect.Options{
+// attachedCommand is what a command that always attaches (profile, heap, arm) reads from
+// its command line, once: the pid, the common flags and the session's options.
+type attachedCommand struct {
+	pid     int
+	opt     options
+	session inspect.SessionOptions
+}
+
+// readAttachedCommand reads the pid, the common flags and the session flags (sessionFlags)
+// of c.
+func readAttachedCommand(c *cli.Command, deps Deps) (attachedCommand, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return attachedCommand{}, err
+	}
+	return attachedCommand{pid: pid, opt: opt, session: inspect.SessionOptions{Options: inspect.Options{
 		Any:               opt.any,
 		Sample:            inspect.DefaultSampleWindow,
 		SampleEvery:       inspect.DefaultSampleEvery,
-		AttachTimeout:     timeout,
+		AttachTimeout:     c.Duration("attach-timeout"), // range: attachTimeoutFlag
 		CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
 		Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
 		AllowSIGUSR1Users: c.Bool("allow-sigusr1-users"),
-	}}, nil
+	}}}, nil
 }
 
-// openSession attaches with the command line's options; an attach that failed after
-// sending something and left it open is exit 6.
-func openCommandSession(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int) (*inspect.Session, error) {
-	so, err := sessionOptions(c, deps, opt)
+// recording is what a command that records over a window (profile, heap) reads from the
+// recordingFlags: how long, where to write (path, and its extension ext; "" for none),
+// whether to overwrite, and how many rows to print.
+type recording struct {
+	duration  time.Duration
+	path, ext string
+	force     bool
+	top       int
+}
+
+// readRecording reads the recordingFlags of c; -o must end in one of exts (checkOutput).
+func readRecording(c *cli.Command, exts ...string) (recording, error) {
+	path, ext, err := checkOutput(c, exts...)
 	if err != nil {
-		return nil, err
+		return recording{}, err
 	}
-	s, err := newCollector(deps, opt).OpenSession(ctx, pid, so)
+	// --duration's range: its Validator; --top's: addValidators.
+	return recording{duration: c.Duration("duration"), path: path, ext: ext, force: c.Bool("force"), top: int(c.Int("top"))}, nil
+}
+
+// openCommandSession attaches with the command line's options; an attach that failed after
+// sending something and left it open is exit 6.
+func openCommandSession(ctx context.Context, deps Deps, a attachedCommand) (*inspect.Session, error) {
+	s, err := newCollector(deps, a.opt).OpenSession(ctx, a.pid, a.session)
 	if err != nil {
 		var se *inspect.SessionError
 		if errors.As(err, &se) && se.Attach.Unconfirmed() {
-			return nil, unconfirmedError(pid, se.Attach)
+			return nil, unconfirmedError(a.pid, se.Attach)
 		}
 		return nil, err
 	}
@@ -176,23 +204,33 @@ func newProfileCommand(deps Deps) *cli.Command {
 		ArgsUsage: "<pid>",
 		Flags:     flags,
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			a, err := readAttachedCommand(c, deps)
 			if err != nil {
 				return err
 			}
-			d := c.Duration("duration")        // range: recordingFlags' Validator
-			interval := c.Duration("interval") // range: its Validator
-			path, ext, err := checkOutput(c, ".cpuprofile", ".pb.gz", ".folded")
+			rec, err := readRecording(c, ".cpuprofile", ".pb.gz", ".folded")
 			if err != nil {
 				return err
 			}
-			return runProfile(ctx, c, deps, opt, pid, d, interval, path, ext)
+			return runProfile(ctx, deps, profileOptions{attachedCommand: a, recording: rec,
+				interval: c.Duration("interval"), sourceMaps: !c.Bool("no-source-maps")}) // --interval's range: its Validator
 		},
 	}
 }
 
-func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, d, interval time.Duration, path, ext string) error {
-	s, err := openCommandSession(ctx, c, deps, opt, pid)
+// profileOptions are profile's flags, read once.
+type profileOptions struct {
+	attachedCommand
+	recording
+	// interval is --interval, the sampling interval; sourceMaps is not --no-source-maps.
+	interval   time.Duration
+	sourceMaps bool
+}
+
+// runProfile records a CPU profile of o.pid and prints (and with -o writes) it.
+func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
+	pid, opt, d, interval, path, ext := o.pid, o.opt, o.duration, o.interval, o.path, o.ext
+	s, err := openCommandSession(ctx, deps, o.attachedCommand)
 	if err != nil {
 		return err
 	}
@@ -203,8 +241,8 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 	took := time.Since(started)
 	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *inspect.FrameMapper
-	if prof != nil && !c.Bool("no-source-maps") && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
-		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, int(c.Int("top"))))
+	if prof != nil && o.sourceMaps && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
+		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, o.top))
 	}
 	a := s.Close(ctx)
 	doc.Attach = a
@@ -232,7 +270,7 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 		}
 		doc.File = &path
 	}
-	doc.Profile = inspect.NewCPUProfileDoc(prof, int(c.Int("top")), end, fm)
+	doc.Profile = inspect.NewCPUProfileDoc(prof, o.top, end, fm)
 	if fm != nil {
 		doc.Warnings = append(doc.Warnings, fm.Warnings()...)
 	}

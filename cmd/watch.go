@@ -36,21 +36,40 @@ func newWatchCommand(deps Deps) *cli.Command {
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
 		), attachFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readWatchOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			interval, duration := c.Duration("interval"), c.Duration("duration")
-			if duration != 0 && duration < 2*interval {
-				return usageError("--duration %s is shorter than two samples at --interval %s", duration, interval)
-			}
-			return runWatch(ctx, deps, opt, pid, interval, duration)
+			return runWatch(ctx, deps, o)
 		},
 	}
 }
 
+// watchOptions are watch's flags, read once: the pid, the common flags, the time between
+// samples and how long to watch (0: until Ctrl-C or the process exits).
+type watchOptions struct {
+	pid                int
+	opt                options
+	interval, duration time.Duration
+}
+
+// readWatchOptions reads watch's flags (--interval's range: its Validator) and checks that
+// --duration holds two samples.
+func readWatchOptions(c *cli.Command, deps Deps) (watchOptions, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return watchOptions{}, err
+	}
+	o := watchOptions{pid: pid, opt: opt, interval: c.Duration("interval"), duration: c.Duration("duration")}
+	if o.duration != 0 && o.duration < 2*o.interval {
+		return o, usageError("--duration %s is shorter than two samples at --interval %s", o.duration, o.interval)
+	}
+	return o, nil
+}
+
 // runWatch is the sampling loop of watch.
-func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, duration time.Duration) error {
+func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
+	opt, pid, interval, duration := o.opt, o.pid, o.interval, o.duration
 	col := newCollector(deps, opt)
 	copt := inspect.Options{Any: opt.any, Thresholds: opt.thresholds}
 	var first *inspect.Snapshot
