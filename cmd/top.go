@@ -51,27 +51,43 @@ func newTopCommand(deps Deps) *cli.Command {
 			&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() > 0 {
-				return usageError("top takes no arguments, got %q", c.Args().First())
-			}
-			// Ranges: the flags' Validators (--count's from addValidators).
-			interval, count := c.Duration("interval"), int(c.Int("count"))
-			scanner, err := fleetScanner(c, deps)
+			o, err := readTopOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			scanner.Timeout = 10 * time.Second
-			if c.Bool("json") || !deps.IsTTY {
-				return topJSON(ctx, deps, scanner, interval, count)
+			if o.json {
+				return topJSON(ctx, deps, o.scanner, o.interval, o.count)
 			}
-			color := !c.Bool("no-color") && deps.Getenv("NO_COLOR") == ""
-			proc := c.String("proc")
-			if proc == "" {
-				proc = deps.Proc
-			}
-			return topLive(ctx, deps, scanner, topSettings{interval: interval, count: count, color: color, proc: proc})
+			return topLive(ctx, deps, o.scanner, o.topSettings)
 		},
 	}
+}
+
+// topOptions are top's flags, read once: the live view's settings, whether to print JSON
+// lines instead (--json, or stdout is not a terminal), and the scanner the flags describe.
+type topOptions struct {
+	topSettings
+	json    bool
+	scanner *fleet.Scanner
+}
+
+// readTopOptions reads top's flags (ranges: the flags' Validators, --count's from
+// addValidators).
+func readTopOptions(c *cli.Command, deps Deps) (topOptions, error) {
+	if c.NArg() > 0 {
+		return topOptions{}, usageError("top takes no arguments, got %q", c.Args().First())
+	}
+	scanner, proc, err := fleetScanner(c, deps)
+	if err != nil {
+		return topOptions{}, err
+	}
+	scanner.Timeout = 10 * time.Second
+	return topOptions{
+		topSettings: topSettings{interval: c.Duration("interval"), count: int(c.Int("count")),
+			color: !c.Bool("no-color") && deps.Getenv("NO_COLOR") == "", proc: proc},
+		json:    c.Bool("json") || !deps.IsTTY,
+		scanner: scanner,
+	}, nil
 }
 
 // topJSON prints one ps document per refresh, each on one line; warnings go to stderr
