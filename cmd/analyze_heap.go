@@ -37,7 +37,7 @@ func analyzeHeapSnapshot(deps Deps, opt options, path string) error {
 	if err != nil {
 		return usageError("%s: %v", path, err)
 	}
-	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: deps.now().UTC(), Heap: inspect.NewSnapshotHeapDoc(sum, 30), File: &path, Warnings: []string{}}
+	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: deps.Now().UTC(), Heap: inspect.NewSnapshotHeapDoc(sum, 30), File: &path, Warnings: []string{}}
 	var buf bytes.Buffer
 	if err := report.RenderHeap(&buf, doc, renderOptions(deps, opt, "heap")); err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // Run runs the command line args (args[0] is the program name) and returns the exit code.
@@ -25,9 +24,7 @@ func Run(ctx context.Context, args []string, deps Deps) (code int) {
 			code = ExitInternal
 		}
 	}()
-	if deps.Proc == "" {
-		deps.Proc = probes.DefaultRoot
-	}
+	deps = deps.withDefaults()
 	root := newRoot(deps)
 	args, err := canonicalArgs(root, args)
 	if err == nil {

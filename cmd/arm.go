@@ -49,40 +49,60 @@ func newArmCommand(deps Deps) *cli.Command {
 			&cli.BoolFlag{Name: "no-heap-snapshot", Usage: "do not arm the heap snapshot near the heap limit (it cannot be switched off again)"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readArmOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			if c.Bool("show") && c.Bool("disarm") {
-				return usageError("--show and --disarm contradict each other")
-			}
-			dir := c.String("dir")
-			if dir != "" && (c.Bool("show") || c.Bool("disarm")) {
-				return usageError("--dir applies to arming, not to --show or --disarm")
-			}
-			if dir != "" {
-				abs, err := filepath.Abs(dir)
-				if err != nil {
-					return usageError("--dir %s: %v", dir, err)
-				}
-				st, err := os.Stat(abs)
-				if err != nil || !st.IsDir() {
-					return usageError("--dir %s is not a directory", dir)
-				}
-				dir = abs
-			}
-			return runArm(ctx, c, deps, opt, pid, dir)
+			return runArm(ctx, deps, o)
 		},
 	}
 }
 
-func runArm(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, dir string) error {
-	s, err := openCommandSession(ctx, c, deps, opt, pid)
+// armOptions are arm's flags, read once: show and disarm are --show and --disarm (at most
+// one), dir the absolute --dir ("" for the process's working directory), heapSnapshot is
+// not --no-heap-snapshot.
+type armOptions struct {
+	attachedCommand
+	show, disarm, heapSnapshot bool
+	dir                        string
+}
+
+// readArmOptions reads arm's flags and checks --dir.
+func readArmOptions(c *cli.Command, deps Deps) (armOptions, error) {
+	a, err := readAttachedCommand(c, deps)
+	if err != nil {
+		return armOptions{}, err
+	}
+	o := armOptions{attachedCommand: a, show: c.Bool("show"), disarm: c.Bool("disarm"), heapSnapshot: !c.Bool("no-heap-snapshot"), dir: c.String("dir")}
+	if o.show && o.disarm {
+		return o, usageError("--show and --disarm contradict each other")
+	}
+	if o.dir != "" && (o.show || o.disarm) {
+		return o, usageError("--dir applies to arming, not to --show or --disarm")
+	}
+	if o.dir != "" {
+		abs, err := filepath.Abs(o.dir)
+		if err != nil {
+			return o, usageError("--dir %s: %v", o.dir, err)
+		}
+		st, err := os.Stat(abs)
+		if err != nil || !st.IsDir() {
+			return o, usageError("--dir %s is not a directory", o.dir)
+		}
+		o.dir = abs
+	}
+	return o, nil
+}
+
+// runArm arms, shows or disarms the crash evidence of o.pid and prints what changed.
+func runArm(ctx context.Context, deps Deps, o armOptions) error {
+	pid, opt := o.pid, o.opt
+	s, err := openCommandSession(ctx, deps, o.attachedCommand)
 	if err != nil {
 		return err
 	}
-	doc := &armDoc{Schema: inspect.Schema, TakenAt: deps.now().UTC(), Process: s.Process, Warnings: s.Warnings()}
-	err = armOnce(ctx, c, deps, opt, s, doc, dir)
+	doc := &armDoc{Schema: inspect.Schema, TakenAt: deps.Now().UTC(), Process: s.Process, Warnings: s.Warnings()}
+	err = armOnce(ctx, deps, o, s, doc)
 	a := s.Close(ctx)
 	doc.Attach = a
 	if err != nil {
@@ -118,10 +138,10 @@ func runArm(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int
 }
 
 // armOnce does the one short conversation of an arm, show or disarm.
-func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *inspect.Session, doc *armDoc, dir string) error {
-	pid, ticks := s.PID(), s.StartTicks()
+func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, doc *armDoc) error {
+	pid, ticks, dir := s.PID(), s.StartTicks(), o.dir
 	switch {
-	case c.Bool("show"):
+	case o.show:
 		doc.Arm.Action = "show"
 		r, err := inspect.ArmCrashEvidence(ctx, s, nil)
 		if err != nil {
@@ -129,7 +149,7 @@ func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *ins
 		}
 		doc.Arm.Old, doc.Arm.New, doc.Arm.Cwd = r.Old, r.New, r.Cwd
 		return nil
-	case c.Bool("disarm"):
+	case o.disarm:
 		doc.Arm.Action = "disarm"
 		st, err := inspect.ReadArmState(pid, ticks)
 		if err != nil {
@@ -152,9 +172,9 @@ func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *ins
 		return inspect.ClearArmState(pid, ticks, r.New.HeapSnapshotNearHeapLimit)
 	}
 	doc.Arm.Action = "arm"
-	want := inspect.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: !c.Bool("no-heap-snapshot")}
+	want := inspect.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: o.heapSnapshot}
 	if dir == "" {
-		cwd, err := os.Readlink(probes.NewFS(opt.proc).PidPath(pid, "cwd"))
+		cwd, err := os.Readlink(probes.NewFS(o.opt.proc).PidPath(pid, "cwd"))
 		if err != nil {
 			return fmt.Errorf("read the working directory of process %d (give --dir): %w", pid, err)
 		}
@@ -170,7 +190,7 @@ func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *ins
 		doc.Warnings = append(doc.Warnings, "this Node.js version has no v8.setHeapSnapshotNearHeapLimit: no heap snapshot will be written near the heap limit")
 	}
 	if r.New.HeapSnapshotNearHeapLimit && !r.Old.HeapSnapshotNearHeapLimit {
-		hr, err := inspect.ReadHeadroom(ctx, probes.NewFS(opt.proc), pid, r.HeapLimitBytes)
+		hr, err := inspect.ReadHeadroom(ctx, probes.NewFS(o.opt.proc), pid, r.HeapLimitBytes)
 		if err == nil {
 			doc.Headroom = &hr
 			note := "the heap snapshot near the heap limit pauses the process and needs about as much memory again as the heap limit (" + strconv.FormatUint(r.HeapLimitBytes>>20, 10) + " MiB); it is written to " + r.Cwd
@@ -180,7 +200,7 @@ func armOnce(ctx context.Context, c *cli.Command, deps Deps, opt options, s *ins
 			doc.Warnings = append(doc.Warnings, note)
 		}
 	}
-	return inspect.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.now())
+	return inspect.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
 }
 
 func changedSettings(old, new inspect.CrashSettings) []string {

@@ -350,3 +350,16 @@ func TestAttachRefusedOnAnotherProcTree(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
+
+// TestDepsDefaults: what a caller leaves unset is filled once, in Run: the clock, an empty
+// environment and /proc.
+func TestDepsDefaults(t *testing.T) {
+	d := Deps{}.withDefaults()
+	if d.Proc != "/proc" || d.Now == nil || d.Getenv == nil || d.Getenv("NO_COLOR") != "" {
+		t.Fatalf("defaults: %+v", d)
+	}
+	fixed := Deps{Proc: "/x", Now: func() time.Time { return fixedNow }, Getenv: func(string) string { return "1" }}.withDefaults()
+	if fixed.Proc != "/x" || !fixed.Now().Equal(fixedNow) || fixed.Getenv("K") != "1" {
+		t.Fatalf("given values replaced: %+v", fixed)
+	}
+}

@@ -60,14 +60,17 @@ func findingFlags() []cli.Flag {
 		&cli.FloatFlag{Name: "container-memory-critical", Value: d.ContainerMemoryCritical * 100, Usage: "CONTAINER_MEMORY_NEAR_LIMIT critical at this percentage"},
 		&cli.FloatFlag{Name: "cpu-throttled-percent", Value: d.CPUThrottledFraction * 100, Usage: "CPU_THROTTLED when throttled in this percentage of the window's CFS periods"},
 		&cli.FloatFlag{Name: "pids-percent", Value: d.PidsFraction * 100, Usage: "PIDS_NEAR_LIMIT at this percentage of the cgroup's pids.max"},
-		&cli.DurationFlag{Name: "delay-warning", Value: time.Duration(d.DelayWarningMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY warning at this p99 event-loop delay (--attach)"},
-		&cli.DurationFlag{Name: "delay-critical", Value: time.Duration(d.DelayCriticalMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY critical at this p99 event-loop delay (--attach)"},
+		&cli.DurationFlag{Name: "delay-warning", Value: time.Duration(d.DelayWarningMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY warning at this p99 event-loop delay (--attach)",
+			Validator: durationAtLeast("delay-warning", time.Millisecond)},
+		&cli.DurationFlag{Name: "delay-critical", Value: time.Duration(d.DelayCriticalMS) * time.Millisecond, Usage: "EVENT_LOOP_DELAY critical at this p99 event-loop delay (--attach)",
+			Validator: durationAtLeast("delay-critical", time.Millisecond)},
 	}
 }
 
 // sampleFlag is the event-loop sampling window.
 func sampleFlag() cli.Flag {
-	return &cli.DurationFlag{Name: "sample", Value: inspect.DefaultSampleWindow, Usage: "event-loop sampling window (0 turns it off)"}
+	return &cli.DurationFlag{Name: "sample", Value: inspect.DefaultSampleWindow, Usage: "event-loop sampling window (0 turns it off)",
+		Validator: durationIn("sample", 0, maxSampleWindow, "0 (off) up to 1m")}
 }
 
 // readOptions checks the common flags of c.
@@ -99,7 +102,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		}
 	}
 	o.format = report.Format(format)
-	o.color = deps.IsTTY && !c.Bool("no-color") && (deps.Getenv == nil || deps.Getenv("NO_COLOR") == "") && o.format == report.FormatTable
+	o.color = deps.IsTTY && !c.Bool("no-color") && deps.Getenv("NO_COLOR") == "" && o.format == report.FormatTable
 
 	if c.IsSet("fail-on") || hasFlag(c, "fail-on") {
 		switch v := strings.ToLower(c.String("fail-on")); v {
@@ -115,10 +118,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		o.any = c.Bool("any")
 	}
 	if hasFlag(c, "sample") {
-		o.sample = c.Duration("sample")
-		if o.sample < 0 || o.sample > time.Minute {
-			return o, usageError("--sample %s is out of range: give 0 (off) up to 1m", o.sample)
-		}
+		o.sample = c.Duration("sample") // range: sampleFlag's Validator
 	}
 	if hasFlag(c, "attach") {
 		o.attach = c.Bool("attach")
@@ -127,10 +127,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		}
 		o.attachTimeout = c.Duration("attach-timeout")
 		o.follow = c.Bool("follow")
-		o.allowSIGUSR1Users = c.Bool("allow-sigusr1-users")
-		if o.attachTimeout < 100*time.Millisecond || o.attachTimeout > time.Minute {
-			return o, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", o.attachTimeout)
-		}
+		o.allowSIGUSR1Users = c.Bool("allow-sigusr1-users") // --attach-timeout's range: attachTimeoutFlag
 	}
 	if hasFlag(c, "emfile-warning") {
 		t := &o.thresholds
@@ -150,14 +147,7 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 		t.PidsFraction = c.Float("pids-percent") / 100
 		t.DelayWarningMS = int(c.Duration("delay-warning").Milliseconds())
 		t.DelayCriticalMS = int(c.Duration("delay-critical").Milliseconds())
-		if t.ContainerMemoryWarning <= 0 || t.ContainerMemoryCritical <= 0 || t.CPUThrottledFraction <= 0 || t.PidsFraction <= 0 ||
-			t.DelayWarningMS <= 0 || t.DelayCriticalMS <= 0 {
-			return o, usageError("thresholds must be positive")
-		}
-		if t.EMFILEWarning <= 0 || t.EMFILECritical <= 0 || t.CloseWaitWarning <= 0 || t.CloseWaitCritical <= 0 || t.BacklogFraction <= 0 ||
-			t.HeapWarning <= 0 || t.HeapCritical <= 0 || t.ExternalRatio <= 0 || t.StalledWarning <= 0 {
-			return o, usageError("thresholds must be positive")
-		}
+		// Each value is positive (and a percentage at most 100): the flags' Validators.
 	}
 	if err := checkThresholdPairs(c); err != nil {
 		return o, err

@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v3"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
 // without returns flags minus those called by one of names: a flag a command cannot use is
@@ -56,15 +59,65 @@ var percentFlags = []string{"emfile-warning", "emfile-critical", "backlog-percen
 // zeroMeansAll are the count flags where 0 means "no limit" (--top 0: every row).
 var zeroMeansAll = []string{"top"}
 
+// durationIn is the Validator of a duration flag: a value outside [lo, hi] is refused as
+// "--name v is out of range: give <give>", which the CLI library reports as a usage error
+// (exit 2, one line) as the flag is parsed. An unset flag keeps its default, in range.
+func durationIn(name string, lo, hi time.Duration, give string) func(time.Duration) error {
+	return func(v time.Duration) error {
+		if v < lo || v > hi {
+			return fmt.Errorf("--%s %s is out of range: give %s", name, v, give)
+		}
+		return nil
+	}
+}
+
+// durationAtLeast is the Validator of a duration flag that must be at least lo.
+func durationAtLeast(name string, lo time.Duration) func(time.Duration) error {
+	return func(v time.Duration) error {
+		if v < lo {
+			return fmt.Errorf("--%s must be at least %s, got %s", name, lo, v)
+		}
+		return nil
+	}
+}
+
+// intIn is durationIn for an integer flag.
+func intIn(name string, lo, hi int, give string) func(int) error {
+	return func(v int) error {
+		if v < lo || v > hi {
+			return fmt.Errorf("--%s %d is out of range: give %s", name, v, give)
+		}
+		return nil
+	}
+}
+
+// Bounds shared by several commands: the attach steps' time limit and the event-loop
+// sampling window.
+const (
+	minAttachTimeout = 100 * time.Millisecond
+	maxAttachTimeout = time.Minute
+	maxSampleWindow  = time.Minute
+)
+
+// attachTimeoutFlag is --attach-timeout with its range check.
+func attachTimeoutFlag(usage string) cli.Flag {
+	return &cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: usage,
+		Validator: durationIn("attach-timeout", minAttachTimeout, maxAttachTimeout, "100ms up to 1m")}
+}
+
 // addValidators gives every numeric threshold flag of the tree a check of its own value, run
 // by the CLI library as the flag is parsed: NaN, infinities, zero and negatives are refused,
-// and percentages above 100. The message names the flag. (Pairs, a warning above its
+// and percentages above 100. The message names the flag. A flag that has a check of its own
+// (intIn, durationIn) keeps it. (Pairs, a warning above its
 // critical, are checked once all flags are read: checkThresholdPairs.)
 func addValidators(root *cli.Command) {
 	for _, c := range root.Commands {
 		for _, f := range c.Flags {
 			switch f := f.(type) {
 			case *cli.FloatFlag:
+				if f.Validator != nil {
+					continue
+				}
 				name, percent := f.Name, slices.Contains(percentFlags, f.Name)
 				f.Validator = func(v float64) error {
 					switch {
@@ -78,6 +131,9 @@ func addValidators(root *cli.Command) {
 					return nil
 				}
 			case *cli.IntFlag:
+				if f.Validator != nil {
+					continue
+				}
 				name, zeroOK := f.Name, slices.Contains(zeroMeansAll, f.Name)
 				f.Validator = func(v int) error {
 					switch {

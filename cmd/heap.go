@@ -21,7 +21,8 @@ func newHeapCommand(deps Deps) *cli.Command {
 	flags := append(sessionFlags(), recordingFlags(10*time.Second, "write the profile (.heapprofile, .pb.gz) or with --snapshot the snapshot (.heapsnapshot)")...)
 	flags = append(flags,
 		&cli.BoolFlag{Name: "snapshot", Usage: "a full heap snapshot (pauses the process; refused when memory is short, --force overrides) instead of a sampling profile"},
-		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average"},
+		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average",
+			Validator: intIn("sampling-bytes", 1024, 64<<20, "1024 up to 67108864")},
 		&cli.DurationFlag{Name: "snapshot-timeout", Value: inspect.SnapshotTimeout, Usage: "give up a snapshot that takes longer"},
 	)
 	return &cli.Command{
@@ -30,58 +31,66 @@ func newHeapCommand(deps Deps) *cli.Command {
 		ArgsUsage: "<pid>",
 		Flags:     flags,
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readHeapOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			if c.Bool("snapshot") {
-				path, _, err := checkOutput(c, ".heapsnapshot")
-				if err != nil {
-					return err
-				}
-				if path == "" {
-					return usageError("heap --snapshot needs -o FILE.heapsnapshot (the snapshot is streamed there, never written inside the process)")
-				}
-				for _, f := range []string{"duration", "sampling-bytes"} {
-					if c.IsSet(f) {
-						return usageError("--%s does not apply to --snapshot (a snapshot is one moment, not a sampling)", f)
-					}
-				}
-				return runHeapSnapshot(ctx, c, deps, opt, pid, path)
+			if o.snapshot {
+				return runHeapSnapshot(ctx, deps, o)
 			}
-			if c.IsSet("snapshot-timeout") {
-				return usageError("--snapshot-timeout applies to --snapshot only")
-			}
-			d, err := checkDuration(c)
-			if err != nil {
-				return err
-			}
-			b := c.Int("sampling-bytes")
-			if b < 1024 || b > 64<<20 {
-				return usageError("--sampling-bytes %d is out of range: give 1024 up to 67108864", b)
-			}
-			path, ext, err := checkOutput(c, ".heapprofile", ".pb.gz")
-			if err != nil {
-				return err
-			}
-			return runHeapSampling(ctx, c, deps, opt, pid, d, int64(b), path, ext)
+			return runHeapSampling(ctx, deps, o)
 		},
 	}
 }
 
-func (deps Deps) now() time.Time {
-	if deps.Now != nil {
-		return deps.Now()
-	}
-	return timeNow()
+// heapOptions are heap's flags, read once.
+type heapOptions struct {
+	attachedCommand
+	recording
+	// snapshot is --snapshot (a full snapshot, with snapshotTimeout its time limit);
+	// samplingBytes is --sampling-bytes of a sampling profile.
+	snapshot        bool
+	snapshotTimeout time.Duration
+	samplingBytes   int64
 }
 
-func runHeapSampling(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, d time.Duration, samplingBytes int64, path, ext string) error {
-	s, err := openCommandSession(ctx, c, deps, opt, pid)
+// readHeapOptions reads heap's flags and refuses those that do not apply to the mode.
+func readHeapOptions(c *cli.Command, deps Deps) (heapOptions, error) {
+	a, err := readAttachedCommand(c, deps)
+	if err != nil {
+		return heapOptions{}, err
+	}
+	o := heapOptions{attachedCommand: a, snapshot: c.Bool("snapshot"), snapshotTimeout: c.Duration("snapshot-timeout"),
+		samplingBytes: int64(c.Int("sampling-bytes"))} // --sampling-bytes' range: its Validator
+	if o.snapshot {
+		if o.recording, err = readRecording(c, ".heapsnapshot"); err != nil {
+			return o, err
+		}
+		if o.path == "" {
+			return o, usageError("heap --snapshot needs -o FILE.heapsnapshot (the snapshot is streamed there, never written inside the process)")
+		}
+		for _, f := range []string{"duration", "sampling-bytes"} {
+			if c.IsSet(f) {
+				return o, usageError("--%s does not apply to --snapshot (a snapshot is one moment, not a sampling)", f)
+			}
+		}
+		return o, nil
+	}
+	if c.IsSet("snapshot-timeout") {
+		return o, usageError("--snapshot-timeout applies to --snapshot only")
+	}
+	o.recording, err = readRecording(c, ".heapprofile", ".pb.gz")
+	return o, err
+}
+
+// runHeapSampling records a sampling heap profile of o.pid and prints (and with -o writes) it.
+func runHeapSampling(ctx context.Context, deps Deps, o heapOptions) error {
+	pid, opt, d, samplingBytes, path, ext := o.pid, o.opt, o.duration, o.samplingBytes, o.path, o.ext
+	s, err := openCommandSession(ctx, deps, o.attachedCommand)
 	if err != nil {
 		return err
 	}
-	takenAt := deps.now()
+	takenAt := deps.Now()
 	started := time.Now()
 	h, end, recErr := inspect.RecordHeapSampling(ctx, s, d, samplingBytes)
 	took := time.Since(started)
@@ -106,7 +115,7 @@ func runHeapSampling(ctx context.Context, c *cli.Command, deps Deps, opt options
 		}
 		doc.File = &path
 	}
-	doc.Heap = inspect.NewSamplingHeapDoc(h, int(c.Int("top")), end)
+	doc.Heap = inspect.NewSamplingHeapDoc(h, o.top, end)
 	return finishHeap(deps, opt, doc, a)
 }
 
@@ -123,12 +132,14 @@ func finishHeap(deps Deps, opt options, doc *inspect.HeapDoc, a *inspect.Attach)
 	return nil
 }
 
-func runHeapSnapshot(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, path string) error {
-	s, err := openCommandSession(ctx, c, deps, opt, pid)
+// runHeapSnapshot takes a full heap snapshot of o.pid into o.path and prints its summary.
+func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
+	pid, opt, path := o.pid, o.opt, o.path
+	s, err := openCommandSession(ctx, deps, o.attachedCommand)
 	if err != nil {
 		return err
 	}
-	takenAt := deps.now()
+	takenAt := deps.Now()
 	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	used, _, err := inspect.HeapUsage(ctx, s)
 	if err != nil {
@@ -139,7 +150,7 @@ func runHeapSnapshot(ctx context.Context, c *cli.Command, deps Deps, opt options
 		return closeCommandSession(ctx, deps, s, fmt.Errorf("measure the memory available for a snapshot: %w", err))
 	}
 	if !hr.Fits() {
-		if !c.Bool("force") {
+		if !o.force {
 			err := &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: heap snapshot of process %d refused: %s; a snapshot can need as much memory again as the heap and push the process into the OOM killer. Nothing was taken: free memory, or pass --force to take it anyway", inspect.ErrAttachRefused, pid, hr.Sentence())}
 			return closeCommandSession(ctx, deps, s, err)
 		}
@@ -149,7 +160,7 @@ func runHeapSnapshot(ctx context.Context, c *cli.Command, deps Deps, opt options
 	var size int64
 	err = writeStreamAtomic(path, func(w io.Writer) error {
 		started := time.Now()
-		n, err := inspect.TakeHeapSnapshot(ctx, s, w, c.Duration("snapshot-timeout"))
+		n, err := inspect.TakeHeapSnapshot(ctx, s, w, o.snapshotTimeout)
 		pause, size = time.Since(started), n
 		return err
 	})
@@ -172,7 +183,7 @@ func runHeapSnapshot(ctx context.Context, c *cli.Command, deps Deps, opt options
 	if err != nil {
 		return fmt.Errorf("summarise %s: %w", path, err)
 	}
-	doc.Heap = inspect.NewSnapshotHeapDoc(sum, int(c.Int("top")))
+	doc.Heap = inspect.NewSnapshotHeapDoc(sum, o.top)
 	pauseMS := pause.Milliseconds()
 	doc.Heap.PauseMS, doc.Heap.SnapshotBytes, doc.Heap.Headroom = &pauseMS, &size, &hr
 	return finishHeap(deps, opt, doc, a)

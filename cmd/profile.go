@@ -30,7 +30,7 @@ const (
 func sessionFlags() []cli.Flag {
 	return append(outputFlags(),
 		anyFlag(),
-		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each attach step"},
+		attachTimeoutFlag("time limit of each attach step"),
 		&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "send SIGUSR1 even to a process known to use it itself (pm2)"},
 	)
 }
@@ -38,42 +38,68 @@ func sessionFlags() []cli.Flag {
 // recordingFlags are --duration, -o, --force and --top.
 func recordingFlags(defaultDuration time.Duration, outputUsage string) []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "how long to record (100ms to 1h); Ctrl-C ends early and still writes"},
+		&cli.DurationFlag{Name: "duration", Value: defaultDuration, Usage: "how long to record (100ms to 1h); Ctrl-C ends early and still writes",
+			Validator: durationIn("duration", minProfileDuration, maxProfileDuration, "100ms up to 1h")},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage},
 		&cli.BoolFlag{Name: "force", Usage: "overwrite the output file if it exists"},
 		&cli.IntFlag{Name: "top", Value: 15, Usage: "rows per list in the terminal and in JSON (0: all)"},
 	}
 }
 
-// sessionOptions are the session options of the command line.
-func sessionOptions(c *cli.Command, deps Deps, opt options) (inspect.SessionOptions, error) {
-	timeout := c.Duration("attach-timeout")
-	if timeout < 100*time.Millisecond || timeout > time.Minute {
-		return inspect.SessionOptions{}, usageError("--attach-timeout %s is out of range: give 100ms up to 1m", timeout)
+// attachedCommand is what a command that always attaches (profile, heap, arm) reads from
+// its command line, once: the pid, the common flags and the session's options.
+type attachedCommand struct {
+	pid     int
+	opt     options
+	session inspect.SessionOptions
+}
+
+// readAttachedCommand reads the pid, the common flags and the session flags (sessionFlags)
+// of c.
+func readAttachedCommand(c *cli.Command, deps Deps) (attachedCommand, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return attachedCommand{}, err
 	}
-	return inspect.SessionOptions{Options: inspect.Options{
+	return attachedCommand{pid: pid, opt: opt, session: inspect.SessionOptions{Options: inspect.Options{
 		Any:               opt.any,
 		Sample:            inspect.DefaultSampleWindow,
 		SampleEvery:       inspect.DefaultSampleEvery,
-		AttachTimeout:     timeout,
+		AttachTimeout:     c.Duration("attach-timeout"), // range: attachTimeoutFlag
 		CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
 		Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
 		AllowSIGUSR1Users: c.Bool("allow-sigusr1-users"),
-	}}, nil
+	}}}, nil
 }
 
-// openSession attaches with the command line's options; an attach that failed after
-// sending something and left it open is exit 6.
-func openCommandSession(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int) (*inspect.Session, error) {
-	so, err := sessionOptions(c, deps, opt)
+// recording is what a command that records over a window (profile, heap) reads from the
+// recordingFlags: how long, where to write (path, and its extension ext; "" for none),
+// whether to overwrite, and how many rows to print.
+type recording struct {
+	duration  time.Duration
+	path, ext string
+	force     bool
+	top       int
+}
+
+// readRecording reads the recordingFlags of c; -o must end in one of exts (checkOutput).
+func readRecording(c *cli.Command, exts ...string) (recording, error) {
+	path, ext, err := checkOutput(c, exts...)
 	if err != nil {
-		return nil, err
+		return recording{}, err
 	}
-	s, err := newCollector(deps, opt).OpenSession(ctx, pid, so)
+	// --duration's range: its Validator; --top's: addValidators.
+	return recording{duration: c.Duration("duration"), path: path, ext: ext, force: c.Bool("force"), top: int(c.Int("top"))}, nil
+}
+
+// openCommandSession attaches with the command line's options; an attach that failed after
+// sending something and left it open is exit 6.
+func openCommandSession(ctx context.Context, deps Deps, a attachedCommand) (*inspect.Session, error) {
+	s, err := newCollector(deps, a.opt).OpenSession(ctx, a.pid, a.session)
 	if err != nil {
 		var se *inspect.SessionError
 		if errors.As(err, &se) && se.Attach.Unconfirmed() {
-			return nil, unconfirmedError(pid, se.Attach)
+			return nil, unconfirmedError(a.pid, se.Attach)
 		}
 		return nil, err
 	}
@@ -91,15 +117,6 @@ func closeCommandSession(ctx context.Context, deps Deps, s *inspect.Session, err
 		return unconfirmedError(s.PID(), a)
 	}
 	return err
-}
-
-// checkDuration checks --duration.
-func checkDuration(c *cli.Command) (time.Duration, error) {
-	d := c.Duration("duration")
-	if d < minProfileDuration || d > maxProfileDuration {
-		return 0, usageError("--duration %s is out of range: give 100ms up to 1h", d)
-	}
-	return d, nil
 }
 
 // checkOutput checks -o before anything is sent: a known extension (returned), not an
@@ -177,7 +194,8 @@ func endWarning(pid int, end inspect.ProfileEnd, took time.Duration, what string
 func newProfileCommand(deps Deps) *cli.Command {
 	flags := append(sessionFlags(), recordingFlags(10*time.Second, "write the profile: .cpuprofile (Chrome DevTools, speedscope), .pb.gz (pprof) or .folded (collapsed stacks)")...)
 	flags = append(flags,
-		&cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)"},
+		&cli.DurationFlag{Name: "interval", Value: time.Millisecond, Usage: "sampling interval (100us to 1s)",
+			Validator: durationIn("interval", 100*time.Microsecond, time.Second, "100us up to 1s")},
 		&cli.BoolFlag{Name: "no-source-maps", Usage: "show generated positions (do not ask the Debugger domain for the scripts' source maps)"},
 	)
 	return &cli.Command{
@@ -186,45 +204,45 @@ func newProfileCommand(deps Deps) *cli.Command {
 		ArgsUsage: "<pid>",
 		Flags:     flags,
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			a, err := readAttachedCommand(c, deps)
 			if err != nil {
 				return err
 			}
-			d, err := checkDuration(c)
+			rec, err := readRecording(c, ".cpuprofile", ".pb.gz", ".folded")
 			if err != nil {
 				return err
 			}
-			interval := c.Duration("interval")
-			if interval < 100*time.Microsecond || interval > time.Second {
-				return usageError("--interval %s is out of range: give 100us up to 1s", interval)
-			}
-			path, ext, err := checkOutput(c, ".cpuprofile", ".pb.gz", ".folded")
-			if err != nil {
-				return err
-			}
-			return runProfile(ctx, c, deps, opt, pid, d, interval, path, ext)
+			return runProfile(ctx, deps, profileOptions{attachedCommand: a, recording: rec,
+				interval: c.Duration("interval"), sourceMaps: !c.Bool("no-source-maps")}) // --interval's range: its Validator
 		},
 	}
 }
 
-func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid int, d, interval time.Duration, path, ext string) error {
-	now := deps.Now
-	if now == nil {
-		now = timeNow
-	}
-	s, err := openCommandSession(ctx, c, deps, opt, pid)
+// profileOptions are profile's flags, read once.
+type profileOptions struct {
+	attachedCommand
+	recording
+	// interval is --interval, the sampling interval; sourceMaps is not --no-source-maps.
+	interval   time.Duration
+	sourceMaps bool
+}
+
+// runProfile records a CPU profile of o.pid and prints (and with -o writes) it.
+func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
+	pid, opt, d, interval, path, ext := o.pid, o.opt, o.duration, o.interval, o.path, o.ext
+	s, err := openCommandSession(ctx, deps, o.attachedCommand)
 	if err != nil {
 		return err
 	}
-	takenAt := now()
+	takenAt := deps.Now()
 	started := time.Now()
 	// NODEINSPECT_CPU_SEGMENT shortens the segments (tests: a merge of real segments).
 	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
 	took := time.Since(started)
 	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *inspect.FrameMapper
-	if prof != nil && !c.Bool("no-source-maps") && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
-		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, int(c.Int("top"))))
+	if prof != nil && o.sourceMaps && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
+		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, o.top))
 	}
 	a := s.Close(ctx)
 	doc.Attach = a
@@ -252,7 +270,7 @@ func runProfile(ctx context.Context, c *cli.Command, deps Deps, opt options, pid
 		}
 		doc.File = &path
 	}
-	doc.Profile = inspect.NewCPUProfileDoc(prof, int(c.Int("top")), end, fm)
+	doc.Profile = inspect.NewCPUProfileDoc(prof, o.top, end, fm)
 	if fm != nil {
 		doc.Warnings = append(doc.Warnings, fm.Warnings()...)
 	}

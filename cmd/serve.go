@@ -38,7 +38,8 @@ func init() {
 func serveFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "listen", Value: defaultListen, Usage: "address to serve /metrics and /healthz on (host:port)"},
-		&cli.DurationFlag{Name: "scrape-timeout", Value: 10 * time.Second, Usage: "bound on one scan of every Node.js process (keep it under Prometheus's scrape_timeout)"},
+		&cli.DurationFlag{Name: "scrape-timeout", Value: 10 * time.Second, Usage: "bound on one scan of every Node.js process (keep it under Prometheus's scrape_timeout)",
+			Validator: durationIn("scrape-timeout", 100*time.Millisecond, 5*time.Minute, "100ms up to 5m")},
 		sampleFlag(),
 		&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
 		&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
@@ -52,49 +53,61 @@ func newServeCommand(deps Deps) *cli.Command {
 		Usage: "Prometheus exporter of every Node.js process on the host: /metrics and /healthz",
 		Flags: serveFlags(),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() > 0 {
-				return usageError("serve takes no arguments, got %q", c.Args().First())
-			}
-			scanner, err := fleetScanner(c, deps)
+			o, err := readServeOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			timeout := c.Duration("scrape-timeout")
-			if timeout < 100*time.Millisecond || timeout > 5*time.Minute {
-				return usageError("--scrape-timeout %s is out of range: give 100ms up to 5m", timeout)
-			}
-			if scanner.Options.Sample >= timeout {
-				return usageError("--sample %s does not fit in --scrape-timeout %s: give a shorter window", scanner.Options.Sample, timeout)
-			}
-			scanner.Timeout, scanner.MaxAge = timeout, scanShareWindow
 			// main's GOGC=400 suits a run that lives a second; a server that scans forever
 			// collects at the default pace, so its RSS stays near what one scan needs.
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(100)
 			}
-			return serve(ctx, deps, c.String("listen"), scanner, timeout)
+			return serve(ctx, deps, o.listen, o.scanner, o.timeout)
 		},
 	}
 }
 
 // fleetScanner reads the flags serve and top share (--proc, --sample, --container) into a
-// scanner of the host's Node.js processes.
-func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, error) {
+// scanner of the host's Node.js processes, and returns the proc root it reads.
+func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, string, error) {
 	opt := options{proc: deps.Proc}
 	if v := c.String("proc"); v != "" {
 		if err := checkProcRoot(v); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		opt.proc = v
 	}
-	sample := c.Duration("sample")
-	if sample < 0 || sample > time.Minute {
-		return nil, usageError("--sample %s is out of range: give 0 (off) up to 1m", sample)
-	}
+	sample := c.Duration("sample") // range: sampleFlag's Validator
 	return &fleet.Scanner{
 		Collector: newCollector(deps, opt),
 		Options:   inspect.PSOptions{Thresholds: inspect.DefaultThresholds(), Sample: sample, Container: c.String("container")},
-	}, nil
+	}, opt.proc, nil
+}
+
+// serveOptions are serve's flags, read once: the address to listen on, the bound on one
+// scan, and the scanner the flags describe.
+type serveOptions struct {
+	listen  string
+	timeout time.Duration
+	scanner *fleet.Scanner
+}
+
+// readServeOptions reads serve's flags (--scrape-timeout's range: its Validator) and
+// checks that the sample window fits in a scan.
+func readServeOptions(c *cli.Command, deps Deps) (serveOptions, error) {
+	if c.NArg() > 0 {
+		return serveOptions{}, usageError("serve takes no arguments, got %q", c.Args().First())
+	}
+	scanner, _, err := fleetScanner(c, deps)
+	if err != nil {
+		return serveOptions{}, err
+	}
+	o := serveOptions{listen: c.String("listen"), timeout: c.Duration("scrape-timeout"), scanner: scanner}
+	if scanner.Options.Sample >= o.timeout {
+		return o, usageError("--sample %s does not fit in --scrape-timeout %s: give a shorter window", scanner.Options.Sample, o.timeout)
+	}
+	scanner.Timeout, scanner.MaxAge = o.timeout, scanShareWindow
+	return o, nil
 }
 
 // serve listens on addr and serves until ctx ends (SIGTERM, Ctrl-C). An address that

@@ -30,7 +30,7 @@ func commandFlags(name string) []cli.Flag {
 func attachFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "attach", Usage: "ask the process itself through its inspector (opens it with SIGUSR1 for the duration when it is not open; see README)"},
-		&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each --attach step"},
+		attachTimeoutFlag("time limit of each --attach step"),
 		&cli.BoolFlag{Name: "follow", Usage: "with --attach on a launcher (npm, npx, yarn, pnpm, a shell): attach to the Node.js app it runs"},
 		&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "with --attach: send SIGUSR1 even to a process known to use it itself (pm2)"},
 	}
@@ -103,7 +103,7 @@ func collect(ctx context.Context, deps Deps, opt options, pid int, sections insp
 		Thresholds:        opt.thresholds,
 		Attach:            opt.attach,
 		AttachTimeout:     opt.attachTimeout,
-		SocketSource:      getenv(deps, "NODEINSPECT_SOCKET_SOURCE"),
+		SocketSource:      deps.Getenv("NODEINSPECT_SOCKET_SOURCE"),
 		CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
 		Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
 		AllowSIGUSR1Users: opt.allowSIGUSR1Users,
@@ -113,7 +113,7 @@ func collect(ctx context.Context, deps Deps, opt options, pid int, sections insp
 // envDuration reads a duration from the environment (0 when unset or malformed): the
 // hidden knobs tests use to shorten the closer's bound and the dead-man's switch.
 func envDuration(deps Deps, key string) time.Duration {
-	d, err := time.ParseDuration(getenv(deps, key))
+	d, err := time.ParseDuration(deps.Getenv(key))
 	if err != nil || d < 0 {
 		return 0
 	}
@@ -123,19 +123,9 @@ func envDuration(deps Deps, key string) time.Duration {
 // newCollector builds a collector over the --proc root with the injected clock and users.
 func newCollector(deps Deps, opt options) *inspect.Collector {
 	col := inspect.NewCollector(probes.NewFS(opt.proc))
-	if deps.Now != nil {
-		col.Now = deps.Now
-	}
+	col.Now = deps.Now
 	if deps.UserName != nil {
 		col.UserName = deps.UserName
 	}
 	return col
-}
-
-// getenv reads the environment through deps ("" when deps has no Getenv).
-func getenv(deps Deps, key string) string {
-	if deps.Getenv == nil {
-		return ""
-	}
-	return deps.Getenv(key)
 }

@@ -116,15 +116,9 @@ func newDiffCommand(deps Deps) *cli.Command {
 				return err
 			}
 			th := d
+			// Both at least 1: addValidators.
 			th.FDs, th.CloseWait = int(c.Int("min-fd-growth")), int(c.Int("min-close-wait-growth"))
-			if th.FDs <= 0 || th.CloseWait <= 0 {
-				return usageError("growth thresholds must be positive")
-			}
-			now := deps.Now
-			if now == nil {
-				now = timeNow
-			}
-			diff := inspect.Compare(a, b, th, now())
+			diff := inspect.Compare(a, b, th, deps.Now())
 			var buf bytes.Buffer
 			if err := report.RenderDiff(&buf, diff, renderOptions(deps, opt, "")); err != nil {
 				return err

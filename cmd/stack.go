@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -21,55 +20,73 @@ func newStackCommand(deps Deps) *cli.Command {
 			&cli.IntFlag{Name: "samples", Value: inspect.DefaultStackSamples, Usage: "pause this many times and print the distinct stacks with their counts, hottest first (1 to 1000)"},
 			&cli.DurationFlag{Name: "interval", Value: inspect.DefaultStackInterval, Usage: "time between two pauses of --samples (at least 1ms)"},
 			&cli.BoolFlag{Name: "workers", Usage: "also dump each worker thread"},
-			&cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: "time limit of each attach step"},
+			attachTimeoutFlag("time limit of each attach step"),
 			&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "send SIGUSR1 even to a process known to use it itself (pm2)"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readStackOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			samples, interval := int(c.Int("samples")), c.Duration("interval")
-			if err := inspect.CheckStackOptions(samples, interval); err != nil {
-				return usageError("%v", err)
-			}
-			timeout := c.Duration("attach-timeout")
-			if timeout < 100*time.Millisecond || timeout > time.Minute {
-				return usageError("--attach-timeout %s is out of range: give 100ms up to 1m", timeout)
-			}
-			col := newCollector(deps, opt)
-			doc, err := col.CollectStack(ctx, pid, inspect.StackOptions{
-				SessionOptions: inspect.SessionOptions{Options: inspect.Options{
-					Any:               opt.any,
-					AttachTimeout:     timeout,
-					CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
-					Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
-					AllowSIGUSR1Users: c.Bool("allow-sigusr1-users"),
-				}},
-				Samples:  samples,
-				Interval: interval,
-				Workers:  c.Bool("workers"),
-			})
-			if err != nil {
-				if doc != nil && doc.Attach.Unconfirmed() {
-					printWarnings(deps, doc.Warnings)
-					return unconfirmedError(pid, doc.Attach)
-				}
-				var se *inspect.SessionError
-				if errors.As(err, &se) {
-					return &ExitError{Code: ExitUsage, Err: err}
-				}
-				return err
-			}
-			if err := report.RenderStack(deps.Out, doc, renderOptions(deps, opt, "")); err != nil {
-				return err
-			}
-			if doc.Attach.Unconfirmed() {
-				printWarnings(deps, withoutString(doc.Warnings, "attach: "+doc.Attach.LeftOpen))
-				return unconfirmedError(pid, doc.Attach)
-			}
-			printWarnings(deps, doc.Warnings)
-			return nil
+			return runStack(ctx, deps, o)
 		},
 	}
+}
+
+// stackOptions are stack's flags, read once: the pid, the common flags and what to dump.
+type stackOptions struct {
+	pid   int
+	opt   options
+	stack inspect.StackOptions
+}
+
+// readStackOptions reads stack's flags; --samples and --interval are checked together by
+// inspect.CheckStackOptions (--interval matters only with more than one sample).
+func readStackOptions(c *cli.Command, deps Deps) (stackOptions, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return stackOptions{}, err
+	}
+	samples, interval := int(c.Int("samples")), c.Duration("interval")
+	if err := inspect.CheckStackOptions(samples, interval); err != nil {
+		return stackOptions{}, usageError("%v", err)
+	}
+	return stackOptions{pid: pid, opt: opt, stack: inspect.StackOptions{
+		SessionOptions: inspect.SessionOptions{Options: inspect.Options{
+			Any:               opt.any,
+			AttachTimeout:     c.Duration("attach-timeout"), // range: attachTimeoutFlag
+			CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
+			Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
+			AllowSIGUSR1Users: c.Bool("allow-sigusr1-users"),
+		}},
+		Samples:  samples,
+		Interval: interval,
+		Workers:  c.Bool("workers"),
+	}}, nil
+}
+
+// runStack dumps the stacks of o.pid and prints them.
+func runStack(ctx context.Context, deps Deps, o stackOptions) error {
+	pid := o.pid
+	doc, err := newCollector(deps, o.opt).CollectStack(ctx, pid, o.stack)
+	if err != nil {
+		if doc != nil && doc.Attach.Unconfirmed() {
+			printWarnings(deps, doc.Warnings)
+			return unconfirmedError(pid, doc.Attach)
+		}
+		var se *inspect.SessionError
+		if errors.As(err, &se) {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		return err
+	}
+	if err := report.RenderStack(deps.Out, doc, renderOptions(deps, o.opt, "")); err != nil {
+		return err
+	}
+	if doc.Attach.Unconfirmed() {
+		printWarnings(deps, withoutString(doc.Warnings, "attach: "+doc.Attach.LeftOpen))
+		return unconfirmedError(pid, doc.Attach)
+	}
+	printWarnings(deps, doc.Warnings)
+	return nil
 }

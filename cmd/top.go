@@ -41,7 +41,8 @@ func newTopCommand(deps Deps) *cli.Command {
 		Name:  "top",
 		Usage: "live view of every Node.js process on the host, worst first",
 		Flags: []cli.Flag{
-			&cli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "time between refreshes (500ms to 1h)"},
+			&cli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "time between refreshes (500ms to 1h)",
+				Validator: durationIn("interval", minTopInterval, maxTopInterval, "500ms to 1h")},
 			&cli.IntFlag{Name: "count", Usage: "stop after this many refreshes (default: until q, Ctrl-C or SIGTERM)"},
 			&cli.BoolFlag{Name: "json", Usage: "one ps-shaped JSON document per refresh, one per line (also when piped)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colour (also when NO_COLOR is set)"},
@@ -50,33 +51,43 @@ func newTopCommand(deps Deps) *cli.Command {
 			&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() > 0 {
-				return usageError("top takes no arguments, got %q", c.Args().First())
-			}
-			interval := c.Duration("interval")
-			if interval < minTopInterval || interval > maxTopInterval {
-				return usageError("--interval %s is out of range: give 500ms to 1h", interval)
-			}
-			count := int(c.Int("count"))
-			if c.IsSet("count") && count <= 0 {
-				return usageError("--count must be at least 1, got %d", count)
-			}
-			scanner, err := fleetScanner(c, deps)
+			o, err := readTopOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			scanner.Timeout = 10 * time.Second
-			if c.Bool("json") || !deps.IsTTY {
-				return topJSON(ctx, deps, scanner, interval, count)
+			if o.json {
+				return topJSON(ctx, deps, o.scanner, o.interval, o.count)
 			}
-			color := !c.Bool("no-color") && getenv(deps, "NO_COLOR") == ""
-			proc := c.String("proc")
-			if proc == "" {
-				proc = deps.Proc
-			}
-			return topLive(ctx, deps, scanner, topSettings{interval: interval, count: count, color: color, proc: proc})
+			return topLive(ctx, deps, o.scanner, o.topSettings)
 		},
 	}
+}
+
+// topOptions are top's flags, read once: the live view's settings, whether to print JSON
+// lines instead (--json, or stdout is not a terminal), and the scanner the flags describe.
+type topOptions struct {
+	topSettings
+	json    bool
+	scanner *fleet.Scanner
+}
+
+// readTopOptions reads top's flags (ranges: the flags' Validators, --count's from
+// addValidators).
+func readTopOptions(c *cli.Command, deps Deps) (topOptions, error) {
+	if c.NArg() > 0 {
+		return topOptions{}, usageError("top takes no arguments, got %q", c.Args().First())
+	}
+	scanner, proc, err := fleetScanner(c, deps)
+	if err != nil {
+		return topOptions{}, err
+	}
+	scanner.Timeout = 10 * time.Second
+	return topOptions{
+		topSettings: topSettings{interval: c.Duration("interval"), count: int(c.Int("count")),
+			color: !c.Bool("no-color") && deps.Getenv("NO_COLOR") == "", proc: proc},
+		json:    c.Bool("json") || !deps.IsTTY,
+		scanner: scanner,
+	}, nil
 }
 
 // topJSON prints one ps document per refresh, each on one line; warnings go to stderr

@@ -31,33 +31,53 @@ func newWatchCommand(deps Deps) *cli.Command {
 		Flags: append(append(outputFlags(),
 			failOnFlag(),
 			anyFlag(),
-			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)"},
+			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between samples (100ms to 1h)",
+				Validator: durationIn("interval", minWatchInterval, maxWatchInterval, "100ms to 1h")},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (default: until Ctrl-C or the process exits)"},
 		), attachFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readWatchOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			interval, duration := c.Duration("interval"), c.Duration("duration")
-			if interval < minWatchInterval || interval > maxWatchInterval {
-				return usageError("--interval %s is out of range: give 100ms to 1h", interval)
-			}
-			if duration != 0 && duration < 2*interval {
-				return usageError("--duration %s is shorter than two samples at --interval %s", duration, interval)
-			}
-			return runWatch(ctx, deps, opt, pid, interval, duration)
+			return runWatch(ctx, deps, o)
 		},
 	}
 }
 
+// watchOptions are watch's flags, read once: the pid, the common flags, the time between
+// samples and how long to watch (0: until Ctrl-C or the process exits).
+type watchOptions struct {
+	pid                int
+	opt                options
+	interval, duration time.Duration
+}
+
+// readWatchOptions reads watch's flags (--interval's range: its Validator) and checks that
+// --duration holds two samples.
+func readWatchOptions(c *cli.Command, deps Deps) (watchOptions, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return watchOptions{}, err
+	}
+	o := watchOptions{pid: pid, opt: opt, interval: c.Duration("interval"), duration: c.Duration("duration")}
+	if o.duration != 0 && o.duration < 2*o.interval {
+		return o, usageError("--duration %s is shorter than two samples at --interval %s", o.duration, o.interval)
+	}
+	return o, nil
+}
+
 // runWatch is the sampling loop of watch.
-func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, duration time.Duration) error {
+func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
+	opt, pid, interval, duration := o.opt, o.pid, o.interval, o.duration
 	col := newCollector(deps, opt)
 	copt := inspect.Options{Any: opt.any, Thresholds: opt.thresholds}
 	var first *inspect.Snapshot
 	var heap *inspect.HeapSession
 	var err error
+	// Warnings that come after the first frame (a sample that could not read a table, the
+	// attach's cleanup) go to the sink: drained after each frame and at the end.
+	sink := &inspect.WarningSink{}
 	if opt.attach {
 		// One inspector session for the whole watch; closed on every path below.
 		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
@@ -72,7 +92,11 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		}
 		first, heap, err = col.CollectAttached(ctx, pid, copt)
 		if heap != nil {
-			defer heap.Close(ctx)
+			heap.WarnTo(sink)
+			defer func() {
+				heap.Close(ctx)
+				printWarnings(deps, sink.Drain()) // on a path that returns early
+			}()
 		}
 		if err == nil {
 			printWarnings(deps, first.Warnings)
@@ -102,7 +126,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 	if heap != nil {
 		heap.MeasureDelay(interval)
 	}
-	sampler := col.NewSampler()
+	sampler := col.NewSampler(sink)
 	var samples []*inspect.Sample
 	ended := "duration"
 	ticker := time.NewTicker(interval)
@@ -159,6 +183,10 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		if err := writeOnce(deps, &buf); err != nil {
 			return err
 		}
+		if !live {
+			// A live view's next frame would clear them: they wait for the summary.
+			printWarnings(deps, sink.Drain())
+		}
 		select {
 		case <-ctx.Done():
 			ended = endReason(ctx, duration)
@@ -167,11 +195,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 		}
 		break
 	}
-	now := timeNow
-	if deps.Now != nil {
-		now = deps.Now
-	}
-	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), now())
+	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), deps.Now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
 	var left *inspect.Attach
 	if heap == nil && first.Attach.Unconfirmed() {
@@ -183,6 +207,7 @@ func runWatch(ctx context.Context, deps Deps, opt options, pid int, interval, du
 			left = a
 		}
 	}
+	sum.Warnings = append(sum.Warnings, sink.Drain()...)
 	sumOpt := ropt
 	if stream {
 		sumOpt.Format = report.FormatJSON

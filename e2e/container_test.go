@@ -18,8 +18,8 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// Real cgroups (v1 here: the memory, cpu and pids controllers are mounted as cgroup v1, see
-// KERNEL-NOTES.md) with real Node.js processes in them. Each test makes its cgroups under
+// Real cgroups (v1 here: the memory, cpu and pids controllers of this machine are mounted
+// as cgroup v1, as /proc/self/mountinfo shows) with real Node.js processes in them. Each test makes its cgroups under
 // /sys/fs/cgroup/<controller>/nodeinspect-test-<random>, and removes them in t.Cleanup
 // after the processes in them are killed. cgroup v2 is covered by the fake trees of
 // inspect/collect_container_test.go: v2 cannot be mounted with these controllers while v1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -122,13 +123,26 @@ type collection struct {
 	ctrWindow *containerWindow
 	// gone is set when a probe saw the process vanish.
 	gone bool
+	// sink, once set (HeapSession.WarnTo), takes the warnings that come after the
+	// snapshot was handed out.
+	sink *WarningSink
 	mu   sync.Mutex
 }
 
+// warn adds a warning to the snapshot, or to the sink once the snapshot was handed out.
 func (col *collection) warn(format string, args ...any) {
 	col.mu.Lock()
-	col.snap.Warnings = append(col.snap.Warnings, fmt.Sprintf(format, args...))
-	col.mu.Unlock()
+	defer col.mu.Unlock()
+	if col.sink != nil {
+		// The snapshot was handed out (and printed): later warnings go to the sink.
+		col.sink.Add(format, args...)
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if !slices.Contains(col.snap.Warnings, msg) {
+		// The same note from two reads (a fallback taken at both ends of the window) once.
+		col.snap.Warnings = append(col.snap.Warnings, msg)
+	}
 }
 
 // Collect reads one snapshot of pid and runs the rules over it. Errors wrap ErrNoProcess,
@@ -315,20 +329,7 @@ func (col *collection) recheckIdentity() error {
 	if col.gone {
 		return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
 	}
-	st, err := col.c.FS.ReadStat(col.pid)
-	if err != nil {
-		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
-		}
-		return nil
-	}
-	if st.StartTicks == col.stat.StartTicks && st.Exited() {
-		return fmt.Errorf("process %d exited while being read (it is a zombie now): %w", col.pid, ErrNoProcess)
-	}
-	if st.StartTicks != col.stat.StartTicks {
-		return &PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
-	}
-	return nil
+	return goneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
 }
 
 // classifyReadError turns the failure to read a process's stat into a sentinel error.

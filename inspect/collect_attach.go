@@ -515,11 +515,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
 // parent), or replaced by another with the same pid.
 func (col *collection) exitedSince() bool {
-	st, err := col.c.FS.ReadStat(col.pid)
-	if err != nil {
-		return probes.IsGone(err)
-	}
-	return st.StartTicks != col.stat.StartTicks || st.Exited()
+	return col.gone || goneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
 }
 
 // stepError words the failure of an attach step: a timeout is its own status.

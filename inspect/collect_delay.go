@@ -75,17 +75,8 @@ func loopDelay(d *attach.Delay, window time.Duration) *LoopDelay {
 	return out
 }
 
-// MeasuredUtilization is the event loop's utilization (0 to 1) as the process measured it
-// when attached, nil otherwise: the hook for EVENT_LOOP_SATURATED to report it.
-func MeasuredUtilization(l *EventLoop) *float64 {
-	if l == nil || l.Delay == nil {
-		return nil
-	}
-	return l.Delay.Utilization
-}
-
-// delayThresholds are EVENT_LOOP_DELAY's defaults (CONTRACT.md): p99 ≥ 100 ms warning,
-// ≥ 1 s critical.
+// delayThresholds are EVENT_LOOP_DELAY's defaults, as the README's "Where in the code"
+// section documents them: p99 ≥ 100 ms warning, ≥ 1 s critical.
 const (
 	delayWarningMS  = 100
 	delayCriticalMS = 1000

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/internal/escape"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -218,7 +219,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		if e.Deleted {
 			fd.Target = strings.TrimSuffix(e.Target, " (deleted)")
 		}
-		fd.Target = probes.EscapeTarget(fd.Target)
+		fd.Target = escape.Name(fd.Target)
 		if e.Type == "socket" {
 			if s := sockets.find(e.Inode); s != nil {
 				fd.Type = fdTypeOfProto[s.Proto]

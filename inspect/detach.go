@@ -36,8 +36,11 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	}
 	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
-	if err != nil || st.Exited() {
-		return nil, classifyReadError(pid, errGoneOr(err))
+	if err := checkGone(pid, st, err, 0, ""); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, classifyReadError(pid, err)
 	}
 	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
 	rec, err := ReadCloserState(pid, st.StartTicks)
@@ -155,12 +158,4 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 		}
 	}
 	return out, nil
-}
-
-// errGoneOr is err, or a "no such process" error when err is nil (a zombie).
-func errGoneOr(err error) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("process exited (zombie): %w", ErrNoProcess)
 }

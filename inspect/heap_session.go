@@ -126,6 +126,16 @@ func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
 	return reading, err
 }
 
+// WarnTo sends the warnings of the session's later work (the reads, the cleanup of Close) to
+// sink: the snapshot CollectAttached returned with the session was printed already, and a
+// warning appended to it would never reach the user.
+func (h *HeapSession) WarnTo(sink *WarningSink) {
+	col := h.run.col
+	col.mu.Lock()
+	col.sink = sink
+	col.mu.Unlock()
+}
+
 // Close queues the inspector's close when nodeinspect opened it and waits for its port to
 // go, with its own time limit (ctx may be cancelled by Ctrl-C). It returns the attach
 // record with Closed and LeftOpen set. Closing twice is harmless.

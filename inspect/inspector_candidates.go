@@ -2,6 +2,8 @@ package inspect
 
 import (
 	"fmt"
+	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -19,10 +21,11 @@ import (
 //
 // Node's inspector runs its own libuv loop on its own thread, with its own epoll instance
 // (src/inspector_io.cc), and that epoll watches the inspector's listening socket; the main
-// thread's loop watches the app's servers (KERNEL-NOTES: main thread in epoll_pwait on one
-// epoll fd, the inspector's thread on another). So a listener is told by who waits on the
-// epoll instance that watches it (/proc/<pid>/task/<tid>/syscall names the fd a blocked
-// thread waits on, /proc/<pid>/fdinfo/<fd> what it watches), never by connecting to it:
+// thread's loop watches the app's servers (as measured on Node 20: the main thread waits in
+// epoll_pwait on one epoll fd, the inspector's thread on another). So a listener is told by
+// who waits on the epoll instance that watches it (/proc/<pid>/task/<tid>/syscall names the
+// fd a blocked thread waits on, /proc/<pid>/fdinfo/<fd> what it watches), never by
+// connecting to it:
 //   - watched by an epoll the main thread waits in: the app's (its loop, or the private
 //     loop of a spawnSync);
 //   - watched by an epoll only other threads wait in: the inspector's thread, or a worker's
@@ -99,4 +102,139 @@ func classifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int
 		return res, fmt.Errorf("read the threads of process %d to tell its loops apart: %w", pid, lastErr)
 	}
 	return res, nil
+}
+
+// Finding the inspector's socket without sending anything to the process.
+//
+// Node's inspector runs its own libuv loop on its own thread, with its own epoll instance
+// (src/inspector_io.cc), which watches the inspector's listening socket. The main thread's
+// loop watches the application's listeners. /proc/<pid>/fdinfo/<epoll fd> lists what each
+// epoll instance watches (tfd lines, with the watched file's inode), and
+// /proc/<pid>/task/<tid>/syscall names the epoll fd a blocked thread waits on. So in a
+// process whose command line or NODE_OPTIONS configures the inspector, a listening socket
+// watched by an epoll instance that is not the main thread's is the inspector's, on any
+// port, 0 (random) included. Seen here on Node 20: main thread on epoll fd 14 watching the
+// app's listener, the inspector thread on epoll fd 18 watching the inspector's.
+//
+// Worker threads run loops of their own too, and a worker can listen: its epoll instance
+// looks like the inspector's (a pipe, an eventfd and the listener). Two things tell them
+// apart: the listener must be bound to the host the inspector options name (127.0.0.1 by
+// default), and the inspector thread starts while Node boots, before the main script can
+// start a worker, so among the candidate epoll instances the inspector's is the one whose
+// waiting thread has the lowest thread id. (An inspector opened late by SIGUSR1 in a process
+// whose workers already listen on the same host is the one case this can get wrong.)
+
+// mainEpollTries and mainEpollEvery bound the wait for the main thread to be seen in
+// epoll_wait (it is there nearly all the time unless the loop is busy or blocked): 20 reads
+// 5 ms apart cost at most 100 ms, and only in processes that configure an inspector.
+const (
+	mainEpollTries = 20
+	mainEpollEvery = 5 * time.Millisecond
+)
+
+// inspectorByEpoll returns the inodes of the listening sockets of pid that the inspector's
+// thread watches, when cfg says an inspector is configured; nil otherwise. An error says
+// why the search could not be made (no privilege, the main thread never seen in epoll).
+func inspectorByEpoll(fs probes.FS, pid int, fds []FD, cfg InspectorConfig) (map[uint64]bool, error) {
+	return inspectorByEpollTries(fs, pid, fds, cfg, mainEpollTries)
+}
+
+// inspectorByEpollTries is inspectorByEpoll reading the threads at most tries times.
+func inspectorByEpollTries(fs probes.FS, pid int, fds []FD, cfg InspectorConfig, tries int) (map[uint64]bool, error) {
+	if !cfg.Configured {
+		return nil, nil
+	}
+	listeners := map[uint64]*Socket{}
+	var epolls []int
+	for _, fd := range fds {
+		switch {
+		case fd.Type == "epoll":
+			epolls = append(epolls, fd.FD)
+		case fd.Type == "tcp" && fd.Socket != nil && fd.Socket.State == "LISTEN":
+			listeners[fd.Socket.Inode] = fd.Socket
+		}
+	}
+	if len(listeners) == 0 || len(epolls) < 2 {
+		return nil, nil
+	}
+	var waiters map[int][]int
+	mainEpoll := -1
+	for try := 0; try < tries && mainEpoll < 0; try++ {
+		if try > 0 {
+			time.Sleep(mainEpollEvery)
+		}
+		w, err := fs.EpollWaiters(pid)
+		if err != nil {
+			return nil, fmt.Errorf("threads of process %d: %w", pid, err)
+		}
+		waiters = w
+		for epfd, tids := range w {
+			if containsInt(tids, pid) {
+				mainEpoll = epfd
+			}
+		}
+	}
+	if mainEpoll < 0 {
+		return nil, fmt.Errorf("the main thread of process %d was never seen waiting in epoll (its loop is busy or blocked), so its loop cannot be told from the inspector's", pid)
+	}
+	type candidate struct {
+		epfd, firstTID int
+		inodes         map[uint64]bool
+	}
+	var found []candidate
+	for _, epfd := range epolls {
+		if epfd == mainEpoll {
+			continue
+		}
+		watches, err := fs.ReadEpollWatchList(pid, epfd)
+		if err != nil && len(watches) == 0 {
+			continue
+		}
+		c := candidate{epfd: epfd, firstTID: 1 << 30, inodes: map[uint64]bool{}}
+		for _, w := range watches {
+			if so, ok := listeners[w.Inode]; ok && boundToInspectorHost(so, cfg.Hosts) {
+				c.inodes[w.Inode] = true
+			}
+		}
+		if len(c.inodes) == 0 {
+			continue
+		}
+		for _, tid := range waiters[epfd] {
+			c.firstTID = min(c.firstTID, tid)
+		}
+		found = append(found, c)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].firstTID != found[j].firstTID {
+			return found[i].firstTID < found[j].firstTID
+		}
+		return found[i].epfd < found[j].epfd
+	})
+	return found[0].inodes, nil
+}
+
+// boundToInspectorHost reports whether a listener is bound where the inspector options say
+// (127.0.0.1 when they name no host). A host that is not an address ("localhost", a name)
+// resolves to addresses we do not look up, so any listener matches it.
+func boundToInspectorHost(so *Socket, hosts []string) bool {
+	if len(hosts) == 0 {
+		hosts = []string{"127.0.0.1"}
+	}
+	local, err := netip.ParseAddr(hostOf(so.Local))
+	if err != nil {
+		return false
+	}
+	for _, h := range hosts {
+		want, err := netip.ParseAddr(h)
+		if err != nil {
+			return true
+		}
+		if want.Unmap() == local.Unmap() {
+			return true
+		}
+	}
+	return false
 }

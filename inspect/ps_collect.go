@@ -50,7 +50,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if isKernelThread(st) {
+		if st.IsKernelThread() {
 			continue
 		}
 		// The exe link alone decides here (one readlink per process); without the privilege
@@ -65,7 +65,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		}
 		w := &psWork{stat: st, snap: &Snapshot{Process: &Process{
 			PID: st.PID, PPID: st.PPID, PGID: st.PGID, SID: st.SID, Comm: st.Comm,
-			State: stateString(st.State), IsNode: isNode, StartTicks: st.StartTicks,
+			State: st.State, IsNode: isNode, StartTicks: st.StartTicks,
 			Orphan: probes.IsOrphan(tree, st),
 		}}}
 		status, err := c.FS.ReadStatus(st.PID)
@@ -97,8 +97,8 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			w.row.Cmdline = []string{}
 		}
 		for _, ch := range tree.Children(st.PID) {
-			z := stateString(ch.State) == "Z"
-			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: stateString(ch.State), Comm: ch.Comm, Zombie: z})
+			z := ch.State == "Z"
+			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: ch.State, Comm: ch.Comm, Zombie: z})
 			if z {
 				w.row.Zombies++
 			}
@@ -225,13 +225,6 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 			}
 		}
 	}
-}
-
-// isKernelThread reports whether a stat row is a kernel thread (kthreadd, pid 2, and its
-// children; PF_KTHREAD in the flags).
-func isKernelThread(s probes.Stat) bool {
-	const pfKthread = 0x00200000 // include/linux/sched.h
-	return s.PID == 2 || s.PPID == 2 || s.Flags&pfKthread != 0
 }
 
 // sortPS orders rows worst first: severity, then fd use against the limit, then RSS.

@@ -15,7 +15,8 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// StackDoc is the `stack` command's document (CONTRACT.md "stack").
+// StackDoc is the `stack` command's document (`nodeinspect stack --json`; the README's
+// "Where in the code" section shows it).
 type StackDoc struct {
 	Schema   string        `json:"schema"`
 	TakenAt  time.Time     `json:"taken_at"`

@@ -117,23 +117,15 @@ func removeState(p string) error {
 }
 
 // processRuns reports whether pid is the process that started at ticks and has not
-// exited; a process that cannot be read for another reason than its absence counts as
-// running (nothing is removed on a guess).
+// exited (checkGone); a process that cannot be read for another reason than its absence
+// counts as running (nothing is removed on a guess).
 func processRuns(fs probes.FS, pid int, ticks uint64) bool {
-	st, err := fs.ReadStat(pid)
-	if err != nil {
-		return !probes.IsGone(err)
-	}
-	return st.StartTicks == ticks && !st.Exited()
+	return goneNow(fs, pid, ticks, "") == nil
 }
 
-// processGone reports whether pid is gone (or a zombie).
+// processGone reports whether pid is gone, whichever process it names (checkGone).
 func processGone(fs probes.FS, pid int) bool {
-	st, err := fs.ReadStat(pid)
-	if err != nil {
-		return probes.IsGone(err)
-	}
-	return st.Exited()
+	return goneNow(fs, pid, 0, "") != nil
 }
 
 // closerRuns reports whether pid is a running closer for target: `nodeinspect __closer

@@ -21,10 +21,12 @@ type Sample struct {
 	FDsOpen   *int           `json:"fds_open"`
 	FDsByType map[string]int `json:"fds_by_type"`
 	// OpenFilesSoft is the soft RLIMIT_NOFILE (nil when unlimited or unknown).
-	OpenFilesSoft *uint64        `json:"open_files_soft"`
-	SocketsBy     map[string]int `json:"sockets_by_state"`
-	CloseWait     *int           `json:"close_wait"`
-	RSSBytes      *uint64        `json:"rss_bytes"`
+	OpenFilesSoft *uint64 `json:"open_files_soft"`
+	// SocketsBy counts TCP sockets by state and CloseWait those in CLOSE_WAIT; both nil
+	// when the fd table or a socket table could not be read (unknown, not zero).
+	SocketsBy map[string]int `json:"sockets_by_state"`
+	CloseWait *int           `json:"close_wait"`
+	RSSBytes  *uint64        `json:"rss_bytes"`
 	// HeapUsedBytes and HeapLimitBytes would come from the inspector; nil until it is asked.
 	HeapUsedBytes  *uint64 `json:"heap_used_bytes"`
 	HeapLimitBytes *uint64 `json:"heap_limit_bytes"`
@@ -39,41 +41,39 @@ type Sample struct {
 	Zombies        *int       `json:"zombies"`
 }
 
-// SampleOnce reads one watch sample: the fd table with its sockets, the open-files limit,
-// RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
-// kernel walks every mapping for it), no process scan, no loop sampling, no rules.
-// startTicks, when not 0, is the start time of the process first seen: a different one
-// means the pid was reused (PidReusedError).
-func (c *Collector) SampleOnce(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
-	return c.sample(ctx, pid, seq, startTicks, nil)
-}
-
 // Sampler reads the samples of one watch, keeping an fd cache between them so a sample
 // re-reads only new fds and a quarter of the known ones (probes.FDCache).
 type Sampler struct {
 	c     *Collector
 	cache probes.FDCache
+	warn  *WarningSink
 }
 
-// NewSampler returns a Sampler for one process.
-func (c *Collector) NewSampler() *Sampler { return &Sampler{c: c} }
+// NewSampler returns a Sampler for one process; what a sample could not read is said in
+// warn (each warning once), since a sample has no warnings of its own.
+func (c *Collector) NewSampler(warn *WarningSink) *Sampler {
+	if warn == nil {
+		warn = &WarningSink{}
+	}
+	return &Sampler{c: c, warn: warn}
+}
 
-// Sample reads one sample; see SampleOnce.
+// Sample reads one watch sample: the fd table with its sockets, the open-files limit,
+// RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
+// kernel walks every mapping for it), no process scan, no loop sampling, no rules.
+// startTicks, when not 0, is the start time of the process first seen: a different one
+// means the pid was reused (PidReusedError).
 func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
-	return s.c.sample(ctx, pid, seq, startTicks, &s.cache)
+	return s.c.sample(ctx, pid, seq, startTicks, &s.cache, s.warn)
 }
 
-func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache) (*Sample, error) {
+func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache, warn *WarningSink) (*Sample, error) {
 	st, err := c.FS.ReadStat(pid)
+	if err := checkGone(pid, st, err, startTicks, ""); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, classifyReadError(pid, err)
-	}
-	if startTicks != 0 && st.StartTicks != startTicks {
-		return nil, &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: st.StartTicks}
-	}
-	if st.Exited() {
-		// A zombie has exited; only its parent has not collected it yet.
-		return nil, fmt.Errorf("process %d exited (a zombie its parent has not reaped): %w", pid, ErrNoProcess)
 	}
 	s := &Sample{Schema: Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
 	if status, err := c.FS.ReadStatus(pid); err == nil {
@@ -82,17 +82,28 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 	if lim, err := c.FS.ReadLimits(pid); err == nil {
 		s.OpenFilesSoft, _, _ = lim.OpenFiles()
 	}
-	var entries []probes.FDEntry
-	if cache != nil {
-		entries, _, err = c.FS.ReadFDsCached(pid, cache)
-	} else {
-		entries, _, err = c.FS.ReadFDs(pid)
+	entries, _, err := c.FS.ReadFDsCached(pid, cache)
+	if err != nil && !probes.IsGone(err) {
+		warn.Add("watch: fd table not read (%v): fds and sockets are unknown in the samples that could not read it", err)
 	}
 	if err == nil {
 		inodes := socketInodes(entries)
 		sockets := make(map[uint64]probes.Socket, len(inodes))
+		// tablesFailed is set when a socket table could not be read: the sockets' states
+		// are then unknown (null), never counted as zero CLOSE_WAIT.
+		tablesFailed := false
 		readSockets := func() {
-			socks, _ := c.FS.ReadSockets(pid, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
+			socks, errs := c.FS.ReadSockets(pid, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
+			for _, e := range errs {
+				if probes.IsSockDiagFallback(e) {
+					warn.Add("watch: %v", e)
+					continue
+				}
+				if !probes.IsGone(e) {
+					tablesFailed = true
+					warn.Add("watch: socket table not read (%v): close_wait and the socket states are unknown (null) in the samples that could not read it", e)
+				}
+			}
 			for _, so := range socks {
 				sockets[so.Inode] = so
 			}
@@ -100,39 +111,38 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 		if len(inodes) > 0 {
 			readSockets()
 		}
-		if cache != nil {
-			// A cached socket whose inode is in no table was closed and its fd reused:
-			// read those links again, and the tables again if they are new sockets.
-			var stale []int
-			staleSet := map[int]bool{}
+		// A cached socket whose inode is in no table was closed and its fd reused:
+		// read those links again, and the tables again if they are new sockets (not when
+		// the tables could not be read: then no socket is in them).
+		var stale []int
+		staleSet := map[int]bool{}
+		for _, e := range entries {
+			if _, ok := sockets[e.Inode]; e.Type == "socket" && !ok && !tablesFailed {
+				stale = append(stale, e.FD)
+				staleSet[e.FD] = true
+			}
+		}
+		if len(stale) > 0 {
+			fresh := map[int]probes.FDEntry{}
+			for _, e := range c.FS.Revalidate(pid, cache, stale) {
+				fresh[e.FD] = e
+				if e.Type == "socket" {
+					inodes[e.Inode] = struct{}{}
+				}
+			}
+			kept := entries[:0]
 			for _, e := range entries {
-				if _, ok := sockets[e.Inode]; e.Type == "socket" && !ok {
-					stale = append(stale, e.FD)
-					staleSet[e.FD] = true
-				}
-			}
-			if len(stale) > 0 {
-				fresh := map[int]probes.FDEntry{}
-				for _, e := range c.FS.Revalidate(pid, cache, stale) {
-					fresh[e.FD] = e
-					if e.Type == "socket" {
-						inodes[e.Inode] = struct{}{}
+				if staleSet[e.FD] {
+					f, ok := fresh[e.FD]
+					if !ok {
+						continue // closed since
 					}
+					e = f
 				}
-				kept := entries[:0]
-				for _, e := range entries {
-					if staleSet[e.FD] {
-						f, ok := fresh[e.FD]
-						if !ok {
-							continue // closed since
-						}
-						e = f
-					}
-					kept = append(kept, e)
-				}
-				entries = kept
-				readSockets()
+				kept = append(kept, e)
 			}
+			entries = kept
+			readSockets()
 		}
 		// Only the counts are kept: fds by type (sockets by their table's protocol, as
 		// buildFDTable types them) and TCP sockets by state.
@@ -147,24 +157,29 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 			}
 			byType[typ]++
 		}
-		open, cw := len(entries), byState["CLOSE_WAIT"]
-		s.FDsOpen, s.FDsByType, s.CloseWait, s.SocketsBy = &open, byType, &cw, byState
+		open := len(entries)
+		s.FDsOpen, s.FDsByType = &open, byType
+		if !tablesFailed {
+			cw := byState["CLOSE_WAIT"]
+			s.CloseWait, s.SocketsBy = &cw, byState
+		}
 	}
 	if kids, err := c.FS.ReadChildrenFile(pid); err == nil {
 		n, z := len(kids), 0
 		for _, k := range kids {
-			if kst, err := c.FS.ReadStat(k); err == nil && stateString(kst.State) == "Z" {
+			if kst, err := c.FS.ReadStat(k); err == nil && kst.State == "Z" {
 				z++
 			}
 		}
 		s.Children, s.Zombies = &n, &z
 	}
 	// Read the identity again: a process that exited during the sample is not sampled.
-	if again, err := c.FS.ReadStat(pid); err != nil || again.StartTicks != st.StartTicks {
-		if err != nil {
-			return nil, classifyReadError(pid, err)
-		}
-		return nil, &PidReusedError{PID: pid, StartTicks: st.StartTicks, NowTicks: again.StartTicks}
+	again, err := c.FS.ReadStat(pid)
+	if err := checkGone(pid, again, err, st.StartTicks, "during the sample"); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, classifyReadError(pid, err)
 	}
 	return s, nil
 }

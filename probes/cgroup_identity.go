@@ -14,14 +14,6 @@ type ContainerIdentity struct {
 	Runtime string
 }
 
-// ShortID is the first 12 digits of the id, as docker and crictl print it.
-func (c ContainerIdentity) ShortID() string {
-	if len(c.ID) > 12 {
-		return c.ID[:12]
-	}
-	return c.ID
-}
-
 // scopePrefixes map the prefix of a systemd scope unit to the runtime that makes it:
 // docker-<id>.scope (docker, systemd driver), cri-containerd-<id>.scope (containerd's CRI
 // plugin), crio-<id>.scope (cri-o; crio-conmon-<id>.scope is its monitor, not the

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,9 +55,7 @@ func ClassifyLink(target string) (typ string, inode uint64) {
 	return "unknown", 0
 }
 
-// SocketInode returns N of "socket:[N]".
-func SocketInode(target string) (uint64, bool) { return bracketInode(target, "socket:[") }
-
+// bracketInode returns N of target "<prefix>N]" ("socket:[N]", "pipe:[N]").
 func bracketInode(target, prefix string) (uint64, bool) {
 	rest, ok := strings.CutPrefix(target, prefix)
 	if !ok || !strings.HasSuffix(rest, "]") {
@@ -281,31 +278,4 @@ func modeType(mode uint32) string {
 		return "socket"
 	}
 	return "unknown"
-}
-
-// EscapeTarget is the one escaper of names read from the kernel (fd link targets, deleted
-// file paths): it makes s valid UTF-8 for JSON without losing a byte. A valid name is kept
-// as it is, newlines and backslashes included (JSON escapes those itself, and a renderer
-// makes them printable); in a name that is not valid UTF-8 each invalid byte becomes \xNN
-// and each backslash \\, so an escape cannot be confused with a name that has a backslash.
-// The renderers leave backslashes alone for that reason (report's safe).
-func EscapeTarget(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }

@@ -20,12 +20,6 @@ type SyscallSample struct {
 	Nr int
 }
 
-// ParseSyscall parses the syscall file.
-func ParseSyscall(data []byte) (SyscallSample, error) {
-	c, err := ParseSyscallCall(data)
-	return c.SyscallSample, err
-}
-
 // SyscallCall is SyscallSample with the call's arguments.
 type SyscallCall struct {
 	SyscallSample
@@ -143,9 +137,6 @@ type LoopSamples struct {
 	// its end.
 	SettledAt time.Duration
 }
-
-// Turning reports whether the main thread was seen waiting in epoll at least once.
-func (s LoopSamples) Turning() bool { return s.Counts["epoll"] > 0 }
 
 // SettleStep is a SettleFunc's answer.
 type SettleStep struct {

@@ -97,33 +97,3 @@ func ParseSchedstat(data []byte) (runNS, waitNS uint64, err error) {
 	}
 	return runNS, waitNS, nil
 }
-
-// ReadTaskCounters reads the progress counters of thread tid of pid. Only a failure to
-// read task stat is an error (it also says the thread is gone); the other counters are nil
-// when unreadable, and denied reports whether task io was refused for lack of privilege.
-func (p FS) ReadTaskCounters(pid, tid int) (c TaskCounters, st Stat, denied bool, err error) {
-	st, err = p.ReadTaskStat(pid, tid)
-	if err != nil {
-		return c, st, false, err
-	}
-	c.CPUTicks = st.UTime + st.STime
-	t := strconv.Itoa(tid)
-	if data, err := ReadFile(p.PidPath(pid, "task", t, "io")); err == nil {
-		if r, w, err := ParseTaskIO(data); err == nil {
-			c.SysCR, c.SysCW = &r, &w
-		}
-	} else if IsDenied(err) {
-		denied = true
-	}
-	if data, err := ReadFile(p.PidPath(pid, "task", t, "status")); err == nil {
-		if v, n, err := ParseCtxtSwitches(data); err == nil {
-			c.Voluntary, c.Nonvoluntary = &v, &n
-		}
-	}
-	if data, err := ReadFile(p.PidPath(pid, "task", t, "schedstat")); err == nil {
-		if run, wait, err := ParseSchedstat(data); err == nil {
-			c.RunNS, c.WaitNS = &run, &wait
-		}
-	}
-	return c, st, denied, nil
-}

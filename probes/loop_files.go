@@ -98,8 +98,11 @@ func (t *taskFiles) readStat() (Stat, error) {
 	return ParseStat(data)
 }
 
-// counters is ReadTaskCounters through the open files; status (the context switches) is
-// read only when withStatus is set, since no verdict uses it.
+// counters reads the progress counters of the thread (TaskCounters) through the open
+// files. Only a failure to read task stat is an error (it also says the thread is gone);
+// the other counters are nil when unreadable, and denied reports whether task io was
+// refused for lack of privilege. status (the context switches) is read only when
+// withStatus is set, since no verdict uses it.
 func (t *taskFiles) counters(withStatus bool) (c TaskCounters, st Stat, denied bool, err error) {
 	st, err = t.readStat()
 	if err != nil {

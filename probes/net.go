@@ -550,16 +550,6 @@ func selectTables(protos []string) []socketTable {
 	return out
 }
 
-// ReadSocketsProc reads the six socket tables of pid's network namespace,
-// /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix,netlink}, keeping the rows whose inode want
-// accepts (nil keeps all). A table that does not exist (IPv6 disabled, or netlink not
-// built) is skipped without error; any other failure of a table is returned in errs, one
-// error per table carrying its path, next to the rows of all tables (a table with malformed
-// rows still gives its good rows).
-func (p FS) ReadSocketsProc(pid int, want func(uint64) bool) (sockets []Socket, errs []error) {
-	return p.readSocketTables(pid, socketTables, want, nil)
-}
-
 // readSocketTables reads tables as text, appending their rows to sockets.
 func (p FS) readSocketTables(pid int, tables []socketTable, want func(uint64) bool, sockets []Socket) (_ []Socket, errs []error) {
 	emit := func(s Socket) { sockets = append(sockets, s) }
@@ -597,13 +587,45 @@ func (p FS) readSocketTable(pid int, t socketTable, want func(uint64) bool, emit
 	return nil
 }
 
+// SockDiagFallbackError is the note ReadSockets returns in errs when netlink sock_diag
+// could not be used and the TCP and UDP rows were read from /proc/<pid>/net instead: the
+// rows are complete, but what only sock_diag gives is unknown (ReadSockets: a listening
+// socket's backlog size, Socket.Backlog; ReadTCPQueues: the byte counters). IsSockDiagFallback tells it from a table that failed.
+type SockDiagFallbackError struct {
+	// Dir is the net directory read instead (/proc/<pid>/net).
+	Dir string
+	// Err is why sock_diag failed.
+	Err error
+	// Lost is what the text tables lack ("" for ReadSockets: the listen backlog sizes).
+	Lost string
+}
+
+func (e *SockDiagFallbackError) Error() string {
+	lost := e.Lost
+	if lost == "" {
+		lost = "the listen backlog sizes"
+	}
+	return fmt.Sprintf("sock_diag (netlink) could not be used (%v): the TCP sockets were read from %s instead, without %s", e.Err, e.Dir, lost)
+}
+
+// Unwrap returns why sock_diag failed.
+func (e *SockDiagFallbackError) Unwrap() error { return e.Err }
+
+// IsSockDiagFallback reports whether err is ReadSockets' note that it read the text tables
+// instead of sock_diag (SockDiagFallbackError): the rows are all there.
+func IsSockDiagFallback(err error) bool {
+	var fb *SockDiagFallbackError
+	return errors.As(err, &fb)
+}
+
 // ReadSockets reads the sockets of pid's network namespace whose inode want accepts (nil
 // accepts all), of protos only (ProtoTCP, ProtoUDP, ProtoUnix, ProtoNetlink; all when none
 // is given). When the process shares our namespace, TCP and UDP come from netlink
 // sock_diag (DumpInetDiag: no text to parse, and the listen backlog); otherwise, or when
-// sock_diag fails, from /proc/<pid>/net. unix and netlink sockets always come from
-// /proc/<pid>/net. Both sources give identical rows. errs holds one error per table that
-// could not be read; the rows of the others are returned.
+// sock_diag fails, from /proc/<pid>/net (and errs then holds a SockDiagFallbackError saying
+// so). unix and netlink sockets always come from /proc/<pid>/net. Both sources give
+// identical rows. errs holds one error per table that could not be read; the rows of the
+// others are returned.
 func (p FS) ReadSockets(pid int, want func(uint64) bool, protos ...string) (sockets []Socket, errs []error) {
 	tables := selectTables(protos)
 	if same, err := SameNetNS(p, pid); err != nil || !same {
@@ -617,8 +639,10 @@ func (p FS) ReadSockets(pid int, want func(uint64) bool, protos ...string) (sock
 			continue
 		}
 		if err := DumpInetDiag(t.family, t.ipproto, InetDiagFDStates, want, emit); err != nil {
-			// sock_diag unavailable (module missing, seccomp): the text tables for all.
-			return p.readSocketTables(pid, tables, want, nil)
+			// sock_diag unavailable (module missing, seccomp): the text tables for all,
+			// and a note saying so (the rows are the same, the backlog sizes are not).
+			sockets, errs = p.readSocketTables(pid, tables, want, nil)
+			return sockets, append(errs, &SockDiagFallbackError{Dir: p.PidPath(pid, "net"), Err: err})
 		}
 	}
 	return p.readSocketTables(pid, text, want, sockets)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 const tcpHeaderLine = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
@@ -162,10 +161,10 @@ func TestClassifyLink(t *testing.T) {
 			t.Errorf("ClassifyLink(%q) = %q, want %q", target, got, want)
 		}
 	}
-	if ino, ok := SocketInode("socket:[18446744073709551615]"); !ok || ino != 18446744073709551615 {
+	if ino, ok := bracketInode("socket:[18446744073709551615]", "socket:["); !ok || ino != 18446744073709551615 {
 		t.Errorf("max inode: %d %v", ino, ok)
 	}
-	if _, ok := SocketInode("socket:[x]"); ok {
+	if _, ok := bracketInode("socket:[x]", "socket:["); ok {
 		t.Error("bad inode accepted")
 	}
 }
@@ -178,25 +177,7 @@ func FuzzLinkClass(f *testing.F) {
 		if typ == "" {
 			t.Fatal("empty type")
 		}
-		out := EscapeTarget(target)
-		if !utf8.ValidString(out) {
-			t.Fatalf("EscapeTarget(%q) = %q is not valid UTF-8", target, out)
-		}
-		if utf8.ValidString(target) && out != target {
-			t.Fatalf("EscapeTarget(%q) = %q changed a valid name", target, out)
-		}
 	})
-}
-
-func TestEscapeTarget(t *testing.T) {
-	for in, want := range map[string]string{
-		"/a b": "/a b", "/a\nb": "/a\nb", `/x\y`: `/x\y`, "/é": "/é",
-		"/bad\xff": `/bad\xff`, "/bad\xff\\x": `/bad\xff\\x`, "/é\xc3": `/é\xc3`,
-	} {
-		if got := EscapeTarget(in); got != want {
-			t.Errorf("EscapeTarget(%q) = %q, want %q", in, got, want)
-		}
-	}
 }
 
 func TestParseSockStat(t *testing.T) {

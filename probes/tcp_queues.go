@@ -49,15 +49,18 @@ var (
 // want accepts (nil: all), in states ESTABLISHED, CLOSE_WAIT, FIN_WAIT1/2 and LAST_ACK.
 // When the process shares our namespace they come from sock_diag with INET_DIAG_INFO, so
 // each row carries the byte counters; otherwise (or when sock_diag fails) from
-// /proc/<pid>/net/tcp and tcp6 without them.
+// /proc/<pid>/net/tcp and tcp6 without them (errs then holds a SockDiagFallbackError when
+// sock_diag failed).
 func (p FS) ReadTCPQueues(pid int, want func(uint64) bool) ([]TCPQueue, []error) {
-	if same, err := SameNetNS(p, pid); err == nil && same {
-		if rows, err := dumpTCPQueues(want); err == nil {
-			return rows, nil
-		}
-	}
 	var rows []TCPQueue
 	var errs []error
+	if same, err := SameNetNS(p, pid); err == nil && same {
+		rows, err := dumpTCPQueues(want)
+		if err == nil {
+			return rows, nil
+		}
+		errs = append(errs, &SockDiagFallbackError{Dir: p.PidPath(pid, "net"), Err: err, Lost: "the byte counters"})
+	}
 	emit := func(s Socket) {
 		if tcpQueueStates[s.State] {
 			rows = append(rows, TCPQueue{Inode: s.Inode, State: s.State, RxQueue: s.RxQueue, TxQueue: s.TxQueue, ZeroWindowProbe: s.ZeroWindowProbe})

@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -163,7 +165,7 @@ func TestReadSocketsPathsAgree(t *testing.T) {
 	}
 	want := func(i uint64) bool { return mine[i] }
 	fast, errs := fs.ReadSockets(os.Getpid(), want)
-	slow, errs2 := fs.ReadSocketsProc(os.Getpid(), want)
+	slow, errs2 := fs.readSocketTables(os.Getpid(), socketTables, want, nil)
 	if len(errs) > 0 || len(errs2) > 0 {
 		t.Fatal(errs, errs2)
 	}
@@ -232,5 +234,27 @@ func TestSelectTables(t *testing.T) {
 		if got := names(selectTables(c.protos)); got != c.want {
 			t.Errorf("selectTables(%v) = %s, want %s", c.protos, got, c.want)
 		}
+	}
+}
+
+// TestSockDiagFallbackError: the note of a sock_diag fallback says what was read instead
+// and what is missing, carries why, and is told apart from a table that failed.
+func TestSockDiagFallbackError(t *testing.T) {
+	why := errors.New("netlink: protocol not supported")
+	var err error = &SockDiagFallbackError{Dir: "/proc/42/net", Err: why}
+	if !IsSockDiagFallback(err) || !errors.Is(err, why) {
+		t.Fatalf("%v: not a fallback, or lost its cause", err)
+	}
+	for _, want := range []string{"sock_diag", "/proc/42/net", "instead", "backlog", "protocol not supported"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	q := &SockDiagFallbackError{Dir: "/proc/42/net", Err: why, Lost: "the byte counters"}
+	if !strings.Contains(q.Error(), "byte counters") {
+		t.Errorf("%q", q)
+	}
+	if IsSockDiagFallback(fmt.Errorf("/proc/42/net/tcp: %w", ErrMalformed)) {
+		t.Error("a failed table counted as a fallback")
 	}
 }

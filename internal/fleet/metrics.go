@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +37,7 @@ type Sample struct {
 // proc labels every per-process series: the stable service name and the container.
 var proc = []string{"service", "container"}
 
-// The exporter's metrics (CONTRACT.md, "Exporter metrics"). Per-process families carry
+// The exporter's metrics (the README's table under "`nodeinspect serve`"). Per-process families carry
 // service and container, never the pid (that is in nodeinspect_process_info).
 var (
 	OpenFDs = &Family{"process_open_fds", "Number of open file descriptors (/proc/<pid>/fd).", Gauge, proc}
@@ -202,22 +201,14 @@ func StalledCount(findings []inspect.Finding) int {
 	return 0
 }
 
-// LoopVerdict is the event-loop verdict of a ps row: the snapshot's event_loop verdict, a
-// Loop field of the row where ps has one, else the EVENT_LOOP_* flags; "unknown" when
-// none says.
+// LoopVerdict is the event-loop verdict of a ps row: the snapshot's event_loop verdict, the
+// row's loop verdict (PSRow.Loop), else the EVENT_LOOP_* flags; "unknown" when none says.
 func LoopVerdict(row inspect.PSRow) string {
 	if snap := row.Snapshot; snap != nil && snap.EventLoop != nil && snap.EventLoop.Verdict != "" {
 		return snap.EventLoop.Verdict
 	}
-	// ps rows gain a "loop" verdict (CONTRACT.md); read it by name so this builds with
-	// and without it.
-	if f := reflect.ValueOf(row).FieldByName("Loop"); f.IsValid() {
-		if f.Kind() == reflect.Pointer && !f.IsNil() {
-			f = f.Elem()
-		}
-		if f.Kind() == reflect.String && f.String() != "" {
-			return f.String()
-		}
+	if row.Loop != nil && *row.Loop != "" {
+		return *row.Loop
 	}
 	switch {
 	case slices.Contains(row.Flags, "EVENT_LOOP_BLOCKED"):

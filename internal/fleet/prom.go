@@ -1,7 +1,7 @@
 package fleet
 
-// This is the only file that imports prometheus/client_golang (STYLE.md: one file per
-// dependency).
+// This is the only file that imports prometheus/client_golang (one file per dependency, as
+// the README's "Dependencies" section lists them).
 
 import (
 	"context"

@@ -1,0 +1,56 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
+)
+
+// TestWatchWarnsAfterTheFirstFrame: a watch whose samples cannot read a socket table
+// prints close_wait as null (not 0) in its JSON lines and "n/a" in plain lines, and the
+// warning saying so reaches stderr once, though it arrives after the first frame.
+func TestWatchWarnsAfterTheFirstFrame(t *testing.T) {
+	tree, err := fakeproc.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	for _, s := range fakeproc.Scenarios {
+		if s.Name == "close-wait" {
+			if err := s.Build(tree); err != nil {
+				t.Fatal(err)
+			}
+			pid = s.Target
+		}
+	}
+	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
+	if err := os.Remove(table); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(table, 0o755); err != nil { // open works, read fails (EISDIR)
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, tree.Root, false, "watch", itoa(pid), "--interval", "100ms", "--duration", "350ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("want samples and a summary:\n%s", out)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.Contains(l, `"close_wait":null`) {
+			t.Fatalf("close_wait not null in %s", l)
+		}
+	}
+	if n := strings.Count(stderr, "socket table not read"); n != 1 || !strings.Contains(stderr, "tcp6") {
+		t.Fatalf("want the warning once on stderr, got:\n%s", stderr)
+	}
+	out, _, _ = runCLI(t, tree.Root, false, "watch", itoa(pid), "--format", "plain", "--interval", "100ms", "--duration", "250ms")
+	if !strings.Contains(out, "close_wait n/a") {
+		t.Fatalf("plain line does not say n/a:\n%s", out)
+	}
+}
