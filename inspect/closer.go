@@ -341,8 +341,10 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 			}
 		}
 		stat, err := fs.ReadStat(spec.PID)
-		if err != nil || stat.StartTicks != spec.StartTicks || stat.Exited() {
-			st.remove() // the target exited: its inspector with it
+		if checkGone(spec.PID, stat, err, spec.StartTicks, "") != nil || err != nil {
+			// The target exited (its inspector with it), or can no longer be read, and so
+			// neither watched nor closed by this closer.
+			st.remove()
 			return 0
 		}
 		if st.Inode == 0 {
