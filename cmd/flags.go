@@ -34,10 +34,17 @@ type options struct {
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "json", Usage: "print JSON (schema nodeinspect/v1) and nothing else on stdout"},
-		&cli.StringFlag{Name: "format", Usage: "output format: table, plain, json or markdown (default: table on a terminal, plain when piped)"},
+		&cli.StringFlag{Name: "format", Usage: "output format: table, plain, json or markdown (default: table on a terminal, plain when piped)",
+			Validator: formatValue},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour (also when NO_COLOR is set)"},
-		&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
+		procFlag(),
 	}
+}
+
+// procFlag is --proc, the proc root to read, checked as it is parsed (procValue).
+func procFlag() cli.Flag {
+	return &cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)",
+		Validator: procValue}
 }
 
 // findingFlags are the flags of every command that evaluates findings.
@@ -76,18 +83,12 @@ func sampleFlag() cli.Flag {
 // readOptions checks the common flags of c.
 func readOptions(c *cli.Command, deps Deps) (options, error) {
 	o := options{proc: deps.Proc, thresholds: inspect.DefaultThresholds()}
+	// The values of --proc, --format and --fail-on are checked as they are parsed: the
+	// flags' Validators (flagvalues.go).
 	if v := c.String("proc"); v != "" {
-		if err := checkProcRoot(v); err != nil {
-			return o, err
-		}
 		o.proc = v
 	}
 	format := strings.ToLower(c.String("format"))
-	switch format {
-	case "", "table", "plain", "json", "markdown":
-	default:
-		return o, usageError("--format %q is not one of table, plain, json, markdown", c.String("format"))
-	}
 	if c.Bool("json") {
 		if format != "" && format != "json" {
 			return o, usageError("--json and --format %s contradict each other", format)
@@ -104,15 +105,8 @@ func readOptions(c *cli.Command, deps Deps) (options, error) {
 	o.format = report.Format(format)
 	o.color = deps.IsTTY && !c.Bool("no-color") && deps.Getenv("NO_COLOR") == "" && o.format == report.FormatTable
 
-	if c.IsSet("fail-on") || hasFlag(c, "fail-on") {
-		switch v := strings.ToLower(c.String("fail-on")); v {
-		case "never":
-			o.failOn = ""
-		case "info", "warning", "critical":
-			o.failOn = inspect.Severity(v)
-		default:
-			return o, usageError("--fail-on %q is not one of info, warning, critical, never", c.String("fail-on"))
-		}
+	if hasFlag(c, "fail-on") {
+		o.failOn = failOnSeverity(c.String("fail-on"))
 	}
 	if hasFlag(c, "any") {
 		o.any = c.Bool("any")
@@ -205,7 +199,8 @@ func renderOptions(deps Deps, opt options, view report.View) report.Options {
 
 // failOnFlag is --fail-on, on every command that makes findings.
 func failOnFlag() cli.Flag {
-	return &cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never"}
+	return &cli.StringFlag{Name: "fail-on", Value: "critical", Usage: "exit 1 when a finding is at or above this severity: info, warning, critical or never",
+		Validator: failOnValue}
 }
 
 // anyFlag is --any.

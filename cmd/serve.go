@@ -41,7 +41,7 @@ func serveFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "scrape-timeout", Value: 10 * time.Second, Usage: "bound on one scan of every Node.js process (keep it under Prometheus's scrape_timeout)",
 			Validator: durationIn("scrape-timeout", 100*time.Millisecond, 5*time.Minute, "100ms up to 5m")},
 		sampleFlag(),
-		&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
+		procFlag(),
 		&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
 	}
 }
@@ -69,19 +69,16 @@ func newServeCommand(deps Deps) *cli.Command {
 
 // fleetScanner reads the flags serve and top share (--proc, --sample, --container) into a
 // scanner of the host's Node.js processes, and returns the proc root it reads.
-func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, string, error) {
+func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, string) {
 	opt := options{proc: deps.Proc}
-	if v := c.String("proc"); v != "" {
-		if err := checkProcRoot(v); err != nil {
-			return nil, "", err
-		}
+	if v := c.String("proc"); v != "" { // checked as it is parsed: procFlag
 		opt.proc = v
 	}
 	sample := c.Duration("sample") // range: sampleFlag's Validator
 	return &fleet.Scanner{
 		Collector: newCollector(deps, opt),
 		Options:   inspect.PSOptions{Thresholds: inspect.DefaultThresholds(), Sample: sample, Container: c.String("container")},
-	}, opt.proc, nil
+	}, opt.proc
 }
 
 // serveOptions are serve's flags, read once: the address to listen on, the bound on one
@@ -98,10 +95,7 @@ func readServeOptions(c *cli.Command, deps Deps) (serveOptions, error) {
 	if c.NArg() > 0 {
 		return serveOptions{}, usageError("serve takes no arguments, got %q", c.Args().First())
 	}
-	scanner, _, err := fleetScanner(c, deps)
-	if err != nil {
-		return serveOptions{}, err
-	}
+	scanner, _ := fleetScanner(c, deps)
 	o := serveOptions{listen: c.String("listen"), timeout: c.Duration("scrape-timeout"), scanner: scanner}
 	if scanner.Options.Sample >= o.timeout {
 		return o, usageError("--sample %s does not fit in --scrape-timeout %s: give a shorter window", scanner.Options.Sample, o.timeout)

@@ -46,7 +46,7 @@ func newTopCommand(deps Deps) *cli.Command {
 			&cli.IntFlag{Name: "count", Usage: "stop after this many refreshes (default: until q, Ctrl-C or SIGTERM)"},
 			&cli.BoolFlag{Name: "json", Usage: "one ps-shaped JSON document per refresh, one per line (also when piped)"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colour (also when NO_COLOR is set)"},
-			&cli.StringFlag{Name: "proc", Value: "", Usage: "read another proc tree, e.g. a host's /proc mounted into a container (default /proc)"},
+			procFlag(),
 			sampleFlag(),
 			&cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"},
 		},
@@ -77,10 +77,7 @@ func readTopOptions(c *cli.Command, deps Deps) (topOptions, error) {
 	if c.NArg() > 0 {
 		return topOptions{}, usageError("top takes no arguments, got %q", c.Args().First())
 	}
-	scanner, proc, err := fleetScanner(c, deps)
-	if err != nil {
-		return topOptions{}, err
-	}
+	scanner, proc := fleetScanner(c, deps)
 	scanner.Timeout = 10 * time.Second
 	return topOptions{
 		topSettings: topSettings{interval: c.Duration("interval"), count: int(c.Int("count")),

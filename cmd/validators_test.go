@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
 // TestRangeValidators: every range check of a flag runs as the flag is parsed (a urfave/cli
@@ -70,5 +74,78 @@ func TestValidatorBounds(t *testing.T) {
 	root, pid := scenarioRoot(t, "healthy")
 	if _, stderr, code := runCLI(t, root, false, "watch", itoa(pid), "--interval", "100ms", "--duration", "250ms"); code != 0 {
 		t.Fatalf("in range: exit %d %s", code, stderr)
+	}
+}
+
+// TestValueValidators: --format, --fail-on and --proc are checked as they are parsed, on
+// every command that has them: exit 2 and one line naming the flag and what to give.
+func TestValueValidators(t *testing.T) {
+	root, pid := scenarioRoot(t, "healthy")
+	p := itoa(pid)
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"report", p, "--format", "xml"}, `--format "xml" is not one of table, plain, json, markdown`},
+		{[]string{"fds", p, "--format", "yaml"}, `--format "yaml" is not one of`},
+		{[]string{"ps", "--format", "csv"}, `--format "csv" is not one of`},
+		{[]string{"diff", "a", "b", "--format", "html"}, `--format "html" is not one of`},
+		{[]string{"analyze", "x.json", "--format", "x"}, `--format "x" is not one of`},
+		{[]string{"detach", p, "--format", "text"}, `--format "text" is not one of`},
+		{[]string{"stack", p, "--format", "tsv"}, `--format "tsv" is not one of`},
+		{[]string{"report", p, "--fail-on", "error"}, `--fail-on "error" is not one of info, warning, critical, never`},
+		{[]string{"report", p, "--fail-on", ""}, `--fail-on "" is not one of`},
+		{[]string{"snapshot", p, "-o", "-", "--fail-on", "always"}, `--fail-on "always" is not one of`},
+		{[]string{"watch", p, "--fail-on", "fatal"}, `--fail-on "fatal" is not one of`},
+		{[]string{"diff", "a", "b", "--fail-on", "all"}, `--fail-on "all" is not one of`},
+		{[]string{"analyze", "x.json", "--fail-on", "1"}, `--fail-on "1" is not one of`},
+		{[]string{"ps", "--fail-on", "any"}, `--fail-on "any" is not one of`},
+		{[]string{"fds", p, "--proc", "/nonexistent"}, "--proc /nonexistent: no such file or directory"},
+		{[]string{"detach", p, "--proc", notDir}, "--proc " + notDir + " is not a directory"},
+		{[]string{"snapshot", p, "-o", "-", "--proc", t.TempDir()}, "does not look like a proc tree"},
+		{[]string{"top", "--proc", "/nonexistent"}, "--proc /nonexistent: no such file or directory"},
+		{[]string{"serve", "--proc", notDir}, "is not a directory"},
+		// A bad value is refused whatever else is wrong with the command line.
+		{[]string{"ps", "extra", "--format", "xml"}, `--format "xml" is not one of`},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out, stderr, code := runCLI(t, root, false, c.args...)
+			if code != ExitUsage || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.msg) {
+				t.Fatalf("exit %d stdout %q stderr %q, want exit 2 and one line with %q", code, out, stderr, c.msg)
+			}
+		})
+	}
+}
+
+// TestValueValidatorValues: what each value check accepts, in any case, and what it maps
+// to.
+func TestValueValidatorValues(t *testing.T) {
+	for v, ok := range map[string]bool{"": true, "table": true, "PLAIN": true, "Json": true, "markdown": true, "md": false, "tables": false, " json": false} {
+		if err := formatValue(v); (err == nil) != ok {
+			t.Errorf("formatValue(%q) = %v", v, err)
+		}
+	}
+	for v, want := range map[string]inspect.Severity{"never": "", "NEVER": "", "info": inspect.Severity("info"), "Warning": inspect.Severity("warning"), "critical": inspect.Severity("critical")} {
+		if err := failOnValue(v); err != nil {
+			t.Errorf("failOnValue(%q) = %v", v, err)
+		}
+		if got := failOnSeverity(v); got != want {
+			t.Errorf("failOnSeverity(%q) = %q, want %q", v, got, want)
+		}
+	}
+	for _, v := range []string{"", "none", "warn", "crit"} {
+		if failOnValue(v) == nil {
+			t.Errorf("failOnValue(%q) accepted", v)
+		}
+	}
+	root, _ := scenarioRoot(t, "healthy")
+	for v, ok := range map[string]bool{"": true, root: true, "/nonexistent": false, t.TempDir(): false} {
+		if err := procValue(v); (err == nil) != ok {
+			t.Errorf("procValue(%q) = %v", v, err)
+		}
 	}
 }
