@@ -45,22 +45,42 @@ func newSnapshotCommand(deps Deps, name, usage string, view report.View, section
 		ArgsUsage: "<pid>",
 		Flags:     commandFlags(name),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readSnapshotOptions(c, deps, sections)
 			if err != nil {
 				return err
 			}
-			return runSnapshot(ctx, deps, opt, pid, view, sections)
+			return runSnapshot(ctx, deps, o, view)
 		},
 	}
 }
 
+// snapshotOptions are the flags of a per-process command (report, fds, sockets, mem,
+// tree, and snapshot's but -o), read once: the pid, the common flags and what the
+// collector is asked to read.
+type snapshotOptions struct {
+	pid     int
+	opt     options
+	collect inspect.Options
+}
+
+// readSnapshotOptions reads the pid and the flags of a per-process command that reads
+// sections of a snapshot.
+func readSnapshotOptions(c *cli.Command, deps Deps, sections inspect.Sections) (snapshotOptions, error) {
+	pid, opt, err := pidAndOptions(c, deps)
+	if err != nil {
+		return snapshotOptions{}, err
+	}
+	return snapshotOptions{pid: pid, opt: opt, collect: collectOptions(deps, opt, sections)}, nil
+}
+
 // runSnapshot collects, renders and decides the exit code of one per-process command.
-func runSnapshot(ctx context.Context, deps Deps, opt options, pid int, view report.View, sections inspect.Sections) error {
-	pid, err := followPid(deps, opt, pid)
+func runSnapshot(ctx context.Context, deps Deps, o snapshotOptions, view report.View) error {
+	opt := o.opt
+	pid, err := followPid(deps, opt, o.pid)
 	if err != nil {
 		return err
 	}
-	snap, err := collect(ctx, deps, opt, pid, sections)
+	snap, err := newCollector(deps, opt).Collect(ctx, pid, o.collect)
 	if err != nil {
 		return err
 	}
@@ -92,10 +112,10 @@ func followPid(deps Deps, opt options, pid int) (int, error) {
 	return app, nil
 }
 
-// collect reads one snapshot of pid with the options of the command line.
-func collect(ctx context.Context, deps Deps, opt options, pid int, sections inspect.Sections) (*inspect.Snapshot, error) {
-	col := newCollector(deps, opt)
-	return col.Collect(ctx, pid, inspect.Options{
+// collectOptions are the collector's options for the sections of a snapshot, from the
+// command line's flags and the environment's knobs.
+func collectOptions(deps Deps, opt options, sections inspect.Sections) inspect.Options {
+	return inspect.Options{
 		Sections:          sections,
 		Any:               opt.any,
 		Sample:            opt.sample,
@@ -107,7 +127,7 @@ func collect(ctx context.Context, deps Deps, opt options, pid int, sections insp
 		CloserBound:       envDuration(deps, "NODEINSPECT_CLOSER_BOUND"),
 		Deadman:           envDuration(deps, "NODEINSPECT_DEADMAN"),
 		AllowSIGUSR1Users: opt.allowSIGUSR1Users,
-	})
+	}
 }
 
 // envDuration reads a duration from the environment (0 when unset or malformed): the

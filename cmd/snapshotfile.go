@@ -33,36 +33,58 @@ func newSnapshotFileCommand(deps Deps) *cli.Command {
 		Flags: append(failOnDefault(without(snapshotFlags(), "format", "no-color"), "never"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (- for stdout)"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, opt, err := pidAndOptions(c, deps)
+			o, err := readSnapshotFileOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			out := c.String("output")
-			if out == "" {
-				return usageError("snapshot needs -o FILE (or -o - for stdout)")
-			}
-			snap, err := collect(ctx, deps, opt, pid, inspect.SectionAll)
-			if err != nil {
-				return err
-			}
-			var buf bytes.Buffer
-			if err := report.Render(&buf, snap, report.Options{Format: report.FormatJSON}); err != nil {
-				return err
-			}
-			if out == "-" {
-				if err := writeOnce(deps, &buf); err != nil {
-					return err
-				}
-			} else if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			printWarnings(deps, snap.Warnings)
-			if out != "-" {
-				fmt.Fprintf(deps.Err, "nodeinspect: wrote snapshot of pid %d to %s (%d findings)\n", pid, out, len(snap.Findings))
-			}
-			return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
+			return runSnapshotFile(ctx, deps, o)
 		},
 	}
+}
+
+// snapshotFileOptions are snapshot's flags, read once: those of every per-process command
+// (the whole snapshot) and -o, the file to write ("-": stdout).
+type snapshotFileOptions struct {
+	snapshotOptions
+	output string
+}
+
+// readSnapshotFileOptions reads snapshot's flags; -o is required.
+func readSnapshotFileOptions(c *cli.Command, deps Deps) (snapshotFileOptions, error) {
+	so, err := readSnapshotOptions(c, deps, inspect.SectionAll)
+	if err != nil {
+		return snapshotFileOptions{}, err
+	}
+	o := snapshotFileOptions{snapshotOptions: so, output: c.String("output")}
+	if o.output == "" {
+		return o, usageError("snapshot needs -o FILE (or -o - for stdout)")
+	}
+	return o, nil
+}
+
+// runSnapshotFile collects the whole snapshot of o.pid and writes its JSON to o.output.
+func runSnapshotFile(ctx context.Context, deps Deps, o snapshotFileOptions) error {
+	pid, opt, out := o.pid, o.opt, o.output
+	snap, err := newCollector(deps, opt).Collect(ctx, pid, o.collect)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, snap, report.Options{Format: report.FormatJSON}); err != nil {
+		return err
+	}
+	if out == "-" {
+		if err := writeOnce(deps, &buf); err != nil {
+			return err
+		}
+	} else if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	printWarnings(deps, snap.Warnings)
+	if out != "-" {
+		fmt.Fprintf(deps.Err, "nodeinspect: wrote snapshot of pid %d to %s (%d findings)\n", pid, out, len(snap.Findings))
+	}
+	return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same directory, so a
@@ -85,51 +107,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	return nil
-}
-
-// newDiffCommand compares two saved snapshots.
-func newDiffCommand(deps Deps) *cli.Command {
-	d := inspect.DefaultDiffThresholds()
-	return &cli.Command{
-		Name:      "diff",
-		Usage:     "compare two snapshots: what was added, removed, and what grew",
-		ArgsUsage: "A.json B.json",
-		Flags: append(without(outputFlags(), "proc"),
-			failOnFlag(),
-			&cli.IntFlag{Name: "min-fd-growth", Value: d.FDs, Usage: "FD_GROWTH when open fds grew by at least this many"},
-			&cli.IntFlag{Name: "min-close-wait-growth", Value: d.CloseWait, Usage: "CLOSE_WAIT_GROWTH when CLOSE_WAIT sockets grew by at least this many"},
-		),
-		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() != 2 {
-				return usageError("diff takes two snapshot files, got %d arguments", c.NArg())
-			}
-			opt, err := readOptions(c, deps)
-			if err != nil {
-				return err
-			}
-			a, err := loadSnapshot(c.Args().Get(0))
-			if err != nil {
-				return err
-			}
-			b, err := loadSnapshot(c.Args().Get(1))
-			if err != nil {
-				return err
-			}
-			th := d
-			// Both at least 1: addValidators.
-			th.FDs, th.CloseWait = int(c.Int("min-fd-growth")), int(c.Int("min-close-wait-growth"))
-			diff := inspect.Compare(a, b, th, deps.Now())
-			var buf bytes.Buffer
-			if err := report.RenderDiff(&buf, diff, renderOptions(deps, opt, "")); err != nil {
-				return err
-			}
-			if err := writeOnce(deps, &buf); err != nil {
-				return err
-			}
-			printWarnings(deps, diff.Warnings)
-			return findingsError(failing(diff.Findings, opt.failOn), opt.failOn)
-		},
-	}
 }
 
 // errNotSnapshot marks a file that is JSON but not a nodeinspect snapshot.
