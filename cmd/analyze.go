@@ -31,43 +31,72 @@ func newAnalyzeCommand(deps Deps) *cli.Command {
 		ArgsUsage: "FILE...",
 		Flags:     without(append(outputFlags(), findingFlags()...), "proc", "any"),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() == 0 {
-				return usageError("analyze needs a file: a Node.js diagnostic report or a snapshot written by `nodeinspect snapshot` (- for stdin)")
-			}
-			paths := c.Args().Slice()
-			if n := countStdin(paths); n > 1 {
-				return usageError("analyze reads stdin (-) once, got it %d times", n)
-			}
-			opt, err := readOptions(c, deps)
+			o, err := readAnalyzeOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			for _, p := range paths {
-				if len(paths) > 1 && isHeapSnapshotFile(p) {
-					return usageError("analyze reads a heap snapshot on its own: %s is one of %d files; run `nodeinspect analyze %s` separately", p, len(paths), p)
-				}
-			}
-			if len(paths) == 1 && isHeapSnapshotFile(paths[0]) {
-				return analyzeHeapSnapshot(deps, opt, paths[0])
-			}
-			if len(paths) == 1 {
-				snap, err := analyzeInput(deps, paths[0], opt.thresholds)
-				if err != nil {
-					return err
-				}
-				var buf bytes.Buffer
-				if err := report.Render(&buf, snap, renderOptions(deps, opt, "report")); err != nil {
-					return err
-				}
-				if err := writeOnce(deps, &buf); err != nil {
-					return err
-				}
-				printWarnings(deps, snap.Warnings)
-				return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
-			}
-			return analyzeMany(deps, opt, paths)
+			return runAnalyze(deps, o)
 		},
 	}
+}
+
+// analyzeOptions are analyze's arguments and flags, read once: the files ("-": stdin),
+// the common flags, and whether the one file is a heap snapshot.
+type analyzeOptions struct {
+	paths        []string
+	opt          options
+	heapSnapshot bool
+}
+
+// readAnalyzeOptions reads analyze's files and flags: stdin at most once, and a heap
+// snapshot only on its own.
+func readAnalyzeOptions(c *cli.Command, deps Deps) (analyzeOptions, error) {
+	if c.NArg() == 0 {
+		return analyzeOptions{}, usageError("analyze needs a file: a Node.js diagnostic report or a snapshot written by `nodeinspect snapshot` (- for stdin)")
+	}
+	paths := c.Args().Slice()
+	if n := countStdin(paths); n > 1 {
+		return analyzeOptions{}, usageError("analyze reads stdin (-) once, got it %d times", n)
+	}
+	opt, err := readOptions(c, deps)
+	if err != nil {
+		return analyzeOptions{}, err
+	}
+	o := analyzeOptions{paths: paths, opt: opt}
+	for _, p := range paths {
+		if !isHeapSnapshotFile(p) {
+			continue
+		}
+		if len(paths) > 1 {
+			return o, usageError("analyze reads a heap snapshot on its own: %s is one of %d files; run `nodeinspect analyze %s` separately", p, len(paths), p)
+		}
+		o.heapSnapshot = true
+	}
+	return o, nil
+}
+
+// runAnalyze analyses the files of o: a heap snapshot, one report or snapshot, or several.
+func runAnalyze(deps Deps, o analyzeOptions) error {
+	opt, paths := o.opt, o.paths
+	if o.heapSnapshot {
+		return analyzeHeapSnapshot(deps, opt, paths[0])
+	}
+	if len(paths) > 1 {
+		return analyzeMany(deps, opt, paths)
+	}
+	snap, err := analyzeInput(deps, paths[0], opt.thresholds)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, snap, renderOptions(deps, opt, "report")); err != nil {
+		return err
+	}
+	if err := writeOnce(deps, &buf); err != nil {
+		return err
+	}
+	printWarnings(deps, snap.Warnings)
+	return findingsError(failing(snap.Findings, opt.failOn), opt.failOn)
 }
 
 // analyzedFile is one file of a multi-file analyze: its findings, or why it was not read.

@@ -23,36 +23,59 @@ func newDetachCommand(deps Deps) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "close every open inspector of the process, also one nodeinspect did not open"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			pid, err := pidArg(c)
+			o, err := readDetachOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			opt, err := readOptions(c, deps)
-			if err != nil {
-				return err
-			}
-			res, err := inspect.Detach(context.WithoutCancel(ctx), probes.NewFS(opt.proc), pid, c.Bool("force"))
-			if err != nil {
-				return err
-			}
-			if opt.format == report.FormatJSON {
-				out := struct {
-					Schema string `json:"schema"`
-					*inspect.DetachResult
-				}{inspect.Schema, res}
-				data, _ := json.Marshal(out)
-				if _, err := deps.Out.Write(append(data, '\n')); err != nil {
-					return fmt.Errorf("write output: %w", err)
-				}
-			} else {
-				printDetach(deps, res)
-			}
-			if len(res.StillOpen) > 0 {
-				return &ExitError{Code: ExitUnconfirmed, Err: fmt.Errorf("the inspector of process %d on %s is still open: %s", pid, strings.Join(res.StillOpen, ", "), strings.Join(res.Notes, "; "))}
-			}
-			return nil
+			return runDetach(ctx, deps, o)
 		},
 	}
+}
+
+// detachOptions are detach's flags, read once: the pid as given (unlike pidAndOptions,
+// detach does not resolve a thread id to its process), the common flags and --force.
+type detachOptions struct {
+	pid   int
+	opt   options
+	force bool
+}
+
+// readDetachOptions reads detach's pid and flags.
+func readDetachOptions(c *cli.Command, deps Deps) (detachOptions, error) {
+	pid, err := pidArg(c)
+	if err != nil {
+		return detachOptions{}, err
+	}
+	opt, err := readOptions(c, deps)
+	if err != nil {
+		return detachOptions{}, err
+	}
+	return detachOptions{pid: pid, opt: opt, force: c.Bool("force")}, nil
+}
+
+// runDetach closes the inspectors of o.pid and says what it did; one still open is exit 6.
+func runDetach(ctx context.Context, deps Deps, o detachOptions) error {
+	pid := o.pid
+	res, err := inspect.Detach(context.WithoutCancel(ctx), probes.NewFS(o.opt.proc), pid, o.force)
+	if err != nil {
+		return err
+	}
+	if o.opt.format == report.FormatJSON {
+		out := struct {
+			Schema string `json:"schema"`
+			*inspect.DetachResult
+		}{inspect.Schema, res}
+		data, _ := json.Marshal(out)
+		if _, err := deps.Out.Write(append(data, '\n')); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	} else {
+		printDetach(deps, res)
+	}
+	if len(res.StillOpen) > 0 {
+		return &ExitError{Code: ExitUnconfirmed, Err: fmt.Errorf("the inspector of process %d on %s is still open: %s", pid, strings.Join(res.StillOpen, ", "), strings.Join(res.Notes, "; "))}
+	}
+	return nil
 }
 
 // printDetach writes what detach did, one line each.

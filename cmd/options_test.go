@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -146,5 +147,77 @@ func TestDiffOptions(t *testing.T) {
 	} {
 		_, err := readWith(t, "", nil, c.args, readDiffOptions)
 		wantUsage(t, err, c.msg)
+	}
+}
+
+// TestPSOptions: ps reads its flags once into the scan's options; it takes no arguments.
+func TestPSOptions(t *testing.T) {
+	root, _ := scenarioRoot(t, "healthy")
+	o, err := readWith(t, root, nil, []string{"ps"}, readPSOptions)
+	if err != nil || o.ps.Any || o.ps.Sample != inspect.DefaultSampleWindow || o.ps.Container != "" || o.ps.Thresholds != inspect.DefaultThresholds() || o.opt.proc != root {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	o, err = readWith(t, "/proc", nil, []string{"ps", "--any", "--sample", "0", "--container", "abc123", "--heap-warning", "70", "--proc", root}, readPSOptions)
+	if err != nil || !o.ps.Any || o.ps.Sample != 0 || o.ps.Container != "abc123" || o.ps.Thresholds.HeapWarning != 0.7 || o.opt.proc != root {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	_, err = readWith(t, root, nil, []string{"ps", "4242"}, readPSOptions)
+	wantUsage(t, err, `ps takes no arguments, got "4242"`)
+}
+
+// TestAnalyzeOptions: analyze reads its files and flags once, and knows before reading
+// them whether the one file is a heap snapshot.
+func TestAnalyzeOptions(t *testing.T) {
+	crash := reportFixture("v4-crash.json")
+	o, err := readWith(t, "", nil, []string{"analyze", crash, "-", "--emfile-critical", "99"}, readAnalyzeOptions)
+	if err != nil || len(o.paths) != 2 || o.paths[0] != crash || o.paths[1] != "-" || o.heapSnapshot || o.opt.thresholds.EMFILECritical != 0.99 {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	o, err = readWith(t, "", nil, []string{"analyze", "x.heapsnapshot"}, readAnalyzeOptions)
+	if err != nil || !o.heapSnapshot {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"analyze"}, "analyze needs a file"},
+		{[]string{"analyze", "-", "-"}, "analyze reads stdin (-) once, got it 2 times"},
+		{[]string{"analyze", crash, "x.heapsnapshot"}, "analyze reads a heap snapshot on its own: x.heapsnapshot is one of 2 files"},
+		{[]string{"analyze", crash, "--proc", "/proc"}, "--proc"},
+	} {
+		_, err := readWith(t, "", nil, c.args, readAnalyzeOptions)
+		wantUsage(t, err, c.msg)
+	}
+}
+
+// TestDetachOptions: detach reads its pid as given, the common flags and --force.
+func TestDetachOptions(t *testing.T) {
+	root, pid := scenarioRoot(t, "healthy")
+	o, err := readWith(t, root, nil, []string{"detach", itoa(pid)}, readDetachOptions)
+	if err != nil || o.pid != pid || o.force || o.opt.proc != root {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	o, err = readWith(t, root, nil, []string{"detach", "--force", itoa(pid), "--json"}, readDetachOptions)
+	if err != nil || !o.force || o.opt.format != "json" {
+		t.Fatalf("options %+v, %v", o, err)
+	}
+	_, err = readWith(t, root, nil, []string{"detach"}, readDetachOptions)
+	wantUsage(t, err, "detach needs a pid")
+	_, err = readWith(t, root, nil, []string{"detach", "1", "2"}, readDetachOptions)
+	wantUsage(t, err, "detach takes one pid, got 2 arguments")
+}
+
+// TestRunVersion: version's one flag is read in its action; runVersion prints a line or
+// a JSON document.
+func TestRunVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := runVersion(Deps{Out: &out}, false); err != nil || !strings.HasPrefix(out.String(), "nodeinspect ") || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("%q, %v", out.String(), err)
+	}
+	out.Reset()
+	var doc map[string]string
+	if err := runVersion(Deps{Out: &out}, true); err != nil || json.Unmarshal(out.Bytes(), &doc) != nil || doc["schema"] != inspect.Schema || doc["version"] == "" {
+		t.Fatalf("%q, %v", out.String(), err)
 	}
 }

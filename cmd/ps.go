@@ -18,33 +18,54 @@ func newPSCommand(deps Deps) *cli.Command {
 		Usage: "every Node.js process on the host, one row each, with its flags (finding codes)",
 		Flags: append(append(outputFlags(), findingFlags()...), sampleFlag(), &cli.StringFlag{Name: "container", Usage: "only the processes of this container: a prefix of its id, or its pod uid"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() > 0 {
-				return usageError("ps takes no arguments, got %q", c.Args().First())
-			}
-			opt, err := readOptions(c, deps)
+			o, err := readPSOptions(c, deps)
 			if err != nil {
 				return err
 			}
-			res, err := newCollector(deps, opt).PS(ctx, inspect.PSOptions{Any: opt.any, Thresholds: opt.thresholds, Sample: opt.sample, Container: c.String("container")})
-			if err != nil {
-				return err
-			}
-			var buf bytes.Buffer
-			if err := report.RenderPS(&buf, res, renderOptions(deps, opt, report.ViewPS)); err != nil {
-				return err
-			}
-			if err := writeOnce(deps, &buf); err != nil {
-				return err
-			}
-			printWarnings(deps, res.Warnings)
-			var all []inspect.Finding
-			for _, p := range res.Processes {
-				for _, f := range p.Findings {
-					f.Code = fmt.Sprintf("%s in pid %d", f.Code, p.PID)
-					all = append(all, f)
-				}
-			}
-			return findingsError(failing(all, opt.failOn), opt.failOn)
+			return runPS(ctx, deps, o)
 		},
 	}
+}
+
+// psOptions are ps's flags, read once: the common flags and what the scan is asked for.
+type psOptions struct {
+	opt options
+	ps  inspect.PSOptions
+}
+
+// readPSOptions reads ps's flags; ps takes no arguments.
+func readPSOptions(c *cli.Command, deps Deps) (psOptions, error) {
+	if c.NArg() > 0 {
+		return psOptions{}, usageError("ps takes no arguments, got %q", c.Args().First())
+	}
+	opt, err := readOptions(c, deps)
+	if err != nil {
+		return psOptions{}, err
+	}
+	return psOptions{opt: opt, ps: inspect.PSOptions{Any: opt.any, Thresholds: opt.thresholds, Sample: opt.sample, Container: c.String("container")}}, nil
+}
+
+// runPS scans every Node.js process, prints one row each and fails on their findings.
+func runPS(ctx context.Context, deps Deps, o psOptions) error {
+	opt := o.opt
+	res, err := newCollector(deps, opt).PS(ctx, o.ps)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.RenderPS(&buf, res, renderOptions(deps, opt, report.ViewPS)); err != nil {
+		return err
+	}
+	if err := writeOnce(deps, &buf); err != nil {
+		return err
+	}
+	printWarnings(deps, res.Warnings)
+	var all []inspect.Finding
+	for _, p := range res.Processes {
+		for _, f := range p.Findings {
+			f.Code = fmt.Sprintf("%s in pid %d", f.Code, p.PID)
+			all = append(all, f)
+		}
+	}
+	return findingsError(failing(all, opt.failOn), opt.failOn)
 }

@@ -33,19 +33,24 @@ func newVersionCommand(deps Deps) *cli.Command {
 		Usage: "print the version",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.Bool("json") {
-				b, err := json.MarshalIndent(map[string]string{
-					"schema": inspect.Schema, "version": version(), "go": runtime.Version(),
-					"os": runtime.GOOS, "arch": runtime.GOARCH,
-				}, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(deps.Out, "%s\n", b)
-				return err
-			}
-			_, err := fmt.Fprintf(deps.Out, "nodeinspect %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			return runVersion(deps, c.Bool("json"))
 		},
 	}
+}
+
+// runVersion prints the version, as one line or (asJSON) as a JSON document.
+func runVersion(deps Deps, asJSON bool) error {
+	if asJSON {
+		b, err := json.MarshalIndent(map[string]string{
+			"schema": inspect.Schema, "version": version(), "go": runtime.Version(),
+			"os": runtime.GOOS, "arch": runtime.GOARCH,
+		}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(deps.Out, "%s\n", b)
+		return err
+	}
+	_, err := fmt.Fprintf(deps.Out, "nodeinspect %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }
