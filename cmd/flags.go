@@ -80,7 +80,8 @@ func sampleFlag() cli.Flag {
 		Validator: durationIn("sample", 0, maxSampleWindow, "0 (off) up to 1m")}
 }
 
-// readOptions checks the common flags of c.
+// readOptions reads the common flags of c once, and checks what one flag's Validator
+// cannot: flags that contradict each other or only apply together.
 func readOptions(c *cli.Command, deps Deps) (options, error) {
 	o := options{proc: deps.Proc, thresholds: inspect.DefaultThresholds()}
 	// The values of --proc, --format and --fail-on are checked as they are parsed: the
