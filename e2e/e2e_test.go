@@ -283,10 +283,19 @@ func TestZombiesOfABlockedLoop(t *testing.T) {
 
 func TestBusyLoopIsBlocked(t *testing.T) {
 	p := realnode.Start(t, "busy.js")
-	s, _, _ := report(t, p.PID)
+	out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json")
+	if code > 1 {
+		t.Fatalf("report exit %d: %s", code, stderr)
+	}
+	s := decode(t, out)
 	l := s.find("EVENT_LOOP_BLOCKED")
 	if l == nil || l.Evidence["main_thread"] != "running" {
-		t.Fatalf("findings %s %+v", s.codes(), l)
+		// The whole event_loop section says why (its samples, counters, reason).
+		var raw struct {
+			EventLoop json.RawMessage `json:"event_loop"`
+		}
+		_ = json.Unmarshal([]byte(out), &raw)
+		t.Fatalf("findings %s %+v; event_loop %s", s.codes(), l, raw.EventLoop)
 	}
 	// --sample 0 turns the sampling off: no verdict, no finding.
 	s, _, _ = report(t, p.PID, "--sample", "0")
