@@ -97,7 +97,7 @@ bench: build
 	$(GO) build -o bin/floor ./scripts/floor
 	$(GO) build -o bin/bigproc ./scripts/bigproc
 	$(GO) test -run '^$$' -bench . -benchmem ./probes/ ./inspect/
-	$(GO) test -run '^$$' -bench . -benchmem ./inspect/v8prof/
+	$(GO) test -run '^$$' -bench . -benchmem ./inspect/v8prof/ ./inspect/heapsnap/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x ./internal/fleet/
 	scripts/bench.sh
 	scripts/snapbench.sh

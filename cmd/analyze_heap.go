@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
+	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -33,7 +33,7 @@ func analyzeHeapSnapshot(deps Deps, opt options, path string) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("cannot read %w", err)}
 	}
 	defer f.Close()
-	sum, err := v8prof.SummarizeSnapshot(f, 0)
+	sum, err := heapsnap.SummarizeSnapshot(f, 0)
 	if err != nil {
 		return usageError("%s: %v", path, err)
 	}

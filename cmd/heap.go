@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
+	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -179,7 +179,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 		return fmt.Errorf("read back %s: %w", path, err)
 	}
 	defer f.Close()
-	sum, err := v8prof.SummarizeSnapshot(f, 0)
+	sum, err := heapsnap.SummarizeSnapshot(f, 0)
 	if err != nil {
 		return fmt.Errorf("summarise %s: %w", path, err)
 	}

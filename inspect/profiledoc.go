@@ -3,6 +3,7 @@ package inspect
 import (
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
@@ -140,7 +141,7 @@ func NewSamplingHeapDoc(h *v8prof.HeapProfile, top int, end ProfileEnd) *HeapRep
 }
 
 // NewSnapshotHeapDoc summarises a heap snapshot.
-func NewSnapshotHeapDoc(s *v8prof.SnapshotSummary, top int) *HeapReportDoc {
+func NewSnapshotHeapDoc(s *heapsnap.SnapshotSummary, top int) *HeapReportDoc {
 	d := &HeapReportDoc{Mode: "snapshot", TotalBytes: s.TotalBytes, Top: []HeapRow{}, Nodes: &s.Nodes, Reachable: &s.Reachable}
 	for i, c := range s.Classes {
 		if top > 0 && i >= top {

@@ -1,4 +1,4 @@
-package v8prof
+package heapsnap
 
 import (
 	"bytes"

@@ -1,4 +1,9 @@
-package v8prof
+// Package heapsnap summarises a V8 heap snapshot (HeapProfiler.takeHeapSnapshot chunks, or
+// a .heapsnapshot file) by class: count, shallow and retained size, streamed through a
+// JSON scanner of its own so a snapshot of hundreds of megabytes is never held as a tree.
+// It is pure: it reads bytes, never a process, and depends on nothing else of nodeinspect.
+// synth.go writes synthetic snapshots for its benchmark and tests.
+package heapsnap
 
 import (
 	"encoding/json"
@@ -599,6 +604,8 @@ func (g *graph) summarize(limit int) *SnapshotSummary {
 		}
 		return x.Name < y.Name
 	})
-	sum.Classes = clip(sum.Classes, limit)
+	if limit > 0 && len(sum.Classes) > limit {
+		sum.Classes = sum.Classes[:limit]
+	}
 	return sum
 }

@@ -1,7 +1,7 @@
 // Package v8prof decodes what V8's inspector hands back for profiling: CPU profiles
-// (Profiler.stop), sampling heap profiles (HeapProfiler.stopSampling) and heap snapshots
-// (HeapProfiler.takeHeapSnapshot chunks, or a .heapsnapshot file), and turns each into a
-// summary a terminal can show. It is pure: it reads bytes, never a process, and depends on
+// (Profiler.stop) and sampling heap profiles (HeapProfiler.stopSampling), and turns each
+// into a summary a terminal can show, pprof or folded stacks (heap snapshots are
+// inspect/heapsnap's). It is pure: it reads bytes, never a process, and depends on
 // nothing else of nodeinspect. The pprof writer is the only file importing google/pprof.
 package v8prof
 

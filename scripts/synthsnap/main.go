@@ -1,5 +1,5 @@
 // Command synthsnap writes a synthetic V8 heap snapshot of about -mb megabytes (the shape of
-// v8prof.WriteSyntheticSnapshot) to -o, for the snapshot-summary benchmark: a real 500 MB
+// heapsnap.WriteSyntheticSnapshot) to -o, for the snapshot-summary benchmark: a real 500 MB
 // snapshot needs a multi-gigabyte heap to make.
 package main
 
@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
+	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 )
 
 func main() {
@@ -25,7 +25,7 @@ func main() {
 		os.Exit(1)
 	}
 	// About 180 bytes of file per item (see WriteSyntheticSnapshot).
-	counts, err := v8prof.WriteSyntheticSnapshot(f, *mb*1000000/180, 1)
+	counts, err := heapsnap.WriteSyntheticSnapshot(f, *mb*1000000/180, 1)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
