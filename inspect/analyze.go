@@ -47,7 +47,7 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 	if r.NodeOptions != nil {
 		nodeOptions = *r.NodeOptions
 	}
-	s.Memory.Heap.setOldSpaceLimit(nodeOptionsOf(r.Cmdline), nodeOptions)
+	setOldSpaceLimit(s.Memory.Heap, nodeOptionsOf(r.Cmdline), nodeOptions)
 	s.Node = &NodeInfo{Version: r.NodeVersion}
 	if r.Error != nil {
 		stack := r.Error.Stack
@@ -133,7 +133,7 @@ func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	if h := s.Memory; h != nil && h.Heap != nil && h.Heap.OldSpaceLimitBytes == nil && s.Process != nil {
 		// A snapshot saved before the old generation was measured: its limit from the
 		// command line (NODE_OPTIONS is not in a snapshot).
-		h.Heap.setOldSpaceLimit(nodeOptionsOf(s.Process.Cmdline), "")
+		setOldSpaceLimit(h.Heap, nodeOptionsOf(s.Process.Cmdline), "")
 	}
 	saved := s.Findings
 	s.Findings = Evaluate(s, ctx)

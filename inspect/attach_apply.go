@@ -30,7 +30,7 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 		if args == nil && s.Process != nil {
 			args = nodeOptionsOf(s.Process.Cmdline)
 		}
-		h.setOldSpaceLimit(args, col.nodeOptions())
+		setOldSpaceLimit(h, args, col.nodeOptions())
 		s.Memory.Heap = h
 	}
 	if ans.Handles != nil {

@@ -169,3 +169,13 @@ var takesValue = map[string]bool{
 	"--stack-size": true, "--stack_size": true, "--inspect-port": true, "--debug-port": true,
 	"--report-directory": true, "--report-filename": true, "--report-signal": true, "--disable-warning": true,
 }
+
+// setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
+func setOldSpaceLimit(h *Heap, args []string, nodeOptions string) {
+	if h.LimitBytes == nil || *h.LimitBytes == 0 {
+		return
+	}
+	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
+	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
+}
+

@@ -87,7 +87,7 @@ func TestOldSpaceUsed(t *testing.T) {
 func oldSpaceSnapshot(oldUsed, heapUsed, maxOld uint64) *Snapshot {
 	s := heapSnapshot(2*heapUsed, heapUsed+10*mib, heapUsed, maxOld+48*mib)
 	s.Memory.Heap.OldSpaceUsedBytes = u64(oldUsed)
-	s.Memory.Heap.setOldSpaceLimit([]string{"--max-old-space-size=" + itoa(maxOld/mib)}, "")
+	setOldSpaceLimit(s.Memory.Heap, []string{"--max-old-space-size=" + itoa(maxOld/mib)}, "")
 	return s
 }
 

@@ -95,7 +95,7 @@ func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
 		opts := h.run.col.nodeOptions()
 		h.nodeOptions = &opts
 	}
-	heap.setOldSpaceLimit(args, *h.nodeOptions)
+	setOldSpaceLimit(heap, args, *h.nodeOptions)
 	s.HeapUsedBytes, s.HeapLimitBytes = heap.UsedBytes, heap.LimitBytes
 	s.OldSpaceUsedBytes, s.OldSpaceLimitBytes = heap.OldSpaceUsedBytes, heap.OldSpaceLimitBytes
 	return nil

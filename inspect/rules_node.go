@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/internal/units"
@@ -258,19 +257,4 @@ func describeCounts(m map[string]int) string {
 		return "nothing"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// KeysByCount orders the keys of a map of counts largest count first, then by name.
-func KeysByCount(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys
 }

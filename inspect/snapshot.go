@@ -2,7 +2,10 @@
 // turn its numbers into Findings. It never prints: rendering is the report package's job.
 package inspect
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Schema is the value of the "schema" key of every JSON document this tool writes.
 const Schema = "nodeinspect/v1"
@@ -225,15 +228,6 @@ type Heap struct {
 	// "heap limit minus 3 × --max-semi-space-size", or "heap limit minus V8's
 	// young-generation reserve (estimated)"; nil with it.
 	OldSpaceLimitFrom *string `json:"old_space_limit_from"`
-}
-
-// setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
-func (h *Heap) setOldSpaceLimit(args []string, nodeOptions string) {
-	if h.LimitBytes == nil || *h.LimitBytes == 0 {
-		return
-	}
-	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
-	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
 }
 
 // DeletedFiles is the count of fds on deleted files and the bytes they hold; ok is false
@@ -464,4 +458,25 @@ type Finding struct {
 	Advice string `json:"advice"`
 	// Related names other findings of this snapshot that explain or are explained by it.
 	Related []string `json:"related,omitempty"`
+}
+
+// Directions of a TCP connection.
+const (
+	DirectionInbound  = "inbound"
+	DirectionOutbound = "outbound"
+)
+
+// KeysByCount orders the keys of a map of counts largest count first, then by name.
+func KeysByCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
 }

@@ -13,12 +13,6 @@ import (
 // host and port. Grouping outbound connections by local port would make one group per
 // connection and hide the upstream that leaks.
 
-// Directions of a TCP connection.
-const (
-	DirectionInbound  = "inbound"
-	DirectionOutbound = "outbound"
-)
-
 // listenerSet is the process's listening TCP sockets, by table (tcp or tcp6: an IPv4
 // connection is never accepted by an IPv6-only table entry and the reverse) and port.
 type listenerSet map[listenerKey][]netip.Addr
