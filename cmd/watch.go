@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -195,7 +196,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 		}
 		break
 	}
-	sum := inspect.Summarize(samples, ended, inspect.DefaultTrendRule(), deps.Now())
+	sum := inspect.Summarize(samples, ended, trend.DefaultRule(), deps.Now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
 	var left *inspect.Attach
 	if heap == nil && first.Attach.Unconfirmed() {

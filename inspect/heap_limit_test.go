@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
 const mib = 1 << 20
@@ -198,7 +200,7 @@ func TestHeapGrowthTimeToOOM(t *testing.T) {
 	// old generation and 3 MiB more in the young one (86 MiB of heap used, the level), the
 	// troughs of heap used rising 4 MiB/s: (102.4 − 86) / 4 = 4.1 s to 80% of 128 MiB.
 	hasGrowth := func(samples []*Sample) *Finding {
-		sum := Summarize(samples, "duration", DefaultTrendRule(), time.Now())
+		sum := Summarize(samples, "duration", trend.DefaultRule(), time.Now())
 		for i := range sum.Findings {
 			if sum.Findings[i].Code == "HEAP_GROWTH" {
 				return &sum.Findings[i]

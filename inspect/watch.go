@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -160,7 +161,7 @@ func seriesOf(samples []*Sample, name string) Series {
 	t0 := samples[0].TakenAt
 	for _, x := range samples {
 		if v, ok := x.Value(name); ok {
-			s.Points = append(s.Points, Point{T: x.TakenAt.Sub(t0).Seconds(), V: v})
+			s.Points = append(s.Points, trend.Point{T: x.TakenAt.Sub(t0).Seconds(), V: v})
 		}
 	}
 	return s
@@ -168,7 +169,7 @@ func seriesOf(samples []*Sample, name string) Series {
 
 // Summarize fits the trends of a watch and turns steady growth into findings, and the
 // event-loop delay measured with --attach into EVENT_LOOP_DELAY.
-func Summarize(samples []*Sample, ended string, rule TrendRule, now time.Time) *WatchSummary {
+func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) *WatchSummary {
 	sum := &WatchSummary{Schema: Schema, Type: "summary", TakenAt: now.UTC(), Samples: len(samples), Ended: ended, Findings: []Finding{}, Warnings: []string{}}
 	if len(samples) == 0 {
 		return sum
@@ -281,5 +282,5 @@ func heapGrowthSeries(samples []*Sample) (series Series, limit *float64, limitNa
 type Series struct {
 	// Name is the metric: "fds", "close_wait", "rss_bytes", "heap_used_bytes".
 	Name   string
-	Points []Point
+	Points []trend.Point
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
 // TestWatchDelayFinding: watch raises EVENT_LOOP_DELAY on its worst sample, warning from a
@@ -23,7 +25,7 @@ func TestWatchDelayFinding(t *testing.T) {
 		return out
 	}
 	find := func(ss []*Sample) *Finding {
-		for _, x := range Summarize(ss, "duration", DefaultTrendRule(), t0).Findings {
+		for _, x := range Summarize(ss, "duration", trend.DefaultRule(), t0).Findings {
 			if x.Code == "EVENT_LOOP_DELAY" {
 				return &x
 			}

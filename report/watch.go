@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -161,13 +162,13 @@ func recentRate(times, values []float64, window float64) (float64, bool) {
 		return 0, false
 	}
 	end := times[len(times)-1]
-	var ps []inspect.Point
+	var ps []trend.Point
 	for i := range times {
 		if times[i] >= end-window {
-			ps = append(ps, inspect.Point{T: times[i], V: values[i]})
+			ps = append(ps, trend.Point{T: times[i], V: values[i]})
 		}
 	}
-	slope, _, _, ok := inspect.LeastSquares(ps)
+	slope, _, _, ok := trend.LeastSquares(ps)
 	return slope, ok
 }
 

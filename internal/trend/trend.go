@@ -1,4 +1,8 @@
-package inspect
+// Package trend fits a line through samples over time: the one least-squares fit of the
+// tool (watch's growth findings and the sparkline arrows of its renderer), with the
+// lower-envelope and Mann-Kendall checks that tell steady growth from noise. It depends on
+// nothing of ours.
+package trend
 
 import (
 	"errors"
@@ -27,12 +31,12 @@ type Trend struct {
 	// N is the number of points; Span the time they cover.
 	N    int
 	Span time.Duration
-	// Growing is the verdict of DefaultTrendRule: steady growth, not noise, not one step.
+	// Growing is the verdict of DefaultRule: steady growth, not noise, not one step.
 	Growing bool
 }
 
-// TrendRule decides when a fitted series is steady growth.
-type TrendRule struct {
+// Rule decides when a fitted series is steady growth.
+type Rule struct {
 	// MinSamples is the fewest points that can show a trend (5).
 	MinSamples int
 	// MinKendallZ is the Mann–Kendall significance the envelope's rise needs (1.96, 5%).
@@ -44,9 +48,9 @@ type TrendRule struct {
 	MinR2 float64
 }
 
-// DefaultTrendRule returns the documented defaults.
-func DefaultTrendRule() TrendRule {
-	return TrendRule{MinSamples: 5, MinKendallZ: 1.96, MinRises: 0.3, MinR2: 0.6}
+// DefaultRule returns the documented defaults.
+func DefaultRule() Rule {
+	return Rule{MinSamples: 5, MinKendallZ: 1.96, MinRises: 0.3, MinR2: 0.6}
 }
 
 // envelopeWindows is how many troughs the lower envelope keeps: enough points for a fit,
@@ -58,7 +62,7 @@ var ErrTooFewPoints = errors.New("too few points for a trend")
 
 // Fit fits the lower envelope of points (the minimum of each of up to 12 equal windows)
 // by least squares and applies the rule.
-func (r TrendRule) Fit(points []Point) (Trend, error) {
+func (r Rule) Fit(points []Point) (Trend, error) {
 	if len(points) < 3 {
 		return Trend{}, fmt.Errorf("%d points: %w", len(points), ErrTooFewPoints)
 	}

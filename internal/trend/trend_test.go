@@ -1,4 +1,4 @@
-package inspect
+package trend
 
 import (
 	"math"
@@ -41,7 +41,7 @@ func TestFitTrendSyntheticSeries(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr, err := DefaultTrendRule().Fit(c.points)
+			tr, err := DefaultRule().Fit(c.points)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +57,8 @@ func TestFitTrendSyntheticSeries(t *testing.T) {
 
 func TestFitTrendRejectsBadInput(t *testing.T) {
 	for _, ps := range [][]Point{nil, {{0, 1}, {1, 2}}, {{0, 1}, {0, 2}, {0, 3}}, {{0, 1}, {1, math.NaN()}, {2, 3}}, {{0, 1}, {1, math.Inf(1)}, {2, 3}}} {
-		if _, err := DefaultTrendRule().Fit(ps); err == nil {
-			t.Errorf("DefaultTrendRule().Fit(%v) must fail", ps)
+		if _, err := DefaultRule().Fit(ps); err == nil {
+			t.Errorf("DefaultRule().Fit(%v) must fail", ps)
 		}
 	}
 }
@@ -81,7 +81,7 @@ func FuzzFitTrend(f *testing.F) {
 	f.Add(0.0, 0.0, 0.0, 1e300, -1e300)
 	f.Fuzz(func(t *testing.T, a, b, c, d, e float64) {
 		ps := []Point{{0, a}, {1, b}, {2, c}, {3, d}, {4, e}}
-		tr, err := DefaultTrendRule().Fit(ps)
+		tr, err := DefaultRule().Fit(ps)
 		if err != nil {
 			return
 		}
