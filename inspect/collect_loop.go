@@ -282,7 +282,7 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 			l.BusyPercent, l.RunqueueWaitPercent = &busy, &wait
 		default:
 			busy := min(cpu, 100)
-			l.BusyPercent, l.busyFromTicks = &busy, true
+			l.BusyPercent, l.BusyFromTicks = &busy, true
 		}
 	}
 	var calls uint64
@@ -360,7 +360,7 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 		idleShare = float64(loopWaits) / float64(s.Samples) * 100
 	}
 	if l.Verdict == "turning" && l.BusyPercent != nil && *l.BusyPercent >= saturatedPercent && idleShare <= 100-saturatedPercent {
-		if !l.busyFromTicks || float64(probes.ClockTicks)*secs >= minTicksForBusy {
+		if !l.BusyFromTicks || float64(probes.ClockTicks)*secs >= minTicksForBusy {
 			l.Verdict = "saturated"
 		} else {
 			warnings = append(warnings, fmt.Sprintf("event loop: the main thread looked busy %.0f%% of the window, but without schedstat a window this short cannot tell saturation (give --sample 2s or more)", *l.BusyPercent))

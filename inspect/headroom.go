@@ -10,34 +10,6 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// Headroom is the memory a heap snapshot may use in the target without pushing it (or its
-// host) into the OOM killer: V8 builds the snapshot's graph inside the process, which can
-// take about as much again as the heap (nodejs/node#50711).
-type Headroom struct {
-	// RSSBytes is the process's resident memory (VmRSS of /proc/<pid>/status); nil when
-	// unreadable.
-	RSSBytes *uint64 `json:"rss_bytes"`
-	// HeapUsedBytes is V8's heap used, the extra a snapshot may need.
-	HeapUsedBytes uint64 `json:"heap_used_bytes"`
-	// AvailableBytes is the least of the host's MemAvailable and the memory cgroup's limit
-	// minus its usage; Source says which one it is ("host" or "cgroup <path>").
-	AvailableBytes uint64 `json:"available_bytes"`
-	Source         string `json:"source"`
-}
-
-// Fits reports whether the snapshot's extra memory (the heap used) fits in what is
-// available.
-func (h Headroom) Fits() bool { return h.HeapUsedBytes <= h.AvailableBytes }
-
-// Sentence is the numbers, for the refusal and the warnings.
-func (h Headroom) Sentence() string {
-	rss := "unknown"
-	if h.RSSBytes != nil {
-		rss = units.WholeMiB(*h.RSSBytes)
-	}
-	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.WholeMiB(h.HeapUsedBytes), units.WholeMiB(h.AvailableBytes), h.Source)
-}
-
 // ReadHeadroom measures what a snapshot of pid may use. heapUsed comes from the target.
 // The memory cgroup's room is Container.MemoryHeadroom (limit minus working set) of the
 // container section, read by the same cgroup probes as a snapshot's (mountinfo, the

@@ -1,6 +1,11 @@
 package inspect
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/internal/units"
+)
 
 // ProfileDoc is the document of `nodeinspect profile` (the contract's "profile" shape).
 type ProfileDoc struct {
@@ -90,3 +95,42 @@ type HeapRow struct {
 	SelfBytes     uint64  `json:"self_bytes"`
 	RetainedBytes *uint64 `json:"retained_bytes"`
 }
+
+// Headroom is the memory a heap snapshot may use in the target without pushing it (or its
+// host) into the OOM killer: V8 builds the snapshot's graph inside the process, which can
+// take about as much again as the heap (nodejs/node#50711).
+type Headroom struct {
+	// RSSBytes is the process's resident memory (VmRSS of /proc/<pid>/status); nil when
+	// unreadable.
+	RSSBytes *uint64 `json:"rss_bytes"`
+	// HeapUsedBytes is V8's heap used, the extra a snapshot may need.
+	HeapUsedBytes uint64 `json:"heap_used_bytes"`
+	// AvailableBytes is the least of the host's MemAvailable and the memory cgroup's limit
+	// minus its usage; Source says which one it is ("host" or "cgroup <path>").
+	AvailableBytes uint64 `json:"available_bytes"`
+	Source         string `json:"source"`
+}
+
+// Fits reports whether the snapshot's extra memory (the heap used) fits in what is
+// available.
+func (h Headroom) Fits() bool { return h.HeapUsedBytes <= h.AvailableBytes }
+
+// Sentence is the numbers, for the refusal and the warnings.
+func (h Headroom) Sentence() string {
+	rss := "unknown"
+	if h.RSSBytes != nil {
+		rss = units.WholeMiB(*h.RSSBytes)
+	}
+	return fmt.Sprintf("process RSS %s, V8 heap used %s (a snapshot may need as much again), available %s (%s)", rss, units.WholeMiB(h.HeapUsedBytes), units.WholeMiB(h.AvailableBytes), h.Source)
+}
+
+// ProfileEnd says why a recording stopped.
+type ProfileEnd string
+
+// The ends of a recording.
+const (
+	EndDuration    ProfileEnd = "duration"    // the requested duration passed
+	EndInterrupted ProfileEnd = "interrupted" // Ctrl-C (the context was cancelled)
+	EndExiting     ProfileEnd = "exiting"     // the target is exiting and waits for us to leave
+	EndGone        ProfileEnd = "gone"        // the target is gone
+)

@@ -18,17 +18,6 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
-// ProfileEnd says why a recording stopped.
-type ProfileEnd string
-
-// The ends of a recording.
-const (
-	EndDuration    ProfileEnd = "duration"    // the requested duration passed
-	EndInterrupted ProfileEnd = "interrupted" // Ctrl-C (the context was cancelled)
-	EndExiting     ProfileEnd = "exiting"     // the target is exiting and waits for us to leave
-	EndGone        ProfileEnd = "gone"        // the target is gone
-)
-
 // pollEvery is how often a recording asks the target a cheap question (Runtime.getIsolateId,
 // answered by V8 without running JavaScript) so that events (the target exiting) are read
 // while it waits: 5 tiny messages a second.

@@ -304,9 +304,9 @@ type EventLoop struct {
 	// WaitingFor are the child processes the main thread waits for in a synchronous
 	// spawn (execSync, spawnSync, execFileSync); nil otherwise.
 	WaitingFor []WaitedChild `json:"waiting_for,omitempty"`
-	// busyFromTicks is true when BusyPercent came from clock ticks (too coarse for a
+	// BusyFromTicks is true when BusyPercent came from clock ticks (too coarse for a
 	// short window to decide saturation).
-	busyFromTicks bool
+	BusyFromTicks bool `json:"-"`
 	// Stack is the JavaScript stack a loop blocked in JavaScript was found in most often
 	// (report --attach: a few pauses of the main thread), innermost frame first; nil when
 	// not taken. StackCount of StackSamples pauses found it; BlockedIn says it in words:
