@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -117,7 +118,7 @@ type analyzedFile struct {
 // its error line goes to stderr, and the exit code is the worst of all files (2 beats 1).
 func analyzeMany(deps Deps, opt options, paths []string) error {
 	worst, failed := ExitOK, 0 // failed counts the files that could not be analysed
-	var failedAll []inspect.Finding
+	var failedAll []model.Finding
 	var files []analyzedFile
 	var out bytes.Buffer
 	for i, path := range paths {
@@ -135,7 +136,7 @@ func analyzeMany(deps Deps, opt options, paths []string) error {
 		if err == nil {
 			over := failing(snap.Findings, opt.failOn)
 			for _, f := range over {
-				f.Code += " in " + name
+				f.Code = model.Code(string(f.Code) + " in " + name)
 				failedAll = append(failedAll, f)
 			}
 			err = findingsError(over, opt.failOn)
@@ -182,7 +183,7 @@ func analyzeMany(deps Deps, opt options, paths []string) error {
 			Schema   string         `json:"schema"`
 			ExitCode int            `json:"exit_code"`
 			Files    []analyzedFile `json:"files"`
-		}{inspect.Schema, worst, files}
+		}{model.Schema, worst, files}
 		var b []byte
 		var err error
 		if deps.IsTTY {
@@ -228,7 +229,7 @@ func displayName(path string) string {
 }
 
 // analyzeInput analyses one argument of analyze: a file, or "-" for standard input.
-func analyzeInput(deps Deps, path string, thresholds inspect.Thresholds) (*inspect.Snapshot, error) {
+func analyzeInput(deps Deps, path string, thresholds inspect.Thresholds) (*model.Snapshot, error) {
 	if path != "-" {
 		return analyzeFile(path, thresholds)
 	}
@@ -247,7 +248,7 @@ func analyzeInput(deps Deps, path string, thresholds inspect.Thresholds) (*inspe
 
 // analyzeFile reads path as a nodeinspect snapshot (rules run again with the thresholds)
 // or as a Node.js diagnostic report.
-func analyzeFile(path string, thresholds inspect.Thresholds) (*inspect.Snapshot, error) {
+func analyzeFile(path string, thresholds inspect.Thresholds) (*model.Snapshot, error) {
 	head, size, err := peekFile(path, 512)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("cannot read %w", err)}
@@ -263,7 +264,7 @@ func analyzeFile(path string, thresholds inspect.Thresholds) (*inspect.Snapshot,
 }
 
 // analyzeData analyses the contents of one input called name.
-func analyzeData(name string, data []byte, thresholds inspect.Thresholds) (*inspect.Snapshot, error) {
+func analyzeData(name string, data []byte, thresholds inspect.Thresholds) (*model.Snapshot, error) {
 	if isSnapshotHead(data) {
 		snap, err := parseSnapshot(name, data)
 		if err != nil {

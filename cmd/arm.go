@@ -13,19 +13,20 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
 // armDoc is the JSON of `nodeinspect arm`.
 type armDoc struct {
-	Schema   string            `json:"schema"`
-	TakenAt  time.Time         `json:"taken_at"`
-	Process  *inspect.Process  `json:"process"`
-	Attach   *inspect.Attach   `json:"attach"`
-	Arm      armResultDoc      `json:"arm"`
-	Headroom *inspect.Headroom `json:"headroom"`
-	Warnings []string          `json:"warnings"`
+	Schema   string          `json:"schema"`
+	TakenAt  time.Time       `json:"taken_at"`
+	Process  *model.Process  `json:"process"`
+	Attach   *model.Attach   `json:"attach"`
+	Arm      armResultDoc    `json:"arm"`
+	Headroom *model.Headroom `json:"headroom"`
+	Warnings []string        `json:"warnings"`
 }
 
 type armResultDoc struct {
@@ -101,7 +102,7 @@ func runArm(ctx context.Context, deps Deps, o armOptions) error {
 	if err != nil {
 		return err
 	}
-	doc := &armDoc{Schema: inspect.Schema, TakenAt: deps.Now().UTC(), Process: s.Process, Warnings: s.Warnings()}
+	doc := &armDoc{Schema: model.Schema, TakenAt: deps.Now().UTC(), Process: s.Process, Warnings: s.Warnings()}
 	err = armOnce(ctx, deps, o, s, doc)
 	a := s.Close(ctx)
 	doc.Attach = a

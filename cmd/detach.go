@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -64,7 +65,7 @@ func runDetach(ctx context.Context, deps Deps, o detachOptions) error {
 		out := struct {
 			Schema string `json:"schema"`
 			*inspect.DetachResult
-		}{inspect.Schema, res}
+		}{model.Schema, res}
 		data, _ := json.Marshal(out)
 		if _, err := deps.Out.Write(append(data, '\n')); err != nil {
 			return fmt.Errorf("write output: %w", err)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"syscall"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Exit codes of the user contract (README, "Exit codes"), decided here and nowhere else.
@@ -52,13 +52,13 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.Is(err, inspect.ErrNoProcess):
+	case errors.Is(err, model.ErrNoProcess):
 		return ExitNoProcess
-	case errors.Is(err, inspect.ErrPermission):
+	case errors.Is(err, model.ErrPermission):
 		return ExitPermission
-	case errors.Is(err, inspect.ErrNotNode):
+	case errors.Is(err, model.ErrNotNode):
 		return ExitNotNode
-	case errors.Is(err, inspect.ErrAttachRefused):
+	case errors.Is(err, model.ErrAttachRefused):
 		return ExitUsage
 	case errors.Is(err, syscall.EPIPE):
 		return ExitInterrupted // the reader went away (SIGPIPE)
@@ -89,7 +89,7 @@ func message(err error, code int) string {
 	if code == ExitInternal {
 		msg = "nodeinspect: internal error: " + err.Error()
 	}
-	if h := hint(code); h != "" && !errors.Is(err, inspect.ErrAttachRefused) {
+	if h := hint(code); h != "" && !errors.Is(err, model.ErrAttachRefused) {
 		msg += " (" + h + ")"
 	}
 	return msg
@@ -97,7 +97,7 @@ func message(err error, code int) string {
 
 // unconfirmedError is the exit-6 result of an attach that left something it could not
 // confirm closed: what is open, until when, how to close it.
-func unconfirmedError(pid int, a *inspect.Attach) error {
+func unconfirmedError(pid int, a *model.Attach) error {
 	msg := a.LeftOpen
 	if msg == "" {
 		msg = fmt.Sprintf("SIGUSR1 was sent to process %d and nodeinspect could not confirm that the inspector it opened is closed; close it with: nodeinspect detach %d", pid, pid)

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -15,7 +16,7 @@ import (
 type options struct {
 	format     report.Format
 	color      bool
-	failOn     inspect.Severity // "" means never
+	failOn     model.Severity // "" means never
 	any        bool
 	proc       string
 	sample     time.Duration
@@ -163,11 +164,11 @@ func hasFlag(c *cli.Command, name string) bool {
 }
 
 // failing returns the findings at or above the --fail-on severity.
-func failing(findings []inspect.Finding, failOn inspect.Severity) []inspect.Finding {
+func failing(findings []model.Finding, failOn model.Severity) []model.Finding {
 	if failOn == "" {
 		return nil
 	}
-	var out []inspect.Finding
+	var out []model.Finding
 	for _, f := range findings {
 		if f.Severity.Rank() >= failOn.Rank() {
 			out = append(out, f)
@@ -177,7 +178,7 @@ func failing(findings []inspect.Finding, failOn inspect.Severity) []inspect.Find
 }
 
 // findingsError is the exit-1 result: one line naming what failed the run.
-func findingsError(failed []inspect.Finding, failOn inspect.Severity) error {
+func findingsError(failed []model.Finding, failOn model.Severity) error {
 	if len(failed) == 0 {
 		return nil
 	}
@@ -187,7 +188,7 @@ func findingsError(failed []inspect.Finding, failOn inspect.Severity) error {
 			names = append(names, fmt.Sprintf("and %d more", len(failed)-5))
 			break
 		}
-		names = append(names, f.Code+" ("+string(f.Severity)+")")
+		names = append(names, string(f.Code)+" ("+string(f.Severity)+")")
 	}
 	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d findings at or above %s: %s", len(failed), failOn, strings.Join(names, ", "))}
 }

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // The value checks of the common flags that take a word or a path (--format, --fail-on,
@@ -34,11 +34,11 @@ func failOnValue(v string) error {
 
 // failOnSeverity is the severity a --fail-on value (checked by failOnValue) fails the run
 // at: "" for never.
-func failOnSeverity(v string) inspect.Severity {
+func failOnSeverity(v string) model.Severity {
 	if v = strings.ToLower(v); v == "never" {
 		return ""
 	}
-	return inspect.Severity(v)
+	return model.Severity(v)
 }
 
 // procValue is the Validator of --proc: a directory a proc filesystem could be mounted on

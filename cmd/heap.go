@@ -12,6 +12,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -94,7 +95,7 @@ func runHeapSampling(ctx context.Context, deps Deps, o heapOptions) error {
 	started := time.Now()
 	h, end, recErr := inspect.RecordHeapSampling(ctx, s, d, samplingBytes)
 	took := time.Since(started)
-	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
+	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	a := s.Close(ctx)
 	doc.Attach = a
 	if h == nil {
@@ -120,7 +121,7 @@ func runHeapSampling(ctx context.Context, deps Deps, o heapOptions) error {
 }
 
 // finishHeap renders the document and decides the exit code.
-func finishHeap(deps Deps, opt options, doc *inspect.HeapDoc, a *inspect.Attach) error {
+func finishHeap(deps Deps, opt options, doc *model.HeapDoc, a *model.Attach) error {
 	if err := report.RenderHeap(deps.Out, doc, renderOptions(deps, opt, "heap")); err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 		return err
 	}
 	takenAt := deps.Now()
-	doc := &inspect.HeapDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
+	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	used, _, err := inspect.HeapUsage(ctx, s)
 	if err != nil {
 		return closeCommandSession(ctx, deps, s, err)
@@ -151,7 +152,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 	}
 	if !hr.Fits() {
 		if !o.force {
-			err := &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: heap snapshot of process %d refused: %s; a snapshot can need as much memory again as the heap and push the process into the OOM killer. Nothing was taken: free memory, or pass --force to take it anyway", inspect.ErrAttachRefused, pid, hr.Sentence())}
+			err := &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: heap snapshot of process %d refused: %s; a snapshot can need as much memory again as the heap and push the process into the OOM killer. Nothing was taken: free memory, or pass --force to take it anyway", model.ErrAttachRefused, pid, hr.Sentence())}
 			return closeCommandSession(ctx, deps, s, err)
 		}
 		doc.Warnings = append(doc.Warnings, "--force: taking the snapshot although memory is short: "+hr.Sentence())

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // readWith parses args with the real command tree, its flags,
@@ -217,7 +218,7 @@ func TestRunVersion(t *testing.T) {
 	}
 	out.Reset()
 	var doc map[string]string
-	if err := runVersion(Deps{Out: &out}, true); err != nil || json.Unmarshal(out.Bytes(), &doc) != nil || doc["schema"] != inspect.Schema || doc["version"] == "" {
+	if err := runVersion(Deps{Out: &out}, true); err != nil || json.Unmarshal(out.Bytes(), &doc) != nil || doc["schema"] != model.Schema || doc["version"] == "" {
 		t.Fatalf("%q, %v", out.String(), err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -178,13 +179,13 @@ func writeStreamAtomic(path string, write func(w io.Writer) error) error {
 }
 
 // endWarning says how a recording that stopped early ended.
-func endWarning(pid int, end inspect.ProfileEnd, took time.Duration, what string) string {
+func endWarning(pid int, end model.ProfileEnd, took time.Duration, what string) string {
 	switch end {
-	case inspect.EndExiting:
+	case model.EndExiting:
 		return fmt.Sprintf("process %d began to exit after %s: the %s covers the time until then", pid, took.Round(time.Millisecond), what)
-	case inspect.EndGone:
+	case model.EndGone:
 		return fmt.Sprintf("process %d exited after %s: the %s covers the time until then", pid, took.Round(time.Millisecond), what)
-	case inspect.EndInterrupted:
+	case model.EndInterrupted:
 		return fmt.Sprintf("interrupted after %s: the %s covers the time until then", took.Round(time.Millisecond), what)
 	}
 	return ""
@@ -239,9 +240,9 @@ func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
 	// NODEINSPECT_CPU_SEGMENT shortens the segments (tests: a merge of real segments).
 	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
 	took := time.Since(started)
-	doc := &inspect.ProfileDoc{Schema: inspect.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
+	doc := &model.ProfileDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *inspect.FrameMapper
-	if prof != nil && o.sourceMaps && end == inspect.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
+	if prof != nil && o.sourceMaps && end == model.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
 		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, o.top))
 	}
 	a := s.Close(ctx)
@@ -308,7 +309,7 @@ func profileScripts(p *v8prof.CPUProfile, top int) map[string]bool {
 // nothingRecorded is the end of a recording that returned nothing (profile, heap): the
 // recorder's error (or "<recorder> returned nothing"), or exit 6 when the session's
 // inspector could not be confirmed closed, with the error as a warning.
-func nothingRecorded(deps Deps, pid int, a *inspect.Attach, recErr error, recorder string) error {
+func nothingRecorded(deps Deps, pid int, a *model.Attach, recErr error, recorder string) error {
 	if recErr == nil {
 		recErr = errors.New(recorder + " returned nothing")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -60,10 +61,10 @@ func runPS(ctx context.Context, deps Deps, o psOptions) error {
 		return err
 	}
 	printWarnings(deps, res.Warnings)
-	var all []inspect.Finding
+	var all []model.Finding
 	for _, p := range res.Processes {
 		for _, f := range p.Findings {
-			f.Code = fmt.Sprintf("%s in pid %d", f.Code, p.PID)
+			f.Code = model.Code(fmt.Sprintf("%s in pid %d", f.Code, p.PID))
 			all = append(all, f)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -114,7 +115,7 @@ var errNotSnapshot = errors.New("not a nodeinspect snapshot")
 
 // loadSnapshot reads a snapshot written by `nodeinspect snapshot` (or `report --json`).
 // Every failure is a usage error (exit 2) that names the file.
-func loadSnapshot(path string) (*inspect.Snapshot, error) {
+func loadSnapshot(path string) (*model.Snapshot, error) {
 	data, err := readDocument(path)
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func loadSnapshot(path string) (*inspect.Snapshot, error) {
 }
 
 // parseSnapshot decodes the snapshot document data read from path.
-func parseSnapshot(path string, data []byte) (*inspect.Snapshot, error) {
+func parseSnapshot(path string, data []byte) (*model.Snapshot, error) {
 	var head struct {
 		Schema  *string         `json:"schema"`
 		Process json.RawMessage `json:"process"`
@@ -134,15 +135,15 @@ func parseSnapshot(path string, data []byte) (*inspect.Snapshot, error) {
 	switch {
 	case head.Schema == nil:
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (no \"schema\" key)", path, errNotSnapshot)}
-	case *head.Schema != inspect.Schema:
+	case *head.Schema != model.Schema:
 		if strings.HasPrefix(*head.Schema, "nodeinspect/") {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: schema %q is not %q: it was written by another nodeinspect version; use that version, or take both snapshots with this one", path, *head.Schema, inspect.Schema)}
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: schema %q is not %q: it was written by another nodeinspect version; use that version, or take both snapshots with this one", path, *head.Schema, model.Schema)}
 		}
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (schema %q)", path, errNotSnapshot, *head.Schema)}
 	case len(head.Process) == 0 || string(head.Process) == "null":
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w (no process: a ps or diff document?)", path, errNotSnapshot)}
 	}
-	var s inspect.Snapshot
+	var s model.Snapshot
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w: %v", path, errNotSnapshot, err)}
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // TestRangeValidators: every range check of a flag runs as the flag is parsed (a urfave/cli
@@ -129,7 +129,7 @@ func TestValueValidatorValues(t *testing.T) {
 			t.Errorf("formatValue(%q) = %v", v, err)
 		}
 	}
-	for v, want := range map[string]inspect.Severity{"never": "", "NEVER": "", "info": inspect.Severity("info"), "Warning": inspect.Severity("warning"), "critical": inspect.Severity("critical")} {
+	for v, want := range map[string]model.Severity{"never": "", "NEVER": "", "info": model.Severity("info"), "Warning": model.Severity("warning"), "critical": model.Severity("critical")} {
 		if err := failOnValue(v); err != nil {
 			t.Errorf("failOnValue(%q) = %v", v, err)
 		}

@@ -7,9 +7,8 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/urfave/cli/v3"
-
-	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
 // Version is set at build time with -ldflags "-X github.com/nodeinspect/nodeinspect/cmd.Version=v1.2.3";
@@ -42,7 +41,7 @@ func newVersionCommand(deps Deps) *cli.Command {
 func runVersion(deps Deps, asJSON bool) error {
 	if asJSON {
 		b, err := json.MarshalIndent(map[string]string{
-			"schema": inspect.Schema, "version": version(), "go": runtime.Version(),
+			"schema": model.Schema, "version": version(), "go": runtime.Version(),
 			"os": runtime.GOOS, "arch": runtime.GOARCH,
 		}, "", "  ")
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -73,7 +74,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 	opt, pid, interval, duration := o.opt, o.pid, o.interval, o.duration
 	col := newCollector(deps, opt)
 	copt := inspect.Options{Any: opt.any, Thresholds: opt.thresholds}
-	var first *inspect.Snapshot
+	var first *model.Snapshot
 	var heap *inspect.HeapSession
 	var err error
 	// Warnings that come after the first frame (a sample that could not read a table, the
@@ -128,17 +129,17 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 		heap.MeasureDelay(interval)
 	}
 	sampler := col.NewSampler(sink)
-	var samples []*inspect.Sample
+	var samples []*model.Sample
 	ended := "duration"
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for seq := 0; ; seq++ {
 		s, err := sampler.Sample(ctx, pid, seq, startTicks)
-		var reused *inspect.PidReusedError
+		var reused *model.PidReusedError
 		switch {
 		case errors.As(err, &reused):
 			ended = "pid reused: the process exited and another took its pid"
-		case errors.Is(err, inspect.ErrNoProcess):
+		case errors.Is(err, model.ErrNoProcess):
 			ended = "exited: the process ended during the watch"
 		case err != nil && ctx.Err() != nil:
 			ended = endReason(ctx, duration)
@@ -198,7 +199,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 	}
 	sum := inspect.Summarize(samples, ended, trend.DefaultRule(), deps.Now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
-	var left *inspect.Attach
+	var left *model.Attach
 	if heap == nil && first.Attach.Unconfirmed() {
 		left = first.Attach
 	}

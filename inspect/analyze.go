@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 )
 
@@ -15,12 +16,12 @@ import (
 // handles (and the fds they hold), the open-files limit and the error it was written for.
 // What a report does not hold (PSS, the whole fd table, socket states, children) stays nil,
 // with a warning. path is the report's file, for the snapshot's source.
-func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *Snapshot {
-	s := &Snapshot{
-		Schema:     Schema,
+func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *model.Snapshot {
+	s := &model.Snapshot{
+		Schema:     model.Schema,
 		Source:     "report",
 		SourceFile: path,
-		Findings:   []Finding{},
+		Findings:   []model.Finding{},
 		Warnings:   append([]string{}, r.Warnings...),
 	}
 	s.TakenAt = reportTime(r.DumpTime)
@@ -32,13 +33,13 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 	if cmdline == nil {
 		cmdline = []string{}
 	}
-	s.Process = &Process{PID: r.PID, Comm: comm, Cmdline: cmdline, UID: -1, IsNode: true, NodeBy: "report", State: ""}
+	s.Process = &model.Process{PID: r.PID, Comm: comm, Cmdline: cmdline, UID: -1, IsNode: true, NodeBy: "report", State: ""}
 	if r.OpenFilesKnown {
-		s.Limits = &Limits{OpenFilesSoft: r.OpenFilesSoft, OpenFilesHard: r.OpenFilesHard}
+		s.Limits = &model.Limits{OpenFilesSoft: r.OpenFilesSoft, OpenFilesHard: r.OpenFilesHard}
 	} else {
 		s.Warnings = append(s.Warnings, "the report has no open-files limit (userLimits): EMFILE risk not judged")
 	}
-	s.Memory = &Memory{RSSBytes: r.RSSBytes, Heap: &Heap{
+	s.Memory = &model.Memory{RSSBytes: r.RSSBytes, Heap: &model.Heap{
 		UsedBytes: r.Heap.UsedBytes, TotalBytes: r.Heap.TotalBytes, LimitBytes: r.Heap.LimitBytes,
 		ExternalBytes: r.Heap.ExternalBytes, ArrayBuffersBytes: r.Heap.ArrayBuffersBytes, Source: "report",
 		OldSpaceUsedBytes: oldSpaceUsed(r.HeapSpacesUsed),
@@ -48,20 +49,20 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *S
 		nodeOptions = *r.NodeOptions
 	}
 	setOldSpaceLimit(s.Memory.Heap, nodeOptionsOf(r.Cmdline), nodeOptions)
-	s.Node = &NodeInfo{Version: r.NodeVersion}
+	s.Node = &model.NodeInfo{Version: r.NodeVersion}
 	if r.Error != nil {
 		stack := r.Error.Stack
 		if stack == nil {
 			stack = []string{}
 		}
-		s.Node.Error = &NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack, Trigger: r.Trigger}
+		s.Node.Error = &model.NodeError{Message: r.Error.Message, Code: r.Error.Code, Stack: stack, Trigger: r.Trigger}
 	}
-	s.Handles = make([]Handle, 0, len(r.Handles))
+	s.Handles = make([]model.Handle, 0, len(r.Handles))
 	for _, h := range r.Handles {
 		if h.Type == "loop" {
 			continue
 		}
-		s.Handles = append(s.Handles, Handle{
+		s.Handles = append(s.Handles, model.Handle{
 			Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.Active && h.Referenced,
 			FD: h.FD, Local: h.Local, Remote: h.Remote, Detail: h.Detail,
 		})
@@ -86,8 +87,8 @@ var handleFDTypes = map[string]string{
 
 // fdsFromHandles builds the part of an fd table that libuv handles show. Deleted and
 // DeletedBytes stay nil: a report lists no files.
-func fdsFromHandles(handles []Handle) *FDTable {
-	t := &FDTable{ByType: map[string]int{}, List: []FD{}}
+func fdsFromHandles(handles []model.Handle) *model.FDTable {
+	t := &model.FDTable{ByType: map[string]int{}, List: []model.FD{}}
 	for _, h := range handles {
 		if h.FD == nil {
 			continue
@@ -100,8 +101,8 @@ func fdsFromHandles(handles []Handle) *FDTable {
 		if h.Remote != "" {
 			target += " -> " + h.Remote
 		}
-		fd := FD{FD: *h.FD, Type: typ, Target: target,
-			Handle: &FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}}
+		fd := model.FD{FD: *h.FD, Type: typ, Target: target,
+			Handle: &model.FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}}
 		t.List = append(t.List, fd)
 		t.ByType[typ]++
 		t.Open++
@@ -125,7 +126,7 @@ func reportTime(v string) time.Time {
 // LISTEN_BACKLOG and STALLED_SOCKETS need the second read of the queues that only a live
 // collection makes, and an inspector found through its epoll instance (on a random port)
 // needs the live process too: saved ones are kept as they were.
-func Reevaluate(s *Snapshot, thresholds Thresholds) {
+func Reevaluate(s *model.Snapshot, thresholds Thresholds) {
 	ctx := EvalContext{Thresholds: thresholds}
 	if s.Process != nil && s.Process.IsNode {
 		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
@@ -139,12 +140,12 @@ func Reevaluate(s *Snapshot, thresholds Thresholds) {
 	s.Findings = Evaluate(s, ctx)
 	found := map[string]bool{}
 	for _, f := range s.Findings {
-		found[f.Code+" "+fmt.Sprint(f.Evidence["port"])] = true
+		found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])] = true
 	}
 	for _, f := range saved {
 		switch {
-		case f.Code == "LISTEN_BACKLOG", f.Code == "STALLED_SOCKETS":
-		case strings.HasPrefix(f.Code, "INSPECTOR_") && f.Evidence["detected_by"] == "epoll" && !found[f.Code+" "+fmt.Sprint(f.Evidence["port"])]:
+		case f.Code == model.CodeListenBacklog, f.Code == model.CodeStalledSockets:
+		case strings.HasPrefix(string(f.Code), "INSPECTOR_") && f.Evidence["detected_by"] == "epoll" && !found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])]:
 		default:
 			continue
 		}

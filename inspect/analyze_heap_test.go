@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 )
 
-func parseFixture(t *testing.T, name string, edit func(string) string) *Snapshot {
+func parseFixture(t *testing.T, name string, edit func(string) string) *model.Snapshot {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("nodereport", "testdata", name))
 	if err != nil {

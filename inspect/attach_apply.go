@@ -5,13 +5,14 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // applyAnswer adds what the process said to the snapshot: Node's version and listeners,
 // the V8 heap (when memory was collected), the libuv handles, joined to the fd table.
 func (col *collection) applyAnswer(ans *attach.Answer) {
 	s := col.snap
-	info := &NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
+	info := &model.NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
 	if ans.Resources != nil {
 		info.ActiveResources = map[string]int{}
 		for _, r := range ans.Resources {
@@ -21,7 +22,7 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 	s.Node = info
 	if s.Memory != nil && ans.Memory != nil {
 		m := ans.Memory
-		h := &Heap{Source: "inspector", UsedBytes: ptr(m.HeapUsed), TotalBytes: ptr(m.HeapTotal), ExternalBytes: ptr(m.External), ArrayBuffersBytes: m.ArrayBuffers}
+		h := &model.Heap{Source: "inspector", UsedBytes: ptr(m.HeapUsed), TotalBytes: ptr(m.HeapTotal), ExternalBytes: ptr(m.External), ArrayBuffersBytes: m.ArrayBuffers}
 		if ans.Heap != nil {
 			h.LimitBytes = ptr(ans.Heap.HeapSizeLimit)
 		}
@@ -34,7 +35,7 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 		s.Memory.Heap = h
 	}
 	if ans.Handles != nil {
-		s.Handles = make([]Handle, 0, len(ans.Handles))
+		s.Handles = make([]model.Handle, 0, len(ans.Handles))
 		for _, h := range ans.Handles {
 			if h.Type == "loop" { // the loop itself, not a handle
 				continue
@@ -56,8 +57,8 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 }
 
 // handleFromAttach converts one libuv handle of the inspector's answer.
-func handleFromAttach(h attach.Handle) Handle {
-	out := Handle{Type: h.Type, Active: h.Active, Referenced: h.Referenced == nil || *h.Referenced, FD: h.FD, Local: h.Local.String(), Remote: h.Remote.String()}
+func handleFromAttach(h attach.Handle) model.Handle {
+	out := model.Handle{Type: h.Type, Active: h.Active, Referenced: h.Referenced == nil || *h.Referenced, FD: h.FD, Local: h.Local.String(), Remote: h.Remote.String()}
 	if out.FD != nil && *out.FD < 0 {
 		out.FD = nil
 	}
@@ -84,11 +85,11 @@ func handleFromAttach(h attach.Handle) Handle {
 }
 
 // joinHandles marks each fd of the table with the handle that owns it.
-func joinHandles(s *Snapshot) {
+func joinHandles(s *model.Snapshot) {
 	if s.FDs == nil {
 		return
 	}
-	byFD := map[int]*Handle{}
+	byFD := map[int]*model.Handle{}
 	for i := range s.Handles {
 		if h := &s.Handles[i]; h.FD != nil {
 			byFD[*h.FD] = h
@@ -96,7 +97,7 @@ func joinHandles(s *Snapshot) {
 	}
 	for i := range s.FDs.List {
 		if h, ok := byFD[s.FDs.List[i].FD]; ok {
-			s.FDs.List[i].Handle = &FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}
+			s.FDs.List[i].Handle = &model.FDHandle{Type: h.Type, Active: h.Active, Referenced: h.Referenced, KeepsAlive: h.KeepsAlive}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -37,7 +38,7 @@ func (col *collection) checkAttachSafe() error {
 		// A fake tree, or a host's /proc mounted into a container: its pids are not the
 		// ones a signal from here would reach.
 		return fmt.Errorf("%w: %s is not this system's /proc as nodeinspect sees it (its pids may name other processes here), so nothing can be sent to process %d; run nodeinspect where the process runs, without --proc",
-			ErrAttachRefused, fs.Root, pid)
+			model.ErrAttachRefused, fs.Root, pid)
 	}
 	if err := checkNodeBinary(fs, pid, p.Comm); err != nil {
 		return err
@@ -48,9 +49,9 @@ func (col *collection) checkAttachSafe() error {
 	status, err := fs.ReadStatus(pid)
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", pid, model.ErrNoProcess)
 		}
-		return fmt.Errorf("%w: cannot read %s to check that SIGUSR1 is handled: %v", ErrAttachRefused, fs.PidPath(pid, "status"), err)
+		return fmt.Errorf("%w: cannot read %s to check that SIGUSR1 is handled: %v", model.ErrAttachRefused, fs.PidPath(pid, "status"), err)
 	}
 	if !status.Catches(sigusr1) {
 		why := "it was started with --disable-sigusr1, or is still starting up"
@@ -58,19 +59,19 @@ func (col *collection) checkAttachSafe() error {
 			why = "it ignores SIGUSR1"
 		}
 		return fmt.Errorf("%w: process %d does not handle SIGUSR1 (SigCgt %016x: %s), so the signal would not open its inspector and could kill it; start it with --inspect=127.0.0.1:0 to make it attachable, then retry",
-			ErrAttachRefused, pid, status.SigCgt, why)
+			model.ErrAttachRefused, pid, status.SigCgt, why)
 	}
 	if !col.opt.AllowSIGUSR1Users {
 		if who := sigusr1User(fs, pid); who != "" {
 			return fmt.Errorf("%w: process %d is %s, which may use SIGUSR1 itself: the signal would run that handler, not open the inspector; nothing was sent (pass --allow-sigusr1-users to send it anyway, or start the app with --inspect=127.0.0.1:0)",
-				ErrAttachRefused, pid, who)
+				model.ErrAttachRefused, pid, who)
 		}
 	}
 	if err := checkFDHeadroom(fs, pid); err != nil {
 		return err
 	}
 	if why, err := heldReason(fs, pid); err == nil && why != "" {
-		return fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent (attach once it runs)", ErrAttachRefused, pid, why)
+		return fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent (attach once it runs)", model.ErrAttachRefused, pid, why)
 	}
 	return nil
 }
@@ -80,10 +81,10 @@ func checkNodeBinary(fs probes.FS, pid int, comm string) error {
 	ok, err := IsNodeBinary(fs, pid)
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", pid, model.ErrNoProcess)
 		}
 		return fmt.Errorf("%w: cannot read %s (%v), so nodeinspect cannot make sure process %d is Node.js and would survive SIGUSR1; run as the process's user or with sudo",
-			ErrAttachRefused, fs.PidPath(pid, "exe"), err, pid)
+			model.ErrAttachRefused, fs.PidPath(pid, "exe"), err, pid)
 	}
 	if ok {
 		return nil
@@ -93,14 +94,14 @@ func checkNodeBinary(fs probes.FS, pid int, comm string) error {
 		below = fmt.Sprintf("; the Node.js process below it is pid %d (%s): attach to that one", app, cmd)
 	}
 	return fmt.Errorf("%w: process %d (%s) is not a Node.js executable (no Node.js/V8 marker in its binary: a wrapper shell, a launcher, or another program named node), and SIGUSR1 would kill it or run its own handler%s (find it with `nodeinspect tree %d` or `nodeinspect ps`)",
-		ErrAttachRefused, pid, comm, below, pid)
+		model.ErrAttachRefused, pid, comm, below, pid)
 }
 
 // checkFDHeadroom refuses a process with fewer than inspectorFDs free fds.
 func checkFDHeadroom(fs probes.FS, pid int) error {
 	lim, err := fs.ReadLimits(pid)
 	if err != nil {
-		return fmt.Errorf("%w: cannot read %s to check that the inspector has fds to open with: %v", ErrAttachRefused, fs.PidPath(pid, "limits"), err)
+		return fmt.Errorf("%w: cannot read %s to check that the inspector has fds to open with: %v", model.ErrAttachRefused, fs.PidPath(pid, "limits"), err)
 	}
 	soft, _, ok := lim.OpenFiles()
 	if !ok || soft == nil {
@@ -110,13 +111,13 @@ func checkFDHeadroom(fs probes.FS, pid int) error {
 	if err != nil || !ok {
 		entries, _, rerr := fs.ReadFDs(pid)
 		if rerr != nil {
-			return fmt.Errorf("%w: cannot count the open fds of process %d to check that the inspector has fds to open with: %v", ErrAttachRefused, pid, rerr)
+			return fmt.Errorf("%w: cannot count the open fds of process %d to check that the inspector has fds to open with: %v", model.ErrAttachRefused, pid, rerr)
 		}
 		n = len(entries)
 	}
 	if free := int64(*soft) - int64(n); free < inspectorFDs {
 		return fmt.Errorf("%w: process %d has %d of %d fds open, %d free: opening the inspector needs about %d and a Node.js process that runs out while opening it dies (an assertion); nothing was sent (raise its limit, or attach once it holds fewer fds)",
-			ErrAttachRefused, pid, n, *soft, max(free, 0), inspectorFDs)
+			model.ErrAttachRefused, pid, n, *soft, max(free, 0), inspectorFDs)
 	}
 	return nil
 }
@@ -138,7 +139,7 @@ func (col *collection) signalIfSame(sig int) error {
 	pidfd, err := unix.PidfdOpen(col.pid, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
 		return col.killIfSame(sig, err)
 	}
@@ -150,7 +151,7 @@ func (col *collection) signalIfSame(sig int) error {
 	}
 	if err := unix.PidfdSendSignal(pidfd, unix.Signal(sig), nil, 0); err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
 		return fmt.Errorf("send SIGUSR1 to process %d: %w", col.pid, err)
 	}
@@ -177,12 +178,12 @@ func (col *collection) sameProcess() error {
 	st, err := col.c.FS.ReadStat(col.pid)
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
 		return fmt.Errorf("re-read %s: %w", col.c.FS.PidPath(col.pid, "stat"), err)
 	}
 	if st.StartTicks != col.stat.StartTicks {
-		return &PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
+		return &model.PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -98,7 +99,7 @@ type collection struct {
 	c       *Collector
 	pid     int
 	opt     Options
-	snap    *Snapshot
+	snap    *model.Snapshot
 	stat    probes.Stat
 	status  *probes.Status
 	sockets map[uint64]probes.Socket
@@ -148,7 +149,7 @@ func (col *collection) warn(format string, args ...any) {
 // Collect reads one snapshot of pid and runs the rules over it. Errors wrap ErrNoProcess,
 // ErrPermission or ErrNotNode when those decide the outcome; sections that could not be
 // read are nil with a sentence in Warnings.
-func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapshot, error) {
+func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*model.Snapshot, error) {
 	snap, _, err := c.collect(ctx, pid, opt, false)
 	return snap, err
 }
@@ -156,12 +157,12 @@ func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*Snapsho
 // CollectAttached is Collect with opt.Attach, keeping the inspector session open for
 // repeated heap reads (watch --attach). The session is nil when the attach did not succeed
 // (the snapshot's Attach says why); the caller must Close a non-nil session on every path.
-func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (*Snapshot, *HeapSession, error) {
+func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (*model.Snapshot, *HeapSession, error) {
 	opt.Attach = true
 	return c.collect(ctx, pid, opt, true)
 }
 
-func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*Snapshot, *HeapSession, error) {
+func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*model.Snapshot, *HeapSession, error) {
 	col, err := c.newCollection(pid, opt)
 	if err != nil {
 		return nil, nil, err
@@ -229,10 +230,10 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 	if opt.Thresholds == (Thresholds{}) {
 		opt.Thresholds = DefaultThresholds()
 	}
-	col := &collection{c: c, pid: pid, opt: opt, snap: &Snapshot{
-		Schema:   Schema,
+	col := &collection{c: c, pid: pid, opt: opt, snap: &model.Snapshot{
+		Schema:   model.Schema,
 		TakenAt:  c.Now().UTC(),
-		Findings: []Finding{},
+		Findings: []model.Finding{},
 		Warnings: []string{},
 	}}
 	if err := col.readIdentity(); err != nil {
@@ -249,7 +250,7 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 		if col.snap.Process.Exe != nil {
 			exe = *col.snap.Process.Exe
 		}
-		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, ErrNotNode)
+		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, model.ErrNotNode)
 	}
 	return col, nil
 }
@@ -267,7 +268,7 @@ func (col *collection) readIdentity() error {
 		// to inspect, and saying "not Node.js" would send the user the wrong way.
 		return exitedError(pid, st)
 	}
-	p := &Process{
+	p := &model.Process{
 		PID:        pid,
 		PPID:       st.PPID,
 		PGID:       st.PGID,
@@ -327,7 +328,7 @@ func (col *collection) isOrphan() bool {
 // process, must not have its data attributed to it.
 func (col *collection) recheckIdentity() error {
 	if col.gone {
-		return fmt.Errorf("process %d exited while being read: %w", col.pid, ErrNoProcess)
+		return fmt.Errorf("process %d exited while being read: %w", col.pid, model.ErrNoProcess)
 	}
 	return goneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
 }
@@ -336,9 +337,9 @@ func (col *collection) recheckIdentity() error {
 func classifyReadError(pid int, err error) error {
 	switch {
 	case probes.IsGone(err):
-		return fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+		return fmt.Errorf("process %d: %w", pid, model.ErrNoProcess)
 	case probes.IsDenied(err):
-		return fmt.Errorf("process %d: %w: %v", pid, ErrPermission, err)
+		return fmt.Errorf("process %d: %w: %v", pid, model.ErrPermission, err)
 	case errors.Is(err, probes.ErrMalformed):
 		return fmt.Errorf("process %d: %w", pid, err)
 	}
@@ -356,5 +357,5 @@ func (col *collection) readLimits() {
 		col.warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.pid, "limits"))
 		return
 	}
-	col.snap.Limits = &Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
+	col.snap.Limits = &model.Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
 }

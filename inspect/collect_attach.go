@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -30,7 +31,7 @@ const probeTimeout = 500 * time.Millisecond
 // attachRun is the state of one attach.
 type attachRun struct {
 	col     *collection
-	a       *Attach
+	a       *model.Attach
 	timeout time.Duration
 	dial    attach.Dialer
 	// opened is the inode of the inspector socket nodeinspect opened (0 when it opened none
@@ -75,7 +76,7 @@ func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool
 // Reason, and adds a warning.
 func (col *collection) attach(ctx context.Context) error {
 	start := time.Now()
-	a := &Attach{}
+	a := &model.Attach{}
 	col.snap.Attach = a
 	defer func() { a.ElapsedMS = time.Since(start).Milliseconds() }()
 
@@ -132,13 +133,13 @@ func (col *collection) newAttachRun() (*attachRun, error) {
 		nsPath := col.c.FS.PidPath(col.pid, "ns", "net")
 		if err := attach.CheckNetNS(nsPath); err != nil {
 			return nil, fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
-				ErrAttachRefused, col.pid, err)
+				model.ErrAttachRefused, col.pid, err)
 		}
 		run.dial = attach.DialInNetNS(nsPath)
 		run.netns = nsPath
 	}
 	if err := loopbackUp(run.netns); err != nil {
-		return nil, fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", ErrAttachRefused, err)
+		return nil, fmt.Errorf("%w: %v: the inspector would open on 127.0.0.1 where nothing can reach it, and could not be closed again; nothing was sent", model.ErrAttachRefused, err)
 	}
 	return run, nil
 }
@@ -149,7 +150,7 @@ func (col *collection) newAttachRun() (*attachRun, error) {
 // open.
 func (r *attachRun) settle(err error) error {
 	col, a := r.col, r.a
-	if errors.Is(err, ErrNoProcess) {
+	if errors.Is(err, model.ErrNoProcess) {
 		r.closer.tell("done") // the process is gone, and its inspector with it
 		if r.state != nil {
 			r.state.remove()
@@ -185,7 +186,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	owned, err := col.ownedSocketInodes()
 	if err != nil {
 		if probes.IsGone(err) {
-			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
 		}
 		return "", fmt.Errorf("read the fd table to find an open inspector: %w", err)
 	}
@@ -336,15 +337,15 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
 		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", ErrAttachRefused, err)
+		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", model.ErrAttachRefused, err)
 	}
-	a.Closer = &CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
+	a.Closer = &model.CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
 	if why, err := heldReason(col.c.FS, col.pid); err == nil && why != "" {
 		closer.tell("abort")
 		a.Closer = nil
-		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", ErrAttachRefused, col.pid, why)
+		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
 	}
 	if ctx.Err() != nil {
 		closer.tell("abort")
@@ -370,7 +371,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	defer tick.Stop()
 	for {
 		if col.exitedSince() {
-			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
 		}
 		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
 			r.opened = inode
@@ -521,7 +522,7 @@ func (col *collection) exitedSince() bool {
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
 	if r.col.exitedSince() || r.exitingWithoutInspector(ctx) {
-		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.pid, what, ErrNoProcess)
+		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.pid, what, model.ErrNoProcess)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted while trying to %s: %w", what, err)

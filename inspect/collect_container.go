@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -81,7 +82,7 @@ type containerWindow struct {
 type containerRead struct {
 	c        *Collector
 	pid      int
-	ctr      *Container
+	ctr      *model.Container
 	warnings []string
 	// limitErr is set when a limit could not be read, so "no limit" is not known.
 	limitErr bool
@@ -97,7 +98,7 @@ func (r *containerRead) warn(format string, args ...any) {
 // readContainer reads the container section of pid. It returns nil (and no warnings) when
 // the process is not in a container: no limit applies, the path names no container or pod,
 // and the process is in the reader's pid namespace.
-func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *containerWindow, []string) {
+func (c *Collector) readContainer(pid int, status *probes.Status) (*model.Container, *containerWindow, []string) {
 	entries, err := c.FS.ReadProcCgroup(pid)
 	switch {
 	case err != nil && errors.Is(err, fs.ErrNotExist):
@@ -114,8 +115,8 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*Container, *
 // readContainerOf is readContainer with the process's cgroups already read. throughTarget
 // reports that a cgroup was placed through the process's own mounts (/proc/<pid>/root):
 // then the read belongs to that process, not to its cgroups alone.
-func (c *Collector) readContainerOf(pid int, status *probes.Status, entries []probes.CgroupEntry) (ctr *Container, w *containerWindow, warnings []string, throughTarget bool) {
-	r := &containerRead{c: c, pid: pid, ctr: &Container{}}
+func (c *Collector) readContainerOf(pid int, status *probes.Status, entries []probes.CgroupEntry) (ctr *model.Container, w *containerWindow, warnings []string, throughTarget bool) {
+	r := &containerRead{c: c, pid: pid, ctr: &model.Container{}}
 	ctr = r.ctr
 	namespaced := false
 	switch {
@@ -433,7 +434,7 @@ func (r *containerRead) readPressure(places map[string]*cgroupPlace) {
 		r.warn("container pressure: unknown: the process's cgroups are on cgroup v1, which has no per-cgroup pressure (PSI) files")
 		return
 	}
-	pr := &ContainerPressure{}
+	pr := &model.ContainerPressure{}
 	for _, res := range []string{"memory", "cpu"} {
 		psi, err := dir.Pressure(res)
 		if err != nil {
@@ -454,7 +455,7 @@ func (r *containerRead) readPressure(places map[string]*cgroupPlace) {
 
 // finish makes the second read at the end of the sample window: CPU throttling and OOM
 // kills over the window. Without a window (measured is false) they stay null.
-func (w *containerWindow) finish(ctr *Container, now time.Time, measured bool, warn func(string, ...any)) {
+func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured bool, warn func(string, ...any)) {
 	if ctr == nil || w == nil {
 		return
 	}
@@ -525,24 +526,4 @@ func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool,
 		w.row.Container = &name
 	}
 	return filter == "" || ctr.Matches(filter)
-}
-
-// Matches reports whether the container is the one filter names: a prefix of its id (at
-// least the 12 digits ps shows, or fewer), its pod uid ("pod:" optional, dashes or
-// underscores), or ps's short name.
-func (c *Container) Matches(filter string) bool {
-	if c == nil || filter == "" {
-		return false
-	}
-	f := strings.ToLower(strings.TrimSpace(filter))
-	if c.ID != nil && strings.HasPrefix(*c.ID, f) {
-		return true
-	}
-	if c.PodUID != nil {
-		uid := strings.TrimPrefix(strings.ReplaceAll(f, "_", "-"), "pod:")
-		if uid != "" && strings.HasPrefix(*c.PodUID, uid) {
-			return true
-		}
-	}
-	return f == c.ShortName()
 }

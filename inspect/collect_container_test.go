@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -89,10 +90,10 @@ func val(p *uint64) uint64 {
 	return *p
 }
 
-func severities(fs []Finding) map[string]Severity {
-	out := map[string]Severity{}
+func severities(fs []model.Finding) map[string]model.Severity {
+	out := map[string]model.Severity{}
 	for _, f := range fs {
-		out[f.Code] = f.Severity
+		out[string(f.Code)] = f.Severity
 	}
 	return out
 }
@@ -131,7 +132,7 @@ func TestContainerV2KubepodsFromHost(t *testing.T) {
 		t.Errorf("pressure: %+v", p)
 	}
 	got := severities(snap.Findings)
-	if got["CONTAINER_MEMORY_NEAR_LIMIT"] != SeverityWarning || got["OOM_KILLED"] != SeverityWarning || got["PIDS_NEAR_LIMIT"] != SeverityWarning {
+	if got["CONTAINER_MEMORY_NEAR_LIMIT"] != model.SeverityWarning || got["OOM_KILLED"] != model.SeverityWarning || got["PIDS_NEAR_LIMIT"] != model.SeverityWarning {
 		t.Errorf("findings %v", got)
 	}
 	if _, ok := got["CPU_THROTTLED"]; ok {
@@ -263,8 +264,8 @@ func TestContainerWindow(t *testing.T) {
 		val(ctr.Memory.OOMKills) != 3 || val(ctr.Memory.OOMKillsInWindow) != 1 || len(warned) > 0 {
 		t.Errorf("cpu %+v, memory %+v, warned %q", cpu, ctr.Memory, warned)
 	}
-	got := severities(Evaluate(&Snapshot{Container: ctr}, EvalContext{Thresholds: DefaultThresholds()}))
-	if got["CPU_THROTTLED"] != SeverityWarning || got["OOM_KILLED"] != SeverityCritical {
+	got := severities(Evaluate(&model.Snapshot{Container: ctr}, EvalContext{Thresholds: DefaultThresholds()}))
+	if got["CPU_THROTTLED"] != model.SeverityWarning || got["OOM_KILLED"] != model.SeverityCritical {
 		t.Errorf("findings %v", got)
 	}
 	// Counters that went backwards (the cgroup was made again) are not a measurement.
@@ -279,7 +280,7 @@ func TestContainerWindow(t *testing.T) {
 
 func TestContainerMatches(t *testing.T) {
 	id, uid := v2ID, v2Pod
-	c := &Container{ID: &id, PodUID: &uid}
+	c := &model.Container{ID: &id, PodUID: &uid}
 	for filter, want := range map[string]bool{
 		"9b1c8f7e6d5a": true, "9B1C": true, v2ID: true, "pod:" + v2Pod: true, strings.ReplaceAll(v2Pod, "-", "_"): true, "0f1e2d3c": true,
 		"9b1d": false, "pod:": false, "nothing": false,
@@ -288,7 +289,7 @@ func TestContainerMatches(t *testing.T) {
 			t.Errorf("Matches(%q) = %v, want %v", filter, got, want)
 		}
 	}
-	if (*Container)(nil).Matches("x") || c.ShortName() != "9b1c8f7e6d5a" || (&Container{PodUID: &uid}).ShortName() != "pod:"+v2Pod {
+	if (*model.Container)(nil).Matches("x") || c.ShortName() != "9b1c8f7e6d5a" || (&model.Container{PodUID: &uid}).ShortName() != "pod:"+v2Pod {
 		t.Error("nil Matches or ShortName")
 	}
 }

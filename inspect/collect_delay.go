@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // The event loop's delay as the process measures it (report and watch with --attach).
@@ -63,8 +64,8 @@ func (col *collection) measureDelay(ctx context.Context, conn *attach.Conn, time
 
 // loopDelay converts the monitor's answer: nanoseconds to milliseconds; no recorded
 // delay is no measurement, not 0.
-func loopDelay(d *attach.Delay, window time.Duration) *LoopDelay {
-	out := &LoopDelay{WindowMS: window.Milliseconds(), Count: d.Count}
+func loopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
+	out := &model.LoopDelay{WindowMS: window.Milliseconds(), Count: d.Count}
 	u := d.Utilization
 	out.Utilization = &u
 	if d.Count != nil && *d.Count == 0 {
@@ -83,7 +84,7 @@ const (
 )
 
 // ruleEventLoopDelay: the p99 event-loop delay the process measured (attach).
-func ruleEventLoopDelay(s *Snapshot, ctx EvalContext) []Finding {
+func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	l := s.EventLoop
 	if l == nil {
 		return nil
@@ -95,7 +96,7 @@ func ruleEventLoopDelay(s *Snapshot, ctx EvalContext) []Finding {
 	if l.BlockedIn != "" {
 		f.Summary += "; blocked in " + l.BlockedIn
 	}
-	return []Finding{*f}
+	return []model.Finding{*f}
 }
 
 // delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
@@ -114,7 +115,7 @@ func delayLimits(th Thresholds) (warn, crit float64) {
 // delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
 // its p99 is below the warning threshold. over names the window in the summary ("" is
 // the measuring window's duration: "p99 over 300ms").
-func delayFinding(d *LoopDelay, th Thresholds, over string) *Finding {
+func delayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {
 	if d == nil || d.P99MS == nil {
 		return nil
 	}
@@ -123,9 +124,9 @@ func delayFinding(d *LoopDelay, th Thresholds, over string) *Finding {
 	if p99 < warn {
 		return nil
 	}
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	if p99 >= crit {
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 	}
 	ev := map[string]any{"p50_ms": roundTo(*d.P50MS, 1), "p99_ms": roundTo(p99, 1), "max_ms": roundTo(*d.MaxMS, 1), "window_ms": d.WindowMS}
 	util := ""
@@ -141,8 +142,8 @@ func delayFinding(d *LoopDelay, th Thresholds, over string) *Finding {
 	}
 	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
 		p99, over, *d.P50MS, *d.MaxMS, util)
-	return &Finding{
-		Code:     "EVENT_LOOP_DELAY",
+	return &model.Finding{
+		Code:     model.CodeEventLoopDelay,
 		Severity: sev,
 		Summary:  summary,
 		Evidence: ev,

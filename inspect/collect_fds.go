@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/escape"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -24,7 +25,7 @@ func (col *collection) readFDs() {
 			if n, ok, _ := fs.CountFDs(pid); ok {
 				// The kernel gives the count to anyone who can see the process: enough
 				// for EMFILE_RISK, not for types or sockets.
-				col.snap.FDs = &FDTable{Open: n, CountedFrom: "dir_size"}
+				col.snap.FDs = &model.FDTable{Open: n, CountedFrom: "dir_size"}
 				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo (in a container: CAP_SYS_PTRACE)", err, n, fs.PidPath(pid, "fd"))
 				return
 			}
@@ -206,16 +207,16 @@ func (x socketIndex) find(inode uint64) *probes.Socket {
 }
 
 // buildFDTable joins fd entries with the socket rows of their inodes and counts them.
-func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*FDTable, *SocketSummary) {
-	table := &FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]FD, 0, len(entries)), Deleted: new(int), DeletedBytes: new(int64)}
-	summary := &SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []PeerGroup{}}
+func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*model.FDTable, *model.SocketSummary) {
+	table := &model.FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]model.FD, 0, len(entries)), Deleted: new(int), DeletedBytes: new(int64)}
+	summary := &model.SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []model.PeerGroup{}}
 	type peerKey struct {
 		group connGroup
 		state string
 	}
-	peers := map[peerKey]*PeerGroup{}
+	peers := map[peerKey]*model.PeerGroup{}
 	for _, e := range entries {
-		fd := FD{FD: e.FD, Type: e.Type, Target: e.Target, Deleted: e.Deleted, Size: e.Size}
+		fd := model.FD{FD: e.FD, Type: e.Type, Target: e.Target, Deleted: e.Deleted, Size: e.Size}
 		if e.Deleted {
 			fd.Target = strings.TrimSuffix(e.Target, " (deleted)")
 		}
@@ -223,7 +224,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		if e.Type == "socket" {
 			if s := sockets.find(e.Inode); s != nil {
 				fd.Type = fdTypeOfProto[s.Proto]
-				fd.Socket = &Socket{Proto: s.Proto, State: s.State, Local: s.Local, Remote: s.Remote,
+				fd.Socket = &model.Socket{Proto: s.Proto, State: s.State, Local: s.Local, Remote: s.Remote,
 					RxQueue: s.RxQueue, TxQueue: s.TxQueue, Inode: s.Inode}
 				summary.ByProto[s.Proto]++
 				if fd.Type == "tcp" {
@@ -252,14 +253,14 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 			continue
 		}
 		cg := listeners.groupOf(so)
-		if cg.Direction == DirectionInbound {
+		if cg.Direction == model.DirectionInbound {
 			cg.Port = 0 // inbound peers are one row per remote host, local ports listed
 		}
 		key := peerKey{cg, so.State}
 		g := peers[key]
 		if g == nil {
-			g = &PeerGroup{Remote: cg.Remote, State: so.State, Direction: cg.Direction}
-			if cg.Direction == DirectionOutbound {
+			g = &model.PeerGroup{Remote: cg.Remote, State: so.State, Direction: cg.Direction}
+			if cg.Direction == model.DirectionOutbound {
 				port := cg.Port
 				g.RemotePort = &port
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -34,7 +35,7 @@ func (col *collection) sampleLoop(ctx context.Context) {
 // sampleOneLoop samples the main thread of pid for window and decides the verdict. gone
 // reports that the process exited; l is nil when nothing could be sampled. settle (nil for
 // report) may end the reads early (a shared window: sharedSettle).
-func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every time.Duration, settle probes.SettleFunc) (l *EventLoop, warnings []string, gone bool) {
+func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every time.Duration, settle probes.SettleFunc) (l *model.EventLoop, warnings []string, gone bool) {
 	if every <= 0 {
 		every = DefaultSampleEvery
 	}
@@ -56,8 +57,8 @@ func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every ti
 // sampleLoops samples the main threads of all pids in one shared window, concurrently, so
 // many processes take about one window (ps). Processes that exited or could not be sampled
 // are missing from the result; their warnings are returned by pid.
-func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Duration) (map[int]*EventLoop, map[int][]string) {
-	loops, warnings := map[int]*EventLoop{}, map[int][]string{}
+func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Duration) (map[int]*model.EventLoop, map[int][]string) {
+	loops, warnings := map[int]*model.EventLoop{}, map[int][]string{}
 	if window <= 0 || len(pids) == 0 {
 		return loops, warnings
 	}
@@ -106,7 +107,7 @@ type SpawnSyncWait struct {
 	Private map[int]bool
 	// Children are the child processes it waits for (those whose stdio the private loop
 	// watches, else all children of the main thread).
-	Children []WaitedChild
+	Children []model.WaitedChild
 }
 
 // spawnSyncWait decides, for the epoll fds the main thread was seen waiting on, which are
@@ -193,7 +194,7 @@ func (c *Collector) spawnSyncWait(pid int, s probes.LoopSamples) *SpawnSyncWait 
 // or stderr is a pipe the loop watches, or a socket whose inode is next to one it watches
 // (libuv gives a child its stdio through socketpairs, and the kernel numbers the two ends
 // of a socketpair one after the other). When none matches, all live children.
-func (c *Collector) waitedChildren(pid int, kids []int, private map[int]bool) []WaitedChild {
+func (c *Collector) waitedChildren(pid int, kids []int, private map[int]bool) []model.WaitedChild {
 	watched := map[uint64]bool{}
 	for fd := range private {
 		t, _ := c.FS.ReadEpollTargets(pid, fd)
@@ -201,7 +202,7 @@ func (c *Collector) waitedChildren(pid int, kids []int, private map[int]bool) []
 			watched[x.Inode] = true
 		}
 	}
-	var matched, all []WaitedChild
+	var matched, all []model.WaitedChild
 	for _, k := range kids {
 		st, err := c.FS.ReadStat(k)
 		if err != nil {
@@ -212,7 +213,7 @@ func (c *Collector) waitedChildren(pid int, kids []int, private map[int]bool) []
 		if command == "" {
 			command = st.Comm
 		}
-		wc := WaitedChild{PID: k, Command: command}
+		wc := model.WaitedChild{PID: k, Command: command}
 		all = append(all, wc)
 		for fd := 0; fd <= 2; fd++ {
 			link, err := c.FS.ReadFDLink(k, fd)
@@ -256,9 +257,9 @@ const minTicksForBusy = 200
 // spawnSync's private loop. Voluntary context switches and changing system calls are not
 // taken as progress: measured here, a synchronous task that allocates makes both (the
 // garbage collector's futex waits and mmaps) while the loop is stuck.
-func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*EventLoop, []string) {
+func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*model.EventLoop, []string) {
 	var warnings []string
-	l := &EventLoop{
+	l := &model.EventLoop{
 		WindowMS: s.Elapsed.Milliseconds(),
 		Samples:  s.Samples,
 		InEpoll:  s.Counts["epoll"],
@@ -424,7 +425,7 @@ func (col *collection) evalContext() EvalContext {
 // sampled together in one window, and each row's snapshot gets its EventLoop (so the loop
 // rules flag it). Warnings are summed up: a host full of other users' processes would
 // otherwise say the same sentence once per process.
-func (c *Collector) psSampleLoops(ctx context.Context, rows []*psWork, window time.Duration, res *PSResult) {
+func (c *Collector) psSampleLoops(ctx context.Context, rows []*psWork, window time.Duration, res *model.PSResult) {
 	var pids []int
 	for _, w := range rows {
 		if w.snap.Process.IsNode {

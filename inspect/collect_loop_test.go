@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -61,7 +62,7 @@ func TestEventLoopFromSamples(t *testing.T) {
 			s := base(map[string]int{"epoll": 60}, 10, 10, 0, 0, 0)
 			s.EpollWaits[20] = 60
 			return s
-		}(), &SpawnSyncWait{Private: map[int]bool{20: true}, Children: []WaitedChild{{PID: 7, Command: "sleep 20"}}}, "blocked", "spawn_sync"},
+		}(), &SpawnSyncWait{Private: map[int]bool{20: true}, Children: []model.WaitedChild{{PID: 7, Command: "sleep 20"}}}, "blocked", "spawn_sync"},
 		{"private epoll, then the loop's", func() probes.LoopSamples {
 			s := base(map[string]int{"epoll": 60}, 10, 10, 0, 0, 0)
 			s.EpollWaits[20], s.EpollWaits[14] = 30, 30
@@ -110,7 +111,7 @@ func TestEventLoopFromSamples(t *testing.T) {
 			if tc.reason == "no_privilege" && (l.SyscallsPerSecond != nil || !strings.Contains(warnings[0], "sudo")) {
 				t.Errorf("no privilege: rate %v, warnings %q", l.SyscallsPerSecond, warnings)
 			}
-			f := Evaluate(&Snapshot{EventLoop: l}, EvalContext{})
+			f := Evaluate(&model.Snapshot{EventLoop: l}, EvalContext{})
 			got := codes(f)
 			want := map[string]string{"blocked": "EVENT_LOOP_BLOCKED:warning", "saturated": "EVENT_LOOP_SATURATED:warning"}[tc.verdict]
 			if got != want {

@@ -3,12 +3,13 @@ package inspect
 import (
 	"context"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // readMemory fills Memory from status (RSS split, swap, peak) and smaps_rollup (PSS).
 func (col *collection) readMemory() {
-	m := &Memory{}
+	m := &model.Memory{}
 	if col.status != nil {
 		s := col.status
 		m.RSSBytes, m.AnonBytes, m.FileBytes, m.ShmemBytes = s.VmRSS, s.RssAnon, s.RssFile, s.RssShmem

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -13,7 +14,7 @@ import (
 // queueCandidates returns the inodes of the TCP connections of an fd table that had data in
 // a queue when the table was joined, or nil when they are fewer than min: then
 // STALLED_SOCKETS cannot fire and nothing needs re-reading.
-func queueCandidates(fds []FD, min int) map[uint64]bool {
+func queueCandidates(fds []model.FD, min int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, fd := range fds {
 		so := fd.Socket

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Where a loop blocked in JavaScript is stuck (report --attach).
@@ -24,7 +25,7 @@ const (
 // blockedOnCPU reports whether a blocked loop was on CPU (in JavaScript, or native code)
 // in most of the samples and never in a system call other than a futex: V8's interrupt
 // reaches such a thread, so it answers the inspector even though the loop never turns.
-func blockedOnCPU(l *EventLoop) bool {
+func blockedOnCPU(l *model.EventLoop) bool {
 	if l == nil || l.Verdict != "blocked" || l.Samples == 0 {
 		return false
 	}
@@ -45,7 +46,7 @@ func blockedOnCPU(l *EventLoop) bool {
 func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
 	st := &stackRun{c: col.c, proc: col.snap.Process, pid: col.pid, maps: map[string]*loadedMap{},
 		opt: StackOptions{Samples: blockedStackSamples, Interval: blockedStackInterval}}
-	th := &StackThread{Thread: "main", Stacks: []StackSample{}}
+	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
 	err := st.sample(ctx, conn, th, func() string { return st.threadState(col.pid) })
 	for _, w := range st.warnings {
 		col.warn("event loop stack: %s", w)
@@ -70,7 +71,7 @@ func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn
 
 // appFrame is the innermost frame of the app's own code (not Node's node:internal
 // modules), or the innermost frame when every frame is Node's.
-func appFrame(frames []Frame) Frame {
+func appFrame(frames []model.Frame) model.Frame {
 	for _, f := range frames {
 		if !strings.HasPrefix(f.URL, "node:") {
 			return f
@@ -81,7 +82,7 @@ func appFrame(frames []Frame) Frame {
 
 // shortFrame is "renderReport (src/report.js:42)": the path relative to the process's
 // working directory when it is below it.
-func shortFrame(f Frame, cwd string) string {
+func shortFrame(f model.Frame, cwd string) string {
 	u := f.URL
 	if cwd != "" && filepath.IsAbs(u) {
 		if rel, err := filepath.Rel(cwd, u); err == nil && !strings.HasPrefix(rel, "..") {
@@ -93,7 +94,7 @@ func shortFrame(f Frame, cwd string) string {
 
 // blockedStackFinding adds the stack a blocked loop was found in (report --attach) to
 // EVENT_LOOP_BLOCKED: the summary names it, the evidence lists its frames.
-func blockedStackFinding(l *EventLoop, ev map[string]any, summary, advice string) (string, string) {
+func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice string) (string, string) {
 	if l.BlockedIn == "" {
 		return summary, advice
 	}

@@ -3,6 +3,7 @@ package inspect
 import (
 	"sort"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -31,12 +32,12 @@ func (col *collection) readTree() {
 	tree := probes.NewTree(stats)
 	col.snap.Children = col.childrenOf(tree, col.pid, map[int]bool{col.pid: true})
 
-	col.snap.Orphans = []Orphan{}
+	col.snap.Orphans = []model.Orphan{}
 	for _, o := range tree.OrphansOf(col.stat.PGID, col.stat.SID) {
 		if o.PID == col.pid {
 			continue
 		}
-		col.snap.Orphans = append(col.snap.Orphans, Orphan{
+		col.snap.Orphans = append(col.snap.Orphans, model.Orphan{
 			PID: o.PID, PPID: o.PPID, PGID: o.PGID, State: o.State, Comm: o.Comm,
 			Cmdline: col.cmdline(o.PID),
 		})
@@ -45,15 +46,15 @@ func (col *collection) readTree() {
 }
 
 // childrenOf builds the subtree below pid; seen guards against a cycle in a corrupt tree.
-func (col *collection) childrenOf(tree *probes.Tree, pid int, seen map[int]bool) []*Child {
-	out := []*Child{}
+func (col *collection) childrenOf(tree *probes.Tree, pid int, seen map[int]bool) []*model.Child {
+	out := []*model.Child{}
 	for _, s := range tree.Children(pid) {
 		if seen[s.PID] {
 			continue
 		}
 		seen[s.PID] = true
 		state := s.State
-		out = append(out, &Child{
+		out = append(out, &model.Child{
 			PID: s.PID, PPID: s.PPID, State: state, Comm: s.Comm,
 			Cmdline:  col.cmdline(s.PID),
 			Zombie:   state == "Z",

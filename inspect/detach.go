@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -32,7 +33,7 @@ const detachWait = 3 * time.Second
 // of targets that are gone (PruneState).
 func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResult, error) {
 	if !ownProcFS(fs) {
-		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", ErrAttachRefused, fs.Root)
+		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", model.ErrAttachRefused, fs.Root)
 	}
 	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // DiffThresholds decide when a difference is growth worth a finding.
@@ -34,8 +36,8 @@ func DefaultDiffThresholds() DiffThresholds {
 const ShortDiffInterval = time.Minute
 
 // Compare builds the Diff of two snapshots.
-func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
-	d := &Diff{Schema: Schema, TakenAt: now.UTC(), Findings: []Finding{}, Warnings: []string{}}
+func Compare(a, b *model.Snapshot, th DiffThresholds, now time.Time) *model.Diff {
+	d := &model.Diff{Schema: model.Schema, TakenAt: now.UTC(), Findings: []model.Finding{}, Warnings: []string{}}
 	d.Before, d.After = refOf(a), refOf(b)
 	d.IntervalSeconds = b.TakenAt.Sub(a.TakenAt).Seconds()
 	d.SameProcess = a.Process != nil && b.Process != nil && a.Process.PID == b.Process.PID && a.Process.StartTicks == b.Process.StartTicks
@@ -59,7 +61,7 @@ func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
 		d.Children = compareChildren(a.Children, b.Children)
 	}
 	if a.Memory != nil && b.Memory != nil {
-		d.Memory = &MemoryDiff{
+		d.Memory = &model.MemoryDiff{
 			RSS: deltaU(a.Memory.RSSBytes, b.Memory.RSSBytes), PSS: deltaU(a.Memory.PSSBytes, b.Memory.PSSBytes),
 			Anon: deltaU(a.Memory.AnonBytes, b.Memory.AnonBytes), HeapUsed: deltaU(heapUsed(a.Memory), heapUsed(b.Memory)),
 		}
@@ -69,15 +71,15 @@ func Compare(a, b *Snapshot, th DiffThresholds, now time.Time) *Diff {
 	return d
 }
 
-func refOf(s *Snapshot) SnapshotRef {
-	r := SnapshotRef{TakenAt: s.TakenAt}
+func refOf(s *model.Snapshot) model.SnapshotRef {
+	r := model.SnapshotRef{TakenAt: s.TakenAt}
 	if s.Process != nil {
 		r.PID, r.Comm, r.StartTicks = s.Process.PID, s.Process.Comm, s.Process.StartTicks
 	}
 	return r
 }
 
-func heapUsed(m *Memory) *uint64 {
+func heapUsed(m *model.Memory) *uint64 {
 	if m.Heap == nil {
 		return nil
 	}
@@ -86,12 +88,12 @@ func heapUsed(m *Memory) *uint64 {
 
 func fptr(v float64) *float64 { return &v }
 
-func deltaI(a, b int) Delta {
-	return Delta{Before: fptr(float64(a)), After: fptr(float64(b)), Change: fptr(float64(b - a))}
+func deltaI(a, b int) model.Delta {
+	return model.Delta{Before: fptr(float64(a)), After: fptr(float64(b)), Change: fptr(float64(b - a))}
 }
 
-func deltaU(a, b *uint64) Delta {
-	d := Delta{}
+func deltaU(a, b *uint64) model.Delta {
+	d := model.Delta{}
 	if a != nil {
 		d.Before = fptr(float64(*a))
 	}
@@ -106,7 +108,7 @@ func deltaU(a, b *uint64) Delta {
 
 // fdKey describes an fd by what it is rather than by its number or inode, so the same kind
 // of fd on both sides matches.
-func fdKey(fd FD) string {
+func fdKey(fd model.FD) string {
 	if s := fd.Socket; s != nil {
 		if fd.Type == "tcp" || fd.Type == "udp" {
 			if s.State == "LISTEN" || s.State == "UNCONN" {
@@ -123,8 +125,8 @@ func fdKey(fd FD) string {
 	return fd.Target
 }
 
-func compareFDs(a, b *FDTable) *FDDiff {
-	d := &FDDiff{Open: deltaI(a.Open, b.Open), ByType: map[string]Delta{}, Added: []FDGroup{}, Removed: []FDGroup{}}
+func compareFDs(a, b *model.FDTable) *model.FDDiff {
+	d := &model.FDDiff{Open: deltaI(a.Open, b.Open), ByType: map[string]model.Delta{}, Added: []model.FDGroup{}, Removed: []model.FDGroup{}}
 	for t := range a.ByType {
 		d.ByType[t] = deltaI(a.ByType[t], b.ByType[t])
 	}
@@ -135,7 +137,7 @@ func compareFDs(a, b *FDTable) *FDDiff {
 		typ, target string
 		fds         []int
 	}
-	index := func(t *FDTable) map[string]*group {
+	index := func(t *model.FDTable) map[string]*group {
 		m := map[string]*group{}
 		for _, fd := range t.List {
 			k := fd.Type + "\x00" + fdKey(fd)
@@ -149,8 +151,8 @@ func compareFDs(a, b *FDTable) *FDDiff {
 		return m
 	}
 	ia, ib := index(a), index(b)
-	diffSide := func(from, to map[string]*group) []FDGroup {
-		var out []FDGroup
+	diffSide := func(from, to map[string]*group) []model.FDGroup {
+		var out []model.FDGroup
 		for k, g := range to {
 			n := len(g.fds)
 			if o := from[k]; o != nil {
@@ -164,7 +166,7 @@ func compareFDs(a, b *FDTable) *FDDiff {
 				if len(fds) > maxListed {
 					fds = fds[:maxListed]
 				}
-				out = append(out, FDGroup{Type: g.typ, Target: g.target, Count: n, FDs: fds})
+				out = append(out, model.FDGroup{Type: g.typ, Target: g.target, Count: n, FDs: fds})
 			}
 		}
 		sort.Slice(out, func(i, j int) bool {
@@ -198,7 +200,7 @@ func compareFDs(a, b *FDTable) *FDDiff {
 // newlyDeleted returns the deleted files of b that a did not already hold deleted (the same
 // fd number on the same path). A file open in a and unlinked since is newly held: its space
 // is what the run between the snapshots left behind. Anonymous memory (memfd) is not disk.
-func newlyDeleted(a, b []FD) []DeletedFile {
+func newlyDeleted(a, b []model.FD) []model.DeletedFile {
 	type key struct {
 		fd   int
 		path string
@@ -209,10 +211,10 @@ func newlyDeleted(a, b []FD) []DeletedFile {
 			held[key{fd.FD, fd.Target}] = true
 		}
 	}
-	out := []DeletedFile{}
+	out := []model.DeletedFile{}
 	for _, fd := range b {
 		if fd.Deleted && !isAnonymousMemory(fd.Target) && !held[key{fd.FD, fd.Target}] {
-			out = append(out, DeletedFile{FD: fd.FD, Path: fd.Target, Size: fd.Size})
+			out = append(out, model.DeletedFile{FD: fd.FD, Path: fd.Target, Size: fd.Size})
 		}
 	}
 	return out
@@ -237,8 +239,8 @@ func subtractFDs(have, other []int, n int) []int {
 	return out
 }
 
-func compareSockets(a, b *SocketSummary) *SocketDiff {
-	d := &SocketDiff{ByState: map[string]Delta{}, ByPeer: []PeerDelta{}}
+func compareSockets(a, b *model.SocketSummary) *model.SocketDiff {
+	d := &model.SocketDiff{ByState: map[string]model.Delta{}, ByPeer: []model.PeerDelta{}}
 	for s := range a.ByState {
 		d.ByState[s] = deltaI(a.ByState[s], b.ByState[s])
 	}
@@ -246,13 +248,13 @@ func compareSockets(a, b *SocketSummary) *SocketDiff {
 		d.ByState[s] = deltaI(a.ByState[s], b.ByState[s])
 	}
 	type key struct{ remote, state string }
-	counts := map[key]*PeerDelta{}
+	counts := map[key]*model.PeerDelta{}
 	// A host can have several groups per state (inbound, and outbound per remote port):
 	// the delta is per host and state, so their counts add up.
-	peer := func(g PeerGroup) *PeerDelta {
+	peer := func(g model.PeerGroup) *model.PeerDelta {
 		p := counts[key{g.Remote, g.State}]
 		if p == nil {
-			p = &PeerDelta{Remote: g.Remote, State: g.State}
+			p = &model.PeerDelta{Remote: g.Remote, State: g.State}
 			counts[key{g.Remote, g.State}] = p
 		}
 		return p
@@ -282,11 +284,11 @@ func compareSockets(a, b *SocketSummary) *SocketDiff {
 	return d
 }
 
-func compareChildren(a, b []*Child) *ChildrenDiff {
-	flat := func(list []*Child) map[int]*Child {
-		m := map[int]*Child{}
-		var walk func([]*Child)
-		walk = func(cs []*Child) {
+func compareChildren(a, b []*model.Child) *model.ChildrenDiff {
+	flat := func(list []*model.Child) map[int]*model.Child {
+		m := map[int]*model.Child{}
+		var walk func([]*model.Child)
+		walk = func(cs []*model.Child) {
 			for _, c := range cs {
 				m[c.PID] = c
 				walk(c.Children)
@@ -296,15 +298,15 @@ func compareChildren(a, b []*Child) *ChildrenDiff {
 		return m
 	}
 	fa, fb := flat(a), flat(b)
-	d := &ChildrenDiff{Appeared: []ChildRef{}, Gone: []ChildRef{}}
+	d := &model.ChildrenDiff{Appeared: []model.ChildRef{}, Gone: []model.ChildRef{}}
 	for pid, c := range fb {
 		if _, ok := fa[pid]; !ok {
-			d.Appeared = append(d.Appeared, ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
+			d.Appeared = append(d.Appeared, model.ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
 		}
 	}
 	for pid, c := range fa {
 		if _, ok := fb[pid]; !ok {
-			d.Gone = append(d.Gone, ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
+			d.Gone = append(d.Gone, model.ChildRef{PID: pid, Comm: c.Comm, State: c.State, Zombie: c.Zombie})
 		}
 	}
 	sort.Slice(d.Appeared, func(i, j int) bool { return d.Appeared[i].PID < d.Appeared[j].PID })

@@ -4,15 +4,17 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Snapshots seconds apart give absolute changes; a minute or more apart, rates and the time
 // to the limit.
 func TestCompareShortIntervalHasNoRates(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	var leaked []FD
+	var leaked []model.FD
 	for i := 0; i < 40; i++ {
-		leaked = append(leaked, FD{FD: 600 + i, Type: "file", Target: fmt.Sprintf("/tmp/leak-%d", i)})
+		leaked = append(leaked, model.FD{FD: 600 + i, Type: "file", Target: fmt.Sprintf("/tmp/leak-%d", i)})
 	}
 	for _, c := range []struct {
 		gap   time.Duration
@@ -40,13 +42,13 @@ func TestCompareShortIntervalHasNoRates(t *testing.T) {
 // at the first snapshot, and anonymous memory, are not.
 func TestCompareDeletedFilesNewlyHeld(t *testing.T) {
 	size := int64(8 << 20)
-	old := FD{FD: 10, Type: "file", Target: "/var/log/old.log", Deleted: true, Size: &size}
-	rotated := FD{FD: 11, Type: "file", Target: "/var/log/app.log"}
-	memfd := FD{FD: 12, Type: "file", Target: "/memfd:buf", Deleted: true}
+	old := model.FD{FD: 10, Type: "file", Target: "/var/log/old.log", Deleted: true, Size: &size}
+	rotated := model.FD{FD: 11, Type: "file", Target: "/var/log/app.log"}
+	memfd := model.FD{FD: 12, Type: "file", Target: "/memfd:buf", Deleted: true}
 	a := fdSnapshot(1024, 20, old, rotated, memfd)
 	rotatedNow := rotated
 	rotatedNow.Deleted, rotatedNow.Size = true, &size
-	tmp := FD{FD: 13, Type: "file", Target: "/tmp/upload-1", Deleted: true}
+	tmp := model.FD{FD: 13, Type: "file", Target: "/tmp/upload-1", Deleted: true}
 	b := fdSnapshot(1024, 20, old, rotatedNow, memfd, tmp)
 	b.TakenAt = a.TakenAt.Add(10 * time.Second)
 	d := Compare(a, b, DefaultDiffThresholds(), b.TakenAt)

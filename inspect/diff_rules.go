@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -40,8 +41,8 @@ func durationWords(seconds float64) string {
 }
 
 // diffFindings turns the growth of a diff into findings.
-func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
-	var out []Finding
+func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []model.Finding {
+	var out []model.Finding
 	if d.FDs != nil && d.FDs.Open.Change != nil && *d.FDs.Open.Change >= float64(th.FDs) {
 		var limit *float64
 		if after.Limits != nil && after.Limits.OpenFilesSoft != nil {
@@ -53,7 +54,7 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 		if t, ok := ev["time_to_limit_seconds"].(float64); ok {
 			summary += fmt.Sprintf(": EMFILE in %s at +%.2f fds/s", durationWords(t), ev["rate_per_second"])
 		}
-		out = append(out, Finding{Code: "FD_GROWTH", Severity: SeverityWarning, Summary: summary, Evidence: ev,
+		out = append(out, model.Finding{Code: model.CodeFDGrowth, Severity: model.SeverityWarning, Summary: summary, Evidence: ev,
 			Advice: "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."})
 	}
 	if d.FDs != nil && len(d.FDs.DeletedNew) > 0 {
@@ -63,25 +64,25 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 		cw := d.Sockets.ByState["CLOSE_WAIT"]
 		if cw.Change != nil && *cw.Change >= float64(th.CloseWait) {
 			ev := growthEvidence(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, nil)
-			var peers []PeerDelta
+			var peers []model.PeerDelta
 			for _, p := range d.Sockets.ByPeer {
 				if p.State == "CLOSE_WAIT" && p.Change > 0 {
 					peers = append(peers, p)
 				}
 			}
 			ev["peers"] = peers
-			out = append(out, Finding{Code: "CLOSE_WAIT_GROWTH", Severity: SeverityWarning,
+			out = append(out, model.Finding{Code: model.CodeCloseWaitGrowth, Severity: model.SeverityWarning,
 				Summary:  fmt.Sprintf("CLOSE_WAIT sockets grew from %.0f to %.0f: peers close and this process does not", *cw.Before, *cw.After),
 				Evidence: ev,
 				Advice:   "Call socket.end()/destroy() after the peer's FIN and on every error path; see CLOSE_WAIT_LEAK."})
 		}
 	}
 	if m := d.Memory; m != nil {
-		if f, ok := memoryGrowth("RSS_GROWTH", "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds, !d.ShortInterval); ok {
+		if f, ok := memoryGrowth(model.CodeRSSGrowth, "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds, !d.ShortInterval); ok {
 			f.Advice = "RSS grew: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory."
 			out = append(out, f)
 		}
-		if f, ok := memoryGrowth("HEAP_GROWTH", "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds, !d.ShortInterval); ok {
+		if f, ok := memoryGrowth(model.CodeHeapGrowth, "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds, !d.ShortInterval); ok {
 			f.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
 			out = append(out, f)
 		}
@@ -91,22 +92,22 @@ func diffFindings(d *Diff, after *Snapshot, th DiffThresholds) []Finding {
 
 // memoryGrowth makes a finding when a memory delta grew by both an absolute and a relative
 // amount.
-func memoryGrowth(code, what string, d Delta, minBytes uint64, minFraction float64, seconds float64, rates bool) (Finding, bool) {
+func memoryGrowth(code model.Code, what string, d model.Delta, minBytes uint64, minFraction float64, seconds float64, rates bool) (model.Finding, bool) {
 	if d.Change == nil || *d.Before <= 0 {
-		return Finding{}, false
+		return model.Finding{}, false
 	}
 	if *d.Change < float64(minBytes) || *d.Change/(*d.Before) < minFraction || math.IsNaN(*d.Change) {
-		return Finding{}, false
+		return model.Finding{}, false
 	}
 	ev := growthEvidence(*d.Before, *d.After, seconds, rates, nil)
-	return Finding{Code: code, Severity: SeverityWarning,
+	return model.Finding{Code: code, Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, units.SignedBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
 		Evidence: ev}, true
 }
 
 // deletedGrowth is the DELETED_FILES_HELD finding of a diff: deleted files the process
 // holds now and did not hold at the first snapshot.
-func deletedGrowth(fd *FDDiff) Finding {
+func deletedGrowth(fd *model.FDDiff) model.Finding {
 	files := fd.DeletedNew
 	ev := map[string]any{"count": len(files), "bytes": fd.DeletedNewBytes}
 	if len(files) > maxListed {
@@ -114,7 +115,7 @@ func deletedGrowth(fd *FDDiff) Finding {
 		files = files[:maxListed]
 	}
 	ev["files"] = files
-	return Finding{Code: "DELETED_FILES_HELD", Severity: SeverityWarning,
+	return model.Finding{Code: model.CodeDeletedFilesHeld, Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
 			count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),
 		Evidence: ev,

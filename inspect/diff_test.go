@@ -4,20 +4,22 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 func TestCompareReportsExactlyTheLeakedFDs(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	a := fdSnapshot(1024, 30, tcp(500, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1))
 	a.TakenAt = t0
-	a.Sockets = &SocketSummary{ByState: map[string]int{"LISTEN": 1}}
-	var leaked []FD
+	a.Sockets = &model.SocketSummary{ByState: map[string]int{"LISTEN": 1}}
+	var leaked []model.FD
 	for i := 0; i < 50; i++ {
-		leaked = append(leaked, FD{FD: 600 + i, Type: "file", Target: fmt.Sprintf("/tmp/leak-%d", i)})
+		leaked = append(leaked, model.FD{FD: 600 + i, Type: "file", Target: fmt.Sprintf("/tmp/leak-%d", i)})
 	}
-	b := fdSnapshot(1024, 30, append([]FD{tcp(500, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1)}, leaked...)...)
+	b := fdSnapshot(1024, 30, append([]model.FD{tcp(500, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1)}, leaked...)...)
 	b.TakenAt = t0.Add(100 * time.Second)
-	b.Sockets = &SocketSummary{ByState: map[string]int{"LISTEN": 1}}
+	b.Sockets = &model.SocketSummary{ByState: map[string]int{"LISTEN": 1}}
 
 	d := Compare(a, b, DefaultDiffThresholds(), t0)
 	if !d.SameProcess || d.IntervalSeconds != 100 {
@@ -49,7 +51,7 @@ func TestCompareNoGrowth(t *testing.T) {
 	a := fdSnapshot(1024, 30)
 	b := fdSnapshot(1024, 35)
 	b.TakenAt = a.TakenAt.Add(time.Minute)
-	rss := func(v uint64) *Memory { return &Memory{RSSBytes: u64(v)} }
+	rss := func(v uint64) *model.Memory { return &model.Memory{RSSBytes: u64(v)} }
 	a.Memory, b.Memory = rss(100<<20), rss(110<<20)
 	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
 	if len(d.Findings) != 0 {
@@ -65,7 +67,7 @@ func TestCompareNoGrowth(t *testing.T) {
 func TestCompareDifferentProcesses(t *testing.T) {
 	a := fdSnapshot(1024, 3)
 	b := fdSnapshot(1024, 3)
-	b.Process = &Process{PID: 43}
+	b.Process = &model.Process{PID: 43}
 	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
 	if d.SameProcess || len(d.Warnings) == 0 {
 		t.Errorf("different processes must be noted: %+v", d)
@@ -73,9 +75,9 @@ func TestCompareDifferentProcesses(t *testing.T) {
 }
 
 func TestCompareChildrenAndCloseWait(t *testing.T) {
-	a := &Snapshot{Children: []*Child{{PID: 10}}, Sockets: &SocketSummary{ByState: map[string]int{"CLOSE_WAIT": 1}, ByPeer: []PeerGroup{{Remote: "10.0.0.1", State: "CLOSE_WAIT", Count: 1}}}}
-	b := &Snapshot{Children: []*Child{{PID: 10, Children: []*Child{{PID: 11, State: "Z", Zombie: true}}}, {PID: 12}},
-		Sockets: &SocketSummary{ByState: map[string]int{"CLOSE_WAIT": 9}, ByPeer: []PeerGroup{{Remote: "10.0.0.1", State: "CLOSE_WAIT", Count: 9}}}}
+	a := &model.Snapshot{Children: []*model.Child{{PID: 10}}, Sockets: &model.SocketSummary{ByState: map[string]int{"CLOSE_WAIT": 1}, ByPeer: []model.PeerGroup{{Remote: "10.0.0.1", State: "CLOSE_WAIT", Count: 1}}}}
+	b := &model.Snapshot{Children: []*model.Child{{PID: 10, Children: []*model.Child{{PID: 11, State: "Z", Zombie: true}}}, {PID: 12}},
+		Sockets: &model.SocketSummary{ByState: map[string]int{"CLOSE_WAIT": 9}, ByPeer: []model.PeerGroup{{Remote: "10.0.0.1", State: "CLOSE_WAIT", Count: 9}}}}
 	b.TakenAt = a.TakenAt.Add(10 * time.Second)
 	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
 	if len(d.Children.Appeared) != 2 || d.Children.Appeared[0].PID != 11 || !d.Children.Appeared[0].Zombie {

@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -24,13 +25,13 @@ func checkGone(pid int, st probes.Stat, readErr error, startTicks uint64, while 
 	}
 	switch {
 	case readErr != nil && probes.IsGone(readErr):
-		return fmt.Errorf("process %d exited%s: %w", pid, while, ErrNoProcess)
+		return fmt.Errorf("process %d exited%s: %w", pid, while, model.ErrNoProcess)
 	case readErr != nil:
 		return nil
 	case startTicks != 0 && st.StartTicks != startTicks:
-		return &PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: st.StartTicks}
+		return &model.PidReusedError{PID: pid, StartTicks: startTicks, NowTicks: st.StartTicks}
 	case st.Exited():
-		return fmt.Errorf("process %d exited%s (%s): %w", pid, while, exitedHow(st), ErrNoProcess)
+		return fmt.Errorf("process %d exited%s (%s): %w", pid, while, exitedHow(st), model.ErrNoProcess)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -49,10 +50,10 @@ func TestCheckGone(t *testing.T) {
 			if (err != nil) != c.gone {
 				t.Fatalf("goneNow = %v, want gone %v", err, c.gone)
 			}
-			if c.gone && !errors.Is(err, ErrNoProcess) {
+			if c.gone && !errors.Is(err, model.ErrNoProcess) {
 				t.Errorf("%v does not wrap ErrNoProcess", err)
 			}
-			var reused *PidReusedError
+			var reused *model.PidReusedError
 			if errors.As(err, &reused) != c.reused {
 				t.Errorf("%v: reused %v, want %v", err, !c.reused, c.reused)
 			}
@@ -78,7 +79,7 @@ func TestCheckGoneUnreadable(t *testing.T) {
 		t.Errorf("permission denied counted as gone: %v", err)
 	}
 	missing := fmt.Errorf("open /proc/1/stat: %w", fs.ErrNotExist)
-	if err := checkGone(1, probes.Stat{}, missing, 5, ""); !errors.Is(err, ErrNoProcess) {
+	if err := checkGone(1, probes.Stat{}, missing, 5, ""); !errors.Is(err, model.ErrNoProcess) {
 		t.Errorf("missing stat: %v", err)
 	}
 	// A process inside do_exit() (PF_EXITING) still reads R but is gone.
@@ -88,7 +89,7 @@ func TestCheckGoneUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Flags |= pfExitingForTest
-	if err := checkGone(1, st, nil, 5, ""); !errors.Is(err, ErrNoProcess) {
+	if err := checkGone(1, st, nil, 5, ""); !errors.Is(err, model.ErrNoProcess) {
 		t.Errorf("PF_EXITING: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -16,8 +17,8 @@ import (
 // smallest limit among the cgroup and its ancestors); outside a container, or when the
 // cgroup cannot be read, the host's MemAvailable stands.
 // NODEINSPECT_MEM_AVAILABLE (bytes) replaces the measurement, for tests.
-func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (Headroom, error) {
-	h := Headroom{HeapUsedBytes: heapUsed}
+func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (model.Headroom, error) {
+	h := model.Headroom{HeapUsedBytes: heapUsed}
 	var st *probes.Status
 	if status, err := fs.ReadStatus(pid); err == nil {
 		h.RSSBytes, st = status.VmRSS, &status

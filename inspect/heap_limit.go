@@ -3,6 +3,8 @@ package inspect
 import (
 	"strconv"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // What runs out when Node.js dies of "JavaScript heap out of memory" is V8's old
@@ -171,11 +173,10 @@ var takesValue = map[string]bool{
 }
 
 // setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
-func setOldSpaceLimit(h *Heap, args []string, nodeOptions string) {
+func setOldSpaceLimit(h *model.Heap, args []string, nodeOptions string) {
 	if h.LimitBytes == nil || *h.LimitBytes == 0 {
 		return
 	}
 	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
 	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
 }
-

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
@@ -86,7 +87,7 @@ func TestOldSpaceUsed(t *testing.T) {
 
 // oldSpaceSnapshot is a process attached at a small --max-old-space-size: V8's heap
 // limit is the old generation's plus the 48 MiB reserve.
-func oldSpaceSnapshot(oldUsed, heapUsed, maxOld uint64) *Snapshot {
+func oldSpaceSnapshot(oldUsed, heapUsed, maxOld uint64) *model.Snapshot {
 	s := heapSnapshot(2*heapUsed, heapUsed+10*mib, heapUsed, maxOld+48*mib)
 	s.Memory.Heap.OldSpaceUsedBytes = u64(oldUsed)
 	setOldSpaceLimit(s.Memory.Heap, []string{"--max-old-space-size=" + itoa(maxOld/mib)}, "")
@@ -179,13 +180,13 @@ func FuzzV8SizeFlag(f *testing.F) {
 // heapSamples is a watch of a leak: old generation used grows rate bytes/s from start
 // (under --max-old-space-size=128), heap used is the old generation plus a young
 // generation sawtooth.
-func heapSamples(n int, start, rate float64, withOld bool) []*Sample {
+func heapSamples(n int, start, rate float64, withOld bool) []*model.Sample {
 	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	var out []*Sample
+	var out []*model.Sample
 	for i := 0; i < n; i++ {
 		old := uint64(start + rate*float64(i)*0.25)
 		used := old + uint64(i%4)*mib // the young generation's sawtooth
-		s := &Sample{TakenAt: t0.Add(time.Duration(i) * 250 * time.Millisecond), PID: 7, Seq: i,
+		s := &model.Sample{TakenAt: t0.Add(time.Duration(i) * 250 * time.Millisecond), PID: 7, Seq: i,
 			HeapUsedBytes: u64(used), HeapLimitBytes: u64(176 * mib)}
 		if withOld {
 			s.OldSpaceUsedBytes, s.OldSpaceLimitBytes = u64(old), u64(128*mib)
@@ -199,7 +200,7 @@ func TestHeapGrowthTimeToOOM(t *testing.T) {
 	// 64 MiB retained, 4 MiB/s more: the watch ends at 4.75 s (20 samples) with 83 MiB of
 	// old generation and 3 MiB more in the young one (86 MiB of heap used, the level), the
 	// troughs of heap used rising 4 MiB/s: (102.4 − 86) / 4 = 4.1 s to 80% of 128 MiB.
-	hasGrowth := func(samples []*Sample) *Finding {
+	hasGrowth := func(samples []*model.Sample) *model.Finding {
 		sum := Summarize(samples, "duration", trend.DefaultRule(), time.Now())
 		for i := range sum.Findings {
 			if sum.Findings[i].Code == "HEAP_GROWTH" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // HeapSession reads the V8 heap at each sample of a watch through the inspector the
@@ -28,7 +29,7 @@ type HeapSession struct {
 	// and delay what the last read measured.
 	delayEvery time.Duration
 	delayFrom  time.Time
-	delay      *LoopDelay
+	delay      *model.LoopDelay
 }
 
 // MeasureDelay makes every Heap read also measure the event loop's delay since the
@@ -42,7 +43,7 @@ func (h *HeapSession) MeasureDelay(every time.Duration) {
 
 // Delay is the event loop's delay measured between the last two Heap reads (nil before
 // the second read, or when it could not be measured).
-func (h *HeapSession) Delay() *LoopDelay {
+func (h *HeapSession) Delay() *model.LoopDelay {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.delay
@@ -67,7 +68,7 @@ func (h *HeapSession) readDelay(ctx context.Context, conn *attach.Conn, restart 
 // heap spaces and node options, as report --attach does). On an error the sample is left
 // as it was. After a timeout (the loop stalled) the process is not asked again: every
 // later call returns the first error at once, so a stalled target never slows the watch.
-func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
+func (h *HeapSession) FillSample(ctx context.Context, s *model.Sample) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.broken != nil {
@@ -86,7 +87,7 @@ func (h *HeapSession) FillSample(ctx context.Context, s *Sample) error {
 		}
 		return err
 	}
-	heap := &Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
+	heap := &model.Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
 	args := r.ExecArgv
 	if args == nil && h.run.col.snap.Process != nil {
 		args = nodeOptionsOf(h.run.col.snap.Process.Cmdline)
@@ -139,7 +140,7 @@ func (h *HeapSession) WarnTo(sink *WarningSink) {
 // Close queues the inspector's close when nodeinspect opened it and waits for its port to
 // go, with its own time limit (ctx may be cancelled by Ctrl-C). It returns the attach
 // record with Closed and LeftOpen set. Closing twice is harmless.
-func (h *HeapSession) Close(ctx context.Context) *Attach {
+func (h *HeapSession) Close(ctx context.Context) *model.Attach {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.run

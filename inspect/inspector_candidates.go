@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -135,16 +136,16 @@ const (
 // inspectorByEpoll returns the inodes of the listening sockets of pid that the inspector's
 // thread watches, when cfg says an inspector is configured; nil otherwise. An error says
 // why the search could not be made (no privilege, the main thread never seen in epoll).
-func inspectorByEpoll(fs probes.FS, pid int, fds []FD, cfg InspectorConfig) (map[uint64]bool, error) {
+func inspectorByEpoll(fs probes.FS, pid int, fds []model.FD, cfg InspectorConfig) (map[uint64]bool, error) {
 	return inspectorByEpollTries(fs, pid, fds, cfg, mainEpollTries)
 }
 
 // inspectorByEpollTries is inspectorByEpoll reading the threads at most tries times.
-func inspectorByEpollTries(fs probes.FS, pid int, fds []FD, cfg InspectorConfig, tries int) (map[uint64]bool, error) {
+func inspectorByEpollTries(fs probes.FS, pid int, fds []model.FD, cfg InspectorConfig, tries int) (map[uint64]bool, error) {
 	if !cfg.Configured {
 		return nil, nil
 	}
-	listeners := map[uint64]*Socket{}
+	listeners := map[uint64]*model.Socket{}
 	var epolls []int
 	for _, fd := range fds {
 		switch {
@@ -219,7 +220,7 @@ func inspectorByEpollTries(fs probes.FS, pid int, fds []FD, cfg InspectorConfig,
 // boundToInspectorHost reports whether a listener is bound where the inspector options say
 // (127.0.0.1 when they name no host). A host that is not an address ("localhost", a name)
 // resolves to addresses we do not look up, so any listener matches it.
-func boundToInspectorHost(so *Socket, hosts []string) bool {
+func boundToInspectorHost(so *model.Socket, hosts []string) bool {
 	if len(hosts) == 0 {
 		hosts = []string{"127.0.0.1"}
 	}

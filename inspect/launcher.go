@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -142,7 +143,7 @@ func (col *collection) checkLauncher() error {
 	if app, cmd := nodeBelow(col.c.FS, col.pid); app != 0 {
 		below = fmt.Sprintf("the Node.js app below it is pid %d (%s): attach to it with `nodeinspect report %d --attach`, or add --follow", app, cmd, app)
 	}
-	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", ErrAttachRefused, col.pid, name, below)
+	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.pid, name, below)
 }
 
 // ErrNoApp is returned by FollowLauncher when no Node.js app runs below the launcher.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Which JavaScript code owns each socket (--attach): joined to the fd table by fd number.
@@ -35,7 +36,7 @@ func (col *collection) applyOwners(o *attach.Owners) {
 		if !ok || fd.Socket == nil {
 			continue
 		}
-		owner := &SocketOwner{Role: so.Role, Agent: so.Agent, Upstream: so.Upstream, Idle: so.Idle}
+		owner := &model.SocketOwner{Role: so.Role, Agent: so.Agent, Upstream: so.Upstream, Idle: so.Idle}
 		switch {
 		case so.Server == "":
 		case so.Role == "server" && local[fd.FD] != "":
@@ -46,7 +47,7 @@ func (col *collection) applyOwners(o *attach.Owners) {
 			owner.Server = so.Server + " on " + listenAddr(so.Listen)
 		}
 		if so.Request != nil {
-			owner.Request = &OwnerRequest{Method: so.Request.Method, Path: so.Request.Path, AgeMS: so.Request.AgeMS}
+			owner.Request = &model.OwnerRequest{Method: so.Request.Method, Path: so.Request.Path, AgeMS: so.Request.AgeMS}
 		}
 		fd.Owner = owner
 	}
@@ -131,7 +132,7 @@ func (col *collection) askOwners(ctx context.Context, conn *attach.Conn) {
 // of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight:
 // POST /upload (31), GET /health (7)". what names the sockets ("CLOSE_WAIT sockets"). It
 // returns "" and nil when no owner is known, else the sentence and the evidence.
-func ownersSummary(fds []FD, what string) (string, map[string]any) {
+func ownersSummary(fds []model.FD, what string) (string, map[string]any) {
 	total, known := len(fds), 0
 	servers := map[string]int{}
 	requests := map[string]int{}
@@ -225,7 +226,7 @@ func requestsText(m map[string]int, oldest map[string]int64, atLeast map[string]
 			if atLeast[k] {
 				bound = "≥ "
 			}
-			parts = append(parts, fmt.Sprintf("%s (%d, oldest %s%s)", k, m[k], bound, ageWords(age)))
+			parts = append(parts, fmt.Sprintf("%s (%d, oldest %s%s)", k, m[k], bound, model.AgeWords(age)))
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s (%d)", k, m[k]))

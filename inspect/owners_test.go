@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -26,13 +27,13 @@ func TestListenAddr(t *testing.T) {
 
 func TestOwnersSummary(t *testing.T) {
 	srv := "http.Server on :3000"
-	fd := func(o *SocketOwner) FD { return FD{Owner: o} }
-	var fds []FD
+	fd := func(o *model.SocketOwner) model.FD { return model.FD{Owner: o} }
+	var fds []model.FD
 	for i := 0; i < 31; i++ {
-		fds = append(fds, fd(&SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "POST", Path: "/upload"}}))
+		fds = append(fds, fd(&model.SocketOwner{Role: "accepted", Server: srv, Request: &model.OwnerRequest{Method: "POST", Path: "/upload"}}))
 	}
 	for i := 0; i < 7; i++ {
-		fds = append(fds, fd(&SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "GET", Path: "/health"}}))
+		fds = append(fds, fd(&model.SocketOwner{Role: "accepted", Server: srv, Request: &model.OwnerRequest{Method: "GET", Path: "/health"}}))
 	}
 	fds = append(fds, fd(nil), fd(nil))
 	got, ev := ownersSummary(fds, "CLOSE_WAIT sockets")
@@ -40,10 +41,10 @@ func TestOwnersSummary(t *testing.T) {
 	if got != want || ev["owners_known"] != 38 {
 		t.Errorf("ownersSummary = %q, %v\nwant %q", got, ev, want)
 	}
-	if got, ev := ownersSummary([]FD{fd(nil)}, "x"); got != "" || ev != nil {
+	if got, ev := ownersSummary([]model.FD{fd(nil)}, "x"); got != "" || ev != nil {
 		t.Errorf("no owner known: %q %v", got, ev)
 	}
-	client := []FD{fd(&SocketOwner{Role: "client", Agent: "http.globalAgent", Upstream: "api:443", Idle: true})}
+	client := []model.FD{fd(&model.SocketOwner{Role: "client", Agent: "http.globalAgent", Upstream: "api:443", Idle: true})}
 	if got, _ := ownersSummary(client, "stalled sockets"); !strings.Contains(got, "1 of 1 stalled sockets are client sockets to api:443") {
 		t.Errorf("client summary %q", got)
 	}
@@ -57,11 +58,11 @@ func TestOwnersSummary(t *testing.T) {
 // with its age, in the text and in the evidence; requests without an age keep the count.
 func TestOwnersSummaryAges(t *testing.T) {
 	srv := "http.Server on :3000"
-	var fds []FD
+	var fds []model.FD
 	for _, age := range []int64{3_000, 42_900, 7_000} {
-		fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(age)}}})
+		fds = append(fds, model.FD{Owner: &model.SocketOwner{Role: "accepted", Server: srv, Request: &model.OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(age)}}})
 	}
-	fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: "GET", Path: "/health"}}})
+	fds = append(fds, model.FD{Owner: &model.SocketOwner{Role: "accepted", Server: srv, Request: &model.OwnerRequest{Method: "GET", Path: "/health"}}})
 	got, ev := ownersSummary(fds, "stalled sockets")
 	want := "4 of 4 stalled sockets were accepted by the http.Server on :3000; requests in flight: POST /upload (3, oldest 42 s), GET /health (1)"
 	if got != want {
@@ -71,7 +72,7 @@ func TestOwnersSummaryAges(t *testing.T) {
 		t.Errorf("requests_oldest_ms = %v", ev["requests_oldest_ms"])
 	}
 	for ms, want := range map[int64]string{350: "350 ms", 42_000: "42 s", 600_000: "10 min", 3 * 3_600_000: "3.0 h"} {
-		if got := ageWords(ms); got != want {
+		if got := model.AgeWords(ms); got != want {
 			t.Errorf("ageWords(%d) = %q, want %q", ms, got, want)
 		}
 	}
@@ -81,9 +82,9 @@ func TestOwnersSummaryAges(t *testing.T) {
 // is a lower bound; an exact age older than every bound is exact.
 func TestOwnersSummaryLowerBounds(t *testing.T) {
 	srv := "http.Server on :3000"
-	var fds []FD
+	var fds []model.FD
 	add := func(method string, age int64, atLeast bool) {
-		fds = append(fds, FD{Owner: &SocketOwner{Role: "accepted", Server: srv, Request: &OwnerRequest{Method: method, Path: "/x", AgeMS: i64(age), AgeAtLeast: atLeast}}})
+		fds = append(fds, model.FD{Owner: &model.SocketOwner{Role: "accepted", Server: srv, Request: &model.OwnerRequest{Method: method, Path: "/x", AgeMS: i64(age), AgeAtLeast: atLeast}}})
 	}
 	add("GET", 5_000, true)
 	add("GET", 61_000, true)
@@ -100,8 +101,8 @@ func TestOwnersSummaryLowerBounds(t *testing.T) {
 // sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
 // age: unknown, not 0.
 func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
-	col := &collection{c: &Collector{FS: probes.NewFS(t.TempDir())}, pid: 4242, snap: &Snapshot{FDs: &FDTable{List: []FD{
-		{FD: 9, Type: "tcp", Socket: &Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &SocketOwner{Role: "accepted", Request: &OwnerRequest{Method: "GET", Path: "/"}}},
+	col := &collection{c: &Collector{FS: probes.NewFS(t.TempDir())}, pid: 4242, snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
+		{FD: 9, Type: "tcp", Socket: &model.Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &model.SocketOwner{Role: "accepted", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}},
 	}}}}
 	col.ageArrivedRequests()
 	if r := col.snap.FDs.List[0].Owner.Request; r.AgeMS != nil || r.AgeAtLeast {
@@ -114,16 +115,16 @@ func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
 
 func TestSocketOwnerString(t *testing.T) {
 	for _, tc := range []struct {
-		o    SocketOwner
+		o    model.SocketOwner
 		want string
 	}{
-		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "GET", Path: "/"}}, "accepted by http.Server on :3000, GET /"},
-		{SocketOwner{Role: "server", Server: "net.Server on 127.0.0.1:9"}, "net.Server on 127.0.0.1:9"},
-		{SocketOwner{Role: "client", Agent: "https.globalAgent", Upstream: "api:443", Idle: true}, "https.globalAgent to api:443, idle"},
-		{SocketOwner{Role: "client", Upstream: "db:5432"}, "client of db:5432"},
-		{SocketOwner{Role: "socket"}, ""},
-		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(42_500)}}, "accepted by http.Server on :3000, POST /upload (42 s)"},
-		{SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &OwnerRequest{Method: "GET", Path: "/hang", AgeMS: i64(9_100), AgeAtLeast: true}}, "accepted by http.Server on :3000, GET /hang (≥ 9 s)"},
+		{model.SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}, "accepted by http.Server on :3000, GET /"},
+		{model.SocketOwner{Role: "server", Server: "net.Server on 127.0.0.1:9"}, "net.Server on 127.0.0.1:9"},
+		{model.SocketOwner{Role: "client", Agent: "https.globalAgent", Upstream: "api:443", Idle: true}, "https.globalAgent to api:443, idle"},
+		{model.SocketOwner{Role: "client", Upstream: "db:5432"}, "client of db:5432"},
+		{model.SocketOwner{Role: "socket"}, ""},
+		{model.SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &model.OwnerRequest{Method: "POST", Path: "/upload", AgeMS: i64(42_500)}}, "accepted by http.Server on :3000, POST /upload (42 s)"},
+		{model.SocketOwner{Role: "accepted", Server: "http.Server on :3000", Request: &model.OwnerRequest{Method: "GET", Path: "/hang", AgeMS: i64(9_100), AgeAtLeast: true}}, "accepted by http.Server on :3000, GET /hang (≥ 9 s)"},
 	} {
 		if got := tc.o.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)
@@ -133,16 +134,16 @@ func TestSocketOwnerString(t *testing.T) {
 
 func TestBlockedOnCPUAndThreadState(t *testing.T) {
 	for _, tc := range []struct {
-		l    *EventLoop
+		l    *model.EventLoop
 		want bool
 	}{
 		{nil, false},
-		{&EventLoop{Verdict: "turning", Samples: 10, Seen: map[string]int{"running": 10}}, false},
-		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 10}}, true},
-		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 6, "futex": 4}}, true},
-		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"futex": 10}}, false},
-		{&EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 9, "read": 1}}, false},
-		{&EventLoop{Verdict: "blocked", Samples: 0}, false},
+		{&model.EventLoop{Verdict: "turning", Samples: 10, Seen: map[string]int{"running": 10}}, false},
+		{&model.EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 10}}, true},
+		{&model.EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 6, "futex": 4}}, true},
+		{&model.EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"futex": 10}}, false},
+		{&model.EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 9, "read": 1}}, false},
+		{&model.EventLoop{Verdict: "blocked", Samples: 0}, false},
 	} {
 		if got := blockedOnCPU(tc.l); got != tc.want {
 			t.Errorf("blockedOnCPU(%+v) = %v", tc.l, got)
@@ -154,14 +155,14 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 			t.Errorf("syscallState(%q) = %q, want %q", in, got, want)
 		}
 	}
-	f := Frame{Function: "renderReport", URL: "/app/src/report.js", Line: 42}
+	f := model.Frame{Function: "renderReport", URL: "/app/src/report.js", Line: 42}
 	if got := shortFrame(f, "/app"); got != "renderReport (src/report.js:42)" {
 		t.Errorf("shortFrame = %q", got)
 	}
 	if got := shortFrame(f, "/elsewhere"); got != "renderReport (/app/src/report.js:42)" {
 		t.Errorf("shortFrame outside cwd = %q", got)
 	}
-	internal := []Frame{{Function: "parse", URL: "node:internal/json", Line: 1}, f}
+	internal := []model.Frame{{Function: "parse", URL: "node:internal/json", Line: 1}, f}
 	if got := appFrame(internal); got.Function != "renderReport" {
 		t.Errorf("appFrame skips Node's frames: %+v", got)
 	}
@@ -184,20 +185,20 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 
 func TestRuleEventLoopDelay(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
-	snap := func(p99 float64) *Snapshot {
-		return &Snapshot{EventLoop: &EventLoop{Delay: &LoopDelay{P50MS: f(10), P99MS: f(p99), MaxMS: f(p99 + 1), Utilization: f(0.5), WindowMS: 300}}}
+	snap := func(p99 float64) *model.Snapshot {
+		return &model.Snapshot{EventLoop: &model.EventLoop{Delay: &model.LoopDelay{P50MS: f(10), P99MS: f(p99), MaxMS: f(p99 + 1), Utilization: f(0.5), WindowMS: 300}}}
 	}
 	ctx := EvalContext{Thresholds: DefaultThresholds()}
 	if got := ruleEventLoopDelay(snap(99), ctx); len(got) != 0 {
 		t.Errorf("p99 99 ms: %+v", got)
 	}
-	if got := ruleEventLoopDelay(snap(100), ctx); len(got) != 1 || got[0].Severity != SeverityWarning {
+	if got := ruleEventLoopDelay(snap(100), ctx); len(got) != 1 || got[0].Severity != model.SeverityWarning {
 		t.Errorf("p99 100 ms: %+v", got)
 	}
-	if got := ruleEventLoopDelay(snap(1000), ctx); len(got) != 1 || got[0].Severity != SeverityCritical {
+	if got := ruleEventLoopDelay(snap(1000), ctx); len(got) != 1 || got[0].Severity != model.SeverityCritical {
 		t.Errorf("p99 1 s: %+v", got)
 	}
-	unmeasured := &Snapshot{EventLoop: &EventLoop{Delay: &LoopDelay{Utilization: f(1)}}}
+	unmeasured := &model.Snapshot{EventLoop: &model.EventLoop{Delay: &model.LoopDelay{Utilization: f(1)}}}
 	if got := ruleEventLoopDelay(unmeasured, ctx); len(got) != 0 {
 		t.Errorf("no delay recorded must not be a finding: %+v", got)
 	}

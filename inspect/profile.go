@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
@@ -42,24 +43,24 @@ func watchExit(ctx context.Context, s *Session) *bool {
 
 // waitRecording waits until d has passed, ctx is cancelled, or the target exits, reading
 // the target's events meanwhile.
-func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bool) (ProfileEnd, error) {
+func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bool) (model.ProfileEnd, error) {
 	deadline := time.Now().Add(d)
 	for {
 		if *exiting {
-			return EndExiting, nil
+			return model.EndExiting, nil
 		}
 		if s.Exited() {
-			return EndGone, nil
+			return model.EndGone, nil
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return EndDuration, nil
+			return model.EndDuration, nil
 		}
 		t := time.NewTimer(min(left, pollEvery))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return EndInterrupted, nil
+			return model.EndInterrupted, nil
 		case <-t.C:
 		}
 		// The poll must not be cut short by Ctrl-C: a cancelled read closes the session.
@@ -68,7 +69,7 @@ func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bo
 		cancel()
 		if err != nil && !isProtocolError(err) {
 			if s.Exited() {
-				return EndGone, nil
+				return model.EndGone, nil
 			}
 			return "", fmt.Errorf("the inspector stopped answering during the recording: %w", err)
 		}
@@ -98,7 +99,7 @@ func stopContext(ctx context.Context, s *Session) (context.Context, context.Canc
 // (segments of at most segment, CPUSegment when 0, merged). It returns what was recorded even when the
 // recording ended early (see ProfileEnd); with an error and a profile, the profile is the
 // part received before the error.
-func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, ProfileEnd, error) {
+func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, model.ProfileEnd, error) {
 	if segment <= 0 {
 		segment = CPUSegment
 	}
@@ -141,7 +142,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time
 				err = waitErr
 			}
 			if goneSoon(s) {
-				return merged(), EndGone, fmt.Errorf("process %d exited before the profile could be read: %w", s.PID(), ErrNoProcess)
+				return merged(), model.EndGone, fmt.Errorf("process %d exited before the profile could be read: %w", s.PID(), model.ErrNoProcess)
 			}
 			return merged(), end, fmt.Errorf("stop the profiler: %w", err)
 		}
@@ -150,7 +151,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time
 			return merged(), end, fmt.Errorf("the profiler's answer: %w", err)
 		}
 		parts = append(parts, p)
-		if end != EndDuration || left <= 0 || waitErr != nil {
+		if end != model.EndDuration || left <= 0 || waitErr != nil {
 			return merged(), end, waitErr
 		}
 	}
@@ -159,7 +160,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time
 // RecordHeapSampling samples the target's allocations for d (one sample per
 // samplingBytes allocated on average, V8's default is 32 KiB) and returns the allocation
 // sites of what is still alive at the end.
-func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, ProfileEnd, error) {
+func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, model.ProfileEnd, error) {
 	exiting := watchExit(ctx, s)
 	if err := s.Call(ctx, "HeapProfiler.enable", nil, nil); err != nil {
 		return nil, "", fmt.Errorf("enable the heap profiler: %w", err)
@@ -175,7 +176,7 @@ func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, sampli
 	}
 	if err := s.Call(stop, "HeapProfiler.stopSampling", nil, &res); err != nil {
 		if goneSoon(s) {
-			return nil, EndGone, fmt.Errorf("process %d exited before the heap profile could be read: %w", s.PID(), ErrNoProcess)
+			return nil, model.EndGone, fmt.Errorf("process %d exited before the heap profile could be read: %w", s.PID(), model.ErrNoProcess)
 		}
 		if waitErr != nil {
 			err = waitErr
@@ -245,7 +246,7 @@ func TakeHeapSnapshot(ctx context.Context, s *Session, w io.Writer, timeout time
 	}
 	if err != nil {
 		if goneSoon(s) {
-			return n, fmt.Errorf("process %d exited during the snapshot (killed? a snapshot can need as much memory again as the heap): %w", s.PID(), ErrNoProcess)
+			return n, fmt.Errorf("process %d exited during the snapshot (killed? a snapshot can need as much memory again as the heap): %w", s.PID(), model.ErrNoProcess)
 		}
 		if errors.Is(err, attach.ErrNoAnswer) && ctx.Err() == nil {
 			return n, fmt.Errorf("the snapshot took longer than %s: %w", timeout, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // FrameMapper maps profile frames through the scripts' source maps, with the decoder and
@@ -45,7 +46,7 @@ func NewFrameMapper(ctx context.Context, s *Session, scriptIDs map[string]bool) 
 // Map shows a file:// URL as its path (as `stack` does) and rewrites f to its original
 // position when its script has a map (f's line and column are 1-based); f.Mapped says
 // whether it did. A nil mapper only does the first.
-func (fm *FrameMapper) Map(f *ProfileFrame, scriptID string) {
+func (fm *FrameMapper) Map(f *model.ProfileFrame, scriptID string) {
 	f.URL = displayURL(f.URL)
 	if fm == nil {
 		return
@@ -54,7 +55,7 @@ func (fm *FrameMapper) Map(f *ProfileFrame, scriptID string) {
 	if !ok || f.Line < 1 {
 		return
 	}
-	fr := Frame{Function: f.Function, URL: f.URL, Line: f.Line, Column: f.Column}
+	fr := model.Frame{Function: f.Function, URL: f.URL, Line: f.Line, Column: f.Column}
 	fm.st.mapFrame(&fr, info.URL, info.SourceMapURL, f.Line-1, max(f.Column-1, 0))
 	f.URL, f.Line, f.Column, f.Mapped = fr.URL, fr.Line, fr.Column, fr.Mapped
 }

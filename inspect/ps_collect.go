@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -30,9 +31,9 @@ type PSOptions struct {
 // the same reads. It makes one pass over all processes, reads the socket tables once per
 // network namespace, and samples every main thread and watches every process in one shared
 // window (psWindow), so a host with many processes still answers in about the window's time.
-func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
+func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, error) {
 	now := c.Now().UTC()
-	res := &PSResult{Schema: Schema, TakenAt: now, Processes: []PSRow{}, Warnings: []string{}}
+	res := &model.PSResult{Schema: model.Schema, TakenAt: now, Processes: []model.PSRow{}, Warnings: []string{}}
 	stats, errs := c.FS.ScanProcesses()
 	if len(stats) == 0 && len(errs) > 0 {
 		return nil, fmt.Errorf("scan processes under %s: %w", c.FS.Root, errs[0])
@@ -63,7 +64,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		if !isNode && !opt.Any {
 			continue
 		}
-		w := &psWork{stat: st, snap: &Snapshot{Process: &Process{
+		w := &psWork{stat: st, snap: &model.Snapshot{Process: &model.Process{
 			PID: st.PID, PPID: st.PPID, PGID: st.PGID, SID: st.SID, Comm: st.Comm,
 			State: st.State, IsNode: isNode, StartTicks: st.StartTicks,
 			Orphan: probes.IsOrphan(tree, st),
@@ -80,7 +81,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {
 			if soft, hard, ok := lim.OpenFiles(); ok {
-				w.snap.Limits = &Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
+				w.snap.Limits = &model.Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
 			}
 		}
 		entries, _, err := c.FS.ReadFDs(st.PID)
@@ -98,7 +99,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 		}
 		for _, ch := range tree.Children(st.PID) {
 			z := ch.State == "Z"
-			w.snap.Children = append(w.snap.Children, &Child{PID: ch.PID, PPID: ch.PPID, State: ch.State, Comm: ch.Comm, Zombie: z})
+			w.snap.Children = append(w.snap.Children, &model.Child{PID: ch.PID, PPID: ch.PPID, State: ch.State, Comm: ch.Comm, Zombie: z})
 			if z {
 				w.row.Zombies++
 			}
@@ -136,7 +137,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			cw := w.snap.Sockets.ByState["CLOSE_WAIT"]
 			r.CloseWait = &cw
 		} else if w.fdCount != nil {
-			w.snap.FDs = &FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
+			w.snap.FDs = &model.FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
 			r.FDsOpen = w.fdCount
 		}
 		if l := w.snap.EventLoop; l != nil {
@@ -144,7 +145,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*PSResult, error) {
 			r.Loop = &verdict
 		}
 		r.Findings = Evaluate(w.snap, w.evalContext(opt.Thresholds))
-		r.Flags = []string{}
+		r.Flags = []model.Code{}
 		for _, f := range r.Findings {
 			r.Flags = appendUnique(r.Flags, f.Code)
 			if f.Severity.Rank() > r.Severity.Rank() {
@@ -163,8 +164,8 @@ type psWork struct {
 	fds  []probes.FDEntry
 	// fdCount is the fd count from the directory size when the table was denied.
 	fdCount *int
-	snap    *Snapshot
-	row     PSRow
+	snap    *model.Snapshot
+	row     model.PSRow
 	// netns names the network namespace (the socket tables the process's sockets are in).
 	netns string
 	// listeners are the process's LISTEN socket rows, by inode (backlogs, accept queues).
@@ -182,7 +183,7 @@ type psWork struct {
 
 // joinSocketsByNamespace reads each network namespace's socket tables once, for the union
 // of the socket inodes of the processes in it, and fills every process's FDs and Sockets.
-func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
+func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *model.PSResult) {
 	byNS := map[string][]*psWork{}
 	for _, w := range rows {
 		if w.fds == nil {
@@ -228,14 +229,14 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *PSResult) {
 }
 
 // sortPS orders rows worst first: severity, then fd use against the limit, then RSS.
-func sortPS(rows []PSRow) {
-	fdUse := func(r PSRow) float64 {
+func sortPS(rows []model.PSRow) {
+	fdUse := func(r model.PSRow) float64 {
 		if r.FDsOpen == nil || r.OpenFilesSoft == nil || *r.OpenFilesSoft == 0 {
 			return 0
 		}
 		return float64(*r.FDsOpen) / float64(*r.OpenFilesSoft)
 	}
-	rss := func(r PSRow) uint64 {
+	rss := func(r model.PSRow) uint64 {
 		if r.RSSBytes == nil {
 			return 0
 		}

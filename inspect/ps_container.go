@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -18,7 +19,7 @@ type containerCache map[string]sharedContainer
 // sharedContainer is one cgroup set's read: nil ctr when the processes in it are not in
 // a container.
 type sharedContainer struct {
-	ctr *Container
+	ctr *model.Container
 	win *containerWindow
 }
 
@@ -26,7 +27,7 @@ type sharedContainer struct {
 // cgroups (and the same kind of pid namespace) was read in this scan. Reads that had to go
 // through the process's own mounts are the process's and are not shared. ps drops the
 // section's warnings (it shows no per-process warnings), so none are returned.
-func (cc containerCache) read(c *Collector, pid int, status *probes.Status) (*Container, *containerWindow) {
+func (cc containerCache) read(c *Collector, pid int, status *probes.Status) (*model.Container, *containerWindow) {
 	entries, err := c.FS.ReadProcCgroup(pid)
 	if err != nil {
 		// Gone, no cgroups, or unreadable: readContainer's answer without a warning.
@@ -46,7 +47,7 @@ func (cc containerCache) read(c *Collector, pid int, status *probes.Status) (*Co
 
 // forProcess is the shared section with the one field that is the process's own: its pid
 // in the container (the last NSpid of its status).
-func (s sharedContainer) forProcess(status *probes.Status) *Container {
+func (s sharedContainer) forProcess(status *probes.Status) *model.Container {
 	if s.ctr == nil {
 		return nil
 	}

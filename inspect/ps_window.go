@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -20,7 +21,7 @@ type psWindow struct {
 // its TCP connections with data waiting (one sock_diag or /proc read per namespace for
 // all of them) and the inspector configuration, with a first look for the inspector's
 // socket through the epoll instances. Nil when no process has anything to watch.
-func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *PSResult) *psWindow {
+func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSResult) *psWindow {
 	warn := func(format string, args ...any) { res.Warnings = append(res.Warnings, fmt.Sprintf(format, args...)) }
 	win := &psWindow{start: time.Now(), byNS: map[string][]*psWork{}}
 	for _, w := range rows {
@@ -71,7 +72,7 @@ func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *PSResult) *
 // closePSWindow waits for the end of the window and reads again what openPSWindow read:
 // the connection queues and the accept queues of the listeners that had connections
 // waiting, once per namespace.
-func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOptions, res *PSResult) {
+func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOptions, res *model.PSResult) {
 	if win == nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -48,12 +49,12 @@ func TestPSWindowFindings(t *testing.T) {
 		}
 	}
 	c := NewCollector(probes.NewFS(tree.Root))
-	flags := func(sample time.Duration) map[int][]string {
+	flags := func(sample time.Duration) map[int][]model.Code {
 		res, err := c.PS(context.Background(), PSOptions{Thresholds: DefaultThresholds(), Sample: sample})
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := map[int][]string{}
+		out := map[int][]model.Code{}
 		for _, r := range res.Processes {
 			out[r.PID] = r.Flags
 		}
@@ -62,7 +63,7 @@ func TestPSWindowFindings(t *testing.T) {
 	start := time.Now()
 	got := flags(50 * time.Millisecond)
 	took := time.Since(start)
-	for pid, want := range map[int][]string{
+	for pid, want := range map[int][]model.Code{
 		5000: {"CLOSE_WAIT_LEAK", "STALLED_SOCKETS"},
 		5100: {"LISTEN_BACKLOG"},
 		5200: {"INSPECTOR_EXPOSED"},
@@ -76,7 +77,7 @@ func TestPSWindowFindings(t *testing.T) {
 		t.Errorf("ps took %s: the window was not waited for", took)
 	}
 	got = flags(0)
-	if !slices.Equal(got[5000], []string{"CLOSE_WAIT_LEAK"}) || len(got[5100]) != 0 || !slices.Equal(got[5200], []string{"INSPECTOR_EXPOSED"}) {
+	if !slices.Equal(got[5000], []model.Code{"CLOSE_WAIT_LEAK"}) || len(got[5100]) != 0 || !slices.Equal(got[5200], []model.Code{"INSPECTOR_EXPOSED"}) {
 		t.Errorf("without a window: %v", got)
 	}
 }

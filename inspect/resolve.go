@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -25,5 +26,5 @@ func exitedError(pid int, st probes.Stat) error {
 	if st.State == "X" {
 		what = "dead"
 	}
-	return fmt.Errorf("process %d (%s) has exited (%s, waiting for its parent %d to reap it): %w", pid, st.Comm, what, st.PPID, ErrNoProcess)
+	return fmt.Errorf("process %d (%s) has exited (%s, waiting for its parent %d to reap it): %w", pid, st.Comm, what, st.PPID, model.ErrNoProcess)
 }

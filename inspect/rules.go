@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"sort"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // EvalContext is what the rules need besides the Snapshot itself: the thresholds and facts
@@ -28,7 +30,7 @@ type EvalContext struct {
 }
 
 // Rule turns a snapshot into zero or more findings.
-type Rule func(s *Snapshot, ctx EvalContext) []Finding
+type Rule func(s *model.Snapshot, ctx EvalContext) []model.Finding
 
 // Rules are the rules Evaluate runs, in order.
 var Rules = []Rule{
@@ -58,8 +60,8 @@ var Rules = []Rule{
 
 // Evaluate runs every rule and returns the findings worst first, with findings that explain
 // each other linked through Related.
-func Evaluate(s *Snapshot, ctx EvalContext) []Finding {
-	out := []Finding{}
+func Evaluate(s *model.Snapshot, ctx EvalContext) []model.Finding {
+	out := []model.Finding{}
 	for _, r := range Rules {
 		out = append(out, r(s, ctx)...)
 	}
@@ -69,7 +71,7 @@ func Evaluate(s *Snapshot, ctx EvalContext) []Finding {
 }
 
 // SortFindings orders findings by severity (worst first), then by code.
-func SortFindings(f []Finding) {
+func SortFindings(f []model.Finding) {
 	sort.SliceStable(f, func(i, j int) bool {
 		if f[i].Severity.Rank() != f[j].Severity.Rank() {
 			return f[i].Severity.Rank() > f[j].Severity.Rank()
@@ -79,31 +81,31 @@ func SortFindings(f []Finding) {
 }
 
 // explains lists, for a code, the codes it explains and the sentence that says how.
-var explains = map[string]map[string]string{
-	"EVENT_LOOP_BLOCKED": {
-		"ZOMBIE_CHILDREN": "the event loop is not turning, so libuv never reaps the exited children",
-		"LISTEN_BACKLOG":  "the event loop is not turning, so nothing accepts the waiting connections",
-		"STALLED_SOCKETS": "the event loop is not turning, so nothing reads the connections",
+var explains = map[model.Code]map[model.Code]string{
+	model.CodeEventLoopBlocked: {
+		model.CodeZombieChildren: "the event loop is not turning, so libuv never reaps the exited children",
+		model.CodeListenBacklog:  "the event loop is not turning, so nothing accepts the waiting connections",
+		model.CodeStalledSockets: "the event loop is not turning, so nothing reads the connections",
 	},
-	"EVENT_LOOP_SATURATED": {
-		"STALLED_SOCKETS": "the event loop is busy nearly all the time, so connections wait their turn to be read",
-		"LISTEN_BACKLOG":  "the main thread is busy nearly all the time, so connections wait to be accepted",
+	model.CodeEventLoopSaturated: {
+		model.CodeStalledSockets: "the event loop is busy nearly all the time, so connections wait their turn to be read",
+		model.CodeListenBacklog:  "the main thread is busy nearly all the time, so connections wait to be accepted",
 	},
-	"CLOSE_WAIT_LEAK": {
-		"EMFILE_RISK": "the CLOSE_WAIT sockets are fds that count against the limit",
+	model.CodeCloseWaitLeak: {
+		model.CodeEMFILERisk: "the CLOSE_WAIT sockets are fds that count against the limit",
 	},
-	"HEAP_NEAR_LIMIT": {
-		"PROCESS_CRASHED": "the V8 heap ran out",
+	model.CodeHeapNearLimit: {
+		model.CodeProcessCrashed: "the V8 heap ran out",
 	},
-	"DELETED_FILES_HELD": {
-		"EMFILE_RISK": "fds held on deleted files count against the limit",
+	model.CodeDeletedFilesHeld: {
+		model.CodeEMFILERisk: "fds held on deleted files count against the limit",
 	},
 }
 
 // relate links findings that explain each other and appends the reason to the summary of
 // the explained one.
-func relate(fs []Finding) {
-	index := map[string]int{}
+func relate(fs []model.Finding) {
+	index := map[model.Code]int{}
 	for i, f := range fs {
 		index[f.Code] = i
 	}
@@ -117,7 +119,7 @@ func relate(fs []Finding) {
 			if !ok {
 				continue
 			}
-			if effect == "EMFILE_RISK" && !dominates(fs[ci], fs[ei]) {
+			if effect == model.CodeEMFILERisk && !dominates(fs[ci], fs[ei]) {
 				continue
 			}
 			fs[ci].Related = appendUnique(fs[ci].Related, effect)
@@ -129,13 +131,13 @@ func relate(fs []Finding) {
 
 // dominates reports whether the cause accounts for at least a tenth of the open fds, so a
 // handful of CLOSE_WAIT sockets is not blamed for a limit that files exhausted.
-func dominates(cause, emfile Finding) bool {
+func dominates(cause, emfile model.Finding) bool {
 	open, _ := emfile.Evidence["open"].(int)
 	n, _ := cause.Evidence["count"].(int)
 	return open > 0 && n*10 >= open
 }
 
-func appendUnique(list []string, v string) []string {
+func appendUnique[T comparable](list []T, v T) []T {
 	for _, x := range list {
 		if x == v {
 			return list

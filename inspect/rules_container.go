@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -19,7 +20,7 @@ func orDefault(v, d float64) float64 {
 }
 
 // ruleContainerMemory: the cgroup's working set is close to its memory limit.
-func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
+func ruleContainerMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.LimitBytes == nil || c.Memory.WorkingSetBytes == nil || *c.Memory.LimitBytes == 0 {
 		return nil
@@ -32,9 +33,9 @@ func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
 	if frac < warnAt {
 		return nil
 	}
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	if frac >= critAt {
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 	}
 	ev := map[string]any{
 		"working_set_bytes": ws, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1),
@@ -46,8 +47,8 @@ func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
 	if c.Memory.HighBytes != nil {
 		ev["high_bytes"] = *c.Memory.HighBytes
 	}
-	return []Finding{{
-		Code:     "CONTAINER_MEMORY_NEAR_LIMIT",
+	return []model.Finding{{
+		Code:     model.CodeContainerMemoryNearLimit,
 		Severity: sev,
 		Summary: fmt.Sprintf("The container's working set is %s of its %s memory limit (%s): at the limit the kernel's OOM killer kills a process of the container",
 			units.Bytes(ws), units.Bytes(limit), percent(frac)),
@@ -59,25 +60,25 @@ func ruleContainerMemory(s *Snapshot, ctx EvalContext) []Finding {
 }
 
 // ruleOOMKilled: the OOM killer killed processes in the cgroup.
-func ruleOOMKilled(s *Snapshot, _ EvalContext) []Finding {
+func ruleOOMKilled(s *model.Snapshot, _ EvalContext) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.OOMKills == nil || *c.Memory.OOMKills == 0 {
 		return nil
 	}
 	n := *c.Memory.OOMKills
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	when := "since the cgroup was made"
 	ev := map[string]any{"oom_kills": n, "oom_kills_in_window": c.Memory.OOMKillsInWindow, "limit_bytes": c.Memory.LimitBytes, "cgroup": c.Cgroup}
 	if w := c.Memory.OOMKillsInWindow; w != nil && *w > 0 {
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 		when = fmt.Sprintf("%d of them while nodeinspect watched", *w)
 	}
 	limit := "its memory limit"
 	if c.Memory.LimitBytes != nil {
 		limit = "its " + units.Bytes(*c.Memory.LimitBytes) + " memory limit"
 	}
-	return []Finding{{
-		Code:     "OOM_KILLED",
+	return []model.Finding{{
+		Code:     model.CodeOOMKilled,
 		Severity: sev,
 		Summary:  fmt.Sprintf("The kernel's OOM killer killed %s in this container's cgroup at %s (%s)", count(int(min(n, math.MaxInt32)), "process", "processes"), limit, when),
 		Evidence: ev,
@@ -86,7 +87,7 @@ func ruleOOMKilled(s *Snapshot, _ EvalContext) []Finding {
 }
 
 // ruleCPUThrottled: the CFS quota held the cgroup back in many periods of the window.
-func ruleCPUThrottled(s *Snapshot, ctx EvalContext) []Finding {
+func ruleCPUThrottled(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	c := s.Container
 	if c == nil || c.CPU.Periods == nil || c.CPU.ThrottledPeriods == nil || *c.CPU.Periods == 0 {
 		return nil
@@ -111,9 +112,9 @@ func ruleCPUThrottled(s *Snapshot, ctx EvalContext) []Finding {
 	if c.CPU.WindowSeconds != nil {
 		ev["window_ms"] = int64(*c.CPU.WindowSeconds * 1000)
 	}
-	return []Finding{{
-		Code:     "CPU_THROTTLED",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeCPUThrottled,
+		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("CPU throttled in %d of %d CFS periods (%s) over the window: the container used up %s%s", throttled, periods, percent(frac), quota, held),
 		Evidence: ev,
 		Advice:   "While throttled no thread of the container runs until the next period (100 ms by default), so event-loop delay and request latency rise with throttling, p99 first; GC and libuv threads spend the same quota. Raise the CPU limit (or drop it and keep the request), or cut CPU per request.",
@@ -132,7 +133,7 @@ const youngGenerationBytes = 48 << 20
 
 // ruleHeapLimitAboveContainer: the V8 heap may grow past what the container leaves it, so
 // the kernel kills the process before V8 collects harder or fails with a heap OOM.
-func ruleHeapLimitAboveContainer(s *Snapshot, _ EvalContext) []Finding {
+func ruleHeapLimitAboveContainer(s *model.Snapshot, _ EvalContext) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.LimitBytes == nil || s.Memory == nil || s.Memory.RSSBytes == nil || s.Memory.Heap == nil ||
 		s.Memory.Heap.LimitBytes == nil || s.Memory.Heap.TotalBytes == nil {
@@ -151,9 +152,9 @@ func ruleHeapLimitAboveContainer(s *Snapshot, _ EvalContext) []Finding {
 		advice = fmt.Sprintf("The memory outside the V8 heap (%s) leaves no room for a useful heap under the %s limit: raise the container's memory limit, or find what holds memory outside the heap (Buffers, native addons).",
 			units.Bytes(outside), units.Bytes(limit))
 	}
-	return []Finding{{
-		Code:     "HEAP_LIMIT_ABOVE_CONTAINER",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeHeapLimitAboveContainer,
+		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("The V8 heap may grow to %s, but with %s already outside the heap the container's %s limit is reached first: the kernel kills the process before V8 collects harder",
 			units.Bytes(heapLimit), units.Bytes(outside), units.Bytes(limit)),
 		Evidence: map[string]any{"heap_limit_bytes": heapLimit, "outside_heap_bytes": outside, "rss_bytes": rss, "heap_total_bytes": heapTotal, "limit_bytes": limit,
@@ -163,7 +164,7 @@ func ruleHeapLimitAboveContainer(s *Snapshot, _ EvalContext) []Finding {
 }
 
 // rulePidsNearLimit: the cgroup's task count is close to pids.max.
-func rulePidsNearLimit(s *Snapshot, ctx EvalContext) []Finding {
+func rulePidsNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	c := s.Container
 	if c == nil || c.Pids.Current == nil || c.Pids.Max == nil || *c.Pids.Max == 0 {
 		return nil
@@ -174,9 +175,9 @@ func rulePidsNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 	if frac < at {
 		return nil
 	}
-	return []Finding{{
-		Code:     "PIDS_NEAR_LIMIT",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodePIDsNearLimit,
+		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("The container runs %d tasks of its pids limit of %d (%s): new processes and threads will fail", cur, limit, percent(frac)),
 		Evidence: map[string]any{"current": cur, "max": limit, "used_percent": roundTo(frac*100, 1), "cgroup": c.Pids.LimitCgroup},
 		Advice:   "At pids.max fork() and thread creation fail with EAGAIN: child_process.spawn throws, and workers or the libuv threadpool cannot start (Node may abort). Threads count, not only processes: find what spawns (nodeinspect tree), reap zombies, or raise the limit (Kubernetes: the kubelet's podPidsLimit).",

@@ -3,39 +3,41 @@ package inspect
 import (
 	"strings"
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 func TestRuleContainerMemoryThresholds(t *testing.T) {
 	for _, c := range []struct {
 		ws, limit uint64
-		want      Severity
+		want      model.Severity
 	}{
-		{84, 100, ""}, {85, 100, SeverityWarning}, {94, 100, SeverityWarning}, {95, 100, SeverityCritical}, {120, 100, SeverityCritical},
+		{84, 100, ""}, {85, 100, model.SeverityWarning}, {94, 100, model.SeverityWarning}, {95, 100, model.SeverityCritical}, {120, 100, model.SeverityCritical},
 	} {
-		s := &Snapshot{Container: &Container{Memory: ContainerMemory{WorkingSetBytes: ref(c.ws << 20), LimitBytes: ref(c.limit << 20), UsageBytes: ref(c.ws<<20 + 1<<20)}}}
+		s := &model.Snapshot{Container: &model.Container{Memory: model.ContainerMemory{WorkingSetBytes: ref(c.ws << 20), LimitBytes: ref(c.limit << 20), UsageBytes: ref(c.ws<<20 + 1<<20)}}}
 		got := severities(ruleContainerMemory(s, EvalContext{Thresholds: DefaultThresholds()}))["CONTAINER_MEMORY_NEAR_LIMIT"]
 		if got != c.want {
 			t.Errorf("%d of %d: %q, want %q", c.ws, c.limit, got, c.want)
 		}
 	}
 	// No limit, or an unknown working set: no finding.
-	for _, m := range []ContainerMemory{{WorkingSetBytes: ref(uint64(99))}, {LimitBytes: ref(uint64(100))}} {
-		if f := ruleContainerMemory(&Snapshot{Container: &Container{Memory: m}}, EvalContext{}); len(f) > 0 {
+	for _, m := range []model.ContainerMemory{{WorkingSetBytes: ref(uint64(99))}, {LimitBytes: ref(uint64(100))}} {
+		if f := ruleContainerMemory(&model.Snapshot{Container: &model.Container{Memory: m}}, EvalContext{}); len(f) > 0 {
 			t.Errorf("%+v: %+v", m, f)
 		}
 	}
 	// A flag moves the threshold.
 	th := DefaultThresholds()
 	th.ContainerMemoryWarning = 0.5
-	s := &Snapshot{Container: &Container{Memory: ContainerMemory{WorkingSetBytes: ref(uint64(60)), LimitBytes: ref(uint64(100))}}}
+	s := &model.Snapshot{Container: &model.Container{Memory: model.ContainerMemory{WorkingSetBytes: ref(uint64(60)), LimitBytes: ref(uint64(100))}}}
 	if len(ruleContainerMemory(s, EvalContext{Thresholds: th})) != 1 {
 		t.Error("--container-memory-warning 50 ignored")
 	}
 }
 
 func TestRuleCPUThrottledAndPids(t *testing.T) {
-	cpu := func(periods, throttled uint64) *Snapshot {
-		return &Snapshot{Container: &Container{CPU: ContainerCPU{QuotaCPUs: ref(0.2), Periods: ref(periods), ThrottledPeriods: ref(throttled), ThrottledSeconds: ref(0.8), WindowSeconds: ref(1.0)}}}
+	cpu := func(periods, throttled uint64) *model.Snapshot {
+		return &model.Snapshot{Container: &model.Container{CPU: model.ContainerCPU{QuotaCPUs: ref(0.2), Periods: ref(periods), ThrottledPeriods: ref(throttled), ThrottledSeconds: ref(0.8), WindowSeconds: ref(1.0)}}}
 	}
 	if f := ruleCPUThrottled(cpu(10, 1), EvalContext{}); len(f) > 0 {
 		t.Errorf("10%%: %+v", f)
@@ -47,10 +49,10 @@ func TestRuleCPUThrottledAndPids(t *testing.T) {
 	if f := ruleCPUThrottled(cpu(0, 0), EvalContext{}); len(f) > 0 {
 		t.Errorf("no periods: %+v", f)
 	}
-	pids := func(cur, max uint64) []Finding {
-		return rulePidsNearLimit(&Snapshot{Container: &Container{Pids: ContainerPids{Current: ref(cur), Max: ref(max)}}}, EvalContext{})
+	pids := func(cur, max uint64) []model.Finding {
+		return rulePidsNearLimit(&model.Snapshot{Container: &model.Container{Pids: model.ContainerPids{Current: ref(cur), Max: ref(max)}}}, EvalContext{})
 	}
-	if len(pids(89, 100)) != 0 || len(pids(90, 100)) != 1 || len(rulePidsNearLimit(&Snapshot{Container: &Container{Pids: ContainerPids{Current: ref(uint64(5))}}}, EvalContext{})) != 0 {
+	if len(pids(89, 100)) != 0 || len(pids(90, 100)) != 1 || len(rulePidsNearLimit(&model.Snapshot{Container: &model.Container{Pids: model.ContainerPids{Current: ref(uint64(5))}}}, EvalContext{})) != 0 {
 		t.Error("pids thresholds")
 	}
 }
@@ -58,10 +60,10 @@ func TestRuleCPUThrottledAndPids(t *testing.T) {
 // TestRuleHeapLimitAboveContainer: Node 20's default heap limit in a 256 MiB container
 // (nodejs/node#64646: the heap may grow past what the container allows).
 func TestRuleHeapLimitAboveContainer(t *testing.T) {
-	snap := func(heapLimit, rss, heapTotal, limit uint64) *Snapshot {
-		return &Snapshot{
-			Memory:    &Memory{RSSBytes: ref(rss), Heap: &Heap{LimitBytes: ref(heapLimit), TotalBytes: ref(heapTotal)}},
-			Container: &Container{Memory: ContainerMemory{LimitBytes: ref(limit)}},
+	snap := func(heapLimit, rss, heapTotal, limit uint64) *model.Snapshot {
+		return &model.Snapshot{
+			Memory:    &model.Memory{RSSBytes: ref(rss), Heap: &model.Heap{LimitBytes: ref(heapLimit), TotalBytes: ref(heapTotal)}},
+			Container: &model.Container{Memory: model.ContainerMemory{LimitBytes: ref(limit)}},
 		}
 	}
 	f := ruleHeapLimitAboveContainer(snap(262<<20, 120<<20, 60<<20, 256<<20), EvalContext{})
@@ -89,7 +91,7 @@ func TestRuleHeapLimitAboveContainer(t *testing.T) {
 func ref[T any](v T) *T { return &v }
 
 func TestMemoryHeadroom(t *testing.T) {
-	c := &Container{Memory: ContainerMemory{LimitBytes: ref(uint64(512 << 20)), WorkingSetBytes: ref(uint64(470 << 20))}}
+	c := &model.Container{Memory: model.ContainerMemory{LimitBytes: ref(uint64(512 << 20)), WorkingSetBytes: ref(uint64(470 << 20))}}
 	if h, ok := c.MemoryHeadroom(); !ok || h != 42<<20 {
 		t.Errorf("headroom %d %v", h, ok)
 	}
@@ -97,10 +99,10 @@ func TestMemoryHeadroom(t *testing.T) {
 	if h, ok := c.MemoryHeadroom(); !ok || h != 0 {
 		t.Errorf("over the limit: %d %v", h, ok)
 	}
-	if _, ok := (&Container{}).MemoryHeadroom(); ok {
+	if _, ok := (&model.Container{}).MemoryHeadroom(); ok {
 		t.Error("no limit")
 	}
-	if _, ok := (*Container)(nil).MemoryHeadroom(); ok {
+	if _, ok := (*model.Container)(nil).MemoryHeadroom(); ok {
 		t.Error("nil")
 	}
 }

@@ -3,32 +3,9 @@ package inspect
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
-
-// crashTriggers are the report triggers of a process that died: an uncaught exception
-// (--report-uncaught-exception; an unhandled rejection is one since Node.js 15), a fatal
-// error and V8's out of memory (--report-on-fatalerror), and the oldest reports' location.
-var crashTriggers = map[string]string{
-	"Exception":    "an uncaught exception",
-	"FatalError":   "a fatal error",
-	"OOMError":     "JavaScript heap out of memory",
-	"OnFatalError": "a fatal error",
-}
-
-// Crashed reports whether the report was written as the process died (an uncaught
-// exception, a fatal error, an OOM), not for an error the program caught and passed to
-// process.report.writeReport(). An error without a trigger (a snapshot saved before the
-// trigger was kept) counts as a crash, as it always did.
-func (e *NodeError) Crashed() bool {
-	if e == nil {
-		return false
-	}
-	if e.Trigger == "" {
-		return true
-	}
-	_, ok := crashTriggers[e.Trigger]
-	return ok
-}
 
 // maxCrashFrames is how many frames of the stack PROCESS_CRASHED's evidence keeps.
 const maxCrashFrames = 5
@@ -36,12 +13,12 @@ const maxCrashFrames = 5
 // ruleProcessCrashed: the diagnostic report was written as the process died. A report
 // written by process.report.writeReport() (with or without an error: trigger "API"), on a
 // signal, or by getReport() is not a crash.
-func ruleProcessCrashed(s *Snapshot, _ EvalContext) []Finding {
+func ruleProcessCrashed(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if s.Node == nil || s.Node.Error == nil {
 		return nil
 	}
 	e := s.Node.Error
-	why, ok := crashTriggers[e.Trigger]
+	why, ok := e.CrashCause()
 	if !ok {
 		return nil
 	}
@@ -76,9 +53,9 @@ func ruleProcessCrashed(s *Snapshot, _ EvalContext) []Finding {
 	} else if e.Trigger == "FatalError" || e.Trigger == "OnFatalError" {
 		advice = "A fatal error is raised by Node.js or V8 itself (or a native addon): read the native stack in the report, and check for a known issue of this Node.js version or addon."
 	}
-	return []Finding{{
-		Code:     "PROCESS_CRASHED",
-		Severity: SeverityCritical,
+	return []model.Finding{{
+		Code:     model.CodeProcessCrashed,
+		Severity: model.SeverityCritical,
 		Summary:  fmt.Sprintf("The process crashed of %s: %s", why, what),
 		Evidence: ev,
 		Advice:   advice,

@@ -3,18 +3,20 @@ package inspect
 import (
 	"fmt"
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
-func crashSnapshot(trigger, message, code string, stack []string) *Snapshot {
-	return &Snapshot{Source: "report", Process: &Process{PID: 7, IsNode: true},
-		Node: &NodeInfo{Error: &NodeError{Message: message, Code: code, Stack: stack, Trigger: trigger}}}
+func crashSnapshot(trigger, message, code string, stack []string) *model.Snapshot {
+	return &model.Snapshot{Source: "report", Process: &model.Process{PID: 7, IsNode: true},
+		Node: &model.NodeInfo{Error: &model.NodeError{Message: message, Code: code, Stack: stack, Trigger: trigger}}}
 }
 
 func TestProcessCrashed(t *testing.T) {
 	frames := []string{"at Timeout._onTimeout (/srv/app/crash.js:12:19)", "at listOnTimeout (node:internal/timers:573:17)"}
 	for _, c := range []struct {
 		name                    string
-		s                       *Snapshot
+		s                       *model.Snapshot
 		want                    bool
 		code, top, errorMessage any
 	}{
@@ -29,8 +31,8 @@ func TestProcessCrashed(t *testing.T) {
 		// writeReport(err) from a catch block: the process goes on.
 		{"writeReport with an error", crashSnapshot("API", "Error: handled", "", frames), false, nil, nil, nil},
 		{"signal", crashSnapshot("Signal", "SIGUSR2", "", nil), false, nil, nil, nil},
-		{"no error", &Snapshot{Node: &NodeInfo{}}, false, nil, nil, nil},
-		{"no node", &Snapshot{}, false, nil, nil, nil},
+		{"no error", &model.Snapshot{Node: &model.NodeInfo{}}, false, nil, nil, nil},
+		{"no node", &model.Snapshot{}, false, nil, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := ruleProcessCrashed(c.s, EvalContext{})
@@ -41,7 +43,7 @@ func TestProcessCrashed(t *testing.T) {
 				return
 			}
 			f := got[0]
-			if f.Code != "PROCESS_CRASHED" || f.Severity != SeverityCritical {
+			if f.Code != "PROCESS_CRASHED" || f.Severity != model.SeverityCritical {
 				t.Fatalf("%s %s", f.Code, f.Severity)
 			}
 			ev := f.Evidence

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -14,17 +15,17 @@ import (
 const maxListed = 20
 
 // ruleEMFILE: open fds against the soft RLIMIT_NOFILE.
-func ruleEMFILE(s *Snapshot, ctx EvalContext) []Finding {
+func ruleEMFILE(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil || s.Limits == nil || s.Limits.OpenFilesSoft == nil || *s.Limits.OpenFilesSoft == 0 {
 		return nil
 	}
 	soft := *s.Limits.OpenFilesSoft
 	frac := float64(s.FDs.Open) / float64(soft)
 	th := ctx.Thresholds
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	switch {
 	case frac >= th.EMFILECritical:
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 	case frac >= th.EMFILEWarning:
 	default:
 		return nil
@@ -44,8 +45,8 @@ func ruleEMFILE(s *Snapshot, ctx EvalContext) []Finding {
 	if top == "" {
 		// Only the count is known (the table was unreadable): say so instead of a type.
 		ev["by_type"] = nil
-		return []Finding{{
-			Code:     "EMFILE_RISK",
+		return []model.Finding{{
+			Code:     model.CodeEMFILERisk,
 			Severity: sev,
 			Summary: fmt.Sprintf("%d of %d file descriptors in use (%s of the soft limit): new sockets and files will soon fail with EMFILE",
 				s.FDs.Open, soft, percent(frac)),
@@ -53,8 +54,8 @@ func ruleEMFILE(s *Snapshot, ctx EvalContext) []Finding {
 			Advice:   fmt.Sprintf("Find what accumulates before raising the limit (`sudo nodeinspect fds %d` shows which fds they are); `ulimit -n` or systemd LimitNOFILE= only buys time.", s.Process.PID),
 		}}
 	}
-	return []Finding{{
-		Code:     "EMFILE_RISK",
+	return []model.Finding{{
+		Code:     model.CodeEMFILERisk,
 		Severity: sev,
 		Summary: fmt.Sprintf("%d of %d file descriptors in use (%s of the soft limit, mostly %s): new sockets and files will soon fail with EMFILE",
 			s.FDs.Open, soft, percent(frac), top),
@@ -77,14 +78,14 @@ func topType(byType map[string]int) string {
 // ruleCloseWait: TCP sockets the peer closed and this process never did, grouped by
 // direction (see socket_direction.go): by local port for connections clients opened to
 // this process, by upstream host and port for connections it opened itself.
-func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
+func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
 		return nil
 	}
 	listeners := newListenerSet(s.FDs.List)
 	groups := map[connGroup]int{}
 	var fds []int
-	var closeWait []FD
+	var closeWait []model.FD
 	count := 0
 	for _, fd := range s.FDs.List {
 		if fd.Socket == nil || fd.Type != "tcp" || fd.Socket.State != "CLOSE_WAIT" {
@@ -101,9 +102,9 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 	if count == 0 || count < th.CloseWaitWarning {
 		return nil
 	}
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	if count >= th.CloseWaitCritical {
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 	}
 	keys := make([]connGroup, 0, len(groups))
 	for k := range groups {
@@ -131,11 +132,11 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 		ev["owners"] = oev
 	}
 	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
-	if top.Direction == DirectionOutbound {
+	if top.Direction == model.DirectionOutbound {
 		advice = fmt.Sprintf("These are connections this process opened to %s and never closed after the server did: HTTP responses whose body is never consumed (call res.resume() or destroy() them; with fetch/undici read or cancel the body) and clients or pools that never release connections.", joinHostPort(top.Remote, top.Port))
 	}
-	return []Finding{{
-		Code:     "CLOSE_WAIT_LEAK",
+	return []model.Finding{{
+		Code:     model.CodeCloseWaitLeak,
 		Severity: sev,
 		Summary:  summary,
 		Evidence: ev,
@@ -144,7 +145,7 @@ func ruleCloseWait(s *Snapshot, ctx EvalContext) []Finding {
 }
 
 // ruleDeletedFiles: fds on unlinked files keep their disk space.
-func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
+func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	deleted, deletedBytes, ok := s.FDs.DeletedFiles()
 	if !ok || deleted == 0 {
 		return nil
@@ -167,9 +168,9 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 	}
 	ev := map[string]any{"count": deleted, "bytes": deletedBytes, "files": files}
 	markCut(ev, "files", held, len(files))
-	return []Finding{{
-		Code:     "DELETED_FILES_HELD",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeDeletedFilesHeld,
+		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s still open, holding %s of disk space that df counts and du cannot find",
 			count(deleted, "deleted file is", "deleted files are"), units.SignedBytes(deletedBytes)),
 		Evidence: ev,
@@ -178,7 +179,7 @@ func ruleDeletedFiles(s *Snapshot, _ EvalContext) []Finding {
 }
 
 // ruleListenBacklog: connections waiting in an accept queue that nobody drains.
-func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
+func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
 		return nil
 	}
@@ -211,9 +212,9 @@ func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
 	if len(listeners) == 0 {
 		return nil
 	}
-	return []Finding{{
-		Code:     "LISTEN_BACKLOG",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeListenBacklog,
+		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s in the accept queue of %s and nobody accepts them",
 			count(total, "connection waits", "connections wait"), count(len(listeners), "listening socket", "listening sockets")),
 		Evidence: map[string]any{"listeners": listeners},
@@ -222,11 +223,11 @@ func ruleListenBacklog(s *Snapshot, ctx EvalContext) []Finding {
 }
 
 // ruleInspector: the inspector's port among the process's listening sockets.
-func ruleInspector(s *Snapshot, ctx EvalContext) []Finding {
+func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil || (len(ctx.InspectorPorts) == 0 && len(ctx.InspectorInodes) == 0) {
 		return nil
 	}
-	var out []Finding
+	var out []model.Finding
 	for _, fd := range s.FDs.List {
 		so := fd.Socket
 		if so == nil || fd.Type != "tcp" || so.State != "LISTEN" {
@@ -244,15 +245,15 @@ func ruleInspector(s *Snapshot, ctx EvalContext) []Finding {
 		}
 		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port, "detected_by": by}
 		if isLoopback(hostOf(so.Local)) {
-			out = append(out, Finding{
-				Code: "INSPECTOR_OPEN", Severity: SeverityInfo,
+			out = append(out, model.Finding{
+				Code: model.CodeInspectorOpen, Severity: model.SeverityInfo,
 				Summary:  fmt.Sprintf("The Node.js inspector listens on %s (loopback only)", so.Local),
 				Evidence: ev,
 				Advice:   "Anyone who can log in to this host can run code in this process through it; turn it off in production (drop --inspect) unless you are debugging now.",
 			})
 		} else {
-			out = append(out, Finding{
-				Code: "INSPECTOR_EXPOSED", Severity: SeverityCritical,
+			out = append(out, model.Finding{
+				Code: model.CodeInspectorExposed, Severity: model.SeverityCritical,
 				Summary:  fmt.Sprintf("The Node.js inspector listens on %s, reachable from the network: anyone who can connect can run code in this process", so.Local),
 				Evidence: ev,
 				Advice:   "Restart without --inspect (or bind it to 127.0.0.1 and use an SSH tunnel), and firewall the port now.",

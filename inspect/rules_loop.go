@@ -3,10 +3,12 @@ package inspect
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // ruleEventLoop: the main thread made no progress over the sample window.
-func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
+func ruleEventLoop(s *model.Snapshot, _ EvalContext) []model.Finding {
 	l := s.EventLoop
 	if l == nil || l.Verdict != "blocked" {
 		return nil
@@ -24,9 +26,9 @@ func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
 			children = append(children, map[string]any{"pid": c.PID, "command": c.Command})
 		}
 		ev["waiting_for"] = children
-		return []Finding{{
-			Code:     "EVENT_LOOP_BLOCKED",
-			Severity: SeverityWarning,
+		return []model.Finding{{
+			Code:     model.CodeEventLoopBlocked,
+			Severity: model.SeverityWarning,
 			Summary: fmt.Sprintf("The event loop did not turn for %d ms: the main thread waits for %s in a synchronous call (execSync, spawnSync or execFileSync)",
 				l.WindowMS, describeChildren(l.WaitingFor)),
 			Evidence: ev,
@@ -41,9 +43,9 @@ func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
 	summary := fmt.Sprintf("The event loop did not turn for %d ms: %s and the main thread was never seen waiting for events; it was %s (%d of %d samples)",
 		l.WindowMS, progress, what, n, l.Samples)
 	summary, advice = blockedStackFinding(l, ev, summary, advice)
-	return []Finding{{
-		Code:     "EVENT_LOOP_BLOCKED",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeEventLoopBlocked,
+		Severity: model.SeverityWarning,
 		Summary:  summary,
 		Evidence: ev,
 		Advice:   advice,
@@ -51,7 +53,7 @@ func ruleEventLoop(s *Snapshot, _ EvalContext) []Finding {
 }
 
 // ruleEventLoopSaturated: the loop turns, but the main thread is busy nearly all the window.
-func ruleEventLoopSaturated(s *Snapshot, _ EvalContext) []Finding {
+func ruleEventLoopSaturated(s *model.Snapshot, _ EvalContext) []model.Finding {
 	l := s.EventLoop
 	if l == nil || l.Verdict != "saturated" || l.BusyPercent == nil {
 		return nil
@@ -64,9 +66,9 @@ func ruleEventLoopSaturated(s *Snapshot, _ EvalContext) []Finding {
 	if l.SyscallsPerSecond != nil {
 		rate = fmt.Sprintf("%.0f", *l.SyscallsPerSecond)
 	}
-	return []Finding{{
-		Code:     "EVENT_LOOP_SATURATED",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeEventLoopSaturated,
+		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("The event loop turns (%s read/write system calls a second) but the main thread was busy %.0f%% of the %d ms window: work queues behind it",
 			rate, *l.BusyPercent, l.WindowMS),
 		Evidence: map[string]any{
@@ -87,7 +89,7 @@ func roundedOrNil(v *float64) any {
 }
 
 // describeChildren says "child process 1234 (sleep 20)" or "2 child processes: ...".
-func describeChildren(kids []WaitedChild) string {
+func describeChildren(kids []model.WaitedChild) string {
 	if len(kids) == 0 {
 		return "a child process"
 	}

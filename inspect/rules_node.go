@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -12,7 +13,7 @@ import (
 
 // ruleExternalMemory: most of the resident memory is outside the V8 heap (Buffers, native
 // addons, the allocator's fragmentation), so heap snapshots will not find it.
-func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
+func ruleExternalMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.Memory == nil || s.Memory.RSSBytes == nil || s.Memory.Heap == nil || s.Memory.Heap.TotalBytes == nil {
 		return nil
 	}
@@ -31,9 +32,9 @@ func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
 	if h.ArrayBuffersBytes != nil {
 		ev["array_buffers_bytes"] = *h.ArrayBuffersBytes
 	}
-	return []Finding{{
-		Code:     "EXTERNAL_MEMORY",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeExternalMemory,
+		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("RSS is %s but the V8 heap only %s: %s lives outside the heap%s",
 			units.Bytes(rss), units.Bytes(total), units.SignedBytes(int64(rss-total)), detail),
 		Evidence: ev,
@@ -47,7 +48,7 @@ func ruleExternalMemory(s *Snapshot, ctx EvalContext) []Finding {
 // the young generation, so it errs towards warning early); else heap used against V8's heap
 // limit (which can stay below 85% up to the crash under a small --max-old-space-size: see
 // heap_limit.go). basis is "old_space", "heap_used_vs_old_space" or "heap".
-func heapPressure(h *Heap) (used, limit uint64, basis string, ok bool) {
+func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 	if h == nil {
 		return 0, 0, "", false
 	}
@@ -67,7 +68,7 @@ func heapPressure(h *Heap) (used, limit uint64, basis string, ok bool) {
 }
 
 // heapEvidence is the evidence of HEAP_NEAR_LIMIT: what was compared and which limit.
-func heapEvidence(h *Heap, used, limit uint64, basis string) map[string]any {
+func heapEvidence(h *model.Heap, used, limit uint64, basis string) map[string]any {
 	ev := map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(float64(used)/float64(limit)*100, 1),
 		"compared": basis, "source": h.Source}
 	switch basis {
@@ -95,7 +96,7 @@ func heapEvidence(h *Heap, used, limit uint64, basis string) map[string]any {
 // 80% of the old generation's limit (heap_limit.go): 85% and 95% of it are 68% and 76% of
 // the limit, reached while the process still runs whether V8 gives up at 80% (garbage
 // collection no longer frees memory) or fills the old generation to 97-99.6% first.
-func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
+func ruleHeapNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.Memory == nil || s.Memory.Heap == nil {
 		return nil
 	}
@@ -111,9 +112,9 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 		// read after the last failed collection (young space is empty then).
 		ev := heapEvidence(h, used, limit, basis)
 		ev["event"] = s.Node.Error.Message
-		return []Finding{{
-			Code:     "HEAP_NEAR_LIMIT",
-			Severity: SeverityCritical,
+		return []model.Finding{{
+			Code:     model.CodeHeapNearLimit,
+			Severity: model.SeverityCritical,
 			Summary:  "The process died of a JavaScript heap out of memory",
 			Evidence: ev,
 			Advice:   "Find what the heap retains (run with --heapsnapshot-near-heap-limit=2 to get snapshots before the next crash, and compare them); raise --max-old-space-size only if the working set is legitimately this large.",
@@ -122,16 +123,16 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 	if frac < t.HeapWarning {
 		return nil
 	}
-	sev := SeverityWarning
+	sev := model.SeverityWarning
 	if frac >= t.HeapCritical {
-		sev = SeverityCritical
+		sev = model.SeverityCritical
 	}
 	what := "The V8 heap's old generation uses"
 	if basis == "heap" {
 		what = "The V8 heap uses"
 	}
-	return []Finding{{
-		Code:     "HEAP_NEAR_LIMIT",
+	return []model.Finding{{
+		Code:     model.CodeHeapNearLimit,
 		Severity: sev,
 		Summary:  heapSummary(what, used, limit, frac, basis, h),
 		Evidence: heapEvidence(h, used, limit, basis),
@@ -140,7 +141,7 @@ func ruleHeapNearLimit(s *Snapshot, ctx EvalContext) []Finding {
 }
 
 // heapSummary words HEAP_NEAR_LIMIT.
-func heapSummary(what string, used, limit uint64, frac float64, basis string, h *Heap) string {
+func heapSummary(what string, used, limit uint64, frac float64, basis string, h *model.Heap) string {
 	if basis == "heap" {
 		return fmt.Sprintf("%s %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", what, units.Bytes(used), units.Bytes(limit), percent(frac))
 	}
@@ -150,7 +151,7 @@ func heapSummary(what string, used, limit uint64, frac float64, basis string, h 
 
 // ruleNoSIGTERM: no SIGTERM listener, so Node's default action (exit at once) drops
 // in-flight requests on every deploy.
-func ruleNoSIGTERM(s *Snapshot, _ EvalContext) []Finding {
+func ruleNoSIGTERM(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if s.Node == nil || s.Node.Listeners == nil {
 		return nil
 	}
@@ -158,9 +159,9 @@ func ruleNoSIGTERM(s *Snapshot, _ EvalContext) []Finding {
 	if !ok || n > 0 {
 		return nil
 	}
-	return []Finding{{
-		Code:     "NO_SIGTERM_HANDLER",
-		Severity: SeverityInfo,
+	return []model.Finding{{
+		Code:     model.CodeNoSIGTERMHandler,
+		Severity: model.SeverityInfo,
 		Summary:  "No SIGTERM listener: `kill`, systemd and Kubernetes stop this process mid-request",
 		Evidence: map[string]any{"SIGTERM": 0, "SIGINT": s.Node.Listeners["SIGINT"]},
 		Advice:   "Add process.on('SIGTERM', () => server.close(() => process.exit(0))) so in-flight requests finish; set a hard timeout in case connections stay open (server.closeAllConnections()).",
@@ -169,7 +170,7 @@ func ruleNoSIGTERM(s *Snapshot, _ EvalContext) []Finding {
 
 // ruleNoErrorHandlers: no process-level error listeners, so an unexpected error kills the
 // process without a log line of the app's own.
-func ruleNoErrorHandlers(s *Snapshot, _ EvalContext) []Finding {
+func ruleNoErrorHandlers(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if s.Node == nil || s.Node.Listeners == nil {
 		return nil
 	}
@@ -182,9 +183,9 @@ func ruleNoErrorHandlers(s *Snapshot, _ EvalContext) []Finding {
 	if len(missing) == 0 {
 		return nil
 	}
-	return []Finding{{
-		Code:     "NO_ERROR_HANDLERS",
-		Severity: SeverityInfo,
+	return []model.Finding{{
+		Code:     model.CodeNoErrorHandlers,
+		Severity: model.SeverityInfo,
 		Summary:  fmt.Sprintf("No %s listener: an unexpected error ends the process with only Node's default stack trace", strings.Join(missing, " or ")),
 		Evidence: map[string]any{"missing": missing},
 		Advice:   "Add process.on('uncaughtException') and process.on('unhandledRejection') handlers that log the error with context, flush logs, and exit non-zero; do not keep running after an uncaught exception.",
@@ -195,7 +196,7 @@ func ruleNoErrorHandlers(s *Snapshot, _ EvalContext) []Finding {
 const maxHandlesListed = 20
 
 // ruleReferencedHandles: what keeps the event loop alive, so why the process does not exit.
-func ruleReferencedHandles(s *Snapshot, _ EvalContext) []Finding {
+func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	byType := map[string]int{}
 	var listed []map[string]any
 	total := 0
@@ -237,9 +238,9 @@ func ruleReferencedHandles(s *Snapshot, _ EvalContext) []Finding {
 	if total == 0 {
 		what = describeCounts(resources)
 	}
-	return []Finding{{
-		Code:     "REFERENCED_HANDLES",
-		Severity: SeverityInfo,
+	return []model.Finding{{
+		Code:     model.CodeReferencedHandles,
+		Severity: model.SeverityInfo,
 		Summary:  fmt.Sprintf("The event loop is kept alive by %s: the process will not exit on its own while they stay", what),
 		Evidence: ev,
 		Advice:   "To let it exit: close servers (server.close()), end sockets, clearInterval/clearTimeout timers, kill or disconnect children; call .unref() on handles that should not keep the process alive.",
@@ -248,7 +249,7 @@ func ruleReferencedHandles(s *Snapshot, _ EvalContext) []Finding {
 
 // describeCounts words {"tcp": 3, "timer": 1} as "3 tcp, 1 timer", largest first.
 func describeCounts(m map[string]int) string {
-	keys := KeysByCount(m)
+	keys := model.KeysByCount(m)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))

@@ -2,12 +2,14 @@ package inspect
 
 import (
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
-func heapSnapshot(rss, total, used, limit uint64) *Snapshot {
-	return &Snapshot{
-		Process: &Process{PID: 42, IsNode: true},
-		Memory: &Memory{RSSBytes: u64(rss), Heap: &Heap{
+func heapSnapshot(rss, total, used, limit uint64) *model.Snapshot {
+	return &model.Snapshot{
+		Process: &model.Process{PID: 42, IsNode: true},
+		Memory: &model.Memory{RSSBytes: u64(rss), Heap: &model.Heap{
 			UsedBytes: u64(used), TotalBytes: u64(total), LimitBytes: u64(limit), ExternalBytes: u64(rss / 2), Source: "inspector",
 		}},
 	}
@@ -67,7 +69,7 @@ func TestHeapNearLimit(t *testing.T) {
 
 func TestListenerRules(t *testing.T) {
 	ctx := EvalContext{Thresholds: DefaultThresholds()}
-	s := &Snapshot{Node: &NodeInfo{Listeners: map[string]int{"SIGTERM": 0, "SIGINT": 1, "uncaughtException": 1, "unhandledRejection": 0}}}
+	s := &model.Snapshot{Node: &model.NodeInfo{Listeners: map[string]int{"SIGTERM": 0, "SIGINT": 1, "uncaughtException": 1, "unhandledRejection": 0}}}
 	if got := codes(ruleNoSIGTERM(s, ctx)); got != "NO_SIGTERM_HANDLER:info" {
 		t.Errorf("SIGTERM: %q", got)
 	}
@@ -89,7 +91,7 @@ func TestListenerRules(t *testing.T) {
 func TestReferencedHandles(t *testing.T) {
 	ctx := EvalContext{Thresholds: DefaultThresholds()}
 	fd := func(n int) *int { return &n }
-	s := &Snapshot{Handles: []Handle{
+	s := &model.Snapshot{Handles: []model.Handle{
 		{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true, FD: fd(19), Local: "0.0.0.0:8080"},
 		{Type: "tcp", Active: false, Referenced: true, FD: fd(20)},
 		{Type: "timer", Active: true, Referenced: false},
@@ -107,7 +109,7 @@ func TestReferencedHandles(t *testing.T) {
 	if f[0].Summary != "The event loop is kept alive by 1 tcp, 1 timer: the process will not exit on its own while they stay" {
 		t.Errorf("summary %q", f[0].Summary)
 	}
-	if got := ruleReferencedHandles(&Snapshot{Handles: []Handle{{Type: "async", Active: true}}}, ctx); len(got) != 0 {
+	if got := ruleReferencedHandles(&model.Snapshot{Handles: []model.Handle{{Type: "async", Active: true}}}, ctx); len(got) != 0 {
 		t.Fatal("a finding when nothing keeps the loop alive")
 	}
 }

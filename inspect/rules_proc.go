@@ -3,10 +3,12 @@ package inspect
 import (
 	"fmt"
 	"sort"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // ruleZombies: direct children that exited and were never reaped.
-func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
+func ruleZombies(s *model.Snapshot, _ EvalContext) []model.Finding {
 	var pids []int
 	for _, c := range s.Children {
 		if c.Zombie {
@@ -20,9 +22,9 @@ func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
 	if len(listed) > maxListed {
 		listed = listed[:maxListed]
 	}
-	return []Finding{{
-		Code:     "ZOMBIE_CHILDREN",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeZombieChildren,
+		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", count(len(pids), "child process was", "child processes were")),
 		Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
@@ -30,13 +32,13 @@ func ruleZombies(s *Snapshot, _ EvalContext) []Finding {
 }
 
 // ruleOrphans: the process, or members of its group or session, lost their parent.
-func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
-	var out []Finding
+func ruleOrphans(s *model.Snapshot, _ EvalContext) []model.Finding {
+	var out []model.Finding
 	if s.Process != nil && s.Process.Orphan {
 		p := s.Process
-		out = append(out, Finding{
-			Code:     "ORPHAN_PROCESS",
-			Severity: SeverityWarning,
+		out = append(out, model.Finding{
+			Code:     model.CodeOrphanProcess,
+			Severity: model.SeverityWarning,
 			Summary: fmt.Sprintf("This process lost its parent and was re-parented to pid %d; it still runs in the dead parent's process group %d",
 				p.PPID, p.PGID),
 			Evidence: map[string]any{"pid": p.PID, "ppid": p.PPID, "pgid": p.PGID, "sid": p.SID},
@@ -58,9 +60,9 @@ func ruleOrphans(s *Snapshot, _ EvalContext) []Finding {
 		if len(listed) > maxListed {
 			listed = listed[:maxListed]
 		}
-		out = append(out, Finding{
-			Code:     "ORPHAN_PROCESS",
-			Severity: SeverityWarning,
+		out = append(out, model.Finding{
+			Code:     model.CodeOrphanProcess,
+			Severity: model.SeverityWarning,
 			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
 			Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",

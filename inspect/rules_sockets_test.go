@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 func TestCloseWaitOutboundGroupedByUpstream(t *testing.T) {
 	// A gateway: a listener on 8080 with two clients, and 30 connections it opened to an
 	// upstream on 9000 from random local ports, all in CLOSE_WAIT.
-	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1),
+	extra := []model.FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1),
 		tcp(4, "CLOSE_WAIT", "10.0.0.1:8080", "10.0.0.50:51000", 0, 2),
 		tcp(5, "CLOSE_WAIT", "10.0.0.1:8080", "10.0.0.50:51001", 0, 3)}
 	for i := 0; i < 30; i++ {
@@ -41,18 +42,18 @@ func TestCloseWaitOutboundGroupedByUpstream(t *testing.T) {
 }
 
 func TestListenerSetFamilyAndAddress(t *testing.T) {
-	v6 := func(fd int, state, local, remote string, ino uint64) FD {
+	v6 := func(fd int, state, local, remote string, ino uint64) model.FD {
 		x := tcp(fd, state, local, remote, 0, ino)
 		x.Socket.Proto = "tcp6"
 		return x
 	}
-	fds := []FD{
+	fds := []model.FD{
 		tcp(3, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1),
 		v6(4, "LISTEN", "[::]:9090", "[::]:0", 2),
 	}
 	l := newListenerSet(fds)
 	cases := []struct {
-		so   FD
+		so   model.FD
 		want bool
 	}{
 		{tcp(5, "ESTABLISHED", "127.0.0.1:8080", "127.0.0.1:40000", 0, 5), true},
@@ -70,7 +71,7 @@ func TestListenerSetFamilyAndAddress(t *testing.T) {
 }
 
 func TestCloseWaitThousandIsCut(t *testing.T) {
-	var extra []FD
+	var extra []model.FD
 	for i := 0; i < 1000; i++ {
 		extra = append(extra, tcp(10+i, "CLOSE_WAIT", fmt.Sprintf("127.0.%d.%d:%d", i/200, i%200, 40000+i), fmt.Sprintf("10.1.%d.%d:443", i/250, i%250), 1, uint64(1000+i)))
 	}
@@ -95,8 +96,8 @@ func TestCloseWaitThousandIsCut(t *testing.T) {
 func TestZombiesAndOrphansCut(t *testing.T) {
 	s := fdSnapshot(1024, 0)
 	for i := 0; i < 50; i++ {
-		s.Children = append(s.Children, &Child{PID: 1000 + i, Zombie: true})
-		s.Orphans = append(s.Orphans, Orphan{PID: 2000 + i, PGID: s.Process.PGID})
+		s.Children = append(s.Children, &model.Child{PID: 1000 + i, Zombie: true})
+		s.Orphans = append(s.Orphans, model.Orphan{PID: 2000 + i, PGID: s.Process.PGID})
 	}
 	for _, f := range append(ruleZombies(s, EvalContext{}), ruleOrphans(s, EvalContext{})...) {
 		if f.Evidence["pids_total"] != 50 || f.Evidence["truncated"] != true || len(f.Evidence["pids"].([]int)) != maxListed {
@@ -144,7 +145,7 @@ func TestStalledDecisions(t *testing.T) {
 }
 
 func TestStalledSocketsRule(t *testing.T) {
-	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1)}
+	extra := []model.FD{tcp(3, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 1)}
 	start, end := map[uint64]probes.TCPQueue{}, map[uint64]probes.TCPQueue{}
 	add := func(n int, local, remote string, rx uint64, first uint64) {
 		for i := 0; i < n; i++ {
@@ -161,7 +162,7 @@ func TestStalledSocketsRule(t *testing.T) {
 	}
 	add(1, "127.0.0.1:%d", "127.0.0.1:9000", 65536, 200)
 	f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx)
-	if len(f) != 1 || f[0].Code != "STALLED_SOCKETS" || f[0].Severity != SeverityWarning {
+	if len(f) != 1 || f[0].Code != "STALLED_SOCKETS" || f[0].Severity != model.SeverityWarning {
 		t.Fatalf("5 stalled: %v", f)
 	}
 	ev := f[0].Evidence
@@ -203,7 +204,7 @@ func TestInspectorByEpollFakeTree(t *testing.T) {
 	write("50/fdinfo/18", "tfd: 23 events: 19 data: 17 pos:0 ino:64f9 sdev:9\ntfd: 21 events: 19 data: 15 pos:0 ino:40e sdev:10\n")
 	write("50/fdinfo/24", "tfd: 31 events: 19 data: 1f pos:0 ino:6500 sdev:9\n")
 	write("50/fdinfo/9", "tfd: 13 events: 19 data: d pos:0 ino:40e sdev:10\n")
-	fds := []FD{
+	fds := []model.FD{
 		{FD: 9, Type: "epoll"}, {FD: 14, Type: "epoll"}, {FD: 18, Type: "epoll"}, {FD: 24, Type: "epoll"},
 		tcp(23, "LISTEN", "0.0.0.0:38017", "0.0.0.0:0", 0, 0x64f9),
 		tcp(25, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 0x64fa),
@@ -245,9 +246,9 @@ func TestInspectorByEpollFakeTree(t *testing.T) {
 func TestReevaluateKeepsWindowFindings(t *testing.T) {
 	s := fdSnapshot(1024, 0, tcp(9, "LISTEN", "0.0.0.0:40123", "0.0.0.0:0", 0, 1))
 	s.Process.Cmdline = []string{"node", "--inspect=0.0.0.0:0", "app.js"}
-	s.Findings = []Finding{
-		{Code: "STALLED_SOCKETS", Severity: SeverityWarning, Evidence: map[string]any{"count": 7}},
-		{Code: "INSPECTOR_EXPOSED", Severity: SeverityCritical, Evidence: map[string]any{"port": float64(40123), "detected_by": "epoll"}},
+	s.Findings = []model.Finding{
+		{Code: "STALLED_SOCKETS", Severity: model.SeverityWarning, Evidence: map[string]any{"count": 7}},
+		{Code: "INSPECTOR_EXPOSED", Severity: model.SeverityCritical, Evidence: map[string]any{"port": float64(40123), "detected_by": "epoll"}},
 	}
 	Reevaluate(s, DefaultThresholds())
 	if got := codes(s.Findings); got != "INSPECTOR_EXPOSED:critical,STALLED_SOCKETS:warning" {
@@ -258,15 +259,15 @@ func TestReevaluateKeepsWindowFindings(t *testing.T) {
 // TestStalledSocketsNamesOwners: with --attach the stalled sockets' owners are named in
 // the summary and the evidence, as CLOSE_WAIT_LEAK does.
 func TestStalledSocketsNamesOwners(t *testing.T) {
-	extra := []FD{tcp(3, "LISTEN", "0.0.0.0:3000", "0.0.0.0:0", 0, 1)}
+	extra := []model.FD{tcp(3, "LISTEN", "0.0.0.0:3000", "0.0.0.0:0", 0, 1)}
 	start, end := map[uint64]probes.TCPQueue{}, map[uint64]probes.TCPQueue{}
 	for i := 0; i < 6; i++ {
 		ino := uint64(100 + i)
 		fd := tcp(int(ino), "ESTABLISHED", "127.0.0.1:3000", fmt.Sprintf("127.0.0.1:%d", 40000+i), 4096, ino)
 		if i < 5 {
 			age := int64(1000 * (i + 1))
-			fd.Owner = &SocketOwner{Role: "accepted", Server: "http.Server on :3000",
-				Request: &OwnerRequest{Method: "POST", Path: "/upload", AgeMS: &age}}
+			fd.Owner = &model.SocketOwner{Role: "accepted", Server: "http.Server on :3000",
+				Request: &model.OwnerRequest{Method: "POST", Path: "/upload", AgeMS: &age}}
 		}
 		extra = append(extra, fd)
 		start[ino] = q("ESTABLISHED", 4096, 0, u64(4096+10), nil)

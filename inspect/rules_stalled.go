@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -82,7 +83,7 @@ type stalledGroup struct {
 
 // ruleStalledSockets: TCP connections whose receive queue (the process stopped reading) or
 // send queue (the peer stopped reading) did not drain through the sample window.
-func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
+func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	w := ctx.TCPQueues
 	if s.FDs == nil || w == nil {
 		return nil
@@ -90,7 +91,7 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 	listeners := newListenerSet(s.FDs.List)
 	groups := map[connGroup]*stalledGroup{}
 	var fds []int
-	var stalled []FD
+	var stalled []model.FD
 	total, receive, send := 0, 0, 0
 	var receiveBytes, sendBytes uint64
 	counters := true
@@ -199,9 +200,9 @@ func ruleStalledSockets(s *Snapshot, ctx EvalContext) []Finding {
 		summary += "; " + owners
 		ev["owners"] = oev
 	}
-	return []Finding{{
-		Code:     "STALLED_SOCKETS",
-		Severity: SeverityWarning,
+	return []model.Finding{{
+		Code:     model.CodeStalledSockets,
+		Severity: model.SeverityWarning,
 		Summary:  summary,
 		Evidence: ev,
 		Advice:   advice,

@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 func u64(v uint64) *uint64 { return &v }
 func i64(v int64) *int64   { return &v }
 
 // fdSnapshot builds a snapshot with n generic fds plus the given extra fds.
-func fdSnapshot(soft uint64, n int, extra ...FD) *Snapshot {
-	t := &FDTable{ByType: map[string]int{}, Deleted: new(int), DeletedBytes: new(int64)}
+func fdSnapshot(soft uint64, n int, extra ...model.FD) *model.Snapshot {
+	t := &model.FDTable{ByType: map[string]int{}, Deleted: new(int), DeletedBytes: new(int64)}
 	for i := 0; i < n; i++ {
-		t.List = append(t.List, FD{FD: 100 + i, Type: "file", Target: fmt.Sprintf("/data/f%d", i)})
+		t.List = append(t.List, model.FD{FD: 100 + i, Type: "file", Target: fmt.Sprintf("/data/f%d", i)})
 	}
 	t.List = append(t.List, extra...)
 	for _, fd := range t.List {
@@ -26,22 +28,22 @@ func fdSnapshot(soft uint64, n int, extra ...FD) *Snapshot {
 		}
 	}
 	t.Open = len(t.List)
-	return &Snapshot{
-		Process: &Process{PID: 42, PPID: 1, PGID: 42, SID: 42, IsNode: true, Cmdline: []string{"node", "app.js"}},
-		Limits:  &Limits{OpenFilesSoft: u64(soft), OpenFilesHard: u64(soft * 2)},
+	return &model.Snapshot{
+		Process: &model.Process{PID: 42, PPID: 1, PGID: 42, SID: 42, IsNode: true, Cmdline: []string{"node", "app.js"}},
+		Limits:  &model.Limits{OpenFilesSoft: u64(soft), OpenFilesHard: u64(soft * 2)},
 		FDs:     t,
 	}
 }
 
-func tcp(fd int, state, local, remote string, rx uint64, ino uint64) FD {
-	return FD{FD: fd, Type: "tcp", Target: fmt.Sprintf("socket:[%d]", ino),
-		Socket: &Socket{Proto: "tcp", State: state, Local: local, Remote: remote, RxQueue: rx, Inode: ino}}
+func tcp(fd int, state, local, remote string, rx uint64, ino uint64) model.FD {
+	return model.FD{FD: fd, Type: "tcp", Target: fmt.Sprintf("socket:[%d]", ino),
+		Socket: &model.Socket{Proto: "tcp", State: state, Local: local, Remote: remote, RxQueue: rx, Inode: ino}}
 }
 
-func codes(fs []Finding) string {
+func codes(fs []model.Finding) string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Code+":"+string(f.Severity))
+		out = append(out, string(f.Code)+":"+string(f.Severity))
 	}
 	return strings.Join(out, ",")
 }
@@ -86,8 +88,8 @@ func TestEMFILERisk(t *testing.T) {
 
 func TestCloseWaitLeak(t *testing.T) {
 	ctx := EvalContext{Thresholds: DefaultThresholds()}
-	mk := func(n int) *Snapshot {
-		var extra []FD
+	mk := func(n int) *model.Snapshot {
+		var extra []model.FD
 		for i := 0; i < n; i++ {
 			peer := "10.0.0.7"
 			if i%3 == 0 {
@@ -124,8 +126,8 @@ func TestCloseWaitLeak(t *testing.T) {
 func TestDeletedFilesHeld(t *testing.T) {
 	ctx := EvalContext{Thresholds: DefaultThresholds()}
 	s := fdSnapshot(1024, 3,
-		FD{FD: 7, Type: "file", Target: "/var/log/app.log", Deleted: true, Size: i64(5 << 20)},
-		FD{FD: 8, Type: "file", Target: "/tmp/x\ny", Deleted: true, Size: i64(1 << 20)},
+		model.FD{FD: 7, Type: "file", Target: "/var/log/app.log", Deleted: true, Size: i64(5 << 20)},
+		model.FD{FD: 8, Type: "file", Target: "/tmp/x\ny", Deleted: true, Size: i64(1 << 20)},
 	)
 	f := Evaluate(s, ctx)
 	if codes(f) != "DELETED_FILES_HELD:warning" {
@@ -140,14 +142,14 @@ func TestDeletedFilesHeld(t *testing.T) {
 }
 
 func TestZombiesAndBlockedLoopExplainEachOther(t *testing.T) {
-	s := &Snapshot{
-		Process: &Process{PID: 42, PPID: 1, PGID: 42, SID: 42, IsNode: true},
-		Children: []*Child{
+	s := &model.Snapshot{
+		Process: &model.Process{PID: 42, PPID: 1, PGID: 42, SID: 42, IsNode: true},
+		Children: []*model.Child{
 			{PID: 50, State: "Z", Zombie: true},
 			{PID: 51, State: "S"},
 			{PID: 52, State: "Z", Zombie: true},
 		},
-		EventLoop: &EventLoop{WindowMS: 300, Samples: 60, Seen: map[string]int{"running": 60}, Source: "syscall", Verdict: "blocked"},
+		EventLoop: &model.EventLoop{WindowMS: 300, Samples: 60, Seen: map[string]int{"running": 60}, Source: "syscall", Verdict: "blocked"},
 	}
 	f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
 	if codes(f) != "EVENT_LOOP_BLOCKED:warning,ZOMBIE_CHILDREN:warning" {
@@ -172,7 +174,7 @@ func TestZombiesAndBlockedLoopExplainEachOther(t *testing.T) {
 }
 
 func TestEventLoopBlockedDescribesFutex(t *testing.T) {
-	s := &Snapshot{EventLoop: &EventLoop{WindowMS: 300, Samples: 30, Seen: map[string]int{"futex": 29, "running": 1}, Verdict: "blocked"}}
+	s := &model.Snapshot{EventLoop: &model.EventLoop{WindowMS: 300, Samples: 30, Seen: map[string]int{"futex": 29, "running": 1}, Verdict: "blocked"}}
 	f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
 	if len(f) != 1 || !strings.Contains(f[0].Summary, "futex") || f[0].Evidence["main_thread"] != "futex" {
 		t.Fatalf("got %+v", f)
@@ -180,12 +182,12 @@ func TestEventLoopBlockedDescribesFutex(t *testing.T) {
 }
 
 func TestOrphans(t *testing.T) {
-	s := &Snapshot{Process: &Process{PID: 42, PPID: 1, PGID: 40, SID: 30, Orphan: true}}
+	s := &model.Snapshot{Process: &model.Process{PID: 42, PPID: 1, PGID: 40, SID: 30, Orphan: true}}
 	f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
 	if codes(f) != "ORPHAN_PROCESS:warning" || f[0].Evidence["pgid"] != 40 {
 		t.Fatalf("got %+v", f)
 	}
-	s = &Snapshot{Process: &Process{PID: 42, PPID: 7, PGID: 42, SID: 42}, Orphans: []Orphan{{PID: 61, PGID: 42}, {PID: 60, PGID: 42}, {PID: 70, PGID: 69}}}
+	s = &model.Snapshot{Process: &model.Process{PID: 42, PPID: 7, PGID: 42, SID: 42}, Orphans: []model.Orphan{{PID: 61, PGID: 42}, {PID: 60, PGID: 42}, {PID: 70, PGID: 69}}}
 	f = Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
 	if codes(f) != "ORPHAN_PROCESS:warning" || fmt.Sprint(f[0].Evidence["pids"]) != "[60 61]" {
 		t.Fatalf("got %+v", f)
@@ -246,7 +248,7 @@ func TestInspector(t *testing.T) {
 }
 
 func TestCloseWaitExplainsEMFILE(t *testing.T) {
-	var extra []FD
+	var extra []model.FD
 	for i := 0; i < 90; i++ {
 		extra = append(extra, tcp(10+i, "CLOSE_WAIT", "127.0.0.1:8080", "127.0.0.1:5000", 0, uint64(i+1)))
 	}
@@ -264,8 +266,8 @@ func TestHealthySnapshotHasNoFindings(t *testing.T) {
 		tcp(3, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1),
 		tcp(4, "ESTABLISHED", "127.0.0.1:8080", "127.0.0.1:40000", 0, 2),
 	)
-	s.EventLoop = &EventLoop{Verdict: "turning", Samples: 60, InEpoll: 59}
-	s.Children = []*Child{}
+	s.EventLoop = &model.EventLoop{Verdict: "turning", Samples: 60, InEpoll: 59}
+	s.Children = []*model.Child{}
 	if f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds(), InspectorPorts: []int{9229}}); len(f) != 0 {
 		t.Errorf("healthy: got %s", codes(f))
 	}
@@ -273,8 +275,8 @@ func TestHealthySnapshotHasNoFindings(t *testing.T) {
 
 func TestZeroThresholdsDoNotPanic(t *testing.T) {
 	s := fdSnapshot(0, 3)
-	s.Sockets = &SocketSummary{}
-	s.EventLoop = &EventLoop{Verdict: "blocked"}
+	s.Sockets = &model.SocketSummary{}
+	s.EventLoop = &model.EventLoop{Verdict: "blocked"}
 	_ = Evaluate(s, EvalContext{})
-	_ = Evaluate(&Snapshot{}, EvalContext{})
+	_ = Evaluate(&model.Snapshot{}, EvalContext{})
 }

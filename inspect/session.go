@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
@@ -40,7 +41,7 @@ type SessionOptions struct {
 	// Check, when set, is called after the safety checks and the loop sample, before
 	// anything is sent: an error refuses the attach (wrap ErrAttachRefused for exit 2).
 	// loop is nil when no sample was taken.
-	Check func(p *Process, loop *EventLoop) error
+	Check func(p *model.Process, loop *model.EventLoop) error
 	// LockWait is how long to wait for another nodeinspect run that holds a session on the
 	// same process (DefaultSessionLockWait when 0).
 	LockWait time.Duration
@@ -55,9 +56,9 @@ const DefaultSessionLockWait = 10 * time.Second
 // nodeinspect opened it, and says what was left.
 type Session struct {
 	// Process is the process's identity, read before the attach.
-	Process *Process
+	Process *model.Process
 	// EventLoop is the loop sample taken before the attach (nil when none was asked for).
-	EventLoop *EventLoop
+	EventLoop *model.EventLoop
 	run       *attachRun
 	conn      *attach.Conn
 	lock      *os.File
@@ -76,7 +77,7 @@ type Session struct {
 // SessionError is a session that could not be opened after something was sent: Attach
 // says what happened and what was left (Attach.Unconfirmed: exit 6).
 type SessionError struct {
-	Attach *Attach
+	Attach *model.Attach
 	Err    error
 }
 
@@ -94,7 +95,7 @@ func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions
 	if err != nil {
 		return nil, err
 	}
-	col.snap.Attach = &Attach{}
+	col.snap.Attach = &model.Attach{}
 	tracef("session: identity read")
 	if err := col.checkAttachSafe(); err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 	if col.opt.Sample > 0 {
 		col.sampleLoop(ctx)
 		if col.gone {
-			return nil, fmt.Errorf("process %d exited before the attach: %w", col.pid, ErrNoProcess)
+			return nil, fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
 	}
 	if opt.Check != nil {
@@ -167,7 +168,7 @@ func (s *Session) Exiting() bool { return s.exiting }
 func (s *Session) Timeout() time.Duration { return s.run.timeout }
 
 // Attach is the attach record so far (Close completes it).
-func (s *Session) Attach() *Attach { return s.run.a }
+func (s *Session) Attach() *model.Attach { return s.run.a }
 
 // Warnings are the sentences the attach and the loop sample added.
 func (s *Session) Warnings() []string {
@@ -229,7 +230,7 @@ func (s *Session) Pump(ctx context.Context) error { return s.conn.Pump(ctx) }
 // waits for the port to go (handing anything left to the closer), and returns the attach
 // record: Closed and LeftOpen say what is left (Attach.Unconfirmed means exit 6). It has its
 // own time limits (ctx may be cancelled by Ctrl-C). Closing twice is harmless.
-func (s *Session) Close(ctx context.Context) *Attach {
+func (s *Session) Close(ctx context.Context) *model.Attach {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.run
@@ -305,7 +306,7 @@ func lockTarget(ctx context.Context, pid int, startTicks uint64, wait time.Durat
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%w: another nodeinspect run has held a session on process %d for over %s (lock %s); nothing was sent: retry when it is done", ErrAttachRefused, pid, wait, p)
+			return nil, fmt.Errorf("%w: another nodeinspect run has held a session on process %d for over %s (lock %s); nothing was sent: retry when it is done", model.ErrAttachRefused, pid, wait, p)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,8 @@ package inspect
 import (
 	"net/netip"
 	"strconv"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Connections are grouped by direction, so that a group names what the connections have
@@ -23,7 +25,7 @@ type listenerKey struct {
 }
 
 // newListenerSet collects the LISTEN sockets of an fd table.
-func newListenerSet(fds []FD) listenerSet {
+func newListenerSet(fds []model.FD) listenerSet {
 	l := listenerSet{}
 	for _, fd := range fds {
 		so := fd.Socket
@@ -42,7 +44,7 @@ func newListenerSet(fds []FD) listenerSet {
 // wildcard address (0.0.0.0, ::). A process that closed its listener (server.close()
 // with connections still open) has its accepted connections counted as outbound: nothing
 // left in /proc tells them apart.
-func (l listenerSet) inbound(so *Socket) bool {
+func (l listenerSet) inbound(so *model.Socket) bool {
 	addrs, ok := l[listenerKey{so.Proto, portOf(so.Local)}]
 	if !ok {
 		return false
@@ -67,11 +69,11 @@ type connGroup struct {
 }
 
 // groupOf returns the group of a connection.
-func (l listenerSet) groupOf(so *Socket) connGroup {
+func (l listenerSet) groupOf(so *model.Socket) connGroup {
 	if l.inbound(so) {
-		return connGroup{DirectionInbound, hostOf(so.Remote), portOf(so.Local)}
+		return connGroup{model.DirectionInbound, hostOf(so.Remote), portOf(so.Local)}
 	}
-	return connGroup{DirectionOutbound, hostOf(so.Remote), portOf(so.Remote)}
+	return connGroup{model.DirectionOutbound, hostOf(so.Remote), portOf(so.Remote)}
 }
 
 // evidence is the group as finding evidence: peer, direction, and the port that is
@@ -79,7 +81,7 @@ func (l listenerSet) groupOf(so *Socket) connGroup {
 // null, since the connections of a group do not share it.
 func (g connGroup) evidence() map[string]any {
 	m := map[string]any{"peer": g.Remote, "direction": g.Direction, "local_port": nil, "remote_port": nil}
-	if g.Direction == DirectionInbound {
+	if g.Direction == model.DirectionInbound {
 		m["local_port"] = g.Port
 	} else {
 		m["remote_port"] = g.Port
@@ -90,7 +92,7 @@ func (g connGroup) evidence() map[string]any {
 // phrase describes the group in a summary: "inbound from 10.0.0.5 on local port 8080",
 // "outbound to 10.0.0.9:5432".
 func (g connGroup) phrase() string {
-	if g.Direction == DirectionInbound {
+	if g.Direction == model.DirectionInbound {
 		return "inbound from " + g.Remote + " on local port " + strconv.Itoa(g.Port)
 	}
 	return "outbound to " + joinHostPort(g.Remote, g.Port)

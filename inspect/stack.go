@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -72,11 +73,11 @@ func CheckStackOptions(samples int, interval time.Duration) error {
 // opened it) before it returns. The document's Attach says what was left (Unconfirmed:
 // exit 6). A main thread blocked in a system call that no pause can interrupt is refused
 // (ErrAttachRefused) before anything is sent.
-func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions) (*StackDoc, error) {
+func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions) (*model.StackDoc, error) {
 	if err := CheckStackOptions(opt.Samples, opt.Interval); err != nil {
 		return nil, err
 	}
-	doc := &StackDoc{Schema: Schema, TakenAt: c.Now().UTC(), Threads: []StackThread{}, Warnings: []string{}}
+	doc := &model.StackDoc{Schema: model.Schema, TakenAt: c.Now().UTC(), Threads: []model.StackThread{}, Warnings: []string{}}
 	// The main thread is read while the safety checks run; the check before the signal
 	// waits for it.
 	type precheck struct {
@@ -89,7 +90,7 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 		pre <- precheck{w, err}
 	}()
 	var blockedWarning string
-	opt.Check = func(p *Process, _ *EventLoop) error {
+	opt.Check = func(p *model.Process, _ *model.EventLoop) error {
 		r := <-pre
 		blockedWarning = r.warning
 		return r.err
@@ -109,11 +110,11 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 	st := &stackRun{c: c, proc: s.Process, pid: pid, opt: opt, maps: map[string]*loadedMap{}}
 	// Workers first: a worker's life is often short, the main thread's is not.
 	if opt.Workers {
-		var workers []StackThread
+		var workers []model.StackThread
 		workers, err = st.dumpWorkers(ctx, s)
 		doc.Threads = append(doc.Threads, workers...)
 	}
-	var main *StackThread
+	var main *model.StackThread
 	if err == nil {
 		main, err = st.dumpMain(ctx, s)
 	}
@@ -122,11 +123,11 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 	doc.Warnings = append(s.Warnings(), doc.Warnings...)
 	doc.Warnings = append(doc.Warnings, st.warnings...)
 	if main != nil {
-		doc.Threads = append([]StackThread{*main}, doc.Threads...)
+		doc.Threads = append([]model.StackThread{*main}, doc.Threads...)
 	}
 	if err != nil {
 		if errors.Is(err, errExiting) || s.Exited() {
-			return doc, fmt.Errorf("process %d exited during the dump (it waited for nodeinspect's session to leave, which it then did): %w", pid, ErrNoProcess)
+			return doc, fmt.Errorf("process %d exited during the dump (it waited for nodeinspect's session to leave, which it then did): %w", pid, model.ErrNoProcess)
 		}
 		if errors.Is(err, attach.ErrNoAnswer) {
 			err = fmt.Errorf("%w (the main thread may have entered a system call or native code that holds it)", err)
@@ -151,7 +152,7 @@ func (c *Collector) stackPrecheck(ctx context.Context, pid int) (string, error) 
 		part, err := c.FS.SampleMainThread(ctx, pid, precheckSlice, 3*time.Millisecond)
 		if err != nil {
 			if probes.IsGone(err) {
-				return "", fmt.Errorf("process %d exited before the attach: %w", pid, ErrNoProcess)
+				return "", fmt.Errorf("process %d exited before the attach: %w", pid, model.ErrNoProcess)
 			}
 			return "", nil // cannot tell: the pause's own time limit decides
 		}
@@ -179,7 +180,7 @@ func (c *Collector) stackPrecheck(ctx context.Context, pid int) (string, error) 
 				return "", nil // the safety checks and the session say so
 			}
 			return "", fmt.Errorf("%w: the main thread of process %d stayed in a blocking system call (%s) for the whole %s check: JavaScript pauses and the inspector's own messages are only answered when it returns, so nothing was sent (a synchronous call such as fs.readSync on a pipe, execSync or a native addon; `nodeinspect report %d` shows it)",
-				ErrAttachRefused, pid, syscallState(what), s.Elapsed.Round(time.Millisecond), pid)
+				model.ErrAttachRefused, pid, syscallState(what), s.Elapsed.Round(time.Millisecond), pid)
 		}
 	}
 	return "", nil
@@ -205,7 +206,7 @@ func syscallState(what string) string {
 // stackRun is one dump.
 type stackRun struct {
 	c        *Collector
-	proc     *Process
+	proc     *model.Process
 	pid      int
 	opt      StackOptions
 	maps     map[string]*loadedMap
@@ -261,8 +262,8 @@ type debugTarget interface {
 }
 
 // dumpMain samples the main thread.
-func (st *stackRun) dumpMain(ctx context.Context, s *Session) (*StackThread, error) {
-	th := &StackThread{Thread: "main", Stacks: []StackSample{}}
+func (st *stackRun) dumpMain(ctx context.Context, s *Session) (*model.StackThread, error) {
+	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
 	err := st.sample(ctx, s, th, func() string { return st.threadState(st.pid) })
 	return th, err
 }
@@ -281,7 +282,7 @@ func (st *stackRun) threadState(tid int) string {
 
 // sample enables the debugger on t, pauses it opt.Samples times (each pause resumed at
 // once), and fills th. The debugger is disabled again before it returns.
-func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, state func() string) error {
+func (st *stackRun) sample(ctx context.Context, t debugTarget, th *model.StackThread, state func() string) error {
 	scripts := map[string]scriptInfo{}
 	t.Subscribe("Debugger.scriptParsed", func(ev attach.Event) {
 		var s struct {
@@ -320,10 +321,10 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		th.State = "paused"
 		th.Note = "paused by another debugger (a breakpoint, or --inspect-brk at start) before nodeinspect came; not resumed"
 		th.Samples, th.Answered = 1, 1
-		th.Stacks = append(th.Stacks, StackSample{Count: 1, Frames: st.frames(paused[0], scripts)})
+		th.Stacks = append(th.Stacks, model.StackSample{Count: 1, Frames: st.frames(paused[0], scripts)})
 		return nil
 	}
-	counts := map[string]*StackSample{}
+	counts := map[string]*model.StackSample{}
 	var order []string
 	states := map[string]int{}
 	for i := 0; i < st.opt.Samples; i++ {
@@ -366,7 +367,7 @@ func (st *stackRun) sample(ctx context.Context, t debugTarget, th *StackThread, 
 		frames := st.frames(ev, scripts)
 		key := frameKey(frames)
 		if counts[key] == nil {
-			counts[key] = &StackSample{Frames: frames}
+			counts[key] = &model.StackSample{Frames: frames}
 			order = append(order, key)
 		}
 		counts[key].Count++
@@ -463,15 +464,15 @@ func (st *stackRun) pauseOnce(ctx context.Context, t debugTarget, paused *[]paus
 }
 
 // frames turns a pause's call frames into Frames, mapped where the script has a map.
-func (st *stackRun) frames(ev pausedEvent, scripts map[string]scriptInfo) []Frame {
-	out := make([]Frame, 0, len(ev.CallFrames))
+func (st *stackRun) frames(ev pausedEvent, scripts map[string]scriptInfo) []model.Frame {
+	out := make([]model.Frame, 0, len(ev.CallFrames))
 	for _, cf := range ev.CallFrames {
 		info := scripts[cf.Location.ScriptID]
 		u := cf.URL
 		if u == "" {
 			u = info.URL
 		}
-		f := Frame{Function: cf.FunctionName, URL: displayURL(u), Line: cf.Location.LineNumber + 1, Column: cf.Location.ColumnNumber + 1}
+		f := model.Frame{Function: cf.FunctionName, URL: displayURL(u), Line: cf.Location.LineNumber + 1, Column: cf.Location.ColumnNumber + 1}
 		if f.Function == "" {
 			f.Function = "(anonymous)"
 		}
@@ -485,7 +486,7 @@ func (st *stackRun) frames(ev pausedEvent, scripts map[string]scriptInfo) []Fram
 
 // mapFrame maps f through the script's source map, loading it once per script. A map
 // that cannot be read or decoded leaves the generated position and adds one warning.
-func (st *stackRun) mapFrame(f *Frame, scriptURL, mapURL string, line, col int) {
+func (st *stackRun) mapFrame(f *model.Frame, scriptURL, mapURL string, line, col int) {
 	key := scriptURL + "\x00" + mapURL
 	lm := st.maps[key]
 	if lm == nil {
@@ -502,7 +503,7 @@ func (st *stackRun) mapFrame(f *Frame, scriptURL, mapURL string, line, col int) 
 	if !ok {
 		return
 	}
-	f.Generated = &FramePosition{URL: f.URL, Line: f.Line, Column: f.Column}
+	f.Generated = &model.FramePosition{URL: f.URL, Line: f.Line, Column: f.Column}
 	f.URL = displayURL(originalSource(lm.file, scriptURL, src))
 	f.Line, f.Column, f.Mapped = ol+1, oc+1, true
 }
@@ -546,7 +547,7 @@ func displayURL(u string) string {
 }
 
 // frameKey identifies a stack for counting.
-func frameKey(frames []Frame) string {
+func frameKey(frames []model.Frame) string {
 	var b strings.Builder
 	for _, f := range frames {
 		fmt.Fprintf(&b, "%s\x00%s\x00%d\x00%d\n", f.Function, f.URL, f.Line, f.Column)
@@ -571,7 +572,7 @@ func mostCommon(m map[string]int) string {
 }
 
 // isInspectBrk reports whether the process was started with --inspect-brk.
-func isInspectBrk(p *Process) bool {
+func isInspectBrk(p *model.Process) bool {
 	if p == nil {
 		return false
 	}

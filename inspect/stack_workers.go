@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Worker threads (stack --workers): the NodeWorker domain attaches to each worker's own
@@ -147,7 +148,7 @@ func (w *workerSession) NextEvent(ctx context.Context) (attach.Event, error) {
 
 // dumpWorkers attaches to every worker of the process and samples each like the main
 // thread. A worker that exits during the dump keeps what was sampled and says so.
-func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]StackThread, error) {
+func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]model.StackThread, error) {
 	workers := map[string]*workerSession{}
 	var order []*workerSession
 	s.Subscribe("NodeWorker.attachedToWorker", func(ev attach.Event) {
@@ -194,9 +195,9 @@ func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]StackThread,
 	}
 	cancel()
 	sort.SliceStable(order, func(i, j int) bool { return workerOrder(order[i].id) < workerOrder(order[j].id) })
-	var threads []StackThread
+	var threads []model.StackThread
 	for _, w := range order {
-		th := StackThread{Thread: "worker " + w.id, Stacks: []StackSample{}}
+		th := model.StackThread{Thread: "worker " + w.id, Stacks: []model.StackSample{}}
 		tid := st.workerTID(ctx, w)
 		state := func() string {
 			if tid == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -31,11 +32,11 @@ func (c *Collector) NewSampler(warn *WarningSink) *Sampler {
 // kernel walks every mapping for it), no process scan, no loop sampling, no rules.
 // startTicks, when not 0, is the start time of the process first seen: a different one
 // means the pid was reused (PidReusedError).
-func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*Sample, error) {
+func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*model.Sample, error) {
 	return s.c.sample(ctx, pid, seq, startTicks, &s.cache, s.warn)
 }
 
-func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache, warn *WarningSink) (*Sample, error) {
+func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache, warn *WarningSink) (*model.Sample, error) {
 	st, err := c.FS.ReadStat(pid)
 	if err := checkGone(pid, st, err, startTicks, ""); err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 	if err != nil {
 		return nil, classifyReadError(pid, err)
 	}
-	s := &Sample{Schema: Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
+	s := &model.Sample{Schema: model.Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
 	if status, err := c.FS.ReadStatus(pid); err == nil {
 		s.RSSBytes = status.VmRSS
 	}
@@ -153,7 +154,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 }
 
 // seriesOf extracts the named metric from samples, skipping samples that lack it.
-func seriesOf(samples []*Sample, name string) Series {
+func seriesOf(samples []*model.Sample, name string) Series {
 	s := Series{Name: name}
 	if len(samples) == 0 {
 		return s
@@ -169,8 +170,8 @@ func seriesOf(samples []*Sample, name string) Series {
 
 // Summarize fits the trends of a watch and turns steady growth into findings, and the
 // event-loop delay measured with --attach into EVENT_LOOP_DELAY.
-func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) *WatchSummary {
-	sum := &WatchSummary{Schema: Schema, Type: "summary", TakenAt: now.UTC(), Samples: len(samples), Ended: ended, Findings: []Finding{}, Warnings: []string{}}
+func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.Time) *model.WatchSummary {
+	sum := &model.WatchSummary{Schema: model.Schema, Type: "summary", TakenAt: now.UTC(), Samples: len(samples), Ended: ended, Findings: []model.Finding{}, Warnings: []string{}}
 	if len(samples) == 0 {
 		return sum
 	}
@@ -178,11 +179,12 @@ func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) 
 	sum.PID = last.PID
 	sum.Seconds = last.TakenAt.Sub(samples[0].TakenAt).Seconds()
 	type metric struct {
-		code, what, unit string
-		series           Series
-		limit            *float64
-		limitName        string
-		advice           string
+		code       model.Code
+		what, unit string
+		series     Series
+		limit      *float64
+		limitName  string
+		advice     string
 		// minGrowth is the rise over the window (absolute, and as a fraction of the first
 		// value) below which a steady slope is too small to report.
 		minGrowth, minFraction float64
@@ -193,13 +195,13 @@ func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) 
 	}
 	heapSeries, heapLimit, heapLimitName := heapGrowthSeries(samples)
 	metrics := []metric{
-		{"FD_GROWTH", "Open fds", "fds", seriesOf(samples, "fds"), fdLimit, "EMFILE",
+		{model.CodeFDGrowth, "Open fds", "fds", seriesOf(samples, "fds"), fdLimit, "EMFILE",
 			"Something opens fds and never closes them: `nodeinspect fds` (or two snapshots and `nodeinspect diff`) shows which type grows.", 5, 0},
-		{"CLOSE_WAIT_GROWTH", "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait"), fdLimit, "EMFILE",
+		{model.CodeCloseWaitGrowth, "CLOSE_WAIT sockets", "sockets", seriesOf(samples, "close_wait"), fdLimit, "EMFILE",
 			"Peers close connections this process never closes: call socket.end()/destroy() after the peer's FIN and on every error path.", 5, 0},
-		{"RSS_GROWTH", "RSS", "bytes", seriesOf(samples, "rss_bytes"), nil, "",
+		{model.CodeRSSGrowth, "RSS", "bytes", seriesOf(samples, "rss_bytes"), nil, "",
 			"RSS grows steadily: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory.", 8 << 20, 0.05},
-		{"HEAP_GROWTH", "V8 heap used", "bytes", heapSeries, heapLimit, heapLimitName,
+		{model.CodeHeapGrowth, "V8 heap used", "bytes", heapSeries, heapLimit, heapLimitName,
 			"The V8 heap grows under its GC sawtooth: take two heap snapshots and compare what is retained.", 8 << 20, 0.05},
 	}
 	for _, m := range metrics {
@@ -227,23 +229,23 @@ func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) 
 		summary := fmt.Sprintf("%s: steady growth at %s (fit R² %.2f over %d samples)", m.what, rate, tr.R2, len(m.series.Points))
 		if m.limit != nil {
 			target := *m.limit
-			if m.code == "CLOSE_WAIT_GROWTH" {
+			if m.code == model.CodeCloseWaitGrowth {
 				// CLOSE_WAIT sockets hit EMFILE when all fds are used: the headroom is the
 				// limit minus the open fds, consumed at this rate.
-				if fds, ok := intValue(last.FDsOpen); ok {
+				if fds, ok := model.IntValue(last.FDsOpen); ok {
 					target = current + (*m.limit - fds)
 				}
 			}
 			if d, ok := tr.TimeToReach(target, current); ok {
 				ev["limit"] = *m.limit
-				if m.code == "HEAP_GROWTH" {
+				if m.code == model.CodeHeapGrowth {
 					ev["limit_name"] = m.limitName
 				}
 				ev["time_to_limit_seconds"] = roundTo(d.Seconds(), 0)
 				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
 			}
 		}
-		sum.Findings = append(sum.Findings, Finding{Code: m.code, Severity: SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
+		sum.Findings = append(sum.Findings, model.Finding{Code: m.code, Severity: model.SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
 	}
 	if f := watchDelayFinding(samples, Thresholds{}); f != nil {
 		sum.Findings = append(sum.Findings, *f)
@@ -265,7 +267,7 @@ func Summarize(samples []*Sample, ended string, rule trend.Rule, now time.Time) 
 // samples (1.25 s) while heap used rose from 72 to 79 MiB, then jumped to 76.7 MiB. Heap
 // used, from its lower envelope (the troughs after each scavenge), grows at the leak's rate
 // and is never below what will be promoted, so the time to OOM is not optimistic.
-func heapGrowthSeries(samples []*Sample) (series Series, limit *float64, limitName string) {
+func heapGrowthSeries(samples []*model.Sample) (series Series, limit *float64, limitName string) {
 	last := samples[len(samples)-1]
 	series = seriesOf(samples, "heap_used_bytes")
 	if last.OldSpaceLimitBytes != nil && *last.OldSpaceLimitBytes > 0 {

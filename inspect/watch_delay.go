@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // watchDelayFinding is watch --attach's EVENT_LOOP_DELAY: each sample carries the delay the
@@ -11,9 +13,9 @@ import (
 // histogram across samples, so the worst sample's p99 stands for the watch; how many
 // samples reached the warning threshold says whether it was one spike or the rule. nil
 // when no sample measured a delay or none reached the threshold.
-func watchDelayFinding(samples []*Sample, th Thresholds) *Finding {
+func watchDelayFinding(samples []*model.Sample, th Thresholds) *model.Finding {
 	warn, _ := delayLimits(th)
-	var worst *Sample
+	var worst *model.Sample
 	measured, over := 0, 0
 	for _, s := range samples {
 		d := s.EventLoopDelay

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -62,7 +63,7 @@ func TestSampleWithUnreadableSocketTable(t *testing.T) {
 
 	breakTable(t, root, pid, "tcp6")
 	sampler := c.NewSampler(sink)
-	var samples []*Sample
+	var samples []*model.Sample
 	for seq := range 3 {
 		s, err := sampler.Sample(context.Background(), pid, seq, 0)
 		if err != nil {
@@ -114,7 +115,7 @@ func TestWarningSink(t *testing.T) {
 // TestHeapSessionWarnTo: once the snapshot is handed out, the collection's warnings (the
 // attach cleanup's, at HeapSession.Close) go to the sink, not into the printed snapshot.
 func TestHeapSessionWarnTo(t *testing.T) {
-	col := &collection{snap: &Snapshot{Warnings: []string{"before"}}}
+	col := &collection{snap: &model.Snapshot{Warnings: []string{"before"}}}
 	h := &HeapSession{run: &attachRun{col: col}}
 	col.warn("during %s", "collection")
 	sink := &WarningSink{}

@@ -1,6 +1,6 @@
 package report
 
-import "github.com/nodeinspect/nodeinspect/inspect"
+import "github.com/nodeinspect/nodeinspect/inspect/model"
 
 // style is how a piece of text is emphasised. The human formats turn it into ANSI codes
 // (only when Options.Color) and Markdown into bold; plain output ignores it.
@@ -55,13 +55,13 @@ func paint(on bool, st style, text string) string {
 }
 
 // severityStyle is the colour of a severity: critical red, warning yellow, info cyan.
-func severityStyle(s inspect.Severity) style {
+func severityStyle(s model.Severity) style {
 	switch s {
-	case inspect.SeverityCritical:
+	case model.SeverityCritical:
 		return styleCritical
-	case inspect.SeverityWarning:
+	case model.SeverityWarning:
 		return styleWarning
-	case inspect.SeverityInfo:
+	case model.SeverityInfo:
 		return styleInfo
 	}
 	return styleNone

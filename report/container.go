@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -14,7 +14,7 @@ import (
 
 // containerIdentity is "cgroup /kubepods/... (v2), id 3f2a9c1b0e7d, pod 0f1e..., pid 1 in
 // the container".
-func containerIdentity(c *inspect.Container) string {
+func containerIdentity(c *model.Container) string {
 	parts := []string{"cgroup " + safe(c.Cgroup) + " (v" + strconv.Itoa(c.Version) + ")"}
 	if c.ID != nil {
 		id := safe(*c.ID)
@@ -39,7 +39,7 @@ func containerIdentity(c *inspect.Container) string {
 
 // containerMemoryLine is "working set 180 MiB of 200 MiB (90.0%), usage 181 MiB, high
 // 190 MiB, peak 199 MiB, 2 OOM kills (1 during the window)".
-func containerMemoryLine(m inspect.ContainerMemory) string {
+func containerMemoryLine(m model.ContainerMemory) string {
 	var b strings.Builder
 	b.WriteString("working set " + optBytes(m.WorkingSetBytes))
 	if m.LimitBytes == nil {
@@ -71,7 +71,7 @@ func containerMemoryLine(m inspect.ContainerMemory) string {
 
 // containerCPULine is "quota 0.2 CPUs, throttled in 9 of 10 periods (90.0%) over 1.0s, held
 // back 812ms".
-func containerCPULine(c inspect.ContainerCPU) string {
+func containerCPULine(c model.ContainerCPU) string {
 	out := "no quota"
 	if c.QuotaCPUs != nil {
 		out = "quota " + strconv.FormatFloat(*c.QuotaCPUs, 'g', 3, 64) + " CPUs"
@@ -99,7 +99,7 @@ func containerCPULine(c inspect.ContainerCPU) string {
 }
 
 // containerPidsLine is "12 of 100 tasks (12.0%)".
-func containerPidsLine(p inspect.ContainerPids) string {
+func containerPidsLine(p model.ContainerPids) string {
 	cur := notAvailable
 	if p.Current != nil {
 		cur = strconv.FormatUint(*p.Current, 10)
@@ -117,7 +117,7 @@ func containerPidsLine(p inspect.ContainerPids) string {
 }
 
 // containerPressureLine is "memory 0.0%, cpu 12.5% (some, 10 s average)".
-func containerPressureLine(p *inspect.ContainerPressure) string {
+func containerPressureLine(p *model.ContainerPressure) string {
 	if p == nil {
 		return notAvailable
 	}
@@ -131,39 +131,39 @@ func containerPressureLine(p *inspect.ContainerPressure) string {
 }
 
 // reportContainer writes the container field of the report view (nothing outside one).
-func (r *renderer) reportContainer(s *inspect.Snapshot) {
+func (r *renderer) reportContainer(s *model.Snapshot) {
 	c := s.Container
 	if c == nil {
 		return
 	}
 	r.field("container", sp(containerIdentity(c)))
-	memStyle := severityStyle(worstOf(s.Findings, "CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED"))
+	memStyle := severityStyle(worstOf(s.Findings, model.CodeContainerMemoryNearLimit, model.CodeOOMKilled))
 	r.more(sp("memory: "), span{containerMemoryLine(c.Memory), memStyle})
-	r.more(sp("cpu: "), span{containerCPULine(c.CPU), severityStyle(worstSeverity(s.Findings, "CPU_THROTTLED"))})
-	r.more(sp("pids: "), span{containerPidsLine(c.Pids), severityStyle(worstSeverity(s.Findings, "PIDS_NEAR_LIMIT"))})
+	r.more(sp("cpu: "), span{containerCPULine(c.CPU), severityStyle(worstSeverity(s.Findings, model.CodeCPUThrottled))})
+	r.more(sp("pids: "), span{containerPidsLine(c.Pids), severityStyle(worstSeverity(s.Findings, model.CodePIDsNearLimit))})
 	if c.Pressure != nil {
 		r.more(sp("pressure: " + containerPressureLine(c.Pressure)))
 	}
 }
 
 // containerRows are the container's rows of the Markdown key numbers.
-func containerRows(t *table, s *inspect.Snapshot) {
+func containerRows(t *table, s *model.Snapshot) {
 	c := s.Container
 	if c == nil {
 		return
 	}
 	t.add(txt("container"), txt(containerIdentity(c)))
-	t.add(txt("container memory"), styled(containerMemoryLine(c.Memory), severityStyle(worstOf(s.Findings, "CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED"))))
-	t.add(txt("container cpu"), styled(containerCPULine(c.CPU), severityStyle(worstSeverity(s.Findings, "CPU_THROTTLED"))))
-	t.add(txt("container pids"), styled(containerPidsLine(c.Pids), severityStyle(worstSeverity(s.Findings, "PIDS_NEAR_LIMIT"))))
+	t.add(txt("container memory"), styled(containerMemoryLine(c.Memory), severityStyle(worstOf(s.Findings, model.CodeContainerMemoryNearLimit, model.CodeOOMKilled))))
+	t.add(txt("container cpu"), styled(containerCPULine(c.CPU), severityStyle(worstSeverity(s.Findings, model.CodeCPUThrottled))))
+	t.add(txt("container pids"), styled(containerPidsLine(c.Pids), severityStyle(worstSeverity(s.Findings, model.CodePIDsNearLimit))))
 	if c.Pressure != nil {
 		t.add(txt("container pressure"), txt(containerPressureLine(c.Pressure)))
 	}
 }
 
 // worstOf is the worst severity among findings of any of codes.
-func worstOf(fs []inspect.Finding, codes ...string) inspect.Severity {
-	var worst inspect.Severity
+func worstOf(fs []model.Finding, codes ...model.Code) model.Severity {
+	var worst model.Severity
 	for _, code := range codes {
 		if s := worstSeverity(fs, code); s.Rank() > worst.Rank() {
 			worst = s
@@ -173,7 +173,7 @@ func worstOf(fs []inspect.Finding, codes ...string) inspect.Severity {
 }
 
 // psContainer is the CONTAINER cell of ps: the short id, "pod:<uid>", or "-".
-func psContainer(p inspect.PSRow) string {
+func psContainer(p model.PSRow) string {
 	if p.Container == nil || *p.Container == "" {
 		return "-"
 	}
@@ -181,7 +181,7 @@ func psContainer(p inspect.PSRow) string {
 }
 
 // anyContainer reports whether any ps row runs in a container.
-func anyContainer(res *inspect.PSResult) bool {
+func anyContainer(res *model.PSResult) bool {
 	for _, p := range res.Processes {
 		if p.Container != nil {
 			return true
@@ -197,10 +197,10 @@ func insertAt[T any](list []T, i int, v T) []T {
 
 // memContainer is the container line of the mem view: what the cgroup counts against its
 // limit, which is what the OOM killer goes by (nothing outside a container).
-func (r *renderer) memContainer(s *inspect.Snapshot) {
+func (r *renderer) memContainer(s *model.Snapshot) {
 	if s.Container == nil {
 		return
 	}
-	st := severityStyle(worstOf(s.Findings, "CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED"))
+	st := severityStyle(worstOf(s.Findings, model.CodeContainerMemoryNearLimit, model.CodeOOMKilled))
 	r.line(r.paint(st, "container "+containerMemoryLine(s.Container.Memory)))
 }

@@ -6,24 +6,25 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // containerSnapshot is the healthy server in a Kubernetes container near its memory limit,
 // throttled, with OOM kills and pids near the limit: every container finding, made by the
 // real rules.
-func containerSnapshot() *inspect.Snapshot {
+func containerSnapshot() *model.Snapshot {
 	s := healthySnapshot()
-	s.Memory.Heap = &inspect.Heap{UsedBytes: u64(150 * mib), TotalBytes: u64(180 * mib), LimitBytes: u64(4144 * mib), Source: "inspector"}
-	s.Container = &inspect.Container{
+	s.Memory.Heap = &model.Heap{UsedBytes: u64(150 * mib), TotalBytes: u64(180 * mib), LimitBytes: u64(4144 * mib), Source: "inspector"}
+	s.Container = &model.Container{
 		Cgroup:  "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_acbdcedf0011.slice/cri-containerd-9b1c8f7e6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c.scope",
 		Version: 2, ID: str("9b1c8f7e6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c"), PodUID: str("0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011"),
 		Runtime: "containerd", PIDInContainer: intp(1),
-		Memory: inspect.ContainerMemory{LimitBytes: u64(512 * mib), UsageBytes: u64(500 * mib), WorkingSetBytes: u64(470 * mib), PeakBytes: u64(506 * mib),
+		Memory: model.ContainerMemory{LimitBytes: u64(512 * mib), UsageBytes: u64(500 * mib), WorkingSetBytes: u64(470 * mib), PeakBytes: u64(506 * mib),
 			OOMKills: u64(2), OOMKillsInWindow: u64(1), LimitCgroup: "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_acbdcedf0011.slice/cri-containerd-9b1c8f7e6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c.scope"},
-		CPU: inspect.ContainerCPU{QuotaCPUs: f64(0.5), Periods: u64(3), ThrottledPeriods: u64(3), ThrottledSeconds: f64(0.121), WindowSeconds: f64(0.302),
+		CPU: model.ContainerCPU{QuotaCPUs: f64(0.5), Periods: u64(3), ThrottledPeriods: u64(3), ThrottledSeconds: f64(0.121), WindowSeconds: f64(0.302),
 			LimitCgroup: "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_acbdcedf0011.slice/cri-containerd-9b1c8f7e6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c.scope"},
-		Pids:     inspect.ContainerPids{Current: u64(97), Max: u64(100), LimitCgroup: "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_acbdcedf0011.slice"},
-		Pressure: &inspect.ContainerPressure{MemorySomeAvg10: f64(3.25), CPUSomeAvg10: f64(41.5)},
+		Pids:     model.ContainerPids{Current: u64(97), Max: u64(100), LimitCgroup: "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_acbdcedf0011.slice"},
+		Pressure: &model.ContainerPressure{MemorySomeAvg10: f64(3.25), CPUSomeAvg10: f64(41.5)},
 	}
 	s.Memory.RSSBytes = u64(460 * mib)
 	s.Findings = inspect.Evaluate(s, inspect.EvalContext{Thresholds: inspect.DefaultThresholds()})
@@ -32,7 +33,7 @@ func containerSnapshot() *inspect.Snapshot {
 
 func TestGoldenContainer(t *testing.T) {
 	s := containerSnapshot()
-	for _, code := range []string{"CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED", "CPU_THROTTLED", "HEAP_LIMIT_ABOVE_CONTAINER", "PIDS_NEAR_LIMIT"} {
+	for _, code := range []model.Code{"CONTAINER_MEMORY_NEAR_LIMIT", "OOM_KILLED", "CPU_THROTTLED", "HEAP_LIMIT_ABOVE_CONTAINER", "PIDS_NEAR_LIMIT"} {
 		if worstSeverity(s.Findings, code) == "" {
 			t.Errorf("no %s in the fixture", code)
 		}

@@ -6,13 +6,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // RenderDiff writes the comparison of two snapshots (`nodeinspect diff A B`) in one Write:
 // findings first, then what was added and removed.
-func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
+func RenderDiff(w io.Writer, d *model.Diff, opt Options) error {
 	if d == nil {
 		return fmt.Errorf("render diff: no diff")
 	}
@@ -20,7 +20,7 @@ func RenderDiff(w io.Writer, d *inspect.Diff, opt Options) error {
 }
 
 // diffTitle says which snapshots are compared and over how long.
-func diffTitle(d *inspect.Diff) string {
+func diffTitle(d *model.Diff) string {
 	span := formatDuration(msDuration(int64(d.IntervalSeconds*1000))) + " between snapshots"
 	if d.ShortInterval {
 		span += " (under a minute: changes, not rates)"
@@ -32,7 +32,7 @@ func diffTitle(d *inspect.Diff) string {
 }
 
 // deltaText formats a Delta of counts ("30 -> 80 (+50)") or bytes when bytes is set.
-func deltaText(d inspect.Delta, bytes bool) string {
+func deltaText(d model.Delta, bytes bool) string {
 	if d.Before == nil || d.After == nil || d.Change == nil {
 		return notAvailable
 	}
@@ -51,7 +51,7 @@ func signedBytes(v float64) string {
 
 // diffTables builds the tables of a diff: changed numbers, added and removed fds, peers,
 // children.
-func (r *renderer) diffTables(d *inspect.Diff) []struct {
+func (r *renderer) diffTables(d *model.Diff) []struct {
 	title string
 	t     *table
 } {
@@ -96,7 +96,7 @@ func (r *renderer) diffTables(d *inspect.Diff) []struct {
 	if d.FDs != nil {
 		for _, side := range []struct {
 			name   string
-			groups []inspect.FDGroup
+			groups []model.FDGroup
 		}{{"added fds", d.FDs.Added}, {"removed fds", d.FDs.Removed}} {
 			t := &table{cols: []column{{title: "COUNT", right: true}, {title: "TYPE"}, {title: "FDS"}, {title: "TARGET", flex: true}}}
 			for _, g := range side.groups {
@@ -134,7 +134,7 @@ func (r *renderer) diffTables(d *inspect.Diff) []struct {
 	return out
 }
 
-func (r *renderer) textDiff(d *inspect.Diff) error {
+func (r *renderer) textDiff(d *model.Diff) error {
 	r.line(diffTitle(d))
 	r.blank()
 	if len(d.Findings) == 0 {
@@ -158,7 +158,7 @@ func (r *renderer) textDiff(d *inspect.Diff) error {
 	return nil
 }
 
-func (r *renderer) markdownDiff(d *inspect.Diff) {
+func (r *renderer) markdownDiff(d *model.Diff) {
 	verdict := "no growth"
 	if len(d.Findings) > 0 {
 		verdict = findingCounts(d.Findings)
@@ -167,7 +167,7 @@ func (r *renderer) markdownDiff(d *inspect.Diff) {
 	if len(d.Findings) > 0 {
 		r.mdSubheading("Findings")
 		for _, f := range d.Findings {
-			r.line("- " + mdSeverity(f.Severity) + " `" + strings.ReplaceAll(safe(f.Code), "`", "'") + "`: " + markdownEscape(f.Summary))
+			r.line("- " + mdSeverity(f.Severity) + " `" + strings.ReplaceAll(safe(string(f.Code)), "`", "'") + "`: " + markdownEscape(f.Summary))
 			if f.Advice != "" {
 				r.line("  - **advice:** " + markdownEscape(f.Advice))
 			}

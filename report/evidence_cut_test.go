@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // TestEvidenceCutListSaysHowManyMore: a rule that lists 20 of 1000 fds marks the cut, and
@@ -40,16 +41,16 @@ func TestEvidenceCutListSaysHowManyMore(t *testing.T) {
 // counts the 980 fds the rule left out.
 func TestThousandCloseWaitThroughThePipeline(t *testing.T) {
 	soft := uint64(4096)
-	fds := &inspect.FDTable{ByType: map[string]int{}}
-	fds.List = append(fds.List, inspect.FD{FD: 3, Type: "tcp", Socket: &inspect.Socket{Proto: "tcp", State: "LISTEN", Local: "0.0.0.0:8080", Remote: "0.0.0.0:0", Inode: 1}})
+	fds := &model.FDTable{ByType: map[string]int{}}
+	fds.List = append(fds.List, model.FD{FD: 3, Type: "tcp", Socket: &model.Socket{Proto: "tcp", State: "LISTEN", Local: "0.0.0.0:8080", Remote: "0.0.0.0:0", Inode: 1}})
 	for i := 0; i < 1000; i++ {
-		fds.List = append(fds.List, inspect.FD{FD: 10 + i, Type: "tcp", Target: fmt.Sprintf("socket:[%d]", 100+i),
-			Socket: &inspect.Socket{Proto: "tcp", State: "CLOSE_WAIT", Local: fmt.Sprintf("10.0.0.1:%d", 33000+i), Remote: "10.0.0.9:5432", RxQueue: 1, Inode: uint64(100 + i)}})
+		fds.List = append(fds.List, model.FD{FD: 10 + i, Type: "tcp", Target: fmt.Sprintf("socket:[%d]", 100+i),
+			Socket: &model.Socket{Proto: "tcp", State: "CLOSE_WAIT", Local: fmt.Sprintf("10.0.0.1:%d", 33000+i), Remote: "10.0.0.9:5432", RxQueue: 1, Inode: uint64(100 + i)}})
 	}
 	fds.Open = len(fds.List)
 	fds.ByType["tcp"] = fds.Open
-	snap := &inspect.Snapshot{Schema: inspect.Schema, Process: &inspect.Process{PID: 7, IsNode: true, Cmdline: []string{"node", "gw.js"}},
-		Limits: &inspect.Limits{OpenFilesSoft: &soft}, FDs: fds, Findings: []inspect.Finding{}, Warnings: []string{}}
+	snap := &model.Snapshot{Schema: model.Schema, Process: &model.Process{PID: 7, IsNode: true, Cmdline: []string{"node", "gw.js"}},
+		Limits: &model.Limits{OpenFilesSoft: &soft}, FDs: fds, Findings: []model.Finding{}, Warnings: []string{}}
 	snap.Findings = inspect.Evaluate(snap, inspect.EvalContext{Thresholds: inspect.DefaultThresholds()})
 
 	var js bytes.Buffer

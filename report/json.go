@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // writeJSON writes v with two-space indentation (or on one line when compact) and a final
@@ -28,10 +28,10 @@ func writeJSON(buf *bytes.Buffer, v any, compact bool) error {
 // the model left nil is empty ([] or {}), so it marshals as "collected, nothing there" and
 // not as null. Sections that are nil stay nil (null: not collected or unreadable). s is
 // never modified.
-func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
+func snapshotForJSON(s *model.Snapshot) *model.Snapshot {
 	c := *s
 	if c.Schema == "" {
-		c.Schema = inspect.Schema
+		c.Schema = model.Schema
 	}
 	if c.Warnings == nil {
 		c.Warnings = []string{}
@@ -49,7 +49,7 @@ func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
 			f.ByType = map[string]int{}
 		}
 		if f.List == nil {
-			f.List = []inspect.FD{}
+			f.List = []model.FD{}
 		}
 		c.FDs = &f
 	}
@@ -57,10 +57,10 @@ func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
 		c.Sockets = socketsForJSON(c.Sockets)
 	}
 	if c.Children != nil {
-		c.Children = childrenForJSON(c.Children, map[*inspect.Child]bool{})
+		c.Children = childrenForJSON(c.Children, map[*model.Child]bool{})
 	}
 	if c.Orphans != nil {
-		orphans := make([]inspect.Orphan, len(c.Orphans))
+		orphans := make([]model.Orphan, len(c.Orphans))
 		for i, o := range c.Orphans {
 			if o.Cmdline == nil {
 				o.Cmdline = []string{}
@@ -78,8 +78,8 @@ func snapshotForJSON(s *inspect.Snapshot) *inspect.Snapshot {
 }
 
 // findingsForJSON returns findings as a non-nil list whose evidence maps are non-nil.
-func findingsForJSON(in []inspect.Finding) []inspect.Finding {
-	out := make([]inspect.Finding, len(in))
+func findingsForJSON(in []model.Finding) []model.Finding {
+	out := make([]model.Finding, len(in))
 	for i, f := range in {
 		if f.Evidence == nil {
 			f.Evidence = map[string]any{}
@@ -90,7 +90,7 @@ func findingsForJSON(in []inspect.Finding) []inspect.Finding {
 }
 
 // socketsForJSON returns a copy of s with empty maps and lists instead of nil ones.
-func socketsForJSON(s *inspect.SocketSummary) *inspect.SocketSummary {
+func socketsForJSON(s *model.SocketSummary) *model.SocketSummary {
 	c := *s
 	if c.ByState == nil {
 		c.ByState = map[string]int{}
@@ -98,7 +98,7 @@ func socketsForJSON(s *inspect.SocketSummary) *inspect.SocketSummary {
 	if c.ByProto == nil {
 		c.ByProto = map[string]int{}
 	}
-	peers := make([]inspect.PeerGroup, len(c.ByPeer))
+	peers := make([]model.PeerGroup, len(c.ByPeer))
 	for i, g := range c.ByPeer {
 		if g.LocalPorts == nil {
 			g.LocalPorts = []int{}
@@ -112,8 +112,8 @@ func socketsForJSON(s *inspect.SocketSummary) *inspect.SocketSummary {
 // childrenForJSON copies a tree, with [] for a nil list of children or nil command line.
 // A nil entry, and a node met a second time (a cycle in a corrupt tree), are dropped: the
 // contract has no null children, and a cycle cannot be marshalled.
-func childrenForJSON(in []*inspect.Child, seen map[*inspect.Child]bool) []*inspect.Child {
-	out := make([]*inspect.Child, 0, len(in))
+func childrenForJSON(in []*model.Child, seen map[*model.Child]bool) []*model.Child {
+	out := make([]*model.Child, 0, len(in))
 	for _, ch := range in {
 		if ch == nil || seen[ch] {
 			continue
@@ -130,18 +130,18 @@ func childrenForJSON(in []*inspect.Child, seen map[*inspect.Child]bool) []*inspe
 }
 
 // psForJSON returns a copy of res with [] for nil lists.
-func psForJSON(res *inspect.PSResult) *inspect.PSResult {
+func psForJSON(res *model.PSResult) *model.PSResult {
 	c := *res
 	if c.Schema == "" {
-		c.Schema = inspect.Schema
+		c.Schema = model.Schema
 	}
 	if c.Warnings == nil {
 		c.Warnings = []string{}
 	}
-	rows := make([]inspect.PSRow, len(c.Processes))
+	rows := make([]model.PSRow, len(c.Processes))
 	for i, p := range c.Processes {
 		if p.Flags == nil {
-			p.Flags = []string{}
+			p.Flags = []model.Code{}
 		}
 		if p.Cmdline == nil {
 			p.Cmdline = []string{}

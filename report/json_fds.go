@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // The fd list is nearly all of a large snapshot's JSON (16k fds: 3.6 MB), and
@@ -25,7 +25,7 @@ const fastFDsMin = 256
 var fdsNull = []byte(`"fds":null`)
 
 // writeSnapshotJSON writes a snapshot as writeJSON does.
-func writeSnapshotJSON(buf *bytes.Buffer, s *inspect.Snapshot, compact bool) error {
+func writeSnapshotJSON(buf *bytes.Buffer, s *model.Snapshot, compact bool) error {
 	if !fastFDs(s, compact) {
 		return writeJSON(buf, s, compact)
 	}
@@ -33,7 +33,7 @@ func writeSnapshotJSON(buf *bytes.Buffer, s *inspect.Snapshot, compact bool) err
 }
 
 // fastFDs reports whether s is written with the hand-made fd table.
-func fastFDs(s *inspect.Snapshot, compact bool) bool {
+func fastFDs(s *model.Snapshot, compact bool) bool {
 	return compact && s.FDs != nil && len(s.FDs.List) >= fastFDsMin
 }
 
@@ -44,7 +44,7 @@ const streamChunk = 256 << 10
 // streamSnapshotJSON writes s to w as compact JSON, the fd table in chunks as it is
 // encoded. Everything that can fail (encoding the rest of the document) happens before the
 // first byte is written, so a failure writes nothing.
-func streamSnapshotJSON(w io.Writer, s *inspect.Snapshot) error {
+func streamSnapshotJSON(w io.Writer, s *model.Snapshot) error {
 	rest := *s
 	rest.FDs = nil
 	var doc bytes.Buffer
@@ -78,7 +78,7 @@ func streamSnapshotJSON(w io.Writer, s *inspect.Snapshot) error {
 
 // appendFDTableTo appends t as encoding/json encodes inspect.FDTable, handing the buffer
 // to flush after each fd (flush returns the buffer to go on with).
-func appendFDTableTo(b []byte, t *inspect.FDTable, flush func([]byte) []byte) []byte {
+func appendFDTableTo(b []byte, t *model.FDTable, flush func([]byte) []byte) []byte {
 	b = append(b, `{"open":`...)
 	b = strconv.AppendInt(b, int64(t.Open), 10)
 	b = append(b, `,"by_type":`...)
@@ -140,7 +140,7 @@ func appendCounts(b []byte, m map[string]int) []byte {
 }
 
 // appendFD appends one fd as encoding/json encodes inspect.FD.
-func appendFD(b []byte, fd *inspect.FD) []byte {
+func appendFD(b []byte, fd *model.FD) []byte {
 	b = append(b, `{"fd":`...)
 	b = strconv.AppendInt(b, int64(fd.FD), 10)
 	b = append(b, `,"type":`...)

@@ -5,18 +5,18 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // bigTable repeats the fds of s (and a few hostile ones) past fastFDsMin.
-func bigTable(s *inspect.Snapshot, extra ...inspect.FD) *inspect.Snapshot {
+func bigTable(s *model.Snapshot, extra ...model.FD) *model.Snapshot {
 	c := *s
-	t := &inspect.FDTable{ByType: map[string]int{}, List: []inspect.FD{}}
+	t := &model.FDTable{ByType: map[string]int{}, List: []model.FD{}}
 	if s.FDs != nil {
 		*t = *s.FDs
 		t.List = nil
 	}
-	base := []inspect.FD{}
+	base := []model.FD{}
 	if s.FDs != nil {
 		base = s.FDs.List
 	}
@@ -32,30 +32,30 @@ func bigTable(s *inspect.Snapshot, extra ...inspect.FD) *inspect.Snapshot {
 	return &c
 }
 
-func hostileFDs() []inspect.FD {
+func hostileFDs() []model.FD {
 	size := int64(-1)
-	return []inspect.FD{
+	return []model.FD{
 		{Type: "file", Target: "/tmp/a\"b\\c\nd\te\x01f\x7f<&>\u2028\u2029 é", Deleted: true, Size: &size},
 		{Type: "file", Target: "/tmp/bad-\xff\xfe-utf8"},
-		{Type: "tcp", Target: "socket:[1]", Socket: &inspect.Socket{Proto: "tcp6", State: "CLOSE_WAIT", Local: "[::1]:80", Remote: "[::ffff:10.0.0.1]:5000", RxQueue: 1 << 63, Inode: 1}},
-		{Type: "tcp", Target: "socket:[2]", Handle: &inspect.FDHandle{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true}},
+		{Type: "tcp", Target: "socket:[1]", Socket: &model.Socket{Proto: "tcp6", State: "CLOSE_WAIT", Local: "[::1]:80", Remote: "[::ffff:10.0.0.1]:5000", RxQueue: 1 << 63, Inode: 1}},
+		{Type: "tcp", Target: "socket:[2]", Handle: &model.FDHandle{Type: "tcp", Active: true, Referenced: true, KeepsAlive: true}},
 		{Type: "", Target: ""},
 	}
 }
 
 func TestFastFDJSONIsEncodingJSON(t *testing.T) {
-	for name, s := range map[string]*inspect.Snapshot{
+	for name, s := range map[string]*model.Snapshot{
 		"healthy":  bigTable(healthySnapshot(), hostileFDs()...),
 		"sick":     bigTable(sickSnapshot()),
 		"hostile":  bigTable(hostileSnapshot(), hostileFDs()...),
 		"degraded": bigTable(degradedSnapshot(), hostileFDs()...),
-		"counted": func() *inspect.Snapshot {
+		"counted": func() *model.Snapshot {
 			s := bigTable(healthySnapshot())
 			s.FDs.CountedFrom = "dir_size"
 			s.FDs.ByType = nil
 			return s
 		}(),
-		"nil list": func() *inspect.Snapshot { s := bigTable(healthySnapshot()); s.FDs.List = nil; return s }(),
+		"nil list": func() *model.Snapshot { s := bigTable(healthySnapshot()); s.FDs.List = nil; return s }(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			s = snapshotForJSON(s)
@@ -82,8 +82,8 @@ func FuzzFastFDJSON(f *testing.F) {
 	f.Add("/tmp/x", "tcp", "1.2.3.4:5", "CLOSE_WAIT")
 	f.Add("\xff\u2028\"\\<", "\x00", "", "\n")
 	f.Fuzz(func(t *testing.T, target, typ, local, state string) {
-		fd := inspect.FD{Type: typ, Target: target, Socket: &inspect.Socket{Local: local, State: state}}
-		s := bigTable(&inspect.Snapshot{Schema: inspect.Schema}, fd, inspect.FD{Target: local, Type: state})
+		fd := model.FD{Type: typ, Target: target, Socket: &model.Socket{Local: local, State: state}}
+		s := bigTable(&model.Snapshot{Schema: model.Schema}, fd, model.FD{Target: local, Type: state})
 		s.FDs.ByType = map[string]int{typ: 1, state: 2}
 		var want, got bytes.Buffer
 		if err := writeJSON(&want, s, true); err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -57,19 +57,19 @@ func (r *renderer) mdWarnings(warnings []string) {
 }
 
 // mdIdentity is the process's identity for a heading: "pid 4242 node".
-func mdIdentity(s *inspect.Snapshot) string { return markdownEscape(identity(s.Process)) }
+func mdIdentity(s *model.Snapshot) string { return markdownEscape(identity(s.Process)) }
 
 // mdSeverity is a finding's severity, bold and upper case when warning or worse.
-func mdSeverity(s inspect.Severity) string {
+func mdSeverity(s model.Severity) string {
 	name := markdownEscape(strings.ToUpper(string(s)))
-	if s.Rank() >= inspect.SeverityWarning.Rank() {
+	if s.Rank() >= model.SeverityWarning.Rank() {
 		return "**" + name + "**"
 	}
 	return name
 }
 
 // markdownReport is the report view as a CI summary.
-func (r *renderer) markdownReport(s *inspect.Snapshot) {
+func (r *renderer) markdownReport(s *model.Snapshot) {
 	verdict := "no findings"
 	if len(s.Findings) > 0 {
 		verdict = findingCounts(s.Findings)
@@ -85,7 +85,7 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 	if len(s.Findings) > 0 {
 		r.mdSubheading("Findings")
 		for _, f := range s.Findings {
-			r.line("- " + mdSeverity(f.Severity) + " `" + strings.ReplaceAll(safe(f.Code), "`", "'") + "`: " + markdownEscape(f.Summary))
+			r.line("- " + mdSeverity(f.Severity) + " `" + strings.ReplaceAll(safe(string(f.Code)), "`", "'") + "`: " + markdownEscape(f.Summary))
 			for _, l := range r.evidenceLines(f.Evidence) {
 				r.line("  - " + markdownEscape(l))
 			}
@@ -154,14 +154,14 @@ func (r *renderer) markdownReport(s *inspect.Snapshot) {
 }
 
 // mdMissing is a Markdown view whose section could not be read: why, then the warnings.
-func (r *renderer) mdMissing(section string, s *inspect.Snapshot) {
+func (r *renderer) mdMissing(section string, s *model.Snapshot) {
 	r.line(section + " " + markdownEscape(missing(s.Warnings)))
 	r.blank()
 	r.mdWarnings(s.Warnings)
 }
 
 // markdownFDs is the fds view as Markdown.
-func (r *renderer) markdownFDs(s *inspect.Snapshot) {
+func (r *renderer) markdownFDs(s *model.Snapshot) {
 	r.mdHeading("nodeinspect fds: " + mdIdentity(s))
 	if s.FDs == nil {
 		r.mdMissing("fds", s)
@@ -186,7 +186,7 @@ func (r *renderer) markdownFDs(s *inspect.Snapshot) {
 }
 
 // markdownSockets is the sockets view as Markdown.
-func (r *renderer) markdownSockets(s *inspect.Snapshot) {
+func (r *renderer) markdownSockets(s *model.Snapshot) {
 	r.mdHeading("nodeinspect sockets: " + mdIdentity(s))
 	if s.Sockets == nil {
 		r.mdMissing("sockets", s)
@@ -212,7 +212,7 @@ func (r *renderer) markdownSockets(s *inspect.Snapshot) {
 }
 
 // markdownMem is the mem view as Markdown.
-func (r *renderer) markdownMem(s *inspect.Snapshot) {
+func (r *renderer) markdownMem(s *model.Snapshot) {
 	r.mdHeading("nodeinspect mem: " + mdIdentity(s))
 	if s.Memory == nil {
 		r.mdMissing("memory", s)
@@ -233,7 +233,7 @@ func (r *renderer) markdownMem(s *inspect.Snapshot) {
 }
 
 // markdownTree is the tree view as a nested Markdown list.
-func (r *renderer) markdownTree(s *inspect.Snapshot) {
+func (r *renderer) markdownTree(s *model.Snapshot) {
 	r.mdHeading("nodeinspect tree: " + mdIdentity(s))
 	if s.Children == nil {
 		r.line("children " + markdownEscape(missing(s.Warnings)))
@@ -270,7 +270,7 @@ func (r *renderer) markdownTree(s *inspect.Snapshot) {
 }
 
 // markdownPS is the ps view as Markdown.
-func (r *renderer) markdownPS(res *inspect.PSResult) {
+func (r *renderer) markdownPS(res *model.PSResult) {
 	r.mdHeading("nodeinspect ps: " + markdownEscape(psCounts(res)))
 	if len(res.Processes) > 0 {
 		r.mdTable(r.psTable(res), "processes")

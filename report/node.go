@@ -5,14 +5,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // What Node.js said about itself (--attach, or a diagnostic report) and what the attach did.
 
 // nodeLine is "v20.20.2; listeners SIGTERM 0, SIGINT 1, uncaughtException 0,
 // unhandledRejection 0; loop kept alive by 2 tcp, 1 timer".
-func nodeLine(s *inspect.Snapshot) string {
+func nodeLine(s *model.Snapshot) string {
 	n := s.Node
 	var parts []string
 	if n.Version != "" {
@@ -54,7 +54,7 @@ func nodeLine(s *inspect.Snapshot) string {
 
 // attachLine says what --attach did: "ok through 127.0.0.1:9229 (opened with SIGUSR1 and
 // closed again) in 28 ms".
-func attachLine(a *inspect.Attach) (string, style) {
+func attachLine(a *model.Attach) (string, style) {
 	var b strings.Builder
 	b.WriteString(safe(a.Status))
 	if a.Inspector != "" {
@@ -85,7 +85,7 @@ func attachLine(a *inspect.Attach) (string, style) {
 	return b.String(), st
 }
 
-func (r *renderer) reportNode(s *inspect.Snapshot) {
+func (r *renderer) reportNode(s *model.Snapshot) {
 	if s.Node != nil {
 		r.field("node", sp(nodeLine(s)))
 		if s.Node.Error != nil {
@@ -99,7 +99,7 @@ func (r *renderer) reportNode(s *inspect.Snapshot) {
 }
 
 // errorText is "ERR_X: message" of the error a report was written for.
-func errorText(e *inspect.NodeError) string {
+func errorText(e *model.NodeError) string {
 	if e.Code != "" {
 		return e.Code + ": " + e.Message
 	}
@@ -109,7 +109,7 @@ func errorText(e *inspect.NodeError) string {
 // handleCell is the fd table's HANDLE column: "tcp ref" keeps the loop alive, "tcp idle"
 // is referenced but not active, "tcp unref" does not hold the loop; the socket's owner
 // follows when known ("tcp ref: accepted by http.Server on :3000, POST /upload").
-func handleCell(h *inspect.FDHandle, o *inspect.SocketOwner) cell {
+func handleCell(h *model.FDHandle, o *model.SocketOwner) cell {
 	owner := ""
 	if o != nil {
 		if s := o.String(); s != "" {
@@ -133,7 +133,7 @@ func handleCell(h *inspect.FDHandle, o *inspect.SocketOwner) cell {
 
 // errorLabel names the error of a report: "crashed with" when the report was written as
 // the process died, "report written for" when the program wrote it for an error it caught.
-func errorLabel(e *inspect.NodeError) string {
+func errorLabel(e *model.NodeError) string {
 	if e.Crashed() {
 		return "crashed with"
 	}

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // RenderProfile writes the document of `nodeinspect profile` in one Write call: JSON, or
 // the top functions and the hottest stack as text (table, plain and markdown alike: the
 // columns are whitespace-separated, so awk keeps working).
-func RenderProfile(w io.Writer, d *inspect.ProfileDoc, opt Options) error {
+func RenderProfile(w io.Writer, d *model.ProfileDoc, opt Options) error {
 	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textProfile(buf, d) }, opt)
 }
 
@@ -37,7 +37,7 @@ func renderDocument(w io.Writer, doc any, warnings *[]string, text func(*bytes.B
 	return err
 }
 
-func processTitle(p *inspect.Process) string {
+func processTitle(p *model.Process) string {
 	if p == nil {
 		return ""
 	}
@@ -65,7 +65,7 @@ func location(url string, line int) string {
 	return safe(url) + ":" + strconv.Itoa(line)
 }
 
-func textProfile(buf *bytes.Buffer, d *inspect.ProfileDoc) {
+func textProfile(buf *bytes.Buffer, d *model.ProfileDoc) {
 	p := d.Profile
 	fmt.Fprintf(buf, "CPU profile%s: %s, %d samples, one every %s\n", processTitle(d.Process), ms(p.DurationMS), p.Samples, ms(p.IntervalUS/1000))
 	fmt.Fprintf(buf, "time: JavaScript %s, GC %s, idle %s, V8 outside JavaScript (program) %s\n", pct(p.JSPercent), pct(p.GCPercent), pct(p.IdlePercent), pct(p.ProgramPercent))
@@ -86,7 +86,7 @@ func textProfile(buf *bytes.Buffer, d *inspect.ProfileDoc) {
 	}
 }
 
-func functionTable(buf *bytes.Buffer, rows []inspect.ProfileFunction) {
+func functionTable(buf *bytes.Buffer, rows []model.ProfileFunction) {
 	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SELF\tSELF%\tTOTAL\tTOTAL%\tSAMPLES\tFUNCTION\tLOCATION")
 	for _, r := range rows {
@@ -105,11 +105,11 @@ func cellWord(s string) string {
 }
 
 // RenderHeap writes the document of `nodeinspect heap` or `analyze FILE.heapsnapshot`.
-func RenderHeap(w io.Writer, d *inspect.HeapDoc, opt Options) error {
+func RenderHeap(w io.Writer, d *model.HeapDoc, opt Options) error {
 	return renderDocument(w, d, &d.Warnings, func(buf *bytes.Buffer) { textHeap(buf, d) }, opt)
 }
 
-func textHeap(buf *bytes.Buffer, d *inspect.HeapDoc) {
+func textHeap(buf *bytes.Buffer, d *model.HeapDoc) {
 	h := d.Heap
 	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
 	switch h.Mode {

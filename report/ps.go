@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // psTable is the ps view: PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS LOOP
 // COMMAND, one row per process in the order given, with a CONTAINER column before FLAGS
 // when any process runs in one. Every cell but COMMAND is one word.
-func (r *renderer) psTable(res *inspect.PSResult) *table {
+func (r *renderer) psTable(res *model.PSResult) *table {
 	t := &table{cols: []column{
 		{title: "PID", right: true}, {title: "PPID", right: true}, {title: "USER"}, {title: "UPTIME", right: true},
 		{title: "RSS", right: true}, {title: "FDS/LIMIT", right: true}, {title: "CLOSE_WAIT", right: true},
@@ -52,11 +52,11 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 		}
 		flags := make([]string, 0, len(p.Flags))
 		for _, f := range p.Flags {
-			flags = append(flags, safe(f))
+			flags = append(flags, safe(string(f)))
 		}
 		sev := p.Severity
 		if sev == "" && len(flags) > 0 {
-			sev = inspect.SeverityWarning
+			sev = model.SeverityWarning
 		}
 		loop, loopStyle := "-", styleNone
 		if p.Loop != nil {
@@ -72,7 +72,7 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 		cells := []cell{
 			txt(strconv.Itoa(p.PID)), txt(strconv.Itoa(p.PPID)), txt(user), txt(up),
 			txt(optCellBytes(p.RSSBytes)),
-			styled(fds, severityStyle(worstSeverity(p.Findings, "EMFILE_RISK"))),
+			styled(fds, severityStyle(worstSeverity(p.Findings, model.CodeEMFILERisk))),
 			styled(closeWait, cwStyle),
 			styled(strconv.Itoa(p.Zombies), zombieStyle),
 			styled(strings.Join(flags, ","), severityStyle(sev)),
@@ -88,7 +88,7 @@ func (r *renderer) psTable(res *inspect.PSResult) *table {
 }
 
 // textPS is the ps view for people.
-func (r *renderer) textPS(res *inspect.PSResult) error {
+func (r *renderer) textPS(res *model.PSResult) error {
 	if len(res.Processes) == 0 {
 		r.line("no Node.js processes found")
 	} else if err := r.table(r.psTable(res)); err != nil {
@@ -99,7 +99,7 @@ func (r *renderer) textPS(res *inspect.PSResult) error {
 }
 
 // psCounts says "3 Node.js processes, 1 flagged".
-func psCounts(res *inspect.PSResult) string {
+func psCounts(res *model.PSResult) string {
 	flagged := 0
 	for _, p := range res.Processes {
 		if len(p.Flags) > 0 {

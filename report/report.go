@@ -19,7 +19,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Format is an output format.
@@ -80,7 +80,7 @@ type Options struct {
 }
 
 // Render writes snap to w as opt says, in one Write call.
-func Render(w io.Writer, snap *inspect.Snapshot, opt Options) error {
+func Render(w io.Writer, snap *model.Snapshot, opt Options) error {
 	if snap == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
@@ -102,7 +102,7 @@ func Render(w io.Writer, snap *inspect.Snapshot, opt Options) error {
 // sizeHint guesses the rendered size of snap (about 230 bytes per fd in JSON, less in the
 // other formats), so a table of 16k fds is rendered into one buffer instead of one that
 // doubles a dozen times.
-func sizeHint(snap *inspect.Snapshot) int {
+func sizeHint(snap *model.Snapshot) int {
 	n := 8 << 10
 	if snap.FDs != nil {
 		n += 256 * len(snap.FDs.List)
@@ -121,7 +121,7 @@ func endWithOneNewline(buf *bytes.Buffer) *bytes.Buffer {
 
 // RenderPS writes the result of `nodeinspect ps` to w, rows in the order given (the caller
 // sorts, worst first), in one Write call.
-func RenderPS(w io.Writer, res *inspect.PSResult, opt Options) error {
+func RenderPS(w io.Writer, res *model.PSResult, opt Options) error {
 	if res == nil {
 		return fmt.Errorf("render ps: no result")
 	}
@@ -156,7 +156,7 @@ func renderFormats(w io.Writer, what string, opt Options, jsonDoc func() any, ma
 
 // generate is the one switch from format and view to renderer (the shape of
 // google/pprof's report.Generate).
-func generate(buf *bytes.Buffer, snap *inspect.Snapshot, opt Options) error {
+func generate(buf *bytes.Buffer, snap *model.Snapshot, opt Options) error {
 	r := newRenderer(buf, opt)
 	switch opt.Format {
 	case FormatJSON:

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -46,7 +46,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var snapshots = []struct {
 	name string
-	snap func() *inspect.Snapshot
+	snap func() *model.Snapshot
 }{
 	{"healthy", healthySnapshot},
 	{"sick", sickSnapshot},
@@ -69,7 +69,7 @@ var humanVariants = []struct {
 	{"markdown", Options{Format: FormatMarkdown}},
 }
 
-func render(t *testing.T, snap *inspect.Snapshot, opt Options) []byte {
+func render(t *testing.T, snap *model.Snapshot, opt Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Render(&buf, snap, opt); err != nil {
@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 func TestGoldenNarrow(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		snap func() *inspect.Snapshot
+		snap func() *model.Snapshot
 		opt  Options
 	}{
 		{"sick-report-table-80", sickSnapshot, Options{Format: FormatTable, View: ViewReport, Width: 80}},
@@ -153,7 +153,7 @@ func TestGoldenPS(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, "ps-json", buf.Bytes())
-		var back inspect.PSResult
+		var back model.PSResult
 		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func TestGoldenPS(t *testing.T) {
 	})
 	t.Run("empty", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := RenderPS(&buf, &inspect.PSResult{TakenAt: takenAt}, Options{Format: FormatJSON}); err != nil {
+		if err := RenderPS(&buf, &model.PSResult{TakenAt: takenAt}, Options{Format: FormatJSON}); err != nil {
 			t.Fatal(err)
 		}
 		want := "{\n  \"schema\": \"nodeinspect/v1\",\n  \"taken_at\": \"2026-11-22T09:30:00Z\",\n  \"processes\": [],\n  \"warnings\": []\n}\n"
@@ -171,7 +171,7 @@ func TestGoldenPS(t *testing.T) {
 			t.Errorf("empty ps JSON = %s", buf.String())
 		}
 		buf.Reset()
-		if err := RenderPS(&buf, &inspect.PSResult{}, Options{Format: FormatPlain}); err != nil || buf.String() != "no Node.js processes found\n" {
+		if err := RenderPS(&buf, &model.PSResult{}, Options{Format: FormatPlain}); err != nil || buf.String() != "no Node.js processes found\n" {
 			t.Errorf("empty ps plain = %q, %v", buf.String(), err)
 		}
 	})
@@ -229,7 +229,7 @@ func TestFindingsComeFirst(t *testing.T) {
 	// Worst first, in the given order, each with its advice.
 	last := -1
 	for _, f := range sickSnapshot().Findings {
-		i := strings.Index(out[last+1:], f.Code)
+		i := strings.Index(out[last+1:], string(f.Code))
 		if i < 0 {
 			t.Fatalf("finding %s missing or out of order", f.Code)
 		}
@@ -258,7 +258,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	for _, s := range snapshots {
 		t.Run(s.name, func(t *testing.T) {
 			first := render(t, s.snap(), Options{Format: FormatJSON})
-			var back inspect.Snapshot
+			var back model.Snapshot
 			if err := json.Unmarshal(first, &back); err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +266,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			if s.name == "hostile" {
 				// encoding/json writes invalid UTF-8 as \ufffd (lossy); from the second
 				// pass on, the document is stable.
-				var again inspect.Snapshot
+				var again model.Snapshot
 				if err := json.Unmarshal(second, &again); err != nil {
 					t.Fatal(err)
 				}
@@ -320,14 +320,14 @@ func TestJSONNullSectionsAndEmptyLists(t *testing.T) {
 	}
 
 	// Collected but empty lists stay [] all the way down.
-	empty := &inspect.Snapshot{
+	empty := &model.Snapshot{
 		TakenAt:   takenAt,
-		FDs:       &inspect.FDTable{},
-		Sockets:   &inspect.SocketSummary{ByPeer: []inspect.PeerGroup{{Remote: "10.0.0.1", State: "ESTABLISHED", Count: 1}}},
-		Children:  []*inspect.Child{{PID: 2, Children: nil}},
-		Orphans:   []inspect.Orphan{},
-		EventLoop: &inspect.EventLoop{Verdict: "unknown"},
-		Findings:  []inspect.Finding{{Code: "X", Severity: inspect.SeverityInfo}},
+		FDs:       &model.FDTable{},
+		Sockets:   &model.SocketSummary{ByPeer: []model.PeerGroup{{Remote: "10.0.0.1", State: "ESTABLISHED", Count: 1}}},
+		Children:  []*model.Child{{PID: 2, Children: nil}},
+		Orphans:   []model.Orphan{},
+		EventLoop: &model.EventLoop{Verdict: "unknown"},
+		Findings:  []model.Finding{{Code: "X", Severity: model.SeverityInfo}},
 	}
 	out = render(t, empty, Options{Format: FormatJSON})
 	for _, want := range []string{`"schema": "nodeinspect/v1"`, `"by_type": {}`, `"list": []`, `"by_state": {}`, `"local_ports": []`, `"children": []`, `"orphans": []`, `"seen": {}`, `"evidence": {}`, `"cmdline": []`, `"warnings": []`, `"process": null`} {
@@ -481,15 +481,15 @@ func TestBadOptions(t *testing.T) {
 // TestEmptyAndOddSnapshots renders shapes the collector never builds but a saved or
 // hand-edited snapshot might hold: no crash, no control characters.
 func TestEmptyAndOddSnapshots(t *testing.T) {
-	loop := &inspect.Child{PID: 9}
-	loop.Children = []*inspect.Child{loop, nil}
-	odd := []*inspect.Snapshot{
+	loop := &model.Child{PID: 9}
+	loop.Children = []*model.Child{loop, nil}
+	odd := []*model.Snapshot{
 		{},
-		{Process: &inspect.Process{PID: -1, State: "?"}, FDs: &inspect.FDTable{Open: -3}, Limits: &inspect.Limits{OpenFilesSoft: u64(0)},
-			Sockets: &inspect.SocketSummary{}, Memory: &inspect.Memory{Heap: &inspect.Heap{}}, Children: []*inspect.Child{loop, nil},
-			EventLoop: &inspect.EventLoop{WindowMS: -5, Seen: map[string]int{"\n": 1}, CPUPercent: f64(-1)},
-			Findings:  []inspect.Finding{{}, {Code: "Y", Severity: "bogus", Evidence: map[string]any{"x": []any{}, "y": map[string]any{}, "z_ms": -1, "q_bytes": 0.5}}}},
-		{Findings: []inspect.Finding{{Code: "C", Evidence: map[string]any{"c": make(chan int), "n": 1}}}},
+		{Process: &model.Process{PID: -1, State: "?"}, FDs: &model.FDTable{Open: -3}, Limits: &model.Limits{OpenFilesSoft: u64(0)},
+			Sockets: &model.SocketSummary{}, Memory: &model.Memory{Heap: &model.Heap{}}, Children: []*model.Child{loop, nil},
+			EventLoop: &model.EventLoop{WindowMS: -5, Seen: map[string]int{"\n": 1}, CPUPercent: f64(-1)},
+			Findings:  []model.Finding{{}, {Code: "Y", Severity: "bogus", Evidence: map[string]any{"x": []any{}, "y": map[string]any{}, "z_ms": -1, "q_bytes": 0.5}}}},
+		{Findings: []model.Finding{{Code: "C", Evidence: map[string]any{"c": make(chan int), "n": 1}}}},
 	}
 	for i, snap := range odd {
 		for _, f := range []Format{FormatTable, FormatPlain, FormatMarkdown} {

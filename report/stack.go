@@ -5,12 +5,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // RenderStack writes the `stack` document: per thread its state and its distinct stacks,
 // hottest first, innermost frame first (the order of a JavaScript stack trace).
-func RenderStack(w io.Writer, d *inspect.StackDoc, opt Options) error {
+func RenderStack(w io.Writer, d *model.StackDoc, opt Options) error {
 	if d == nil {
 		return fmt.Errorf("render stack: no document")
 	}
@@ -19,7 +19,7 @@ func RenderStack(w io.Writer, d *inspect.StackDoc, opt Options) error {
 
 // FrameText is one frame as a stack trace line shows it: "fn (path:line:column)", with
 // the generated position after a mapped one.
-func FrameText(f inspect.Frame) string {
+func FrameText(f model.Frame) string {
 	s := fmt.Sprintf("%s (%s:%d:%d)", safe(f.Function), safe(f.URL), f.Line, f.Column)
 	if f.Mapped && f.Generated != nil {
 		s += fmt.Sprintf(" [mapped from %s:%d:%d]", safe(f.Generated.URL), f.Generated.Line, f.Generated.Column)
@@ -28,7 +28,7 @@ func FrameText(f inspect.Frame) string {
 }
 
 // threadHeading is "main: running, 9 of 10 pauses answered".
-func threadHeading(t inspect.StackThread) string {
+func threadHeading(t model.StackThread) string {
 	s := safe(t.Thread) + ": " + safe(t.State)
 	if t.Samples > 1 {
 		s += fmt.Sprintf(", %d of %d pauses answered", t.Answered, t.Samples)
@@ -40,7 +40,7 @@ func threadHeading(t inspect.StackThread) string {
 }
 
 // stackCountText is "9 of 10 samples" for a sampled stack ("" for a single pause).
-func stackCountText(t inspect.StackThread, s inspect.StackSample) string {
+func stackCountText(t model.StackThread, s model.StackSample) string {
 	if t.Samples <= 1 {
 		return ""
 	}
@@ -48,7 +48,7 @@ func stackCountText(t inspect.StackThread, s inspect.StackSample) string {
 }
 
 // anyMapped reports whether a frame of d was source-mapped.
-func anyMapped(d *inspect.StackDoc) bool {
+func anyMapped(d *model.StackDoc) bool {
 	for _, t := range d.Threads {
 		for _, s := range t.Stacks {
 			for _, f := range s.Frames {
@@ -62,14 +62,14 @@ func anyMapped(d *inspect.StackDoc) bool {
 }
 
 // positionsNote says whether positions are source-mapped or as generated.
-func positionsNote(d *inspect.StackDoc) string {
+func positionsNote(d *model.StackDoc) string {
 	if anyMapped(d) {
 		return "positions: original source where marked [mapped from ...], generated elsewhere"
 	}
 	return "positions: generated (no frame's script has a usable source map)"
 }
 
-func (r *renderer) textStack(d *inspect.StackDoc) {
+func (r *renderer) textStack(d *model.StackDoc) {
 	r.line(identity(d.Process) + r.sep() + "JavaScript stack" + r.sep() + d.TakenAt.Format("15:04:05 MST"))
 	if d.Attach != nil {
 		text, st := attachLine(d.Attach)
@@ -100,7 +100,7 @@ func (r *renderer) textStack(d *inspect.StackDoc) {
 	r.warningsNote(d.Warnings)
 }
 
-func (r *renderer) markdownStack(d *inspect.StackDoc) {
+func (r *renderer) markdownStack(d *model.StackDoc) {
 	r.mdHeading("nodeinspect stack: " + markdownEscape(identity(d.Process)))
 	if d.Attach != nil {
 		text, _ := attachLine(d.Attach)

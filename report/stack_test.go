@@ -7,27 +7,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
-func stackFixture() *inspect.StackDoc {
+func stackFixture() *model.StackDoc {
 	closed := true
-	return &inspect.StackDoc{
-		Schema:  inspect.Schema,
+	return &model.StackDoc{
+		Schema:  model.Schema,
 		TakenAt: time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC),
-		Process: &inspect.Process{PID: 4242, Comm: "node"},
-		Attach:  &inspect.Attach{Status: "ok", Inspector: "127.0.0.1:9229", SentSignal: true, Closed: &closed, ElapsedMS: 120},
-		Threads: []inspect.StackThread{{
+		Process: &model.Process{PID: 4242, Comm: "node"},
+		Attach:  &model.Attach{Status: "ok", Inspector: "127.0.0.1:9229", SentSignal: true, Closed: &closed, ElapsedMS: 120},
+		Threads: []model.StackThread{{
 			Thread: "main", State: "running", Samples: 10, Answered: 10,
-			Stacks: []inspect.StackSample{
-				{Count: 9, Frames: []inspect.Frame{
+			Stacks: []model.StackSample{
+				{Count: 9, Frames: []model.Frame{
 					{Function: "renderReport", URL: "/app/src/report.ts", Line: 42, Column: 3, Mapped: true,
-						Generated: &inspect.FramePosition{URL: "/app/dist/bundle.js", Line: 9, Column: 3}},
+						Generated: &model.FramePosition{URL: "/app/dist/bundle.js", Line: 9, Column: 3}},
 					{Function: "processImmediate", URL: "node:internal/timers", Line: 483, Column: 21},
 				}},
-				{Count: 1, Frames: []inspect.Frame{{Function: "(anonymous)", URL: "/app/\x1b[31mevil.js", Line: 1, Column: 1}}},
+				{Count: 1, Frames: []model.Frame{{Function: "(anonymous)", URL: "/app/\x1b[31mevil.js", Line: 1, Column: 1}}},
 			},
-		}, {Thread: "worker 1", State: "idle", Note: "idle, waiting for events", Samples: 1, Stacks: []inspect.StackSample{}}},
+		}, {Thread: "worker 1", State: "idle", Note: "idle, waiting for events", Samples: 1, Stacks: []model.StackSample{}}},
 		Warnings: []string{"a warning"},
 	}
 }
@@ -44,7 +44,7 @@ func TestRenderStack(t *testing.T) {
 			t.Errorf("%s: a hostile file name reached the output unescaped", f)
 		}
 		if f == FormatJSON {
-			var back inspect.StackDoc
+			var back model.StackDoc
 			if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.Threads[0].Stacks[0].Frames[0].Line != 42 {
 				t.Errorf("json: %v %s", err, out)
 			}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Helpers shared by the human views (table and plain).
@@ -125,7 +125,7 @@ func (r *renderer) more(spans ...span) {
 
 // identity names the process in one short phrase: `pid 4242 node`, the comm quoted when it
 // has spaces or parentheses (`pid 4242 "x) Z 1 (y"`).
-func identity(p *inspect.Process) string {
+func identity(p *model.Process) string {
 	if p == nil {
 		return "pid ?"
 	}
@@ -134,7 +134,7 @@ func identity(p *inspect.Process) string {
 
 // headerLine is the first line of the report view: pid, comm, user, state, uptime,
 // whether it is Node.js, whether it is an orphan, and when the snapshot was taken.
-func (r *renderer) headerLine(s *inspect.Snapshot) []span {
+func (r *renderer) headerLine(s *model.Snapshot) []span {
 	p := s.Process
 	var parts [][]span
 	if p != nil && s.Source == "report" {
@@ -210,7 +210,7 @@ func commandLine(args []string, comm string) string {
 }
 
 // severityBadge is the fixed-width severity label of a finding: CRITICAL, WARNING, INFO.
-func severityBadge(s inspect.Severity) string {
+func severityBadge(s model.Severity) string {
 	name := strings.ToUpper(safe(string(s)))
 	if name == "" {
 		name = "?"
@@ -220,22 +220,22 @@ func severityBadge(s inspect.Severity) string {
 
 // findingCounts says how many findings there are by severity, worst first: "1 critical,
 // 2 warnings".
-func findingCounts(fs []inspect.Finding) string {
-	counts := map[inspect.Severity]int{}
+func findingCounts(fs []model.Finding) string {
+	counts := map[model.Severity]int{}
 	for _, f := range fs {
 		counts[f.Severity]++
 	}
 	var parts []string
-	for _, sev := range []inspect.Severity{inspect.SeverityCritical, inspect.SeverityWarning, inspect.SeverityInfo} {
+	for _, sev := range []model.Severity{model.SeverityCritical, model.SeverityWarning, model.SeverityInfo} {
 		if n := counts[sev]; n > 0 {
 			word := string(sev)
-			if sev == inspect.SeverityWarning && n > 1 {
+			if sev == model.SeverityWarning && n > 1 {
 				word = "warnings"
 			}
 			parts = append(parts, strconv.Itoa(n)+" "+word)
 		}
 	}
-	other := len(fs) - counts[inspect.SeverityCritical] - counts[inspect.SeverityWarning] - counts[inspect.SeverityInfo]
+	other := len(fs) - counts[model.SeverityCritical] - counts[model.SeverityWarning] - counts[model.SeverityInfo]
 	if other > 0 {
 		parts = append(parts, strconv.Itoa(other)+" of unknown severity")
 	}
@@ -243,8 +243,8 @@ func findingCounts(fs []inspect.Finding) string {
 }
 
 // worstSeverity returns the worst severity among findings with the given code, "" if none.
-func worstSeverity(fs []inspect.Finding, code string) inspect.Severity {
-	var worst inspect.Severity
+func worstSeverity(fs []model.Finding, code model.Code) model.Severity {
+	var worst model.Severity
 	for _, f := range fs {
 		if f.Code == code && f.Severity.Rank() > worst.Rank() {
 			worst = f.Severity
@@ -257,9 +257,9 @@ func worstSeverity(fs []inspect.Finding, code string) inspect.Severity {
 const findingIndent = 10
 
 // writeFinding writes one finding: badge, code and summary, its evidence, then the advice.
-func (r *renderer) writeFinding(f inspect.Finding) {
+func (r *renderer) writeFinding(f model.Finding) {
 	pad := strings.Repeat(" ", findingIndent)
-	code := safe(f.Code)
+	code := safe(string(f.Code))
 	r.buf.WriteString(r.paint(severityStyle(f.Severity), severityBadge(f.Severity)) + "  ")
 	r.rich(findingIndent, findingIndent, span{code, styleBold}, sp("  "+safe(f.Summary)))
 	for _, l := range r.evidenceLines(f.Evidence) {
@@ -268,7 +268,7 @@ func (r *renderer) writeFinding(f inspect.Finding) {
 	}
 	if len(f.Related) > 0 && r.verbose {
 		r.buf.WriteString(pad)
-		r.rich(findingIndent, findingIndent, span{"related: " + safe(strings.Join(f.Related, ", ")), styleDim})
+		r.rich(findingIndent, findingIndent, span{"related: " + safe(joinCodes(f.Related)), styleDim})
 	}
 	if f.Advice != "" {
 		r.buf.WriteString(pad)
@@ -306,7 +306,7 @@ func missing(warnings []string) string {
 }
 
 // countsByValue orders a map of counts largest first, then by name: "tcp 950, file 40".
-func countsByValue(m map[string]int) []string { return inspect.KeysByCount(m) }
+func countsByValue(m map[string]int) []string { return model.KeysByCount(m) }
 
 // stateOrder orders TCP states for display: CLOSE_WAIT first (the leak this tool hunts),
 // then by count, largest first, then by name.
@@ -330,4 +330,13 @@ func joinCounts(m map[string]int, order []string, styleOf func(string) style) []
 		groups = append(groups, []span{{safe(k) + " " + strconv.Itoa(m[k]), st}})
 	}
 	return joinSpans(groups, ", ")
+}
+
+// joinCodes is "CLOSE_WAIT_LEAK, EMFILE_RISK".
+func joinCodes(cs []model.Code) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = string(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -15,7 +15,7 @@ const closeWaitPeersInReport = 5
 
 // textReport is the report view: who the process is, the findings first, then one compact
 // section per part of the snapshot, and a count of warnings last.
-func (r *renderer) textReport(s *inspect.Snapshot) {
+func (r *renderer) textReport(s *model.Snapshot) {
 	r.rich(0, 0, r.headerLine(s)...)
 	if p := s.Process; p != nil {
 		r.line(r.paint(styleDim, r.fitAfter(0, "cmd "+commandLine(p.Cmdline, p.Comm))))
@@ -46,7 +46,7 @@ func (r *renderer) textReport(s *inspect.Snapshot) {
 
 // fdUsage says how many fds are open against the limits: "1010 open of 1024 (98.6%), hard
 // limit 4096"; the percentage is coloured like the EMFILE_RISK finding, if any.
-func fdUsage(s *inspect.Snapshot) []span {
+func fdUsage(s *model.Snapshot) []span {
 	open := strconv.Itoa(s.FDs.Open) + " open"
 	l := s.Limits
 	switch {
@@ -58,7 +58,7 @@ func fdUsage(s *inspect.Snapshot) []span {
 	soft := *l.OpenFilesSoft
 	out := []span{sp(open + " of " + strconv.FormatUint(soft, 10))}
 	if pct := ratioPercent(uint64(max(s.FDs.Open, 0)), soft); pct != "" {
-		out = append(out, sp(" ("), span{pct, severityStyle(worstSeverity(s.Findings, "EMFILE_RISK"))}, sp(")"))
+		out = append(out, sp(" ("), span{pct, severityStyle(worstSeverity(s.Findings, model.CodeEMFILERisk))}, sp(")"))
 	}
 	if l.OpenFilesHard == nil {
 		return append(out, sp(", hard limit unlimited"))
@@ -67,12 +67,12 @@ func fdUsage(s *inspect.Snapshot) []span {
 }
 
 // deletedText is "2 deleted files holding 2.6 GiB".
-func deletedText(f *inspect.FDTable) string {
+func deletedText(f *model.FDTable) string {
 	n, bytes, _ := f.DeletedFiles()
 	return plural(n, "deleted file", "deleted files") + " holding " + units.SignedBytes(bytes)
 }
 
-func (r *renderer) reportFDs(s *inspect.Snapshot) {
+func (r *renderer) reportFDs(s *model.Snapshot) {
 	if s.FDs == nil {
 		r.field("fds", sp(missing(s.Warnings)))
 		return
@@ -89,8 +89,8 @@ func (r *renderer) reportFDs(s *inspect.Snapshot) {
 
 // closeWaitStyle colours CLOSE_WAIT like the CLOSE_WAIT_LEAK finding (yellow without one:
 // any CLOSE_WAIT deserves a look).
-func closeWaitStyle(fs []inspect.Finding) func(string) style {
-	sev := worstSeverity(fs, "CLOSE_WAIT_LEAK")
+func closeWaitStyle(fs []model.Finding) func(string) style {
+	sev := worstSeverity(fs, model.CodeCloseWaitLeak)
 	return func(state string) style {
 		if state != "CLOSE_WAIT" {
 			return styleNone
@@ -102,7 +102,7 @@ func closeWaitStyle(fs []inspect.Finding) func(string) style {
 	}
 }
 
-func (r *renderer) reportSockets(s *inspect.Snapshot) {
+func (r *renderer) reportSockets(s *model.Snapshot) {
 	if s.Sockets == nil {
 		r.field("sockets", sp(missing(s.Warnings)))
 		return
@@ -116,7 +116,7 @@ func (r *renderer) reportSockets(s *inspect.Snapshot) {
 	if len(so.ByProto) > 0 {
 		r.more(append([]span{sp("by protocol: ")}, joinCounts(so.ByProto, countsByValue(so.ByProto), nil)...)...)
 	}
-	var cw []inspect.PeerGroup
+	var cw []model.PeerGroup
 	for _, g := range so.ByPeer {
 		if g.State == "CLOSE_WAIT" {
 			cw = append(cw, g)
@@ -140,7 +140,7 @@ func (r *renderer) reportSockets(s *inspect.Snapshot) {
 }
 
 // pidSuffix is " <pid>" for a command hint, or "" when the pid is unknown.
-func pidSuffix(s *inspect.Snapshot) string {
+func pidSuffix(s *model.Snapshot) string {
 	if s.Process == nil {
 		return ""
 	}
@@ -150,8 +150,8 @@ func pidSuffix(s *inspect.Snapshot) string {
 // peerSentence is "400 from 10.0.0.5 on local port 8080" for connections clients opened,
 // "400 to 10.0.0.9:5432 (outbound, from local ports 40000-40399)" for connections this
 // process opened.
-func peerSentence(g inspect.PeerGroup, ellipsis string) string {
-	if g.Direction == inspect.DirectionOutbound && g.RemotePort != nil {
+func peerSentence(g model.PeerGroup, ellipsis string) string {
+	if g.Direction == model.DirectionOutbound && g.RemotePort != nil {
 		out := strconv.Itoa(g.Count) + " to " + safe(peerEndpoint(g)) + " (outbound"
 		if len(g.LocalPorts) > 0 {
 			word := "port"
@@ -173,7 +173,7 @@ func peerSentence(g inspect.PeerGroup, ellipsis string) string {
 }
 
 // memoryLine is "rss 1.2 GiB, pss 1.1 GiB, anon …, file …, swap …, peak …".
-func memoryLine(m *inspect.Memory) string {
+func memoryLine(m *model.Memory) string {
 	parts := []string{
 		"rss " + optBytes(m.RSSBytes),
 		"pss " + optBytes(m.PSSBytes),
@@ -192,7 +192,7 @@ func memoryLine(m *inspect.Memory) string {
 
 // heapLine is "used 80 MiB of 120 MiB, limit 4.0 GiB (2.0% used), external 10 MiB, array
 // buffers 2.0 MiB".
-func heapLine(h *inspect.Heap) string {
+func heapLine(h *model.Heap) string {
 	out := "used " + optBytes(h.UsedBytes) + " of " + optBytes(h.TotalBytes) + ", limit " + optBytes(h.LimitBytes)
 	if h.UsedBytes != nil && h.LimitBytes != nil {
 		if pct := ratioPercent(*h.UsedBytes, *h.LimitBytes); pct != "" {
@@ -213,26 +213,26 @@ func heapLine(h *inspect.Heap) string {
 }
 
 // heapSource names where the heap numbers come from: " (inspector)".
-func heapSource(h *inspect.Heap) string {
+func heapSource(h *model.Heap) string {
 	if h.Source == "" {
 		return ""
 	}
 	return " (" + safe(h.Source) + ")"
 }
 
-func (r *renderer) reportMemory(s *inspect.Snapshot) {
+func (r *renderer) reportMemory(s *model.Snapshot) {
 	if s.Memory == nil {
 		r.field("memory", sp(missing(s.Warnings)))
 		return
 	}
 	r.field("memory", sp(memoryLine(s.Memory)))
 	if h := s.Memory.Heap; h != nil {
-		st := severityStyle(worstSeverity(s.Findings, "HEAP_NEAR_LIMIT"))
+		st := severityStyle(worstSeverity(s.Findings, model.CodeHeapNearLimit))
 		r.more(span{"V8 heap" + heapSource(h) + ": " + heapLine(h), st})
 	}
 }
 
-func (r *renderer) reportChildren(s *inspect.Snapshot) {
+func (r *renderer) reportChildren(s *model.Snapshot) {
 	if s.Children == nil {
 		r.field("children", sp(missing(s.Warnings)))
 		return
@@ -254,7 +254,7 @@ func (r *renderer) reportChildren(s *inspect.Snapshot) {
 	}
 }
 
-func (r *renderer) reportOrphans(s *inspect.Snapshot) {
+func (r *renderer) reportOrphans(s *model.Snapshot) {
 	switch {
 	case s.Orphans == nil:
 		r.field("orphans", sp(missing(s.Warnings)))
@@ -269,7 +269,7 @@ func (r *renderer) reportOrphans(s *inspect.Snapshot) {
 }
 
 // loopVerdict describes the event loop sample in one line and gives its style.
-func loopVerdict(l *inspect.EventLoop) (string, style) {
+func loopVerdict(l *model.EventLoop) (string, style) {
 	if l == nil {
 		return "not sampled", styleNone
 	}
@@ -347,15 +347,15 @@ func loopVerdict(l *inspect.EventLoop) (string, style) {
 // msFloat turns fractional milliseconds into a duration.
 func msFloat(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
-func (r *renderer) reportEventLoop(s *inspect.Snapshot) {
+func (r *renderer) reportEventLoop(s *model.Snapshot) {
 	text, st := loopVerdict(s.EventLoop)
 	r.field("event loop", span{text, st})
 }
 
 // peerEndpoint is the remote end of a peer group: "host:port" ("[v6]:port") for outbound
 // groups, which share the remote port, the host alone otherwise.
-func peerEndpoint(g inspect.PeerGroup) string {
-	if g.Direction != inspect.DirectionOutbound || g.RemotePort == nil {
+func peerEndpoint(g model.PeerGroup) string {
+	if g.Direction != model.DirectionOutbound || g.RemotePort == nil {
 		return g.Remote
 	}
 	if strings.Contains(g.Remote, ":") {

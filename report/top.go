@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // TopRow is one process on the top screen. A nil number could not be measured ("-").
@@ -27,8 +27,8 @@ type TopRow struct {
 	Zombies int
 	// Loop is the event-loop verdict (turning, saturated, blocked, unknown).
 	Loop     string
-	Flags    []string
-	Severity inspect.Severity
+	Flags    []model.Code
+	Severity model.Severity
 }
 
 // TopFrame is one screen of `nodeinspect top`.
@@ -247,7 +247,7 @@ func topColumns(rows []TopRow, width int) []topColumn {
 		{title: "FLAGS", cell: func(r TopRow) string {
 			flags := make([]string, len(r.Flags))
 			for i, f := range r.Flags {
-				flags[i] = safe(f)
+				flags[i] = safe(string(f))
 			}
 			return strings.Join(flags, ",")
 		}},
@@ -281,11 +281,11 @@ func topColumns(rows []TopRow, width int) []topColumn {
 }
 
 // topStyle colours a row by its worst finding.
-func topStyle(s inspect.Severity) string {
+func topStyle(s model.Severity) string {
 	switch s {
-	case inspect.SeverityCritical:
+	case model.SeverityCritical:
 		return "\x1b[31m"
-	case inspect.SeverityWarning:
+	case model.SeverityWarning:
 		return "\x1b[33m"
 	}
 	return ""

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 func topRows() []TopRow {
@@ -14,8 +14,8 @@ func topRows() []TopRow {
 	i := func(v int) *int { return &v }
 	f := func(v float64) *float64 { return &v }
 	return []TopRow{
-		{PID: 4400, Service: "/srv/api/server.js", CPUPercent: f(12.5), RSSBytes: u(64 << 20), FDsOpen: i(140), FDLimit: u(1024), CloseWait: i(120), Stalled: i(0), Loop: "turning", Flags: []string{"CLOSE_WAIT_LEAK"}, Severity: inspect.SeverityCritical},
-		{PID: 4500, Service: "billing", Container: "0123456789ab", RSSBytes: u(40 << 20), FDsOpen: i(12), FDLimit: u(1024), CloseWait: i(0), Zombies: 3, Loop: "blocked", Flags: []string{"ZOMBIE_CHILDREN", "EVENT_LOOP_BLOCKED"}, Severity: inspect.SeverityWarning},
+		{PID: 4400, Service: "/srv/api/server.js", CPUPercent: f(12.5), RSSBytes: u(64 << 20), FDsOpen: i(140), FDLimit: u(1024), CloseWait: i(120), Stalled: i(0), Loop: "turning", Flags: []model.Code{"CLOSE_WAIT_LEAK"}, Severity: model.SeverityCritical},
+		{PID: 4500, Service: "billing", Container: "0123456789ab", RSSBytes: u(40 << 20), FDsOpen: i(12), FDLimit: u(1024), CloseWait: i(0), Zombies: 3, Loop: "blocked", Flags: []model.Code{"ZOMBIE_CHILDREN", "EVENT_LOOP_BLOCKED"}, Severity: model.SeverityWarning},
 		{PID: 4600, Service: "/home/deploy/apps/very/long/path/to/the/service/dist/worker.js", RSSBytes: nil, Loop: "unknown"},
 	}
 }

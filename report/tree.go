@@ -4,14 +4,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // treeLine is one process of a flattened tree: the branch drawing before it and the node.
 type treeLine struct {
 	prefix string
 	depth  int
-	child  *inspect.Child
+	child  *model.Child
 }
 
 // treeBranches are the strings that draw a tree: unicode for the terminal, ASCII (as
@@ -27,13 +27,13 @@ func (r *renderer) branches() treeBranches {
 
 // flattenTree lists the children depth first with their branch drawing. A node met twice
 // (a cycle in a corrupt tree) or a nil node is skipped.
-func (r *renderer) flattenTree(children []*inspect.Child) []treeLine {
+func (r *renderer) flattenTree(children []*model.Child) []treeLine {
 	b := r.branches()
 	var out []treeLine
-	seen := map[*inspect.Child]bool{}
-	var walk func(list []*inspect.Child, indent string, depth int)
-	walk = func(list []*inspect.Child, indent string, depth int) {
-		var kids []*inspect.Child
+	seen := map[*model.Child]bool{}
+	var walk func(list []*model.Child, indent string, depth int)
+	walk = func(list []*model.Child, indent string, depth int) {
+		var kids []*model.Child
 		for _, c := range list {
 			if c != nil && !seen[c] {
 				seen[c] = true
@@ -54,10 +54,10 @@ func (r *renderer) flattenTree(children []*inspect.Child) []treeLine {
 }
 
 // countTree returns how many processes and zombies a tree holds.
-func countTree(children []*inspect.Child) (total, zombies int) {
-	seen := map[*inspect.Child]bool{}
-	var walk func([]*inspect.Child)
-	walk = func(list []*inspect.Child) {
+func countTree(children []*model.Child) (total, zombies int) {
+	seen := map[*model.Child]bool{}
+	var walk func([]*model.Child)
+	walk = func(list []*model.Child) {
 		for _, c := range list {
 			if c == nil || seen[c] {
 				continue
@@ -102,7 +102,7 @@ func processText(pid int, state, comm string, cmdline []string, zombie bool) (st
 }
 
 // orphanText is how one orphan reads: "4300 S node  ppid 1  pgid 4242  node old.js".
-func orphanText(o inspect.Orphan) string {
+func orphanText(o model.Orphan) string {
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(o.PID))
 	b.WriteByte(' ')
@@ -121,7 +121,7 @@ func orphanText(o inspect.Orphan) string {
 }
 
 // childrenSummary says "3 children (1 zombie)" or "none".
-func childrenSummary(children []*inspect.Child) (string, style) {
+func childrenSummary(children []*model.Child) (string, style) {
 	total, zombies := countTree(children)
 	if total == 0 {
 		return "none", styleNone
@@ -153,7 +153,7 @@ func (r *renderer) treeRow(used int, l treeLine) {
 
 // textTree is the tree view: the process itself as the root, its children below it, then
 // the orphans of its process group or session.
-func (r *renderer) textTree(s *inspect.Snapshot) {
+func (r *renderer) textTree(s *model.Snapshot) {
 	title := []span{{identity(s.Process), styleBold}, sp(r.sep())}
 	if s.Children == nil {
 		title = append(title, sp("children "+missing(s.Warnings)))

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -188,7 +188,7 @@ func FuzzRenderNames(f *testing.F) {
 		snap.FDs.List[5].Target = target
 		snap.FDs.List[6].Socket.State = state
 		snap.Children[0].Comm = comm
-		snap.Findings = []inspect.Finding{{Code: comm, Severity: inspect.Severity(state), Summary: target, Evidence: map[string]any{comm: target, "l": []string{arg}}, Advice: arg}}
+		snap.Findings = []model.Finding{{Code: model.Code(comm), Severity: model.Severity(state), Summary: target, Evidence: map[string]any{comm: target, "l": []string{arg}}, Advice: arg}}
 		snap.Warnings = []string{target}
 		for _, format := range []Format{FormatTable, FormatPlain, FormatMarkdown} {
 			for _, view := range views {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // The table-shaped views (fds, sockets, mem) build their tables here, once, for the human
@@ -19,7 +19,7 @@ const peerPortRuns = 5
 // STATE is the socket's state, DELETED for a file unlinked while open (its SIZE is disk
 // space still held), or memfd for anonymous memory files, which always read as deleted.
 // Verbose adds the socket queues and inode.
-func (r *renderer) fdTable(s *inspect.Snapshot) *table {
+func (r *renderer) fdTable(s *model.Snapshot) *table {
 	cols := []column{{title: "FD", right: true}, {title: "TYPE"}, {title: "STATE"}, {title: "LOCAL"}, {title: "REMOTE"}, {title: "SIZE", right: true}}
 	if r.verbose {
 		cols = append(cols, column{title: "RECV-Q", right: true}, column{title: "SEND-Q", right: true}, column{title: "INODE", right: true})
@@ -31,7 +31,7 @@ func (r *renderer) fdTable(s *inspect.Snapshot) *table {
 	cols = append(cols, column{title: "TARGET", flex: true})
 	t := &table{cols: cols}
 	cwStyle := closeWaitStyle(s.Findings)
-	deletedStyle := severityStyle(worstSeverity(s.Findings, "DELETED_FILES_HELD"))
+	deletedStyle := severityStyle(worstSeverity(s.Findings, model.CodeDeletedFilesHeld))
 	if deletedStyle == styleNone {
 		deletedStyle = styleWarning
 	}
@@ -70,7 +70,7 @@ func (r *renderer) fdTable(s *inspect.Snapshot) *table {
 }
 
 // fdTitle is the line above the fd table: identity, usage against the limits, deleted files.
-func (r *renderer) fdTitle(s *inspect.Snapshot) []span {
+func (r *renderer) fdTitle(s *model.Snapshot) []span {
 	title := []span{{identity(s.Process), styleBold}, sp(r.sep())}
 	if s.FDs == nil {
 		return append(title, sp("fds "+missing(s.Warnings)))
@@ -87,7 +87,7 @@ func (r *renderer) fdTitle(s *inspect.Snapshot) []span {
 const countOnlyText = "the fd list is unreadable without privilege; the count comes from the size of /proc/<pid>/fd (see warnings)"
 
 // textFDs is the fds view.
-func (r *renderer) textFDs(s *inspect.Snapshot) error {
+func (r *renderer) textFDs(s *model.Snapshot) error {
 	r.rich(0, 0, r.fdTitle(s)...)
 	if s.FDs != nil {
 		r.blank()
@@ -107,7 +107,7 @@ func (r *renderer) textFDs(s *inspect.Snapshot) error {
 }
 
 // stateTable counts TCP sockets by state, CLOSE_WAIT first.
-func stateTable(s *inspect.Snapshot) *table {
+func stateTable(s *model.Snapshot) *table {
 	t := &table{cols: []column{{title: "STATE"}, {title: "COUNT", right: true}}}
 	cw := closeWaitStyle(s.Findings)
 	for _, k := range stateOrder(s.Sockets.ByState) {
@@ -121,9 +121,9 @@ func stateTable(s *inspect.Snapshot) *table {
 // snapshot saved before directions were recorded).
 func directionText(d string) string {
 	switch d {
-	case inspect.DirectionInbound:
+	case model.DirectionInbound:
 		return "in"
-	case inspect.DirectionOutbound:
+	case model.DirectionOutbound:
 		return "out"
 	}
 	return ""
@@ -131,9 +131,9 @@ func directionText(d string) string {
 
 // peerTable lists the TCP peer groups, CLOSE_WAIT first, then in the model's order
 // (largest first).
-func (r *renderer) peerTable(s *inspect.Snapshot) *table {
+func (r *renderer) peerTable(s *model.Snapshot) *table {
 	t := &table{cols: []column{{title: "REMOTE"}, {title: "DIR"}, {title: "STATE"}, {title: "COUNT", right: true}, {title: "LOCAL PORTS", flex: true}}}
-	groups := append([]inspect.PeerGroup(nil), s.Sockets.ByPeer...)
+	groups := append([]model.PeerGroup(nil), s.Sockets.ByPeer...)
 	sort.SliceStable(groups, func(i, j int) bool {
 		return groups[i].State == "CLOSE_WAIT" && groups[j].State != "CLOSE_WAIT"
 	})
@@ -149,7 +149,7 @@ func (r *renderer) peerTable(s *inspect.Snapshot) *table {
 }
 
 // socketsTitle is "pid 4242 node · 444 sockets: tcp 440, unix 3".
-func (r *renderer) socketsTitle(s *inspect.Snapshot) []span {
+func (r *renderer) socketsTitle(s *model.Snapshot) []span {
 	title := []span{{identity(s.Process), styleBold}, sp(r.sep())}
 	if s.Sockets == nil {
 		return append(title, sp("sockets "+missing(s.Warnings)))
@@ -167,7 +167,7 @@ func (r *renderer) socketsTitle(s *inspect.Snapshot) []span {
 }
 
 // textSockets is the sockets view: counts by state, then by peer.
-func (r *renderer) textSockets(s *inspect.Snapshot) error {
+func (r *renderer) textSockets(s *model.Snapshot) error {
 	r.rich(0, 0, r.socketsTitle(s)...)
 	if so := s.Sockets; so != nil {
 		r.blank()
@@ -203,7 +203,7 @@ type memRow struct {
 }
 
 // memoryTable is MEMORY SIZE BYTES SOURCE, with "n/a" for what could not be measured.
-func memoryTable(m *inspect.Memory) *table {
+func memoryTable(m *model.Memory) *table {
 	rows := []memRow{
 		{"rss", m.RSSBytes, "status VmRSS"},
 		{"pss", m.PSSBytes, "smaps_rollup Pss"},
@@ -220,7 +220,7 @@ func memoryTable(m *inspect.Memory) *table {
 }
 
 // heapTable is the V8 heap: used, total, limit, external, array buffers.
-func heapTable(h *inspect.Heap) *table {
+func heapTable(h *model.Heap) *table {
 	source := "V8"
 	if h.Source != "" {
 		source = "V8 via " + safe(h.Source)
@@ -252,7 +252,7 @@ func sizeTable(what string, rows []memRow, last string) *table {
 }
 
 // heapUsage says how full the heap is: "heap used is 67.0% of total, 2.0% of the limit".
-func heapUsage(h *inspect.Heap) string {
+func heapUsage(h *model.Heap) string {
 	if h.UsedBytes == nil {
 		return ""
 	}
@@ -281,7 +281,7 @@ func heapUsage(h *inspect.Heap) string {
 const heapMissing = "V8 heap: not known (/proc cannot see inside V8: process.memoryUsage() in the process can)"
 
 // textMem is the mem view.
-func (r *renderer) textMem(s *inspect.Snapshot) error {
+func (r *renderer) textMem(s *model.Snapshot) error {
 	title := []span{{identity(s.Process), styleBold}, sp(r.sep())}
 	if s.Memory == nil {
 		r.rich(0, 0, append(title, sp("memory "+missing(s.Warnings)))...)
@@ -299,7 +299,7 @@ func (r *renderer) textMem(s *inspect.Snapshot) error {
 			return err
 		}
 		if u := heapUsage(h); u != "" {
-			r.line(r.paint(severityStyle(worstSeverity(s.Findings, "HEAP_NEAR_LIMIT")), u))
+			r.line(r.paint(severityStyle(worstSeverity(s.Findings, model.CodeHeapNearLimit)), u))
 		}
 	} else {
 		r.line(r.paint(styleDim, heapMissing))

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
@@ -58,7 +58,7 @@ var watchMetrics = []struct {
 // RenderWatchFrame draws the live view of a watch from its samples so far: one line per
 // metric with its current value, a sparkline of its history and its rate over the last
 // minute. The caller clears the screen between frames on a terminal.
-func RenderWatchFrame(w io.Writer, samples []*inspect.Sample, opt Options) error {
+func RenderWatchFrame(w io.Writer, samples []*model.Sample, opt Options) error {
 	if len(samples) == 0 {
 		return nil
 	}
@@ -173,7 +173,7 @@ func recentRate(times, values []float64, window float64) (float64, bool) {
 }
 
 // RenderWatchSummary writes what a watch concluded: why it ended and its trend findings.
-func RenderWatchSummary(w io.Writer, sum *inspect.WatchSummary, opt Options) error {
+func RenderWatchSummary(w io.Writer, sum *model.WatchSummary, opt Options) error {
 	var buf bytes.Buffer
 	r := newRenderer(&buf, opt)
 	switch opt.Format {
@@ -191,7 +191,7 @@ func RenderWatchSummary(w io.Writer, sum *inspect.WatchSummary, opt Options) err
 		r.line(fmt.Sprintf("%d samples over %s; ended: %s", sum.Samples, formatDuration(msDuration(int64(sum.Seconds*1000))), markdownEscape(sum.Ended)))
 		r.blank()
 		for _, f := range sum.Findings {
-			r.line("- " + mdSeverity(f.Severity) + " `" + safe(f.Code) + "`: " + markdownEscape(f.Summary))
+			r.line("- " + mdSeverity(f.Severity) + " `" + safe(string(f.Code)) + "`: " + markdownEscape(f.Summary))
 			if f.Advice != "" {
 				r.line("  - **advice:** " + markdownEscape(f.Advice))
 			}
@@ -213,7 +213,7 @@ func RenderWatchSummary(w io.Writer, sum *inspect.WatchSummary, opt Options) err
 }
 
 // RenderSampleLine writes one sample as one line of JSON (for `watch | tee samples.jsonl`).
-func RenderSampleLine(w io.Writer, s *inspect.Sample) error {
+func RenderSampleLine(w io.Writer, s *model.Sample) error {
 	var buf bytes.Buffer
 	if err := writeJSONLine(&buf, s); err != nil {
 		return err
@@ -224,7 +224,7 @@ func RenderSampleLine(w io.Writer, s *inspect.Sample) error {
 // RenderSamplePlain writes one sample as one line of plain text, for a watch piped with
 // --format plain: no colour, no cursor movement, stable "name value" columns that grep and
 // awk can read ("n/a" for what could not be measured).
-func RenderSamplePlain(w io.Writer, s *inspect.Sample) error {
+func RenderSamplePlain(w io.Writer, s *model.Sample) error {
 	intOr := func(p *int) string {
 		if p == nil {
 			return notAvailable

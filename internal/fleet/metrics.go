@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Kind is a metric type of the exposition format.
@@ -152,13 +152,13 @@ func Samples(scan *Scan) []Sample {
 		if row.CPUThrottledPeriodsTotal != nil {
 			add(CtrThrottled, float64(*row.CPUThrottledPeriodsTotal), svc, ctr)
 		}
-		seen := map[string]bool{}
+		seen := map[model.Code]bool{}
 		for _, f := range row.Findings {
 			if seen[f.Code] {
 				continue
 			}
 			seen[f.Code] = true
-			add(Finding, 1, svc, ctr, f.Code, string(f.Severity))
+			add(Finding, 1, svc, ctr, string(f.Code), string(f.Severity))
 		}
 		add(Info, 1, svc, ctr, strconv.Itoa(row.PID), cmdlineLabel(row.Cmdline), p.Identity.NodeVersion)
 		if i < len(scan.Unreadable) {
@@ -184,9 +184,9 @@ func Samples(scan *Scan) []Sample {
 
 // StalledCount is the count of the STALLED_SOCKETS finding (0 when there is none: the
 // window was watched and nothing stalled, or fewer than the threshold).
-func StalledCount(findings []inspect.Finding) int {
+func StalledCount(findings []model.Finding) int {
 	for _, f := range findings {
-		if f.Code != "STALLED_SOCKETS" {
+		if f.Code != model.CodeStalledSockets {
 			continue
 		}
 		switch n := f.Evidence["count"].(type) {
@@ -203,7 +203,7 @@ func StalledCount(findings []inspect.Finding) int {
 
 // LoopVerdict is the event-loop verdict of a ps row: the snapshot's event_loop verdict, the
 // row's loop verdict (PSRow.Loop), else the EVENT_LOOP_* flags; "unknown" when none says.
-func LoopVerdict(row inspect.PSRow) string {
+func LoopVerdict(row model.PSRow) string {
 	if snap := row.Snapshot; snap != nil && snap.EventLoop != nil && snap.EventLoop.Verdict != "" {
 		return snap.EventLoop.Verdict
 	}
@@ -211,9 +211,9 @@ func LoopVerdict(row inspect.PSRow) string {
 		return *row.Loop
 	}
 	switch {
-	case slices.Contains(row.Flags, "EVENT_LOOP_BLOCKED"):
+	case slices.Contains(row.Flags, model.CodeEventLoopBlocked):
 		return "blocked"
-	case slices.Contains(row.Flags, "EVENT_LOOP_SATURATED"):
+	case slices.Contains(row.Flags, model.CodeEventLoopSaturated):
 		return "saturated"
 	}
 	return "unknown"

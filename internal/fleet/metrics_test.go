@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // find returns the value of the one sample of f whose label values are values.
@@ -22,15 +22,15 @@ func find(t *testing.T, samples []Sample, f *Family, values ...string) (float64,
 func TestContainerAndLoopSeries(t *testing.T) {
 	u := func(v uint64) *uint64 { return &v }
 	ctr := "0123456789ab"
-	inContainer := inspect.PSRow{PID: 10, Container: &ctr, CPUThrottledPeriodsTotal: u(42),
-		Flags:    []string{"CONTAINER_MEMORY_NEAR_LIMIT"},
-		Findings: []inspect.Finding{{Code: "CONTAINER_MEMORY_NEAR_LIMIT", Severity: inspect.SeverityCritical}},
-		Snapshot: &inspect.Snapshot{
-			Container: &inspect.Container{Memory: inspect.ContainerMemory{LimitBytes: u(512 << 20), WorkingSetBytes: u(500 << 20), OOMKills: u(2)}},
-			EventLoop: &inspect.EventLoop{Verdict: "saturated"},
+	inContainer := model.PSRow{PID: 10, Container: &ctr, CPUThrottledPeriodsTotal: u(42),
+		Flags:    []model.Code{"CONTAINER_MEMORY_NEAR_LIMIT"},
+		Findings: []model.Finding{{Code: "CONTAINER_MEMORY_NEAR_LIMIT", Severity: model.SeverityCritical}},
+		Snapshot: &model.Snapshot{
+			Container: &model.Container{Memory: model.ContainerMemory{LimitBytes: u(512 << 20), WorkingSetBytes: u(500 << 20), OOMKills: u(2)}},
+			EventLoop: &model.EventLoop{Verdict: "saturated"},
 		}}
-	blockedByFlag := inspect.PSRow{PID: 11, Flags: []string{"EVENT_LOOP_BLOCKED"}, Snapshot: &inspect.Snapshot{}}
-	unknown := inspect.PSRow{PID: 12, Snapshot: &inspect.Snapshot{EventLoop: &inspect.EventLoop{Verdict: "unknown"}}}
+	blockedByFlag := model.PSRow{PID: 11, Flags: []model.Code{"EVENT_LOOP_BLOCKED"}, Snapshot: &model.Snapshot{}}
+	unknown := model.PSRow{PID: 12, Snapshot: &model.Snapshot{EventLoop: &model.EventLoop{Verdict: "unknown"}}}
 	scan := &Scan{Duration: 250 * time.Millisecond, Processes: []Proc{
 		{Row: inContainer, Service: "api", Container: ctr},
 		{Row: blockedByFlag, Service: "worker"},

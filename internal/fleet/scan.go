@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
 // Proc is one Node.js process of a scan, named.
 type Proc struct {
 	// Row is the ps row (its Snapshot holds what the scan read).
-	Row inspect.PSRow
+	Row model.PSRow
 	// Service is the stable name, unique within Container.
 	Service string
 	// Container is ps's short container name ("" outside a container).
@@ -27,7 +28,7 @@ type Scan struct {
 	TakenAt  time.Time
 	Duration time.Duration
 	// Result is ps's document (nil when the scan failed).
-	Result *inspect.PSResult
+	Result *model.PSResult
 	// Processes are the rows of Result, named, in Result's order (worst first).
 	Processes []Proc
 	// Err is why the scan failed (nil when it ran; per-process gaps are in ErrorsTotal).
@@ -194,7 +195,7 @@ func (s *Scanner) scan() *Scan {
 // unreadable lists the sections of a ps row that could not be read: status (RSS), limits,
 // fds (the count), sockets (the fd table, hence socket states, CLOSE_WAIT and deleted
 // files).
-func unreadable(row inspect.PSRow) []string {
+func unreadable(row model.PSRow) []string {
 	var gaps []string
 	if row.RSSBytes == nil {
 		gaps = append(gaps, "status")

@@ -1,6 +1,10 @@
-// Package inspect builds one Snapshot of a process from the probes and runs the rules that
-// turn its numbers into Findings. It never prints: rendering is the report package's job.
-package inspect
+// Package model is the vocabulary every other package of nodeinspect shares: the Snapshot
+// of one process (the contract's JSON document) and its sections, the Finding with its
+// typed Code and Severity, the documents of ps, diff, watch, stack, profile and heap, and
+// the sentinel errors that decide the exit code. It holds data and the few methods that
+// read it; it collects nothing, decides nothing and prints nothing, and it imports nothing
+// of ours, so the renderers (report) depend on it and never on the collector.
+package model
 
 import (
 	"sort"
@@ -448,7 +452,7 @@ func (s Severity) Rank() int {
 // Finding is one diagnosis, with the numbers behind it and what to do.
 type Finding struct {
 	// Code is a stable identifier from the contract, e.g. CLOSE_WAIT_LEAK.
-	Code     string   `json:"code"`
+	Code     Code     `json:"code"`
 	Severity Severity `json:"severity"`
 	// Summary is one human sentence; its text may improve between releases.
 	Summary string `json:"summary"`
@@ -457,7 +461,7 @@ type Finding struct {
 	// Advice is one line a tired person can act on.
 	Advice string `json:"advice"`
 	// Related names other findings of this snapshot that explain or are explained by it.
-	Related []string `json:"related,omitempty"`
+	Related []Code `json:"related,omitempty"`
 }
 
 // Directions of a TCP connection.

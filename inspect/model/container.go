@@ -1,4 +1,6 @@
-package inspect
+package model
+
+import "strings"
 
 // Container is the cgroup (and pid namespace) the process runs in: who it is, its limits
 // and how close it is to them. It is nil outside a container: no cgroup limit applies
@@ -119,4 +121,24 @@ func (c *Container) MemoryHeadroom() (headroom uint64, ok bool) {
 	}
 	limit, ws := *c.Memory.LimitBytes, *c.Memory.WorkingSetBytes
 	return limit - min(limit, ws), true
+}
+
+// Matches reports whether the container is the one filter names: a prefix of its id (at
+// least the 12 digits ps shows, or fewer), its pod uid ("pod:" optional, dashes or
+// underscores), or ps's short name.
+func (c *Container) Matches(filter string) bool {
+	if c == nil || filter == "" {
+		return false
+	}
+	f := strings.ToLower(strings.TrimSpace(filter))
+	if c.ID != nil && strings.HasPrefix(*c.ID, f) {
+		return true
+	}
+	if c.PodUID != nil {
+		uid := strings.TrimPrefix(strings.ReplaceAll(f, "_", "-"), "pod:")
+		if uid != "" && strings.HasPrefix(*c.PodUID, uid) {
+			return true
+		}
+	}
+	return f == c.ShortName()
 }

@@ -1,4 +1,4 @@
-package inspect
+package model
 
 import (
 	"encoding/json"

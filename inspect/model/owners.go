@@ -1,4 +1,4 @@
-package inspect
+package model
 
 import (
 	"fmt"
@@ -51,13 +51,13 @@ func (r *OwnerRequest) withAge() string {
 // ageText is "42 s", or "≥ 42 s" for a lower bound.
 func (r *OwnerRequest) ageText() string {
 	if r.AgeAtLeast {
-		return "≥ " + ageWords(*r.AgeMS)
+		return "≥ " + AgeWords(*r.AgeMS)
 	}
-	return ageWords(*r.AgeMS)
+	return AgeWords(*r.AgeMS)
 }
 
 // ageWords is a request's age: "350 ms", "42 s", "12 min", "3.5 h".
-func ageWords(ms int64) string {
+func AgeWords(ms int64) string {
 	switch {
 	case ms < 1000:
 		return fmt.Sprintf("%d ms", ms)

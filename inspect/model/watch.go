@@ -1,4 +1,4 @@
-package inspect
+package model
 
 import "time"
 
@@ -56,9 +56,9 @@ type WatchSummary struct {
 func (s *Sample) Value(metric string) (float64, bool) {
 	switch metric {
 	case "fds":
-		return intValue(s.FDsOpen)
+		return IntValue(s.FDsOpen)
 	case "close_wait":
-		return intValue(s.CloseWait)
+		return IntValue(s.CloseWait)
 	case "established":
 		return float64(s.SocketsBy["ESTABLISHED"]), s.SocketsBy != nil
 	case "rss_bytes":
@@ -68,14 +68,14 @@ func (s *Sample) Value(metric string) (float64, bool) {
 	case "old_space_used_bytes":
 		return u64Value(s.OldSpaceUsedBytes)
 	case "children":
-		return intValue(s.Children)
+		return IntValue(s.Children)
 	case "zombies":
-		return intValue(s.Zombies)
+		return IntValue(s.Zombies)
 	}
 	return 0, false
 }
 
-func intValue(p *int) (float64, bool) {
+func IntValue(p *int) (float64, bool) {
 	if p == nil {
 		return 0, false
 	}

@@ -1,4 +1,4 @@
-package inspect
+package model
 
 import "time"
 
@@ -31,7 +31,7 @@ type PSRow struct {
 	// when not sampled (--sample 0, or not a Node.js process).
 	Loop *string `json:"loop"`
 	// Flags are the codes of the findings ps could decide cheaply, worst first.
-	Flags []string `json:"flags"`
+	Flags []Code `json:"flags"`
 	// Severity is the worst severity among Flags ("" when none).
 	Severity Severity `json:"severity"`
 	Cmdline  []string `json:"cmdline"`
