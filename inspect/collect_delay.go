@@ -76,29 +76,6 @@ func loopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
 	return out
 }
 
-// delayThresholds are EVENT_LOOP_DELAY's defaults, as the README's "Where in the code"
-// section documents them: p99 ≥ 100 ms warning, ≥ 1 s critical.
-const (
-	delayWarningMS  = 100
-	delayCriticalMS = 1000
-)
-
-// ruleEventLoopDelay: the p99 event-loop delay the process measured (attach).
-func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
-	l := s.EventLoop
-	if l == nil {
-		return nil
-	}
-	f := delayFinding(l.Delay, ctx.Thresholds, "")
-	if f == nil {
-		return nil
-	}
-	if l.BlockedIn != "" {
-		f.Summary += "; blocked in " + l.BlockedIn
-	}
-	return []model.Finding{*f}
-}
-
 // delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
 // defaults where th leaves them 0.
 func delayLimits(th Thresholds) (warn, crit float64) {

@@ -235,7 +235,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 			}
 		}
 		table.ByType[fd.Type]++
-		if fd.Deleted && !isAnonymousMemory(fd.Target) {
+		if fd.Deleted && !model.IsAnonymousMemory(fd.Target) {
 			*table.Deleted++
 			if fd.Size != nil {
 				*table.DeletedBytes += *fd.Size
@@ -296,12 +296,6 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 		return optInt(a.RemotePort) < optInt(b.RemotePort)
 	})
 	return table, summary
-}
-
-// isAnonymousMemory reports whether a deleted-file target is memory rather than disk
-// (memfd_create files always read as "/memfd:name (deleted)").
-func isAnonymousMemory(target string) bool {
-	return strings.HasPrefix(target, "/memfd:")
 }
 
 // optInt is *p, or -1 for nil.

@@ -91,22 +91,3 @@ func shortFrame(f model.Frame, cwd string) string {
 	}
 	return fmt.Sprintf("%s (%s:%d)", f.Function, u, f.Line)
 }
-
-// blockedStackFinding adds the stack a blocked loop was found in (report --attach) to
-// EVENT_LOOP_BLOCKED: the summary names it, the evidence lists its frames.
-func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice string) (string, string) {
-	if l.BlockedIn == "" {
-		return summary, advice
-	}
-	frames := make([]string, 0, len(l.Stack))
-	for i, f := range l.Stack {
-		if i == 10 {
-			break
-		}
-		frames = append(frames, f.String())
-	}
-	ev["stack"] = frames
-	ev["stack_count"] = l.StackCount
-	ev["stack_samples"] = l.StackSamples
-	return summary + "; blocked in " + l.BlockedIn, "Look at " + appFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
-}

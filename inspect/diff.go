@@ -213,7 +213,7 @@ func newlyDeleted(a, b []model.FD) []model.DeletedFile {
 	}
 	out := []model.DeletedFile{}
 	for _, fd := range b {
-		if fd.Deleted && !isAnonymousMemory(fd.Target) && !held[key{fd.FD, fd.Target}] {
+		if fd.Deleted && !model.IsAnonymousMemory(fd.Target) && !held[key{fd.FD, fd.Target}] {
 			out = append(out, model.DeletedFile{FD: fd.FD, Path: fd.Target, Size: fd.Size})
 		}
 	}

@@ -37,10 +37,6 @@ import (
 // and 95% 0.8 s before the last sample ahead of the abort at 128 MiB (leaking 20 MiB/s),
 // 2.0 s and 1.4 s at 256 MiB (40 MiB/s), 4.1 s and 1.0 s at 512 MiB (40 MiB/s).
 
-// ineffectiveGCShare is the share of the old generation's limit from which V8 may end the
-// process when garbage collection stops freeing memory (V8's kHighHeapPercentage).
-const ineffectiveGCShare = 0.8
-
 // oldGenerationSpaces are the V8 heap spaces that make up the old generation, whose size
 // V8 holds against --max-old-space-size (Heap::OldGenerationSizeOfObjects: old, code,
 // map (V8 before 11), large-object, code large-object, and the shared spaces of V8 11+).

@@ -153,7 +153,7 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	var files []map[string]any
 	held := 0
 	for _, fd := range s.FDs.List {
-		if !fd.Deleted || isAnonymousMemory(fd.Target) {
+		if !fd.Deleted || model.IsAnonymousMemory(fd.Target) {
 			continue
 		}
 		held++

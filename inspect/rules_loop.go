@@ -134,3 +134,45 @@ func describeBlocked(doing string) (what, advice string) {
 	}
 	return "in the " + doing + " system call", "A synchronous system call blocks the main thread: look for *Sync calls (fs.readFileSync on a pipe or slow disk, child_process.execSync/spawnSync) and move them off the main thread."
 }
+
+// delayThresholds are EVENT_LOOP_DELAY's defaults, as the README's "Where in the code"
+// section documents them: p99 ≥ 100 ms warning, ≥ 1 s critical.
+const (
+	delayWarningMS  = 100
+	delayCriticalMS = 1000
+)
+
+// ruleEventLoopDelay: the p99 event-loop delay the process measured (attach).
+func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
+	l := s.EventLoop
+	if l == nil {
+		return nil
+	}
+	f := delayFinding(l.Delay, ctx.Thresholds, "")
+	if f == nil {
+		return nil
+	}
+	if l.BlockedIn != "" {
+		f.Summary += "; blocked in " + l.BlockedIn
+	}
+	return []model.Finding{*f}
+}
+
+// blockedStackFinding adds the stack a blocked loop was found in (report --attach) to
+// EVENT_LOOP_BLOCKED: the summary names it, the evidence lists its frames.
+func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice string) (string, string) {
+	if l.BlockedIn == "" {
+		return summary, advice
+	}
+	frames := make([]string, 0, len(l.Stack))
+	for i, f := range l.Stack {
+		if i == 10 {
+			break
+		}
+		frames = append(frames, f.String())
+	}
+	ev["stack"] = frames
+	ev["stack_count"] = l.StackCount
+	ev["stack_samples"] = l.StackSamples
+	return summary + "; blocked in " + l.BlockedIn, "Look at " + appFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
+}
