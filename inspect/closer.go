@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -372,7 +373,7 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 					held.closeAll() // the close has begun: see heldSockets.closeAll
 				}
 			}
-			closed, err := closedFor(fs, spec.PID, st.Inode, portOf(st.Inspector), &pending)
+			closed, err := closedFor(fs, spec.PID, st.Inode, model.PortOf(st.Inspector), &pending)
 			if err == nil && closed {
 				st.remove()
 				return 0

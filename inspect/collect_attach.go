@@ -444,7 +444,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 		return nil, r.stepError(ctx, step, "open a session", err)
 	}
 	if r.opened != 0 {
-		if err := attach.ArmDeadman(step, conn, r.col.deadman().Milliseconds(), portOf(addr)); err != nil {
+		if err := attach.ArmDeadman(step, conn, r.col.deadman().Milliseconds(), model.PortOf(addr)); err != nil {
 			if step.Err() == nil {
 				r.sendClose(ctx, conn)
 			}
@@ -651,7 +651,7 @@ func (r *attachRun) queueClose(ctx context.Context) error {
 func (r *attachRun) waitClosed(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
-	port := portOf(r.a.Inspector)
+	port := model.PortOf(r.a.Inspector)
 	var pending time.Time
 	for {
 		if r.col.exitedSince() {

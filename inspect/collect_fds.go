@@ -211,7 +211,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 	table := &model.FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]model.FD, 0, len(entries)), Deleted: new(int), DeletedBytes: new(int64)}
 	summary := &model.SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []model.PeerGroup{}}
 	type peerKey struct {
-		group connGroup
+		group model.ConnGroup
 		state string
 	}
 	peers := map[peerKey]*model.PeerGroup{}
@@ -246,13 +246,13 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 	table.Open = len(table.List)
 	// Peers are grouped once every listener is known (a listener may come after its
 	// connections in fd order).
-	listeners := newListenerSet(table.List)
+	listeners := model.NewListenerSet(table.List)
 	for _, fd := range table.List {
 		so := fd.Socket
 		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" {
 			continue
 		}
-		cg := listeners.groupOf(so)
+		cg := listeners.GroupOf(so)
 		if cg.Direction == model.DirectionInbound {
 			cg.Port = 0 // inbound peers are one row per remote host, local ports listed
 		}
@@ -267,7 +267,7 @@ func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (
 			peers[key] = g
 		}
 		g.Count++
-		g.LocalPorts = append(g.LocalPorts, portOf(so.Local))
+		g.LocalPorts = append(g.LocalPorts, model.PortOf(so.Local))
 		g.RxQueueBytes += so.RxQueue
 		g.TxQueueBytes += so.TxQueue
 	}

@@ -65,19 +65,8 @@ func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn
 	l.Stack, l.StackCount, l.StackSamples = top.Frames, top.Count, th.Samples
 	if len(top.Frames) > 0 {
 		cwd, _ := os.Readlink(col.c.FS.PidPath(col.pid, "cwd"))
-		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(appFrame(top.Frames), cwd), top.Count, th.Samples)
+		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(model.AppFrame(top.Frames), cwd), top.Count, th.Samples)
 	}
-}
-
-// appFrame is the innermost frame of the app's own code (not Node's node:internal
-// modules), or the innermost frame when every frame is Node's.
-func appFrame(frames []model.Frame) model.Frame {
-	for _, f := range frames {
-		if !strings.HasPrefix(f.URL, "node:") {
-			return f
-		}
-	}
-	return frames[0]
 }
 
 // shortFrame is "renderReport (src/report.js:42)": the path relative to the process's

@@ -112,7 +112,7 @@ func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
 	var err error
 	var pending time.Time
 	for {
-		if closed, cerr := closedFor(c.fs, c.pid, c.inode, portOf(c.addr), &pending); cerr == nil && closed {
+		if closed, cerr := closedFor(c.fs, c.pid, c.inode, model.PortOf(c.addr), &pending); cerr == nil && closed {
 			return true
 		}
 		if time.Now().After(deadline) {

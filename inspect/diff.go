@@ -114,7 +114,7 @@ func fdKey(fd model.FD) string {
 			if s.State == "LISTEN" || s.State == "UNCONN" {
 				return s.State + " " + s.Local
 			}
-			return s.State + " " + s.Local + " -> " + hostOf(s.Remote)
+			return s.State + " " + s.Local + " -> " + model.HostOf(s.Remote)
 		}
 		return s.State + " " + s.Local
 	}

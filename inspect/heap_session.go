@@ -116,7 +116,7 @@ func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
 	}
 	defer r.hangUp(conn)
 	if r.opened != 0 {
-		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds(), portOf(h.addr)); err != nil {
+		if err := attach.ArmDeadman(ctx, conn, r.col.deadman().Milliseconds(), model.PortOf(h.addr)); err != nil {
 			return nil, err
 		}
 	}

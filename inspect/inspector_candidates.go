@@ -224,7 +224,7 @@ func boundToInspectorHost(so *model.Socket, hosts []string) bool {
 	if len(hosts) == 0 {
 		hosts = []string{"127.0.0.1"}
 	}
-	local, err := netip.ParseAddr(hostOf(so.Local))
+	local, err := netip.ParseAddr(model.HostOf(so.Local))
 	if err != nil {
 		return false
 	}

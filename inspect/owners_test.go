@@ -163,10 +163,10 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 		t.Errorf("shortFrame outside cwd = %q", got)
 	}
 	internal := []model.Frame{{Function: "parse", URL: "node:internal/json", Line: 1}, f}
-	if got := appFrame(internal); got.Function != "renderReport" {
+	if got := model.AppFrame(internal); got.Function != "renderReport" {
 		t.Errorf("appFrame skips Node's frames: %+v", got)
 	}
-	if got := appFrame(internal[:1]); got.Function != "parse" {
+	if got := model.AppFrame(internal[:1]); got.Function != "parse" {
 		t.Errorf("appFrame with only Node's frames: %+v", got)
 	}
 	if err := CheckStackOptions(0, 0); err == nil {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/units"
@@ -82,8 +80,8 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
 		return nil
 	}
-	listeners := newListenerSet(s.FDs.List)
-	groups := map[connGroup]int{}
+	listeners := model.NewListenerSet(s.FDs.List)
+	groups := map[model.ConnGroup]int{}
 	var fds []int
 	var closeWait []model.FD
 	count := 0
@@ -96,7 +94,7 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
-		groups[listeners.groupOf(fd.Socket)]++
+		groups[listeners.GroupOf(fd.Socket)]++
 	}
 	th := ctx.Thresholds
 	if count == 0 || count < th.CloseWaitWarning {
@@ -106,7 +104,7 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if count >= th.CloseWaitCritical {
 		sev = model.SeverityCritical
 	}
-	keys := make([]connGroup, 0, len(groups))
+	keys := make([]model.ConnGroup, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
 	}
@@ -117,13 +115,13 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if i == maxListed {
 			break
 		}
-		g := k.evidence()
+		g := k.Evidence()
 		g["count"] = groups[k]
 		list = append(list, g)
 	}
 	top := keys[0]
 	summary := fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
-		count, groups[top], top.phrase())
+		count, groups[top], top.Phrase())
 	ev := map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)}
 	markCut(ev, "fds", count, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
@@ -133,7 +131,7 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}
 	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
 	if top.Direction == model.DirectionOutbound {
-		advice = fmt.Sprintf("These are connections this process opened to %s and never closed after the server did: HTTP responses whose body is never consumed (call res.resume() or destroy() them; with fetch/undici read or cancel the body) and clients or pools that never release connections.", joinHostPort(top.Remote, top.Port))
+		advice = fmt.Sprintf("These are connections this process opened to %s and never closed after the server did: HTTP responses whose body is never consumed (call res.resume() or destroy() them; with fetch/undici read or cancel the body) and clients or pools that never release connections.", model.JoinHostPort(top.Remote, top.Port))
 	}
 	return []model.Finding{{
 		Code:     model.CodeCloseWaitLeak,
@@ -233,7 +231,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if so == nil || fd.Type != "tcp" || so.State != "LISTEN" {
 			continue
 		}
-		port := portOf(so.Local)
+		port := model.PortOf(so.Local)
 		by := "port"
 		switch {
 		case ctx.InspectorInodes[so.Inode]:
@@ -244,7 +242,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 			continue
 		}
 		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port, "detected_by": by}
-		if isLoopback(hostOf(so.Local)) {
+		if isLoopback(model.HostOf(so.Local)) {
 			out = append(out, model.Finding{
 				Code: model.CodeInspectorOpen, Severity: model.SeverityInfo,
 				Summary:  fmt.Sprintf("The Node.js inspector listens on %s (loopback only)", so.Local),
@@ -261,25 +259,6 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		}
 	}
 	return out
-}
-
-// hostOf returns the address part of "ip:port" or "[ipv6]:port".
-func hostOf(addr string) string {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return addr
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(addr[:i], "["), "]")
-}
-
-// portOf returns the port of "ip:port", or 0.
-func portOf(addr string) int {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return 0
-	}
-	p, _ := strconv.Atoi(addr[i+1:])
-	return p
 }
 
 // isLoopback reports whether an address is loopback (127.0.0.0/8, ::1, v4-mapped loopback).

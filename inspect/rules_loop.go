@@ -174,5 +174,5 @@ func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice 
 	ev["stack"] = frames
 	ev["stack_count"] = l.StackCount
 	ev["stack_samples"] = l.StackSamples
-	return summary + "; blocked in " + l.BlockedIn, "Look at " + appFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
+	return summary + "; blocked in " + l.BlockedIn, "Look at " + model.AppFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
 }

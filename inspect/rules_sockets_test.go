@@ -51,7 +51,7 @@ func TestListenerSetFamilyAndAddress(t *testing.T) {
 		tcp(3, "LISTEN", "127.0.0.1:8080", "0.0.0.0:0", 0, 1),
 		v6(4, "LISTEN", "[::]:9090", "[::]:0", 2),
 	}
-	l := newListenerSet(fds)
+	l := model.NewListenerSet(fds)
 	cases := []struct {
 		so   model.FD
 		want bool
@@ -64,7 +64,7 @@ func TestListenerSetFamilyAndAddress(t *testing.T) {
 		{tcp(10, "ESTABLISHED", "127.0.0.1:33000", "127.0.0.1:8080", 0, 10), false}, // outbound to own listener
 	}
 	for _, c := range cases {
-		if got := l.inbound(c.so.Socket); got != c.want {
+		if got := l.Inbound(c.so.Socket); got != c.want {
 			t.Errorf("%s → %s: inbound %v, want %v", c.so.Socket.Local, c.so.Socket.Remote, got, c.want)
 		}
 	}

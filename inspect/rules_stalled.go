@@ -88,8 +88,8 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil || w == nil {
 		return nil
 	}
-	listeners := newListenerSet(s.FDs.List)
-	groups := map[connGroup]*stalledGroup{}
+	listeners := model.NewListenerSet(s.FDs.List)
+	groups := map[model.ConnGroup]*stalledGroup{}
 	var fds []int
 	var stalled []model.FD
 	total, receive, send := 0, 0, 0
@@ -117,7 +117,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if len(fds) < maxListed {
 			fds = append(fds, fd.FD)
 		}
-		k := listeners.groupOf(so)
+		k := listeners.GroupOf(so)
 		g := groups[k]
 		if g == nil {
 			g = &stalledGroup{}
@@ -140,8 +140,8 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if total == 0 || total < ctx.Thresholds.StalledWarning {
 		return nil
 	}
-	counts := map[connGroup]int{}
-	keys := make([]connGroup, 0, len(groups))
+	counts := map[model.ConnGroup]int{}
+	keys := make([]model.ConnGroup, 0, len(groups))
 	for k, g := range groups {
 		counts[k] = g.count
 		keys = append(keys, k)
@@ -154,7 +154,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 			break
 		}
 		g := groups[k]
-		e := k.evidence()
+		e := k.Evidence()
 		e["count"] = g.count
 		e["receive_stalled"] = g.receive
 		e["send_stalled"] = g.send
@@ -193,7 +193,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		advice = "The peers stopped reading what this process sends (their receive windows are closed): add write timeouts and drop slow consumers (socket.setTimeout, checking write()'s return value and 'drain'), or the buffered data grows in this process."
 	}
 	summary := fmt.Sprintf("%d TCP connections did not move through the %d ms window: %s (most: %d %s)",
-		total, w.Elapsed.Milliseconds(), what, counts[top], top.phrase())
+		total, w.Elapsed.Milliseconds(), what, counts[top], top.Phrase())
 	// With --attach, the JavaScript owners of the stalled sockets: "38 of 40 stalled
 	// sockets were accepted by the http.Server on :3000; requests in flight: ...".
 	if owners, oev := ownersSummary(stalled, "stalled sockets"); owners != "" {
