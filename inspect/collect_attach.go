@@ -270,7 +270,7 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 		if !owned[s.Inode] {
 			continue
 		}
-		if containsInt(ports, s.LocalPort) {
+		if slices.Contains(ports, s.LocalPort) {
 			return dialAddr(s.Local)
 		}
 		others = append(others, s)

@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
@@ -74,58 +73,6 @@ func loopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
 	ms := func(ns float64) *float64 { v := ns / 1e6; return &v }
 	out.P50MS, out.P99MS, out.MaxMS = ms(d.P50), ms(d.P99), ms(d.Max)
 	return out
-}
-
-// delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
-// defaults where th leaves them 0.
-func delayLimits(th Thresholds) (warn, crit float64) {
-	warn, crit = float64(th.DelayWarningMS), float64(th.DelayCriticalMS)
-	if warn <= 0 {
-		warn = delayWarningMS
-	}
-	if crit <= 0 {
-		crit = delayCriticalMS
-	}
-	return warn, crit
-}
-
-// delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
-// its p99 is below the warning threshold. over names the window in the summary ("" is
-// the measuring window's duration: "p99 over 300ms").
-func delayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {
-	if d == nil || d.P99MS == nil {
-		return nil
-	}
-	warn, crit := delayLimits(th)
-	p99 := *d.P99MS
-	if p99 < warn {
-		return nil
-	}
-	sev := model.SeverityWarning
-	if p99 >= crit {
-		sev = model.SeverityCritical
-	}
-	ev := map[string]any{"p50_ms": roundTo(*d.P50MS, 1), "p99_ms": roundTo(p99, 1), "max_ms": roundTo(*d.MaxMS, 1), "window_ms": d.WindowMS}
-	util := ""
-	if d.Utilization != nil {
-		ev["utilization"] = roundTo(*d.Utilization, 3)
-		util = fmt.Sprintf("; the loop was busy %.0f%% of the time", *d.Utilization*100)
-	}
-	if d.Count != nil {
-		ev["count"] = *d.Count
-	}
-	if over == "" {
-		over = (time.Duration(d.WindowMS) * time.Millisecond).String()
-	}
-	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
-		p99, over, *d.P50MS, *d.MaxMS, util)
-	return &model.Finding{
-		Code:     model.CodeEventLoopDelay,
-		Severity: sev,
-		Summary:  summary,
-		Evidence: ev,
-		Advice:   delayAdvice,
-	}
 }
 
 // delayAdvice is EVENT_LOOP_DELAY's advice.

@@ -13,14 +13,14 @@ import (
 // limit is known, the time left until it at that rate.
 // Without rates (snapshots less than ShortDiffInterval apart) it holds the numbers only.
 func growthEvidence(before, after, seconds float64, rates bool, limit *float64) map[string]any {
-	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": roundTo(seconds, 1)}
+	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": units.Round(seconds, 1)}
 	if seconds > 0 && rates {
 		rate := (after - before) / seconds
-		ev["rate_per_second"] = roundTo(rate, 3)
-		ev["rate_per_hour"] = roundTo(rate*3600, 1)
+		ev["rate_per_second"] = units.Round(rate, 3)
+		ev["rate_per_hour"] = units.Round(rate*3600, 1)
 		if limit != nil && rate > 0 && *limit > after {
 			ev["limit"] = *limit
-			ev["time_to_limit_seconds"] = roundTo((*limit-after)/rate, 0)
+			ev["time_to_limit_seconds"] = units.Round((*limit-after)/rate, 0)
 		}
 	}
 	return ev
@@ -117,7 +117,7 @@ func deletedGrowth(fd *model.FDDiff) model.Finding {
 	ev["files"] = files
 	return model.Finding{Code: model.CodeDeletedFilesHeld, Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
-			count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),
+			units.Count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),
 		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path.",
 	}

@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -85,7 +86,7 @@ func classifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int
 		read = true
 		for epfd, tids := range waiters {
 			into := res.offMain
-			if containsInt(tids, pid) {
+			if slices.Contains(tids, pid) {
 				into = res.app // the main thread's tid is its pid
 			}
 			watches, _ := fs.ReadEpollWatchList(pid, epfd) // a bad line drops only itself
@@ -170,7 +171,7 @@ func inspectorByEpollTries(fs probes.FS, pid int, fds []model.FD, cfg InspectorC
 		}
 		waiters = w
 		for epfd, tids := range w {
-			if containsInt(tids, pid) {
+			if slices.Contains(tids, pid) {
 				mainEpoll = epfd
 			}
 		}

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -43,7 +44,7 @@ type InspectorConfig struct {
 func InspectorSettings(cmdline []string, nodeOptions string) InspectorConfig {
 	cfg := InspectorConfig{Ports: []int{}}
 	add := func(p int) {
-		if p > 0 && p < 65536 && !containsInt(cfg.Ports, p) {
+		if p > 0 && p < 65536 && !slices.Contains(cfg.Ports, p) {
 			cfg.Ports = append(cfg.Ports, p)
 		}
 	}

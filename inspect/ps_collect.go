@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -147,7 +148,9 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 		r.Findings = Evaluate(w.snap, w.evalContext(opt.Thresholds))
 		r.Flags = []model.Code{}
 		for _, f := range r.Findings {
-			r.Flags = appendUnique(r.Flags, f.Code)
+			if !slices.Contains(r.Flags, f.Code) {
+				r.Flags = append(r.Flags, f.Code)
+			}
 			if f.Severity.Rank() > r.Severity.Rank() {
 				r.Severity = f.Severity
 			}

@@ -38,7 +38,7 @@ func ruleContainerMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		sev = model.SeverityCritical
 	}
 	ev := map[string]any{
-		"working_set_bytes": ws, "limit_bytes": limit, "used_percent": roundTo(frac*100, 1),
+		"working_set_bytes": ws, "limit_bytes": limit, "used_percent": units.Round(frac*100, 1),
 		"usage_bytes": c.Memory.UsageBytes, "cgroup": c.Memory.LimitCgroup,
 	}
 	if c.Memory.UsageBytes != nil && *c.Memory.UsageBytes >= ws {
@@ -80,7 +80,7 @@ func ruleOOMKilled(s *model.Snapshot, _ EvalContext) []model.Finding {
 	return []model.Finding{{
 		Code:     model.CodeOOMKilled,
 		Severity: sev,
-		Summary:  fmt.Sprintf("The kernel's OOM killer killed %s in this container's cgroup at %s (%s)", count(int(min(n, math.MaxInt32)), "process", "processes"), limit, when),
+		Summary:  fmt.Sprintf("The kernel's OOM killer killed %s in this container's cgroup at %s (%s)", units.Count(int(min(n, math.MaxInt32)), "process", "processes"), limit, when),
 		Evidence: ev,
 		Advice:   "An OOM kill is a SIGKILL: no JavaScript runs and the victim logs nothing; `dmesg | grep -i oom` (or `kubectl describe pod`: OOMKilled, exit code 137) names it. Find what grows (nodeinspect watch, mem --attach) or raise the limit; a V8 heap limit above the container's makes the kernel kill before V8 collects harder.",
 	}}
@@ -102,7 +102,7 @@ func ruleCPUThrottled(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if c.CPU.QuotaCPUs != nil {
 		quota = fmt.Sprintf("its quota of %s CPUs", trimFloat(*c.CPU.QuotaCPUs))
 	}
-	ev := map[string]any{"periods": periods, "throttled_periods": throttled, "throttled_percent": roundTo(frac*100, 1),
+	ev := map[string]any{"periods": periods, "throttled_periods": throttled, "throttled_percent": units.Round(frac*100, 1),
 		"quota_cpus": c.CPU.QuotaCPUs, "cgroup": c.CPU.LimitCgroup}
 	held := ""
 	if c.CPU.ThrottledSeconds != nil {
@@ -179,7 +179,7 @@ func rulePidsNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		Code:     model.CodePIDsNearLimit,
 		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("The container runs %d tasks of its pids limit of %d (%s): new processes and threads will fail", cur, limit, percent(frac)),
-		Evidence: map[string]any{"current": cur, "max": limit, "used_percent": roundTo(frac*100, 1), "cgroup": c.Pids.LimitCgroup},
+		Evidence: map[string]any{"current": cur, "max": limit, "used_percent": units.Round(frac*100, 1), "cgroup": c.Pids.LimitCgroup},
 		Advice:   "At pids.max fork() and thread creation fail with EAGAIN: child_process.spawn throws, and workers or the libuv threadpool cannot start (Node may abort). Threads count, not only processes: find what spawns (nodeinspect tree), reap zombies, or raise the limit (Kubernetes: the kubelet's podPidsLimit).",
 	}}
 }

@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -31,7 +32,7 @@ func ruleEMFILE(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	ev := map[string]any{
 		"open":       s.FDs.Open,
 		"soft_limit": soft,
-		"percent":    roundTo(frac*100, 1),
+		"percent":    units.Round(frac*100, 1),
 		"by_type":    s.FDs.ByType,
 	}
 	if s.Limits.OpenFilesHard != nil {
@@ -170,7 +171,7 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeDeletedFilesHeld,
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s still open, holding %s of disk space that df counts and du cannot find",
-			count(deleted, "deleted file is", "deleted files are"), units.SignedBytes(deletedBytes)),
+			units.Count(deleted, "deleted file is", "deleted files are"), units.SignedBytes(deletedBytes)),
 		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path; restarting the process frees the space now.",
 	}}
@@ -214,7 +215,7 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		Code:     model.CodeListenBacklog,
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s in the accept queue of %s and nobody accepts them",
-			count(total, "connection waits", "connections wait"), count(len(listeners), "listening socket", "listening sockets")),
+			units.Count(total, "connection waits", "connections wait"), units.Count(len(listeners), "listening socket", "listening sockets")),
 		Evidence: map[string]any{"listeners": listeners},
 		Advice:   "The server is not calling accept: its event loop is blocked or the server was paused; clients see connect succeed and then hang. Unblock the loop, or shed load in front of it.",
 	}}
@@ -237,7 +238,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		case ctx.InspectorInodes[so.Inode]:
 			// Its own thread's epoll watches it (inspector_epoll.go): found on any port.
 			by = "epoll"
-		case containsInt(ctx.InspectorPorts, port):
+		case slices.Contains(ctx.InspectorPorts, port):
 		default:
 			continue
 		}
@@ -268,33 +269,4 @@ func isLoopback(host string) bool {
 		return false
 	}
 	return a.Unmap().IsLoopback()
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func roundTo(v float64, decimals int) float64 {
-	p := 1.0
-	for i := 0; i < decimals; i++ {
-		p *= 10
-	}
-	return float64(int64(v*p+0.5)) / p
-}
-
-// humanBytes is units.SignedBytes under the name that rules_stalled.go and watch.go still
-// call (they belong to other open changes; replace the calls and delete this then).
-func humanBytes(n int64) string { return units.SignedBytes(n) }
-
-// count writes n with the singular or plural form: "1 file", "2 files".
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

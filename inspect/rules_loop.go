@@ -3,8 +3,10 @@ package inspect
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // ruleEventLoop: the main thread made no progress over the sample window.
@@ -85,7 +87,7 @@ func roundedOrNil(v *float64) any {
 	if v == nil {
 		return nil
 	}
-	return roundTo(*v, 1)
+	return units.Round(*v, 1)
 }
 
 // describeChildren says "child process 1234 (sleep 20)" or "2 child processes: ...".
@@ -175,4 +177,56 @@ func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice 
 	ev["stack_count"] = l.StackCount
 	ev["stack_samples"] = l.StackSamples
 	return summary + "; blocked in " + l.BlockedIn, "Look at " + model.AppFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
+}
+
+// delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
+// defaults where th leaves them 0.
+func delayLimits(th Thresholds) (warn, crit float64) {
+	warn, crit = float64(th.DelayWarningMS), float64(th.DelayCriticalMS)
+	if warn <= 0 {
+		warn = delayWarningMS
+	}
+	if crit <= 0 {
+		crit = delayCriticalMS
+	}
+	return warn, crit
+}
+
+// delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
+// its p99 is below the warning threshold. over names the window in the summary ("" is
+// the measuring window's duration: "p99 over 300ms").
+func delayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {
+	if d == nil || d.P99MS == nil {
+		return nil
+	}
+	warn, crit := delayLimits(th)
+	p99 := *d.P99MS
+	if p99 < warn {
+		return nil
+	}
+	sev := model.SeverityWarning
+	if p99 >= crit {
+		sev = model.SeverityCritical
+	}
+	ev := map[string]any{"p50_ms": units.Round(*d.P50MS, 1), "p99_ms": units.Round(p99, 1), "max_ms": units.Round(*d.MaxMS, 1), "window_ms": d.WindowMS}
+	util := ""
+	if d.Utilization != nil {
+		ev["utilization"] = units.Round(*d.Utilization, 3)
+		util = fmt.Sprintf("; the loop was busy %.0f%% of the time", *d.Utilization*100)
+	}
+	if d.Count != nil {
+		ev["count"] = *d.Count
+	}
+	if over == "" {
+		over = (time.Duration(d.WindowMS) * time.Millisecond).String()
+	}
+	summary := fmt.Sprintf("Callbacks wait up to %.0f ms for the event loop (p99 over %s, measured in the process; p50 %.0f ms, max %.0f ms)%s",
+		p99, over, *d.P50MS, *d.MaxMS, util)
+	return &model.Finding{
+		Code:     model.CodeEventLoopDelay,
+		Severity: sev,
+		Summary:  summary,
+		Evidence: ev,
+		Advice:   delayAdvice,
+	}
 }

@@ -23,7 +23,7 @@ func ruleExternalMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		return nil
 	}
 	h := s.Memory.Heap
-	ev := map[string]any{"rss_bytes": rss, "heap_total_bytes": total, "outside_heap_bytes": rss - total, "ratio": roundTo(float64(rss)/float64(max(total, 1)), 1)}
+	ev := map[string]any{"rss_bytes": rss, "heap_total_bytes": total, "outside_heap_bytes": rss - total, "ratio": units.Round(float64(rss)/float64(max(total, 1)), 1)}
 	detail := ""
 	if h.ExternalBytes != nil {
 		ev["external_bytes"] = *h.ExternalBytes
@@ -69,7 +69,7 @@ func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 
 // heapEvidence is the evidence of HEAP_NEAR_LIMIT: what was compared and which limit.
 func heapEvidence(h *model.Heap, used, limit uint64, basis string) map[string]any {
-	ev := map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": roundTo(float64(used)/float64(limit)*100, 1),
+	ev := map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": units.Round(float64(used)/float64(limit)*100, 1),
 		"compared": basis, "source": h.Source}
 	switch basis {
 	case "old_space", "heap_used_vs_old_space":

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // ruleZombies: direct children that exited and were never reaped.
@@ -25,7 +26,7 @@ func ruleZombies(s *model.Snapshot, _ EvalContext) []model.Finding {
 	return []model.Finding{{
 		Code:     model.CodeZombieChildren,
 		Severity: model.SeverityWarning,
-		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", count(len(pids), "child process was", "child processes were")),
+		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", units.Count(len(pids), "child process was", "child processes were")),
 		Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
 	}}
@@ -63,7 +64,7 @@ func ruleOrphans(s *model.Snapshot, _ EvalContext) []model.Finding {
 		out = append(out, model.Finding{
 			Code:     model.CodeOrphanProcess,
 			Severity: model.SeverityWarning,
-			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
+			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", units.Count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
 			Evidence: cutEvidence(map[string]any{"count": len(pids), "pids": listed}, "pids", len(pids), len(listed)),
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",
 		})

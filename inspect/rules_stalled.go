@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -178,10 +179,10 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	markCut(ev, "groups", len(keys), len(list))
 	var parts []string
 	if receive > 0 {
-		parts = append(parts, fmt.Sprintf("%d with %s received that this process does not read", receive, humanBytes(int64(receiveBytes))))
+		parts = append(parts, fmt.Sprintf("%d with %s received that this process does not read", receive, units.SignedBytes(int64(receiveBytes))))
 	}
 	if send > 0 {
-		parts = append(parts, fmt.Sprintf("%d with %s sent that the peer does not read", send, humanBytes(int64(sendBytes))))
+		parts = append(parts, fmt.Sprintf("%d with %s sent that the peer does not read", send, units.SignedBytes(int64(sendBytes))))
 	}
 	top := keys[0]
 	what := parts[0]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -218,13 +219,13 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 			continue
 		}
 		ev := map[string]any{
-			"rate_per_second": roundTo(tr.Slope, 4), "rate_per_hour": roundTo(tr.Slope*3600, 1),
-			"fit_r2": roundTo(tr.R2, 3), "samples": len(m.series.Points), "first": m.series.Points[0].V, "last": current,
-			"window_seconds": roundTo(sum.Seconds, 1),
+			"rate_per_second": units.Round(tr.Slope, 4), "rate_per_hour": units.Round(tr.Slope*3600, 1),
+			"fit_r2": units.Round(tr.R2, 3), "samples": len(m.series.Points), "first": m.series.Points[0].V, "last": current,
+			"window_seconds": units.Round(sum.Seconds, 1),
 		}
 		rate := fmt.Sprintf("+%.2f %s/s", tr.Slope, m.unit)
 		if m.unit == "bytes" {
-			rate = "+" + humanBytes(int64(tr.Slope*3600)) + "/h"
+			rate = "+" + units.SignedBytes(int64(tr.Slope*3600)) + "/h"
 		}
 		summary := fmt.Sprintf("%s: steady growth at %s (fit R² %.2f over %d samples)", m.what, rate, tr.R2, len(m.series.Points))
 		if m.limit != nil {
@@ -241,7 +242,7 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 				if m.code == model.CodeHeapGrowth {
 					ev["limit_name"] = m.limitName
 				}
-				ev["time_to_limit_seconds"] = roundTo(d.Seconds(), 0)
+				ev["time_to_limit_seconds"] = units.Round(d.Seconds(), 0)
 				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
 			}
 		}

@@ -61,7 +61,7 @@ func containerMemoryLine(m model.ContainerMemory) string {
 	case m.OOMKills == nil:
 		b.WriteString(", OOM kills " + notAvailable)
 	default:
-		b.WriteString(", " + plural(int(min(*m.OOMKills, 1<<31-1)), "OOM kill", "OOM kills"))
+		b.WriteString(", " + units.Count(int(min(*m.OOMKills, 1<<31-1)), "OOM kill", "OOM kills"))
 		if m.OOMKillsInWindow != nil && *m.OOMKillsInWindow > 0 {
 			b.WriteString(" (" + strconv.FormatUint(*m.OOMKillsInWindow, 10) + " during the window)")
 		}

@@ -101,7 +101,7 @@ func (r *renderer) markdownReport(s *model.Snapshot) {
 	if s.FDs != nil {
 		t.add(txt("fds"), txt(spanText(fdUsage(s))))
 		if n, bytes, _ := s.FDs.DeletedFiles(); n > 0 {
-			t.add(txt("deleted files"), styled(plural(n, "file", "files")+" holding "+units.SignedBytes(bytes), styleWarning))
+			t.add(txt("deleted files"), styled(units.Count(n, "file", "files")+" holding "+units.SignedBytes(bytes), styleWarning))
 		}
 	} else {
 		t.add(txt("fds"), txt(missing(s.Warnings)))
@@ -135,7 +135,7 @@ func (r *renderer) markdownReport(s *model.Snapshot) {
 	case len(s.Orphans) == 0:
 		t.add(txt("orphans"), txt("none"))
 	default:
-		t.add(txt("orphans"), styled(plural(len(s.Orphans), "process", "processes"), styleWarning))
+		t.add(txt("orphans"), styled(units.Count(len(s.Orphans), "process", "processes"), styleWarning))
 	}
 	loop, st := loopVerdict(s.EventLoop)
 	t.add(txt("event loop"), styled(loop, st))
@@ -205,7 +205,7 @@ func (r *renderer) markdownSockets(s *model.Snapshot) {
 		r.mdTable(r.peerTable(s), "peer groups")
 	}
 	if so.Unmatched > 0 {
-		r.line(markdownEscape(plural(so.Unmatched, "socket fd", "socket fds") + " matched no socket table (raw, packet or other families)"))
+		r.line(markdownEscape(units.Count(so.Unmatched, "socket fd", "socket fds") + " matched no socket table (raw, packet or other families)"))
 		r.blank()
 	}
 	r.mdWarnings(s.Warnings)

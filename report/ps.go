@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // psTable is the ps view: PID PPID USER UPTIME RSS FDS/LIMIT CLOSE_WAIT ZOMBIES FLAGS LOOP
@@ -106,7 +107,7 @@ func psCounts(res *model.PSResult) string {
 			flagged++
 		}
 	}
-	out := plural(len(res.Processes), "Node.js process", "Node.js processes")
+	out := units.Count(len(res.Processes), "Node.js process", "Node.js processes")
 	if flagged > 0 {
 		out += ", " + strconv.Itoa(flagged) + " flagged"
 	}

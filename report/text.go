@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // Helpers shared by the human views (table and plain).
@@ -286,7 +287,7 @@ func (r *renderer) warningsNote(warnings []string) {
 	}
 	r.blank()
 	if !r.verbose {
-		r.line(r.paint(styleWarning, plural(len(warnings), "warning", "warnings")+" (see stderr)"))
+		r.line(r.paint(styleWarning, units.Count(len(warnings), "warning", "warnings")+" (see stderr)"))
 		return
 	}
 	r.line(r.paint(styleWarning, "warnings:"))

@@ -69,7 +69,7 @@ func fdUsage(s *model.Snapshot) []span {
 // deletedText is "2 deleted files holding 2.6 GiB".
 func deletedText(f *model.FDTable) string {
 	n, bytes, _ := f.DeletedFiles()
-	return plural(n, "deleted file", "deleted files") + " holding " + units.SignedBytes(bytes)
+	return units.Count(n, "deleted file", "deleted files") + " holding " + units.SignedBytes(bytes)
 }
 
 func (r *renderer) reportFDs(s *model.Snapshot) {
@@ -135,7 +135,7 @@ func (r *renderer) reportSockets(s *model.Snapshot) {
 		r.more(span{"CLOSE_WAIT", st}, sp(" "+peerSentence(g, r.ellipsis())))
 	}
 	if so.Unmatched > 0 {
-		r.more(sp(plural(so.Unmatched, "socket fd", "socket fds") + " matched no socket table"))
+		r.more(sp(units.Count(so.Unmatched, "socket fd", "socket fds") + " matched no socket table"))
 	}
 }
 
@@ -261,7 +261,7 @@ func (r *renderer) reportOrphans(s *model.Snapshot) {
 	case len(s.Orphans) == 0:
 		r.field("orphans", sp("none"))
 	default:
-		r.field("orphans", span{plural(len(s.Orphans), "process", "processes"), styleWarning}, sp(" of this process group or session lost their parent"))
+		r.field("orphans", span{units.Count(len(s.Orphans), "process", "processes"), styleWarning}, sp(" of this process group or session lost their parent"))
 		for _, o := range s.Orphans {
 			r.line(strings.Repeat(" ", labelWidth) + r.fitAfter(labelWidth, orphanText(o)))
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // TopRow is one process on the top screen. A nil number could not be measured ("-").
@@ -89,7 +90,7 @@ func RenderTop(w io.Writer, f TopFrame) error {
 			flagged++
 		}
 	}
-	head := fmt.Sprintf("nodeinspect top  %s  %s", f.TakenAt.Local().Format("15:04:05"), plural(len(f.Rows), "Node.js process", "Node.js processes"))
+	head := fmt.Sprintf("nodeinspect top  %s  %s", f.TakenAt.Local().Format("15:04:05"), units.Count(len(f.Rows), "Node.js process", "Node.js processes"))
 	if flagged > 0 {
 		head += fmt.Sprintf(", %d flagged", flagged)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // treeLine is one process of a flattened tree: the branch drawing before it and the node.
@@ -126,9 +127,9 @@ func childrenSummary(children []*model.Child) (string, style) {
 	if total == 0 {
 		return "none", styleNone
 	}
-	s := plural(total, "process", "processes")
+	s := units.Count(total, "process", "processes")
 	if zombies > 0 {
-		return s + " (" + plural(zombies, "zombie", "zombies") + ")", styleWarning
+		return s + " (" + units.Count(zombies, "zombie", "zombies") + ")", styleWarning
 	}
 	return s, styleNone
 }
@@ -177,7 +178,7 @@ func (r *renderer) textTree(s *model.Snapshot) {
 	case len(s.Orphans) == 0:
 		r.rich(0, 0, span{"orphans", styleBold}, sp(": none"))
 	default:
-		r.rich(0, 2, span{"orphans", styleBold}, sp(": "), span{plural(len(s.Orphans), "process", "processes"), styleWarning},
+		r.rich(0, 2, span{"orphans", styleBold}, sp(": "), span{units.Count(len(s.Orphans), "process", "processes"), styleWarning},
 			sp(" of this process group or session lost their parent"))
 		for _, o := range s.Orphans {
 			r.line("  " + r.fitAfter(2, orphanText(o)))

@@ -167,11 +167,3 @@ func stateName(state string) string {
 	}
 	return ""
 }
-
-// plural returns "1 thing" or "n things".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}

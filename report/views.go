@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
 // The table-shaped views (fds, sockets, mem) build their tables here, once, for the human
@@ -99,7 +100,7 @@ func (r *renderer) textFDs(s *model.Snapshot) error {
 			return err
 		}
 		if s.FDs.Vanished > 0 {
-			r.line(r.paint(styleDim, plural(s.FDs.Vanished, "fd", "fds")+" closed while the table was read"))
+			r.line(r.paint(styleDim, units.Count(s.FDs.Vanished, "fd", "fds")+" closed while the table was read"))
 		}
 	}
 	r.warningsNote(s.Warnings)
@@ -158,7 +159,7 @@ func (r *renderer) socketsTitle(s *model.Snapshot) []span {
 	for _, n := range s.Sockets.ByProto {
 		total += n
 	}
-	title = append(title, sp(plural(total, "socket", "sockets")))
+	title = append(title, sp(units.Count(total, "socket", "sockets")))
 	if total > 0 {
 		title = append(title, sp(": "))
 		title = append(title, joinCounts(s.Sockets.ByProto, countsByValue(s.Sockets.ByProto), nil)...)
@@ -188,7 +189,7 @@ func (r *renderer) textSockets(s *model.Snapshot) error {
 		}
 		if so.Unmatched > 0 {
 			r.blank()
-			r.rich(0, 0, sp(plural(so.Unmatched, "socket fd", "socket fds")+" matched no socket table (raw, packet or other families)"))
+			r.rich(0, 0, sp(units.Count(so.Unmatched, "socket fd", "socket fds")+" matched no socket table (raw, packet or other families)"))
 		}
 	}
 	r.warningsNote(s.Warnings)

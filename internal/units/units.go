@@ -50,3 +50,21 @@ func SignedBytes(n int64) string {
 // sentences (heap --snapshot, arm), whose "available N MiB" scripts and the integration
 // tests read.
 func WholeMiB(n uint64) string { return strconv.FormatUint(n>>20, 10) + " MiB" }
+
+// Count is a count with its noun, singular for one: "1 socket", "3 sockets".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// Round rounds v half up to the given number of decimals, for evidence that should not
+// carry float noise ("rate_per_second": 0.0333).
+func Round(v float64, decimals int) float64 {
+	p := 1.0
+	for i := 0; i < decimals; i++ {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
