@@ -14,6 +14,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -229,7 +230,7 @@ func displayName(path string) string {
 }
 
 // analyzeInput analyses one argument of analyze: a file, or "-" for standard input.
-func analyzeInput(deps Deps, path string, thresholds inspect.Thresholds) (*model.Snapshot, error) {
+func analyzeInput(deps Deps, path string, thresholds rules.Thresholds) (*model.Snapshot, error) {
 	if path != "-" {
 		return analyzeFile(path, thresholds)
 	}
@@ -248,7 +249,7 @@ func analyzeInput(deps Deps, path string, thresholds inspect.Thresholds) (*model
 
 // analyzeFile reads path as a nodeinspect snapshot (rules run again with the thresholds)
 // or as a Node.js diagnostic report.
-func analyzeFile(path string, thresholds inspect.Thresholds) (*model.Snapshot, error) {
+func analyzeFile(path string, thresholds rules.Thresholds) (*model.Snapshot, error) {
 	head, size, err := peekFile(path, 512)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("cannot read %w", err)}
@@ -264,7 +265,7 @@ func analyzeFile(path string, thresholds inspect.Thresholds) (*model.Snapshot, e
 }
 
 // analyzeData analyses the contents of one input called name.
-func analyzeData(name string, data []byte, thresholds inspect.Thresholds) (*model.Snapshot, error) {
+func analyzeData(name string, data []byte, thresholds rules.Thresholds) (*model.Snapshot, error) {
 	if isSnapshotHead(data) {
 		snap, err := parseSnapshot(name, data)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -20,7 +21,7 @@ type options struct {
 	any        bool
 	proc       string
 	sample     time.Duration
-	thresholds inspect.Thresholds
+	thresholds rules.Thresholds
 	// attach and attachTimeout are --attach and --attach-timeout.
 	attach        bool
 	attachTimeout time.Duration
@@ -50,7 +51,7 @@ func procFlag() cli.Flag {
 
 // findingFlags are the flags of every command that evaluates findings.
 func findingFlags() []cli.Flag {
-	d := inspect.DefaultThresholds()
+	d := rules.DefaultThresholds()
 	return []cli.Flag{
 		failOnFlag(),
 		anyFlag(),
@@ -84,7 +85,7 @@ func sampleFlag() cli.Flag {
 // readOptions reads the common flags of c once, and checks what one flag's Validator
 // cannot: flags that contradict each other or only apply together.
 func readOptions(c *cli.Command, deps Deps) (options, error) {
-	o := options{proc: deps.Proc, thresholds: inspect.DefaultThresholds()}
+	o := options{proc: deps.Proc, thresholds: rules.DefaultThresholds()}
 	// The values of --proc, --format and --fail-on are checked as they are parsed: the
 	// flags' Validators (flagvalues.go).
 	if v := c.String("proc"); v != "" {

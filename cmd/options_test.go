@@ -13,6 +13,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // readWith parses args with the real command tree, its flags,
@@ -72,7 +73,7 @@ func TestSnapshotOptions(t *testing.T) {
 	}{
 		{[]string{"report", p}, inspect.SectionAll, func(o snapshotOptions) bool {
 			return !o.collect.Attach && o.collect.Sample == inspect.DefaultSampleWindow && o.collect.SampleEvery == inspect.DefaultSampleEvery &&
-				o.collect.Thresholds == inspect.DefaultThresholds() && o.opt.failOn == "critical"
+				o.collect.Thresholds == rules.DefaultThresholds() && o.opt.failOn == "critical"
 		}},
 		{[]string{"report", p, "--sample", "0", "--attach", "--attach-timeout", "2s", "--allow-sigusr1-users"}, inspect.SectionAll, func(o snapshotOptions) bool {
 			return o.collect.Sample == 0 && o.collect.Attach && o.collect.AttachTimeout == 2*time.Second && o.collect.AllowSIGUSR1Users
@@ -155,7 +156,7 @@ func TestDiffOptions(t *testing.T) {
 func TestPSOptions(t *testing.T) {
 	root, _ := scenarioRoot(t, "healthy")
 	o, err := readWith(t, root, nil, []string{"ps"}, readPSOptions)
-	if err != nil || o.ps.Any || o.ps.Sample != inspect.DefaultSampleWindow || o.ps.Container != "" || o.ps.Thresholds != inspect.DefaultThresholds() || o.opt.proc != root {
+	if err != nil || o.ps.Any || o.ps.Sample != inspect.DefaultSampleWindow || o.ps.Container != "" || o.ps.Thresholds != rules.DefaultThresholds() || o.opt.proc != root {
 		t.Fatalf("options %+v, %v", o, err)
 	}
 	o, err = readWith(t, "/proc", nil, []string{"ps", "--any", "--sample", "0", "--container", "abc123", "--heap-warning", "70", "--proc", root}, readPSOptions)

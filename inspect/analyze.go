@@ -9,6 +9,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // FromNodeReport turns a Node.js diagnostic report into a Snapshot, so the same rules and
@@ -16,7 +17,7 @@ import (
 // handles (and the fds they hold), the open-files limit and the error it was written for.
 // What a report does not hold (PSS, the whole fd table, socket states, children) stays nil,
 // with a warning. path is the report's file, for the snapshot's source.
-func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *model.Snapshot {
+func FromNodeReport(r *nodereport.Report, path string, thresholds rules.Thresholds) *model.Snapshot {
 	s := &model.Snapshot{
 		Schema:     model.Schema,
 		Source:     "report",
@@ -76,7 +77,7 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds Thresholds) *m
 		s.Warnings = append(s.Warnings, "the report lists no handle that holds an fd: open fds unknown (fds is null)")
 	}
 	s.Warnings = append(s.Warnings, "a report holds no ppid, process group, user, state, PSS, socket states, child processes or listener counts: those parts are not judged (their keys are null)")
-	s.Findings = Evaluate(s, EvalContext{Thresholds: thresholds})
+	s.Findings = rules.Evaluate(s, rules.EvalContext{Thresholds: thresholds})
 	return s
 }
 
@@ -126,8 +127,8 @@ func reportTime(v string) time.Time {
 // LISTEN_BACKLOG and STALLED_SOCKETS need the second read of the queues that only a live
 // collection makes, and an inspector found through its epoll instance (on a random port)
 // needs the live process too: saved ones are kept as they were.
-func Reevaluate(s *model.Snapshot, thresholds Thresholds) {
-	ctx := EvalContext{Thresholds: thresholds}
+func Reevaluate(s *model.Snapshot, thresholds rules.Thresholds) {
+	ctx := rules.EvalContext{Thresholds: thresholds}
 	if s.Process != nil && s.Process.IsNode {
 		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
 	}
@@ -137,7 +138,7 @@ func Reevaluate(s *model.Snapshot, thresholds Thresholds) {
 		setOldSpaceLimit(h.Heap, nodeOptionsOf(s.Process.Cmdline), "")
 	}
 	saved := s.Findings
-	s.Findings = Evaluate(s, ctx)
+	s.Findings = rules.Evaluate(s, ctx)
 	found := map[string]bool{}
 	for _, f := range s.Findings {
 		found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])] = true
@@ -151,5 +152,5 @@ func Reevaluate(s *model.Snapshot, thresholds Thresholds) {
 		}
 		s.Findings = append(s.Findings, f)
 	}
-	SortFindings(s.Findings)
+	rules.SortFindings(s.Findings)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 func parseFixture(t *testing.T, name string, edit func(string) string) *model.Snapshot {
@@ -24,7 +25,7 @@ func parseFixture(t *testing.T, name string, edit func(string) string) *model.Sn
 	if err != nil {
 		t.Fatal(err)
 	}
-	return FromNodeReport(r, name, DefaultThresholds())
+	return FromNodeReport(r, name, rules.DefaultThresholds())
 }
 
 // An OOM report under --max-old-space-size=24: the old generation's limit comes from the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -43,7 +44,7 @@ type Options struct {
 	// SampleEvery is the interval between two samples within the window.
 	SampleEvery time.Duration
 	// Thresholds for the rules.
-	Thresholds Thresholds
+	Thresholds rules.Thresholds
 	// Attach asks the process itself through its inspector (--attach), after the loop
 	// sample shows its event loop turning.
 	Attach bool
@@ -116,7 +117,7 @@ type collection struct {
 	queueWant    map[uint64]bool
 	queueStart   map[uint64]probes.TCPQueue
 	queueStartAt time.Time
-	queues       *QueueWindow
+	queues       *rules.QueueWindow
 	// inspectorInodes are the inspector's listening sockets found through epoll.
 	inspectorInodes map[uint64]bool
 	// ctrWindow is what the container section's second read, at the end of the window,
@@ -220,15 +221,15 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	}
 	ectx := col.evalContext()
 	col.addSocketFacts(&ectx)
-	col.snap.Findings = Evaluate(col.snap, ectx)
+	col.snap.Findings = rules.Evaluate(col.snap, ectx)
 	return col.snap, col.session, nil
 }
 
 // newCollection starts a collection of pid: it reads the process's identity and refuses
 // (ErrNotNode) a process that is not Node.js unless opt.Any.
 func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
-	if opt.Thresholds == (Thresholds{}) {
-		opt.Thresholds = DefaultThresholds()
+	if opt.Thresholds == (rules.Thresholds{}) {
+		opt.Thresholds = rules.DefaultThresholds()
 	}
 	col := &collection{c: c, pid: pid, opt: opt, snap: &model.Snapshot{
 		Schema:   model.Schema,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -87,8 +88,8 @@ func (col *collection) attach(ctx context.Context) error {
 	if l := col.snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
-			doing, _ := dominant(l.Seen)
-			what, _ := describeBlocked(doing)
+			doing, _ := rules.Dominant(l.Seen)
+			what, _ := rules.DescribeBlocked(doing)
 			verdict = "is not turning (its main thread is " + what + ", where no pause or inspector message is answered until it returns)"
 		} else if l != nil {
 			verdict = "could not be told turning"

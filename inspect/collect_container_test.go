@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -88,14 +89,6 @@ func val(p *uint64) uint64 {
 		return 1<<64 - 1
 	}
 	return *p
-}
-
-func severities(fs []model.Finding) map[string]model.Severity {
-	out := map[string]model.Severity{}
-	for _, f := range fs {
-		out[string(f.Code)] = f.Severity
-	}
-	return out
 }
 
 // TestContainerV2KubepodsFromHost: a containerd container of a burstable pod on a v2 node,
@@ -264,7 +257,7 @@ func TestContainerWindow(t *testing.T) {
 		val(ctr.Memory.OOMKills) != 3 || val(ctr.Memory.OOMKillsInWindow) != 1 || len(warned) > 0 {
 		t.Errorf("cpu %+v, memory %+v, warned %q", cpu, ctr.Memory, warned)
 	}
-	got := severities(Evaluate(&model.Snapshot{Container: ctr}, EvalContext{Thresholds: DefaultThresholds()}))
+	got := severities(rules.Evaluate(&model.Snapshot{Container: ctr}, rules.EvalContext{Thresholds: rules.DefaultThresholds()}))
 	if got["CPU_THROTTLED"] != model.SeverityWarning || got["OOM_KILLED"] != model.SeverityCritical {
 		t.Errorf("findings %v", got)
 	}

@@ -74,6 +74,3 @@ func loopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
 	out.P50MS, out.P99MS, out.MaxMS = ms(d.P50), ms(d.P99), ms(d.Max)
 	return out
 }
-
-// delayAdvice is EVENT_LOOP_DELAY's advice.
-const delayAdvice = "Something runs synchronously for this long between turns of the loop: find it with `nodeinspect stack <pid> --samples 50` (the hottest stacks), or `nodeinspect profile`; split the work up, or move it to a worker thread."

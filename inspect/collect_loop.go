@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -407,8 +408,8 @@ func ranMS(s probes.LoopSamples) int64 {
 const minSamplesForVerdict = 10
 
 // evalContext gathers what the rules need beyond the Snapshot.
-func (col *collection) evalContext() EvalContext {
-	ctx := EvalContext{Thresholds: col.opt.Thresholds, ListenQueueAfter: col.listenAfter, Backlogs: map[uint64]uint64{}}
+func (col *collection) evalContext() rules.EvalContext {
+	ctx := rules.EvalContext{Thresholds: col.opt.Thresholds, ListenQueueAfter: col.listenAfter, Backlogs: map[uint64]uint64{}}
 	for ino, s := range col.sockets {
 		if s.State == "LISTEN" && s.Backlog > 0 {
 			ctx.Backlogs[ino] = s.Backlog

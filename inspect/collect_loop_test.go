@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -111,7 +112,7 @@ func TestEventLoopFromSamples(t *testing.T) {
 			if tc.reason == "no_privilege" && (l.SyscallsPerSecond != nil || !strings.Contains(warnings[0], "sudo")) {
 				t.Errorf("no privilege: rate %v, warnings %q", l.SyscallsPerSecond, warnings)
 			}
-			f := Evaluate(&model.Snapshot{EventLoop: l}, EvalContext{})
+			f := rules.Evaluate(&model.Snapshot{EventLoop: l}, rules.EvalContext{})
 			got := codes(f)
 			want := map[string]string{"blocked": "EVENT_LOOP_BLOCKED:warning", "saturated": "EVENT_LOOP_SATURATED:warning"}[tc.verdict]
 			if got != want {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -18,7 +19,7 @@ func queueCandidates(fds []model.FD, min int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, fd := range fds {
 		so := fd.Socket
-		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" || (receivedData(probes.TCPQueue{State: so.State, RxQueue: so.RxQueue}) == 0 && so.TxQueue == 0) {
+		if so == nil || fd.Type != "tcp" || so.State == "LISTEN" || (rules.ReceivedData(probes.TCPQueue{State: so.State, RxQueue: so.RxQueue}) == 0 && so.TxQueue == 0) {
 			continue
 		}
 		out[so.Inode] = true
@@ -74,7 +75,7 @@ func (col *collection) endQueueWindow(ctx context.Context) {
 		}
 	}
 	end := readQueues(col.c.FS, col.pid, col.queueWant, col.warn)
-	col.queues = &QueueWindow{Start: col.queueStart, End: end, Elapsed: time.Since(col.queueStartAt)}
+	col.queues = &rules.QueueWindow{Start: col.queueStart, End: end, Elapsed: time.Since(col.queueStartAt)}
 }
 
 // findInspector looks for the inspector's listening socket through the epoll instances
@@ -95,7 +96,7 @@ func (col *collection) findInspector() {
 }
 
 // addSocketFacts adds what the socket steps found to the rules' context.
-func (col *collection) addSocketFacts(ctx *EvalContext) {
+func (col *collection) addSocketFacts(ctx *rules.EvalContext) {
 	ctx.TCPQueues = col.queues
 	ctx.InspectorInodes = col.inspectorInodes
 }

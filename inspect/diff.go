@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // DiffThresholds decide when a difference is growth worth a finding.
@@ -67,7 +68,7 @@ func Compare(a, b *model.Snapshot, th DiffThresholds, now time.Time) *model.Diff
 		}
 	}
 	d.Findings = diffFindings(d, b, th)
-	SortFindings(d.Findings)
+	rules.SortFindings(d.Findings)
 	return d
 }
 
@@ -163,8 +164,8 @@ func compareFDs(a, b *model.FDTable) *model.FDDiff {
 				if o := from[k]; o != nil {
 					fds = subtractFDs(g.fds, o.fds, n)
 				}
-				if len(fds) > maxListed {
-					fds = fds[:maxListed]
+				if len(fds) > rules.MaxListed {
+					fds = fds[:rules.MaxListed]
 				}
 				out = append(out, model.FDGroup{Type: g.typ, Target: g.target, Count: n, FDs: fds})
 			}

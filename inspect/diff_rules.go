@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -110,9 +111,9 @@ func memoryGrowth(code model.Code, what string, d model.Delta, minBytes uint64, 
 func deletedGrowth(fd *model.FDDiff) model.Finding {
 	files := fd.DeletedNew
 	ev := map[string]any{"count": len(files), "bytes": fd.DeletedNewBytes}
-	if len(files) > maxListed {
+	if len(files) > rules.MaxListed {
 		ev["files_total"], ev["truncated"] = len(files), true
-		files = files[:maxListed]
+		files = files[:rules.MaxListed]
 	}
 	ev["files"] = files
 	return model.Finding{Code: model.CodeDeletedFilesHeld, Severity: model.SeverityWarning,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
@@ -106,7 +107,7 @@ func itoa(n uint64) string {
 }
 
 func TestHeapNearLimitOldSpace(t *testing.T) {
-	ctx := EvalContext{Thresholds: DefaultThresholds()}
+	ctx := rules.EvalContext{Thresholds: rules.DefaultThresholds()}
 	for _, c := range []struct {
 		name              string
 		oldUsed, heapUsed uint64
@@ -130,7 +131,7 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := oldSpaceSnapshot(c.oldUsed, c.heapUsed, c.maxOld*mib)
-			got := ruleHeapNearLimit(s, ctx)
+			got := onlyRule(model.CodeHeapNearLimit, s, ctx)
 			if codes(got) != c.want {
 				t.Fatalf("%s, want %q", codes(got), c.want)
 			}
@@ -147,14 +148,14 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 	// Without the spaces, heap used is held against the old generation's limit.
 	s := oldSpaceSnapshot(0, 100*mib, 128*mib)
 	s.Memory.Heap.OldSpaceUsedBytes = nil
-	got := ruleHeapNearLimit(s, ctx)
+	got := onlyRule(model.CodeHeapNearLimit, s, ctx)
 	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != "heap_used_vs_old_space" {
 		t.Errorf("heap used against the old limit: %s %v", codes(got), got)
 	}
 	// Without any old-generation limit the V8 heap limit is all there is.
 	s = heapSnapshot(2000, 1000, 960, 1000)
 	s.Memory.Heap.OldSpaceLimitBytes = nil
-	got = ruleHeapNearLimit(s, ctx)
+	got = onlyRule(model.CodeHeapNearLimit, s, ctx)
 	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != "heap" {
 		t.Errorf("heap limit only: %s %v", codes(got), got)
 	}

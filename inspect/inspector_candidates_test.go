@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -121,5 +123,61 @@ func TestClassifyListenersUnreadable(t *testing.T) {
 	got, err := classifyListenersTries(fs, 10, nil, 2, 0)
 	if err != nil || len(got.app)+len(got.offMain) != 0 {
 		t.Fatalf("no listeners: %+v, %v", got, err)
+	}
+}
+
+// TestInspectorByEpollFakeTree: the main thread waits on epoll 14 (the app's listener),
+// the inspector thread on 18 (a listener on a random port), a worker thread on 24 (its own
+// listener on the same host): the inspector's is the one of the lowest waiting thread.
+func TestInspectorByEpollFakeTree(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("50/task/50/syscall", "281 0xe 0x0\n")
+	write("50/task/57/syscall", "281 0x12 0x0\n")
+	write("50/task/58/syscall", "281 0x18 0x0\n")
+	write("50/task/52/syscall", "202 0x1 0x0\n")
+	write("50/fdinfo/14", "tfd: 25 events: 19 data: 19 pos:0 ino:64fa sdev:9\n")
+	write("50/fdinfo/18", "tfd: 23 events: 19 data: 17 pos:0 ino:64f9 sdev:9\ntfd: 21 events: 19 data: 15 pos:0 ino:40e sdev:10\n")
+	write("50/fdinfo/24", "tfd: 31 events: 19 data: 1f pos:0 ino:6500 sdev:9\n")
+	write("50/fdinfo/9", "tfd: 13 events: 19 data: d pos:0 ino:40e sdev:10\n")
+	fds := []model.FD{
+		{FD: 9, Type: "epoll"}, {FD: 14, Type: "epoll"}, {FD: 18, Type: "epoll"}, {FD: 24, Type: "epoll"},
+		tcp(23, "LISTEN", "0.0.0.0:38017", "0.0.0.0:0", 0, 0x64f9),
+		tcp(25, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 0x64fa),
+		tcp(31, "LISTEN", "0.0.0.0:40000", "0.0.0.0:0", 0, 0x6500),
+	}
+	fs := probes.NewFS(root)
+	cfg := InspectorSettings([]string{"node", "--inspect=0.0.0.0:0", "app.js"}, "")
+	got, err := inspectorByEpoll(fs, 50, fds, cfg)
+	if err != nil || len(got) != 1 || !got[0x64f9] {
+		t.Fatalf("inspector inodes = %v, %v; want only 0x64f9", got, err)
+	}
+	s := fdSnapshot(1024, 0, fds...)
+	f := inspectorFindings(s, rules.EvalContext{InspectorPorts: cfg.Ports, InspectorInodes: got})
+	if len(f) != 1 || f[0].Code != "INSPECTOR_EXPOSED" || f[0].Evidence["port"] != 38017 || f[0].Evidence["detected_by"] != "epoll" {
+		t.Errorf("findings = %v", f)
+	}
+	// The host filter: --inspect=127.0.0.1:0 cannot be a listener on 0.0.0.0.
+	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "--inspect=127.0.0.1:0", "x.js"}, "")); len(got) != 0 {
+		t.Errorf("host filter: %v", got)
+	}
+	// No inspector option: not looked for (a worker's listener is not an inspector).
+	if got, err := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "app.js"}, "")); got != nil || err != nil {
+		t.Errorf("no option: %v %v", got, err)
+	}
+	// NODE_OPTIONS counts (process.title may have rewritten the command line).
+	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"my-title"}, "--inspect=0.0.0.0:0")); !got[0x64f9] {
+		t.Errorf("NODE_OPTIONS: %v", got)
+	}
+	// The main thread busy (not in epoll): an error, and no guess.
+	write("50/task/50/syscall", "running\n")
+	if got, err := inspectorByEpollTries(fs, 50, fds, cfg, 2); err == nil || got != nil {
+		t.Errorf("busy main thread: %v %v", got, err)
 	}
 }

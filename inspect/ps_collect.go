@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -16,7 +17,7 @@ type PSOptions struct {
 	// Any lists every process, not only Node.js ones.
 	Any bool
 	// Thresholds for the flags.
-	Thresholds Thresholds
+	Thresholds rules.Thresholds
 	// Sample is the window shared by all processes: the event loop is sampled and what
 	// moves (socket queues, accept queues) is watched over it, for every process at once
 	// (0: no window, no loop verdict, and no flag that needs one: LISTEN_BACKLOG,
@@ -145,7 +146,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 			verdict := l.Verdict
 			r.Loop = &verdict
 		}
-		r.Findings = Evaluate(w.snap, w.evalContext(opt.Thresholds))
+		r.Findings = rules.Evaluate(w.snap, w.evalContext(opt.Thresholds))
 		r.Flags = []model.Code{}
 		for _, f := range r.Findings {
 			if !slices.Contains(r.Flags, f.Code) {
@@ -176,7 +177,7 @@ type psWork struct {
 	// The window (ps_window.go): what is re-read at its end and what it showed.
 	queueWant       map[uint64]bool
 	queueStart      map[uint64]probes.TCPQueue
-	queues          *QueueWindow
+	queues          *rules.QueueWindow
 	listenAfter     map[uint64]uint64
 	inspector       InspectorConfig
 	inspectorInodes map[uint64]bool

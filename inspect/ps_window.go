@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -112,7 +113,7 @@ func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOpti
 		elapsed := time.Since(win.start)
 		for _, w := range group {
 			if w.queueStart != nil {
-				w.queues = &QueueWindow{Start: w.queueStart, End: end, Elapsed: elapsed}
+				w.queues = &rules.QueueWindow{Start: w.queueStart, End: end, Elapsed: elapsed}
 			}
 			for _, l := range listen {
 				if prev, ok := w.listeners[l.Inode]; ok && prev.RxQueue > 0 {
@@ -146,8 +147,8 @@ func (c *Collector) retryPSInspector(rows []*psWork) {
 }
 
 // evalContext is what the rules need for one process of ps.
-func (w *psWork) evalContext(th Thresholds) EvalContext {
-	ctx := EvalContext{Thresholds: th, ListenQueueAfter: w.listenAfter, Backlogs: map[uint64]uint64{},
+func (w *psWork) evalContext(th rules.Thresholds) rules.EvalContext {
+	ctx := rules.EvalContext{Thresholds: th, ListenQueueAfter: w.listenAfter, Backlogs: map[uint64]uint64{},
 		InspectorInodes: w.inspectorInodes, TCPQueues: w.queues}
 	for ino, l := range w.listeners {
 		if l.Backlog > 0 {

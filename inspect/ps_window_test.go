@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -50,7 +51,7 @@ func TestPSWindowFindings(t *testing.T) {
 	}
 	c := NewCollector(probes.NewFS(tree.Root))
 	flags := func(sample time.Duration) map[int][]model.Code {
-		res, err := c.PS(context.Background(), PSOptions{Thresholds: DefaultThresholds(), Sample: sample})
+		res, err := c.PS(context.Background(), PSOptions{Thresholds: rules.DefaultThresholds(), Sample: sample})
 		if err != nil {
 			t.Fatal(err)
 		}

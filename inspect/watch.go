@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -248,10 +249,10 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 		}
 		sum.Findings = append(sum.Findings, model.Finding{Code: m.code, Severity: model.SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
 	}
-	if f := watchDelayFinding(samples, Thresholds{}); f != nil {
+	if f := watchDelayFinding(samples, rules.Thresholds{}); f != nil {
 		sum.Findings = append(sum.Findings, *f)
 	}
-	SortFindings(sum.Findings)
+	rules.SortFindings(sum.Findings)
 	return sum
 }
 
@@ -272,8 +273,8 @@ func heapGrowthSeries(samples []*model.Sample) (series Series, limit *float64, l
 	last := samples[len(samples)-1]
 	series = seriesOf(samples, "heap_used_bytes")
 	if last.OldSpaceLimitBytes != nil && *last.OldSpaceLimitBytes > 0 {
-		oomAt := float64(*last.OldSpaceLimitBytes) * ineffectiveGCShare
-		return series, &oomAt, fmt.Sprintf("out of memory (%.0f%% of the old generation's limit, where V8 may end the process)", ineffectiveGCShare*100)
+		oomAt := float64(*last.OldSpaceLimitBytes) * rules.IneffectiveGCShare
+		return series, &oomAt, fmt.Sprintf("out of memory (%.0f%% of the old generation's limit, where V8 may end the process)", rules.IneffectiveGCShare*100)
 	}
 	if last.HeapLimitBytes != nil {
 		limit = fptr(float64(*last.HeapLimitBytes))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // watchDelayFinding is watch --attach's EVENT_LOOP_DELAY: each sample carries the delay the
@@ -13,8 +14,8 @@ import (
 // histogram across samples, so the worst sample's p99 stands for the watch; how many
 // samples reached the warning threshold says whether it was one spike or the rule. nil
 // when no sample measured a delay or none reached the threshold.
-func watchDelayFinding(samples []*model.Sample, th Thresholds) *model.Finding {
-	warn, _ := delayLimits(th)
+func watchDelayFinding(samples []*model.Sample, th rules.Thresholds) *model.Finding {
+	warn, _ := rules.DelayLimits(th)
 	var worst *model.Sample
 	measured, over := 0, 0
 	for _, s := range samples {
@@ -34,7 +35,7 @@ func watchDelayFinding(samples []*model.Sample, th Thresholds) *model.Finding {
 		return nil
 	}
 	window := (time.Duration(worst.EventLoopDelay.WindowMS) * time.Millisecond).String()
-	f := delayFinding(worst.EventLoopDelay, th, fmt.Sprintf("the worst sample's %s", window))
+	f := rules.DelayFinding(worst.EventLoopDelay, th, fmt.Sprintf("the worst sample's %s", window))
 	if f == nil {
 		return nil
 	}

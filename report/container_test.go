@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // containerSnapshot is the healthy server in a Kubernetes container near its memory limit,
@@ -27,7 +27,7 @@ func containerSnapshot() *model.Snapshot {
 		Pressure: &model.ContainerPressure{MemorySomeAvg10: f64(3.25), CPUSomeAvg10: f64(41.5)},
 	}
 	s.Memory.RSSBytes = u64(460 * mib)
-	s.Findings = inspect.Evaluate(s, inspect.EvalContext{Thresholds: inspect.DefaultThresholds()})
+	s.Findings = rules.Evaluate(s, rules.EvalContext{Thresholds: rules.DefaultThresholds()})
 	return s
 }
 

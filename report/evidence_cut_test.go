@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
 // TestEvidenceCutListSaysHowManyMore: a rule that lists 20 of 1000 fds marks the cut, and
@@ -51,7 +51,7 @@ func TestThousandCloseWaitThroughThePipeline(t *testing.T) {
 	fds.ByType["tcp"] = fds.Open
 	snap := &model.Snapshot{Schema: model.Schema, Process: &model.Process{PID: 7, IsNode: true, Cmdline: []string{"node", "gw.js"}},
 		Limits: &model.Limits{OpenFilesSoft: &soft}, FDs: fds, Findings: []model.Finding{}, Warnings: []string{}}
-	snap.Findings = inspect.Evaluate(snap, inspect.EvalContext{Thresholds: inspect.DefaultThresholds()})
+	snap.Findings = rules.Evaluate(snap, rules.EvalContext{Thresholds: rules.DefaultThresholds()})
 
 	var js bytes.Buffer
 	if err := Render(&js, snap, Options{Format: FormatJSON, View: ViewReport}); err != nil {

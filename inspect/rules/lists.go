@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import "github.com/nodeinspect/nodeinspect/inspect/model"
 

@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -118,8 +118,8 @@ func TestCloseWaitLeak(t *testing.T) {
 	if got := codes(Evaluate(mk(100), ctx)); got != "CLOSE_WAIT_LEAK:critical" {
 		t.Errorf("100 CLOSE_WAIT: got %q", got)
 	}
-	if fds := Evaluate(mk(100), ctx)[0].Evidence["fds"].([]int); len(fds) != maxListed {
-		t.Errorf("fds listed = %d, want %d", len(fds), maxListed)
+	if fds := Evaluate(mk(100), ctx)[0].Evidence["fds"].([]int); len(fds) != MaxListed {
+		t.Errorf("fds listed = %d, want %d", len(fds), MaxListed)
 	}
 }
 

@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -20,8 +20,8 @@ func ruleZombies(s *model.Snapshot, _ EvalContext) []model.Finding {
 		return nil
 	}
 	listed := pids
-	if len(listed) > maxListed {
-		listed = listed[:maxListed]
+	if len(listed) > MaxListed {
+		listed = listed[:MaxListed]
 	}
 	return []model.Finding{{
 		Code:     model.CodeZombieChildren,
@@ -58,8 +58,8 @@ func ruleOrphans(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if len(pids) > 0 {
 		sort.Ints(pids)
 		listed := pids
-		if len(listed) > maxListed {
-			listed = listed[:maxListed]
+		if len(listed) > MaxListed {
+			listed = listed[:MaxListed]
 		}
 		out = append(out, model.Finding{
 			Code:     model.CodeOrphanProcess,

@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 		return 0, 0, "", false
 	}
 	if h.OldSpaceLimitBytes != nil && *h.OldSpaceLimitBytes > 0 {
-		oomAt := uint64(float64(*h.OldSpaceLimitBytes) * ineffectiveGCShare)
+		oomAt := uint64(float64(*h.OldSpaceLimitBytes) * IneffectiveGCShare)
 		switch {
 		case h.OldSpaceUsedBytes != nil:
 			return *h.OldSpaceUsedBytes, oomAt, "old_space", true
@@ -77,7 +77,7 @@ func heapEvidence(h *model.Heap, used, limit uint64, basis string) map[string]an
 		if h.OldSpaceLimitFrom != nil {
 			from = *h.OldSpaceLimitFrom
 		}
-		ev["limit"] = fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", ineffectiveGCShare*100, from)
+		ev["limit"] = fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", IneffectiveGCShare*100, from)
 		ev["old_space_limit_bytes"] = *h.OldSpaceLimitBytes
 	default:
 		ev["limit"] = "V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)"
@@ -146,7 +146,7 @@ func heapSummary(what string, used, limit uint64, frac float64, basis string, h 
 		return fmt.Sprintf("%s %s of its %s limit (%s): the process will crash with \"JavaScript heap out of memory\"", what, units.Bytes(used), units.Bytes(limit), percent(frac))
 	}
 	return fmt.Sprintf("%s %s, %s of the %s at which V8 may end it (%.0f%% of its %s limit): the process will crash with \"JavaScript heap out of memory\"",
-		what, units.Bytes(used), percent(frac), units.Bytes(limit), ineffectiveGCShare*100, units.Bytes(*h.OldSpaceLimitBytes))
+		what, units.Bytes(used), percent(frac), units.Bytes(limit), IneffectiveGCShare*100, units.Bytes(*h.OldSpaceLimitBytes))
 }
 
 // ruleNoSIGTERM: no SIGTERM listener, so Node's default action (exit at once) drops
@@ -262,4 +262,4 @@ func describeCounts(m map[string]int) string {
 
 // ineffectiveGCShare is the share of the old generation's limit from which V8 may end the
 // process when garbage collection stops freeing memory (V8's kHighHeapPercentage).
-const ineffectiveGCShare = 0.8
+const IneffectiveGCShare = 0.8

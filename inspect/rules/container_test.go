@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"strings"
@@ -105,4 +105,13 @@ func TestMemoryHeadroom(t *testing.T) {
 	if _, ok := (*model.Container)(nil).MemoryHeadroom(); ok {
 		t.Error("nil")
 	}
+}
+
+// severities maps each finding's code to its severity.
+func severities(fs []model.Finding) map[string]model.Severity {
+	out := map[string]model.Severity{}
+	for _, f := range fs {
+		out[string(f.Code)] = f.Severity
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ type QueueWindow struct {
 // kept exactly its size was not read at all. An ESTABLISHED queue that is non-empty at both
 // reads may hold a new request each time, so it is not called stalled on queues alone.
 func receiveStalled(a, b probes.TCPQueue) bool {
-	if receivedData(a) == 0 || receivedData(b) == 0 {
+	if ReceivedData(a) == 0 || ReceivedData(b) == 0 {
 		return false
 	}
 	if a.BytesReceived != nil && b.BytesReceived != nil {
@@ -48,7 +48,7 @@ func receiveStalled(a, b probes.TCPQueue) bool {
 // the end of the stream (rcv_nxt moves past the FIN, copied_seq only when it is read:
 // net/ipv4/tcp.c tcp_recvmsg_locked, found_fin_ok), so a CLOSE_WAIT socket whose data was
 // all read shows 1: that is the CLOSE_WAIT leak itself, not unread data.
-func receivedData(q probes.TCPQueue) uint64 {
+func ReceivedData(q probes.TCPQueue) uint64 {
 	switch q.State {
 	case "CLOSE_WAIT", "LAST_ACK", "CLOSING":
 		if q.RxQueue > 0 {
@@ -115,7 +115,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		}
 		total++
 		stalled = append(stalled, fd)
-		if len(fds) < maxListed {
+		if len(fds) < MaxListed {
 			fds = append(fds, fd.FD)
 		}
 		k := listeners.GroupOf(so)
@@ -128,8 +128,8 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if rx {
 			receive++
 			g.receive++
-			g.receiveBytes += receivedData(b)
-			receiveBytes += receivedData(b)
+			g.receiveBytes += ReceivedData(b)
+			receiveBytes += ReceivedData(b)
 		}
 		if tx {
 			send++
@@ -151,7 +151,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
 	list := []map[string]any{}
 	for i, k := range keys {
-		if i == maxListed {
+		if i == MaxListed {
 			break
 		}
 		g := groups[k]

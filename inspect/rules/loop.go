@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ func ruleEventLoop(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if l == nil || l.Verdict != "blocked" {
 		return nil
 	}
-	doing, n := dominant(l.Seen)
+	doing, n := Dominant(l.Seen)
 	ev := map[string]any{
 		"window_ms": l.WindowMS, "samples": l.Samples, "in_epoll": l.InEpoll,
 		"seen": l.Seen, "source": l.Source, "main_thread": doing, "reason": l.Reason,
@@ -37,7 +37,7 @@ func ruleEventLoop(s *model.Snapshot, _ EvalContext) []model.Finding {
 			Advice:   "A synchronous child process holds the main thread until the child exits: use the asynchronous exec/spawn/execFile (or a timeout option), and look at why the child takes so long.",
 		}}
 	}
-	what, advice := describeBlocked(doing)
+	what, advice := DescribeBlocked(doing)
 	progress := "no system call completed"
 	if l.Reason == "stopped" {
 		progress = "it made no progress"
@@ -106,7 +106,7 @@ func describeChildren(kids []model.WaitedChild) string {
 }
 
 // dominant returns the most frequent category of samples.
-func dominant(seen map[string]int) (string, int) {
+func Dominant(seen map[string]int) (string, int) {
 	best, n := "", 0
 	for k, v := range seen {
 		if v > n || (v == n && k < best) {
@@ -117,7 +117,7 @@ func dominant(seen map[string]int) (string, int) {
 }
 
 // describeBlocked says in words what a blocked main thread was doing, and what to do.
-func describeBlocked(doing string) (what, advice string) {
+func DescribeBlocked(doing string) (what, advice string) {
 	switch {
 	case doing == "running":
 		return "running on the CPU", "A synchronous task holds the main thread (a hot loop, JSON.parse/stringify of a huge value, sync crypto or zlib, a catastrophic regex): take a CPU profile (`perf top -p <pid>`, or `node --cpu-prof` in a reproduction) and move the work to a worker thread."
@@ -150,7 +150,7 @@ func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if l == nil {
 		return nil
 	}
-	f := delayFinding(l.Delay, ctx.Thresholds, "")
+	f := DelayFinding(l.Delay, ctx.Thresholds, "")
 	if f == nil {
 		return nil
 	}
@@ -181,7 +181,7 @@ func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice 
 
 // delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
 // defaults where th leaves them 0.
-func delayLimits(th Thresholds) (warn, crit float64) {
+func DelayLimits(th Thresholds) (warn, crit float64) {
 	warn, crit = float64(th.DelayWarningMS), float64(th.DelayCriticalMS)
 	if warn <= 0 {
 		warn = delayWarningMS
@@ -195,11 +195,11 @@ func delayLimits(th Thresholds) (warn, crit float64) {
 // delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
 // its p99 is below the warning threshold. over names the window in the summary ("" is
 // the measuring window's duration: "p99 over 300ms").
-func delayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {
+func DelayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {
 	if d == nil || d.P99MS == nil {
 		return nil
 	}
-	warn, crit := delayLimits(th)
+	warn, crit := DelayLimits(th)
 	p99 := *d.P99MS
 	if p99 < warn {
 		return nil
@@ -230,3 +230,6 @@ func delayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding
 		Advice:   delayAdvice,
 	}
 }
+
+// delayAdvice is EVENT_LOOP_DELAY's advice.
+const delayAdvice = "Something runs synchronously for this long between turns of the loop: find it with `nodeinspect stack <pid> --samples 50` (the hottest stacks), or `nodeinspect profile`; split the work up, or move it to a worker thread."

@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 // maxListed bounds the fds, pids or groups listed in one finding's evidence.
-const maxListed = 20
+const MaxListed = 20
 
 // ruleEMFILE: open fds against the soft RLIMIT_NOFILE.
 func ruleEMFILE(s *model.Snapshot, ctx EvalContext) []model.Finding {
@@ -92,7 +92,7 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		}
 		count++
 		closeWait = append(closeWait, fd)
-		if len(fds) < maxListed {
+		if len(fds) < MaxListed {
 			fds = append(fds, fd.FD)
 		}
 		groups[listeners.GroupOf(fd.Socket)]++
@@ -113,7 +113,7 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
 	list := []map[string]any{}
 	for i, k := range keys {
-		if i == maxListed {
+		if i == MaxListed {
 			break
 		}
 		g := k.Evidence()
@@ -156,7 +156,7 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 			continue
 		}
 		held++
-		if len(files) == maxListed {
+		if len(files) == MaxListed {
 			continue
 		}
 		var size any

@@ -1,4 +1,9 @@
-package inspect
+// Package rules turns a Snapshot's numbers into Findings: every finding of the contract
+// that one snapshot can show (Evaluate, with the facts of a live sample window in
+// EvalContext), the links between findings that explain each other, and the thresholds
+// they use. The growth findings that compare readings over time (watch, diff) are built by
+// the growth subpackage. Rules read the model only; they collect nothing and print nothing.
+package rules
 
 import (
 	"fmt"

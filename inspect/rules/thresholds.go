@@ -1,4 +1,4 @@
-package inspect
+package rules
 
 // Thresholds are the limits at which rules fire. DefaultThresholds holds the contract's
 // defaults; every field can be overridden by a CLI flag.

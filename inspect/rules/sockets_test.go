@@ -1,9 +1,7 @@
-package inspect
+package rules
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,10 +75,10 @@ func TestCloseWaitThousandIsCut(t *testing.T) {
 	}
 	f := ruleCloseWait(fdSnapshot(100000, 0, extra...), EvalContext{Thresholds: DefaultThresholds()})
 	ev := f[0].Evidence
-	if ev["fds_total"] != 1000 || ev["truncated"] != true || len(ev["fds"].([]int)) != maxListed {
+	if ev["fds_total"] != 1000 || ev["truncated"] != true || len(ev["fds"].([]int)) != MaxListed {
 		t.Errorf("fds: total %v truncated %v listed %d", ev["fds_total"], ev["truncated"], len(ev["fds"].([]int)))
 	}
-	if ev["groups_total"] != 1000 || len(ev["groups"].([]map[string]any)) != maxListed {
+	if ev["groups_total"] != 1000 || len(ev["groups"].([]map[string]any)) != MaxListed {
 		t.Errorf("groups: total %v listed %d", ev["groups_total"], len(ev["groups"].([]map[string]any)))
 	}
 	// Below the cut nothing is marked.
@@ -100,7 +98,7 @@ func TestZombiesAndOrphansCut(t *testing.T) {
 		s.Orphans = append(s.Orphans, model.Orphan{PID: 2000 + i, PGID: s.Process.PGID})
 	}
 	for _, f := range append(ruleZombies(s, EvalContext{}), ruleOrphans(s, EvalContext{})...) {
-		if f.Evidence["pids_total"] != 50 || f.Evidence["truncated"] != true || len(f.Evidence["pids"].([]int)) != maxListed {
+		if f.Evidence["pids_total"] != 50 || f.Evidence["truncated"] != true || len(f.Evidence["pids"].([]int)) != MaxListed {
 			t.Errorf("%s evidence = %v", f.Code, f.Evidence)
 		}
 	}
@@ -181,78 +179,6 @@ func TestStalledSocketsRule(t *testing.T) {
 	ctx.Thresholds.StalledWarning = 6
 	if f := ruleStalledSockets(fdSnapshot(1024, 0, extra...), ctx); len(f) != 0 {
 		t.Errorf("threshold 6: %v", f)
-	}
-}
-
-// TestInspectorByEpollFakeTree: the main thread waits on epoll 14 (the app's listener),
-// the inspector thread on 18 (a listener on a random port), a worker thread on 24 (its own
-// listener on the same host): the inspector's is the one of the lowest waiting thread.
-func TestInspectorByEpollFakeTree(t *testing.T) {
-	root := t.TempDir()
-	write := func(rel, data string) {
-		p := filepath.Join(root, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("50/task/50/syscall", "281 0xe 0x0\n")
-	write("50/task/57/syscall", "281 0x12 0x0\n")
-	write("50/task/58/syscall", "281 0x18 0x0\n")
-	write("50/task/52/syscall", "202 0x1 0x0\n")
-	write("50/fdinfo/14", "tfd: 25 events: 19 data: 19 pos:0 ino:64fa sdev:9\n")
-	write("50/fdinfo/18", "tfd: 23 events: 19 data: 17 pos:0 ino:64f9 sdev:9\ntfd: 21 events: 19 data: 15 pos:0 ino:40e sdev:10\n")
-	write("50/fdinfo/24", "tfd: 31 events: 19 data: 1f pos:0 ino:6500 sdev:9\n")
-	write("50/fdinfo/9", "tfd: 13 events: 19 data: d pos:0 ino:40e sdev:10\n")
-	fds := []model.FD{
-		{FD: 9, Type: "epoll"}, {FD: 14, Type: "epoll"}, {FD: 18, Type: "epoll"}, {FD: 24, Type: "epoll"},
-		tcp(23, "LISTEN", "0.0.0.0:38017", "0.0.0.0:0", 0, 0x64f9),
-		tcp(25, "LISTEN", "0.0.0.0:8080", "0.0.0.0:0", 0, 0x64fa),
-		tcp(31, "LISTEN", "0.0.0.0:40000", "0.0.0.0:0", 0, 0x6500),
-	}
-	fs := probes.NewFS(root)
-	cfg := InspectorSettings([]string{"node", "--inspect=0.0.0.0:0", "app.js"}, "")
-	got, err := inspectorByEpoll(fs, 50, fds, cfg)
-	if err != nil || len(got) != 1 || !got[0x64f9] {
-		t.Fatalf("inspector inodes = %v, %v; want only 0x64f9", got, err)
-	}
-	s := fdSnapshot(1024, 0, fds...)
-	f := ruleInspector(s, EvalContext{InspectorPorts: cfg.Ports, InspectorInodes: got})
-	if len(f) != 1 || f[0].Code != "INSPECTOR_EXPOSED" || f[0].Evidence["port"] != 38017 || f[0].Evidence["detected_by"] != "epoll" {
-		t.Errorf("findings = %v", f)
-	}
-	// The host filter: --inspect=127.0.0.1:0 cannot be a listener on 0.0.0.0.
-	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "--inspect=127.0.0.1:0", "x.js"}, "")); len(got) != 0 {
-		t.Errorf("host filter: %v", got)
-	}
-	// No inspector option: not looked for (a worker's listener is not an inspector).
-	if got, err := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "app.js"}, "")); got != nil || err != nil {
-		t.Errorf("no option: %v %v", got, err)
-	}
-	// NODE_OPTIONS counts (process.title may have rewritten the command line).
-	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"my-title"}, "--inspect=0.0.0.0:0")); !got[0x64f9] {
-		t.Errorf("NODE_OPTIONS: %v", got)
-	}
-	// The main thread busy (not in epoll): an error, and no guess.
-	write("50/task/50/syscall", "running\n")
-	if got, err := inspectorByEpollTries(fs, 50, fds, cfg, 2); err == nil || got != nil {
-		t.Errorf("busy main thread: %v %v", got, err)
-	}
-}
-
-// TestReevaluateKeepsWindowFindings: a saved snapshot re-judged (analyze, diff) keeps the
-// findings only a live collection can make: STALLED_SOCKETS and an inspector on a random
-// port found through epoll.
-func TestReevaluateKeepsWindowFindings(t *testing.T) {
-	s := fdSnapshot(1024, 0, tcp(9, "LISTEN", "0.0.0.0:40123", "0.0.0.0:0", 0, 1))
-	s.Process.Cmdline = []string{"node", "--inspect=0.0.0.0:0", "app.js"}
-	s.Findings = []model.Finding{
-		{Code: "STALLED_SOCKETS", Severity: model.SeverityWarning, Evidence: map[string]any{"count": 7}},
-		{Code: "INSPECTOR_EXPOSED", Severity: model.SeverityCritical, Evidence: map[string]any{"port": float64(40123), "detected_by": "epoll"}},
-	}
-	Reevaluate(s, DefaultThresholds())
-	if got := codes(s.Findings); got != "INSPECTOR_EXPOSED:critical,STALLED_SOCKETS:warning" {
-		t.Errorf("findings %s", got)
 	}
 }
 
