@@ -13,6 +13,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/sourcemap"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -215,7 +216,7 @@ type stackRun struct {
 
 // loadedMap is a script's source map, or why it could not be used.
 type loadedMap struct {
-	m    *SourceMap
+	m    *sourcemap.SourceMap
 	file string
 	err  error
 }
@@ -504,14 +505,14 @@ func (st *stackRun) mapFrame(f *model.Frame, scriptURL, mapURL string, line, col
 		return
 	}
 	f.Generated = &model.FramePosition{URL: f.URL, Line: f.Line, Column: f.Column}
-	f.URL = displayURL(originalSource(lm.file, scriptURL, src))
+	f.URL = displayURL(sourcemap.OriginalSource(lm.file, scriptURL, src))
 	f.Line, f.Column, f.Mapped = ol+1, oc+1, true
 }
 
 // loadMap reads and decodes a script's map: inline, or a file read through the target's
 // own root (/proc/<pid>/root), so a process in a container has its own files read.
 func (st *stackRun) loadMap(scriptURL, mapURL string) *loadedMap {
-	inline, file, err := sourceMapLocation(scriptURL, mapURL)
+	inline, file, err := sourcemap.Location(scriptURL, mapURL)
 	if err != nil {
 		return &loadedMap{err: err}
 	}
@@ -519,15 +520,15 @@ func (st *stackRun) loadMap(scriptURL, mapURL string) *loadedMap {
 	if file != "" {
 		p := filepath.Join(st.c.FS.PidPath(st.pid, "root"), file)
 		fi, err := os.Stat(p)
-		if err == nil && fi.Size() > maxMapBytes {
-			return &loadedMap{err: fmt.Errorf("source map %s is %d bytes, larger than %d", file, fi.Size(), maxMapBytes)}
+		if err == nil && fi.Size() > sourcemap.MaxBytes {
+			return &loadedMap{err: fmt.Errorf("source map %s is %d bytes, larger than %d", file, fi.Size(), sourcemap.MaxBytes)}
 		}
 		data, err = os.ReadFile(p)
 		if err != nil {
 			return &loadedMap{err: fmt.Errorf("source map %s: %w", file, err)}
 		}
 	}
-	m, err := ParseSourceMap(data)
+	m, err := sourcemap.Parse(data)
 	if err != nil {
 		where := "inline source map"
 		if file != "" {
@@ -540,7 +541,7 @@ func (st *stackRun) loadMap(scriptURL, mapURL string) *loadedMap {
 
 // displayURL shows a file:// URL as its path.
 func displayURL(u string) string {
-	if p := scriptPath(u); p != "" && strings.HasPrefix(u, "file://") {
+	if p := sourcemap.ScriptPath(u); p != "" && strings.HasPrefix(u, "file://") {
 		return p
 	}
 	return u
