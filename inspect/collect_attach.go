@@ -12,6 +12,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/internal/trace"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -353,7 +354,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
-	tracef("attach: closer started")
+	trace.Printf("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
 		closer.tell("abort")
 		a.Closer = nil
@@ -378,7 +379,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.write()
-			tracef("attach: inspector open")
+			trace.Printf("attach: inspector open")
 			return addr, nil
 		}
 		select {
@@ -454,7 +455,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 		}
 		r.armed = true
 	}
-	tracef("attach: connected and armed")
+	trace.Printf("attach: connected and armed")
 	return conn, nil
 }
 

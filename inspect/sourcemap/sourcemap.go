@@ -246,7 +246,7 @@ func Location(scriptURL, mapURL string) (inline []byte, file string, err error) 
 	return nil, path.Join(path.Dir(script), u), nil
 }
 
-// scriptPath is the filesystem path of a script URL ("" when it is not a file).
+// ScriptPath is the filesystem path of a script URL ("" when it is not a file).
 func ScriptPath(scriptURL string) string {
 	if strings.HasPrefix(scriptURL, "file://") {
 		u, err := url.Parse(scriptURL)
@@ -261,7 +261,7 @@ func ScriptPath(scriptURL string) string {
 	return ""
 }
 
-// originalSource turns a map's source entry into what a frame shows: a path resolved
+// OriginalSource turns a map's source entry into what a frame shows: a path resolved
 // against the map file's directory (webpack:// and other schemes kept as they are).
 func OriginalSource(mapFile, scriptURL, source string) string {
 	if strings.Contains(source, "://") || path.IsAbs(source) {
