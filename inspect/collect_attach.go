@@ -12,6 +12,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/trace"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -344,7 +345,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	a.Closer = &model.CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
-	if why, err := heldReason(col.c.FS, col.pid); err == nil && why != "" {
+	if why, err := target.HeldReason(col.c.FS, col.pid); err == nil && why != "" {
 		closer.tell("abort")
 		a.Closer = nil
 		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
@@ -518,7 +519,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
 // parent), or replaced by another with the same pid.
 func (col *collection) exitedSince() bool {
-	return col.gone || goneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
+	return col.gone || target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
 }
 
 // stepError words the failure of an attach step: a timeout is its own status.
