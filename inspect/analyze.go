@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -130,7 +131,7 @@ func reportTime(v string) time.Time {
 func Reevaluate(s *model.Snapshot, thresholds rules.Thresholds) {
 	ctx := rules.EvalContext{Thresholds: thresholds}
 	if s.Process != nil && s.Process.IsNode {
-		ctx.InspectorPorts = InspectorPorts(s.Process.Cmdline, "")
+		ctx.InspectorPorts = inspectorsock.Ports(s.Process.Cmdline, "")
 	}
 	if h := s.Memory; h != nil && h.Heap != nil && h.Heap.OldSpaceLimitBytes == nil && s.Process != nil {
 		// A snapshot saved before the old generation was measured: its limit from the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -187,18 +186,6 @@ func (col *collection) sameProcess() error {
 		return &model.PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
 	}
 	return nil
-}
-
-// dialAddr turns a listening address into one to connect to: a wildcard bind is reached
-// on the loopback of the same family.
-func dialAddr(local string) string {
-	switch {
-	case strings.HasPrefix(local, "0.0.0.0:"):
-		return "127.0.0.1:" + strings.TrimPrefix(local, "0.0.0.0:")
-	case strings.HasPrefix(local, "[::]:"):
-		return "[::1]:" + strings.TrimPrefix(local, "[::]:")
-	}
-	return local
 }
 
 // ownProcFS reports whether fs is the procfs of our own pid namespace: its "self" link

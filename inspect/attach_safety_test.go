@@ -3,6 +3,8 @@ package inspect
 import (
 	"strings"
 	"testing"
+
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 )
 
 func TestLauncherName(t *testing.T) {
@@ -58,8 +60,8 @@ func TestInspectorPortsPortZero(t *testing.T) {
 		{"node", "--inspect-port=0", "app.js"},
 		{"node", "--inspect-port", "0", "app.js"},
 	} {
-		if got := InspectorPorts(c, ""); len(got) != 0 {
-			t.Errorf("InspectorPorts(%q) = %v, want none (a random port cannot be named)", c, got)
+		if got := inspectorsock.Ports(c, ""); len(got) != 0 {
+			t.Errorf("Ports(%q) = %v, want none (a random port cannot be named)", c, got)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -300,7 +301,7 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 	seenAt := time.Now()   // when the inspector was first seen open
 	var parentStopped time.Time
 	var pending time.Time // since when clients hold up a close (closedFor)
-	var closer *inspectorCloser
+	var closer *inspectorsock.Closer
 	var lastAttempt time.Time
 	last := time.Now()
 	start := last
@@ -370,11 +371,11 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 		last = now
 		if st.Inode != 0 {
 			if !ownedByParent && held.count() > 0 {
-				if open, err := listeningOwned(fs, spec.PID, st.Inode); err == nil && !open {
+				if open, err := inspectorsock.ListeningOwned(fs, spec.PID, st.Inode); err == nil && !open {
 					held.closeAll() // the close has begun: see heldSockets.closeAll
 				}
 			}
-			closed, err := closedFor(fs, spec.PID, st.Inode, model.PortOf(st.Inspector), &pending)
+			closed, err := inspectorsock.ClosedFor(fs, spec.PID, st.Inode, model.PortOf(st.Inspector), &pending)
 			if err == nil && closed {
 				st.remove()
 				return 0
@@ -382,10 +383,10 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 			if !ownedByParent && now.Sub(lastAttempt) >= time.Second && now.Sub(seenAt) >= closerSettle {
 				lastAttempt = now
 				if closer == nil {
-					closer = &inspectorCloser{fs: fs, pid: spec.PID, addr: st.Inspector, inode: st.Inode, dial: dial, scheduled: queuedByParent, closeNow: spec.CloseNow}
+					closer = &inspectorsock.Closer{Fs: fs, Pid: spec.PID, Addr: st.Inspector, Inode: st.Inode, Dial: dial, Scheduled: queuedByParent, CloseNow: spec.CloseNow}
 				}
 				st.State, st.Note = "closing", ""
-				if err := closer.attempt(ctx); err != nil {
+				if err := closer.Attempt(ctx); err != nil {
 					st.Note = err.Error()
 				}
 				_ = st.write()
@@ -430,7 +431,7 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 		if expect != 0 && s.LocalPort == expect {
 			// The port the signal opens it on: no need to ask (a request in the
 			// inspector's first milliseconds is one more thing racing its start).
-			return dialAddr(s.Local), s.Inode
+			return inspectorsock.DialAddr(s.Local), s.Inode
 		}
 		ask = append(ask, s)
 		inodes = append(inodes, s.Inode)
@@ -438,19 +439,19 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 	if len(ask) == 0 {
 		return "", 0
 	}
-	loops, err := classifyListeners(fs, pid, inodes)
+	loops, err := inspectorsock.ClassifyListeners(fs, pid, inodes)
 	if err != nil {
 		return "", 0
 	}
 	for _, s := range ask {
-		if loops.app[s.Inode] {
+		if loops.App[s.Inode] {
 			known[s.Inode] = true // one the app's own loop watches
 			continue
 		}
-		if !loops.offMain[s.Inode] {
+		if !loops.OffMain[s.Inode] {
 			continue // its loop cannot be told yet: not asked
 		}
-		addr := dialAddr(s.Local)
+		addr := inspectorsock.DialAddr(s.Local)
 		probe, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := attach.ProbeVersion(probe, addr, dial)
 		cancel()

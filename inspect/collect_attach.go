@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
@@ -197,7 +198,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read the listening sockets: %w", err)
 	}
-	ports := InspectorPorts(col.snap.Process.Cmdline, col.nodeOptions())
+	ports := inspectorsock.Ports(col.snap.Process.Cmdline, col.nodeOptions())
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
@@ -253,7 +254,7 @@ func recordedOpen(rec *CloserState, addr string, listening []probes.Socket) bool
 // inodeAt is the inode of the listener whose dial address is addr (0 when none is).
 func inodeAt(addr string, listening []probes.Socket) uint64 {
 	for _, s := range listening {
-		if dialAddr(s.Local) == addr {
+		if inspectorsock.DialAddr(s.Local) == addr {
 			return s.Inode
 		}
 	}
@@ -274,18 +275,18 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 			continue
 		}
 		if slices.Contains(ports, s.LocalPort) {
-			return dialAddr(s.Local)
+			return inspectorsock.DialAddr(s.Local)
 		}
 		others = append(others, s)
 		inodes = append(inodes, s.Inode)
 	}
-	loops, err := classifyListeners(r.col.c.FS, r.col.pid, inodes)
+	loops, err := inspectorsock.ClassifyListeners(r.col.c.FS, r.col.pid, inodes)
 	if err != nil {
 		return "" // no loop can be told: nothing is asked
 	}
 	kept := others[:0]
 	for _, s := range others {
-		if loops.offMain[s.Inode] {
+		if loops.OffMain[s.Inode] {
 			kept = append(kept, s)
 		}
 	}
@@ -302,14 +303,14 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 			defer wg.Done()
 			probe, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()
-			_, err := attach.ProbeVersion(probe, dialAddr(s.Local), r.dial)
+			_, err := attach.ProbeVersion(probe, inspectorsock.DialAddr(s.Local), r.dial)
 			found[i] = err == nil
 		}()
 	}
 	wg.Wait()
 	for i, ok := range found {
 		if ok {
-			return dialAddr(others[i].Local)
+			return inspectorsock.DialAddr(others[i].Local)
 		}
 	}
 	return ""
@@ -553,7 +554,7 @@ func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
 		return probes.IsGone(err)
 	}
 	for _, s := range listening {
-		if dialAddr(s.Local) == r.a.Inspector {
+		if inspectorsock.DialAddr(s.Local) == r.a.Inspector {
 			return false // still open: the failure is the step's own
 		}
 	}
@@ -661,11 +662,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 			return true // the process is gone, and its sockets with it
 		}
 		if len(r.unanswered) > 0 {
-			if open, err := listeningOwned(r.col.c.FS, r.col.pid, r.opened); err == nil && !open {
+			if open, err := inspectorsock.ListeningOwned(r.col.c.FS, r.col.pid, r.opened); err == nil && !open {
 				r.releaseUnanswered()
 			}
 		}
-		closed, err := closedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
+		closed, err := inspectorsock.ClosedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}

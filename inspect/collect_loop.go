@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -417,7 +418,7 @@ func (col *collection) evalContext() rules.EvalContext {
 	}
 	nodeOptions, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
 	if p := col.snap.Process; p != nil && p.IsNode {
-		ctx.InspectorPorts = InspectorPorts(p.Cmdline, nodeOptions)
+		ctx.InspectorPorts = inspectorsock.Ports(p.Cmdline, nodeOptions)
 	}
 	return ctx
 }

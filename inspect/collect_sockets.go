@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -86,8 +87,8 @@ func (col *collection) findInspector() {
 		return
 	}
 	nodeOptions, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
-	cfg := InspectorSettings(p.Cmdline, nodeOptions)
-	inodes, err := inspectorByEpoll(col.c.FS, col.pid, col.snap.FDs.List, cfg)
+	cfg := inspectorsock.Settings(p.Cmdline, nodeOptions)
+	inodes, err := inspectorsock.ByEpoll(col.c.FS, col.pid, col.snap.FDs.List, cfg)
 	if err != nil {
 		col.warn("inspector: only its configured ports were checked: %v", err)
 		return

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -57,7 +58,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	ours := map[uint64]string{}
 	if rec != nil {
 		if rec.Inode != 0 {
-			if open, _ := listeningOwned(fs, pid, rec.Inode); open {
+			if open, _ := inspectorsock.ListeningOwned(fs, pid, rec.Inode); open {
 				ours[rec.Inode] = rec.Inspector
 			}
 		} else {
@@ -91,12 +92,12 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	for inode, addr := range targets {
 		// Closed at once (attach.CloseNow): a queued close would wait for a loop that may
 		// be blocked in JavaScript.
-		c := &inspectorCloser{fs: fs, pid: pid, addr: addr, inode: inode, dial: dial, closeNow: true}
+		c := &inspectorsock.Closer{Fs: fs, Pid: pid, Addr: addr, Inode: inode, Dial: dial, CloseNow: true}
 		if closeAndWait(ctx, c) {
 			res.Closed = append(res.Closed, addr)
 		} else {
 			res.StillOpen = append(res.StillOpen, addr)
-			if c.scheduled {
+			if c.Scheduled {
 				res.Notes = append(res.Notes, fmt.Sprintf("the close of %s was sent: it runs when the process's main thread answers the inspector (a system call or native code holds it)", addr))
 			}
 		}
@@ -108,19 +109,19 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 }
 
 // closeAndWait runs c until the inspector's listening socket is gone or detachWait passes.
-func closeAndWait(ctx context.Context, c *inspectorCloser) bool {
+func closeAndWait(ctx context.Context, c *inspectorsock.Closer) bool {
 	deadline := time.Now().Add(detachWait)
 	var err error
 	var pending time.Time
 	for {
-		if closed, cerr := closedFor(c.fs, c.pid, c.inode, model.PortOf(c.addr), &pending); cerr == nil && closed {
+		if closed, cerr := inspectorsock.ClosedFor(c.Fs, c.Pid, c.Inode, model.PortOf(c.Addr), &pending); cerr == nil && closed {
 			return true
 		}
 		if time.Now().After(deadline) {
 			_ = err
 			return false
 		}
-		err = c.attempt(ctx)
+		err = c.Attempt(ctx)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
@@ -143,20 +144,20 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 			inodes = append(inodes, s.Inode)
 		}
 	}
-	loops, err := classifyListeners(fs, pid, inodes)
+	loops, err := inspectorsock.ClassifyListeners(fs, pid, inodes)
 	if err != nil {
 		return nil, classifyReadError(pid, err)
 	}
 	out := map[uint64]string{}
 	for _, s := range listening {
-		if !owned[s.Inode] || !loops.offMain[s.Inode] {
+		if !owned[s.Inode] || !loops.OffMain[s.Inode] {
 			continue
 		}
 		probe, cancel := context.WithTimeout(ctx, probeTimeout)
-		_, err := attach.ProbeVersion(probe, dialAddr(s.Local), dial)
+		_, err := attach.ProbeVersion(probe, inspectorsock.DialAddr(s.Local), dial)
 		cancel()
 		if err == nil {
-			out[s.Inode] = dialAddr(s.Local)
+			out[s.Inode] = inspectorsock.DialAddr(s.Local)
 		}
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -95,7 +96,7 @@ func TestClassifyListeners(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fs := fakeThreads(t, "10", c.tasks, c.epolls)
-			got, err := classifyListenersTries(fs, 10, []uint64{app, insp, worker, unwatched}, 2, 0)
+			got, err := inspectorsock.ClassifyListenersTries(fs, 10, []uint64{app, insp, worker, unwatched}, 2, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,19 +110,19 @@ func TestClassifyListeners(t *testing.T) {
 					}
 				}
 			}
-			check("app", got.app, c.wantApp)
-			check("offMain", got.offMain, c.wantOffMain)
+			check("app", got.App, c.wantApp)
+			check("offMain", got.OffMain, c.wantOffMain)
 		})
 	}
 }
 
 func TestClassifyListenersUnreadable(t *testing.T) {
 	fs := probes.NewFS(t.TempDir()) // no such process
-	if _, err := classifyListenersTries(fs, 10, []uint64{1}, 2, 0); err == nil {
+	if _, err := inspectorsock.ClassifyListenersTries(fs, 10, []uint64{1}, 2, 0); err == nil {
 		t.Fatal("no error for threads that cannot be read")
 	}
-	got, err := classifyListenersTries(fs, 10, nil, 2, 0)
-	if err != nil || len(got.app)+len(got.offMain) != 0 {
+	got, err := inspectorsock.ClassifyListenersTries(fs, 10, nil, 2, 0)
+	if err != nil || len(got.App)+len(got.OffMain) != 0 {
 		t.Fatalf("no listeners: %+v, %v", got, err)
 	}
 }
@@ -153,8 +154,8 @@ func TestInspectorByEpollFakeTree(t *testing.T) {
 		tcp(31, "LISTEN", "0.0.0.0:40000", "0.0.0.0:0", 0, 0x6500),
 	}
 	fs := probes.NewFS(root)
-	cfg := InspectorSettings([]string{"node", "--inspect=0.0.0.0:0", "app.js"}, "")
-	got, err := inspectorByEpoll(fs, 50, fds, cfg)
+	cfg := inspectorsock.Settings([]string{"node", "--inspect=0.0.0.0:0", "app.js"}, "")
+	got, err := inspectorsock.ByEpoll(fs, 50, fds, cfg)
 	if err != nil || len(got) != 1 || !got[0x64f9] {
 		t.Fatalf("inspector inodes = %v, %v; want only 0x64f9", got, err)
 	}
@@ -164,20 +165,20 @@ func TestInspectorByEpollFakeTree(t *testing.T) {
 		t.Errorf("findings = %v", f)
 	}
 	// The host filter: --inspect=127.0.0.1:0 cannot be a listener on 0.0.0.0.
-	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "--inspect=127.0.0.1:0", "x.js"}, "")); len(got) != 0 {
+	if got, _ := inspectorsock.ByEpoll(fs, 50, fds, inspectorsock.Settings([]string{"node", "--inspect=127.0.0.1:0", "x.js"}, "")); len(got) != 0 {
 		t.Errorf("host filter: %v", got)
 	}
 	// No inspector option: not looked for (a worker's listener is not an inspector).
-	if got, err := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"node", "app.js"}, "")); got != nil || err != nil {
+	if got, err := inspectorsock.ByEpoll(fs, 50, fds, inspectorsock.Settings([]string{"node", "app.js"}, "")); got != nil || err != nil {
 		t.Errorf("no option: %v %v", got, err)
 	}
 	// NODE_OPTIONS counts (process.title may have rewritten the command line).
-	if got, _ := inspectorByEpoll(fs, 50, fds, InspectorSettings([]string{"my-title"}, "--inspect=0.0.0.0:0")); !got[0x64f9] {
+	if got, _ := inspectorsock.ByEpoll(fs, 50, fds, inspectorsock.Settings([]string{"my-title"}, "--inspect=0.0.0.0:0")); !got[0x64f9] {
 		t.Errorf("NODE_OPTIONS: %v", got)
 	}
 	// The main thread busy (not in epoll): an error, and no guess.
 	write("50/task/50/syscall", "running\n")
-	if got, err := inspectorByEpollTries(fs, 50, fds, cfg, 2); err == nil || got != nil {
+	if got, err := inspectorsock.ByEpollTries(fs, 50, fds, cfg, 2); err == nil || got != nil {
 		t.Errorf("busy main thread: %v %v", got, err)
 	}
 }

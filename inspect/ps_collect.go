@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -179,7 +180,7 @@ type psWork struct {
 	queueStart      map[uint64]probes.TCPQueue
 	queues          *rules.QueueWindow
 	listenAfter     map[uint64]uint64
-	inspector       InspectorConfig
+	inspector       inspectorsock.Config
 	inspectorInodes map[uint64]bool
 	// inspectorRetry is set when the first look for the inspector could not be made.
 	inspectorRetry bool

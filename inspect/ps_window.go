@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -31,7 +32,7 @@ func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSRes
 		}
 		if w.snap.Process.IsNode {
 			nodeOptions, _, _ := c.FS.ReadEnv(w.stat.PID, "NODE_OPTIONS")
-			w.inspector = InspectorSettings(w.row.Cmdline, nodeOptions)
+			w.inspector = inspectorsock.Settings(w.row.Cmdline, nodeOptions)
 			w.inspectorInodes = c.psInspector(w)
 		}
 		if opt.Sample <= 0 {
@@ -131,7 +132,7 @@ func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOpti
 // not wait for a busy main thread to be seen in epoll (report does), so a process whose
 // loop is busy at that moment is judged by its configured ports alone.
 func (c *Collector) psInspector(w *psWork) map[uint64]bool {
-	inodes, err := inspectorByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
+	inodes, err := inspectorsock.ByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
 	w.inspectorRetry = err != nil
 	return inodes
 }
@@ -141,7 +142,7 @@ func (c *Collector) psInspector(w *psWork) map[uint64]bool {
 func (c *Collector) retryPSInspector(rows []*psWork) {
 	for _, w := range rows {
 		if w.inspectorRetry {
-			w.inspectorInodes, _ = inspectorByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
+			w.inspectorInodes, _ = inspectorsock.ByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
 		}
 	}
 }
@@ -158,7 +159,7 @@ func (w *psWork) evalContext(th rules.Thresholds) rules.EvalContext {
 	if w.snap.Process.IsNode {
 		ctx.InspectorPorts = w.inspector.Ports
 		if ctx.InspectorPorts == nil {
-			ctx.InspectorPorts = InspectorPorts(w.row.Cmdline, "")
+			ctx.InspectorPorts = inspectorsock.Ports(w.row.Cmdline, "")
 		}
 	}
 	return ctx

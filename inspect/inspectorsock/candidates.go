@@ -1,4 +1,9 @@
-package inspect
+// Package inspectorsock finds, reaches and closes Node's inspector from /proc: the ports the
+// command line and NODE_OPTIONS give it, the listening sockets that belong to it (found
+// through the epoll instance of its thread, whatever the port), the address to dial, the
+// inspector's clients, and the check that its listening socket is closed again. It never
+// sends a signal.
+package inspectorsock
 
 import (
 	"fmt"
@@ -48,23 +53,23 @@ const (
 // listenerLoops says which event loop of a process watches each of some of its listening
 // sockets (by socket inode).
 type listenerLoops struct {
-	// app are watched by an epoll instance the main thread waits in: the app's own.
-	app map[uint64]bool
-	// offMain are watched by an epoll instance that only threads other than the main
+	// App are watched by an epoll instance the main thread waits in: the app's own.
+	App map[uint64]bool
+	// OffMain are watched by an epoll instance that only threads other than the main
 	// thread wait in: the inspector's thread, or a worker's loop.
-	offMain map[uint64]bool
+	OffMain map[uint64]bool
 }
 
-// classifyListeners reads the threads of pid (at most listenerTries times, until every one
+// ClassifyListeners reads the threads of pid (at most listenerTries times, until every one
 // of listening is told) and says which loop watches each listener. An error means the
 // threads could not be read at all (no privilege, the process gone): nothing is told.
-func classifyListeners(fs probes.FS, pid int, listening []uint64) (listenerLoops, error) {
-	return classifyListenersTries(fs, pid, listening, listenerTries, listenerEvery)
+func ClassifyListeners(fs probes.FS, pid int, listening []uint64) (listenerLoops, error) {
+	return ClassifyListenersTries(fs, pid, listening, listenerTries, listenerEvery)
 }
 
-// classifyListenersTries is classifyListeners with the number and spacing of reads given.
-func classifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int, every time.Duration) (listenerLoops, error) {
-	res := listenerLoops{app: map[uint64]bool{}, offMain: map[uint64]bool{}}
+// ClassifyListenersTries is classifyListeners with the number and spacing of reads given.
+func ClassifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int, every time.Duration) (listenerLoops, error) {
+	res := listenerLoops{App: map[uint64]bool{}, OffMain: map[uint64]bool{}}
 	if len(listening) == 0 {
 		return res, nil
 	}
@@ -74,7 +79,7 @@ func classifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int
 	}
 	read := false
 	var lastErr error
-	for try := 0; try < tries && len(res.app)+len(res.offMain) < len(want); try++ {
+	for try := 0; try < tries && len(res.App)+len(res.OffMain) < len(want); try++ {
 		if try > 0 {
 			time.Sleep(every)
 		}
@@ -85,19 +90,19 @@ func classifyListenersTries(fs probes.FS, pid int, listening []uint64, tries int
 		}
 		read = true
 		for epfd, tids := range waiters {
-			into := res.offMain
+			into := res.OffMain
 			if slices.Contains(tids, pid) {
-				into = res.app // the main thread's tid is its pid
+				into = res.App // the main thread's tid is its pid
 			}
 			watches, _ := fs.ReadEpollWatchList(pid, epfd) // a bad line drops only itself
 			for _, w := range watches {
-				if want[w.Inode] && !res.app[w.Inode] {
+				if want[w.Inode] && !res.App[w.Inode] {
 					into[w.Inode] = true
 				}
 			}
 		}
-		for ino := range res.app {
-			delete(res.offMain, ino) // the main thread's loop wins: never asked
+		for ino := range res.App {
+			delete(res.OffMain, ino) // the main thread's loop wins: never asked
 		}
 	}
 	if !read {
@@ -134,15 +139,15 @@ const (
 	mainEpollEvery = 5 * time.Millisecond
 )
 
-// inspectorByEpoll returns the inodes of the listening sockets of pid that the inspector's
+// ByEpoll returns the inodes of the listening sockets of pid that the inspector's
 // thread watches, when cfg says an inspector is configured; nil otherwise. An error says
 // why the search could not be made (no privilege, the main thread never seen in epoll).
-func inspectorByEpoll(fs probes.FS, pid int, fds []model.FD, cfg InspectorConfig) (map[uint64]bool, error) {
-	return inspectorByEpollTries(fs, pid, fds, cfg, mainEpollTries)
+func ByEpoll(fs probes.FS, pid int, fds []model.FD, cfg Config) (map[uint64]bool, error) {
+	return ByEpollTries(fs, pid, fds, cfg, mainEpollTries)
 }
 
-// inspectorByEpollTries is inspectorByEpoll reading the threads at most tries times.
-func inspectorByEpollTries(fs probes.FS, pid int, fds []model.FD, cfg InspectorConfig, tries int) (map[uint64]bool, error) {
+// ByEpollTries is inspectorByEpoll reading the threads at most tries times.
+func ByEpollTries(fs probes.FS, pid int, fds []model.FD, cfg Config, tries int) (map[uint64]bool, error) {
 	if !cfg.Configured {
 		return nil, nil
 	}

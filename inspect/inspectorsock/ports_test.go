@@ -1,4 +1,4 @@
-package inspect
+package inspectorsock
 
 import (
 	"reflect"
@@ -32,9 +32,9 @@ func TestInspectorPorts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := InspectorPorts(c.cmdline, c.nodeOptions)
+			got := Ports(c.cmdline, c.nodeOptions)
 			if !reflect.DeepEqual(got, c.want) {
-				t.Errorf("InspectorPorts(%q, %q) = %v, want %v", c.cmdline, c.nodeOptions, got, c.want)
+				t.Errorf("Ports(%q, %q) = %v, want %v", c.cmdline, c.nodeOptions, got, c.want)
 			}
 		})
 	}
@@ -53,7 +53,7 @@ func FuzzInspectorPorts(f *testing.F) {
 			}
 		}
 		args = append(args, cmd[start:])
-		for _, p := range InspectorPorts(args, opts) {
+		for _, p := range Ports(args, opts) {
 			if p <= 0 || p > 65535 {
 				t.Fatalf("port %d out of range", p)
 			}

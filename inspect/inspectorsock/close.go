@@ -1,4 +1,4 @@
-package inspect
+package inspectorsock
 
 import (
 	"context"
@@ -91,7 +91,7 @@ func isInspectorClient(fd, port int) bool {
 	return err == nil
 }
 
-// inspectorCloser closes one inspector of a process without ever blocking the target: it
+// Closer closes one inspector of a process without ever blocking the target: it
 // schedules inspector.close() through its own session and leaves at once; closedFor then
 // ends any client still connected once the close has begun (the listening socket is gone
 // and the main thread waits for the sessions). Clients are not cut earlier: a client that
@@ -99,38 +99,38 @@ func isInspectorClient(fd, port int) bool {
 // in TcpHolder::WriteRaw from WsHandler::Write: the reply is written after EOF reset the
 // socket; fixed upstream by nodejs/node#64209), and a shutdown is such a leave. Seen here
 // from cores of the SIGKILL sweep: nodeinspect killed while its query was answered.
-type inspectorCloser struct {
-	fs    probes.FS
-	pid   int
-	addr  string
-	inode uint64
-	dial  attach.Dialer
-	// scheduled is set once a close is on its way to the target.
-	scheduled bool
-	// closeNow closes with attach.CloseNow instead of a queued close.
-	closeNow bool
+type Closer struct {
+	Fs    probes.FS
+	Pid   int
+	Addr  string
+	Inode uint64
+	Dial  attach.Dialer
+	// Scheduled is set once a close is on its way to the target.
+	Scheduled bool
+	// CloseNow closes with attach.CloseNow instead of a queued close.
+	CloseNow bool
 	// lingering are this closer's own sessions left open with an answer on its way.
 	lingering []*attach.Conn
 }
 
-// attempt schedules the close, once. It returns an error only for what the caller should
+// Attempt schedules the close, once. It returns an error only for what the caller should
 // report.
-func (c *inspectorCloser) attempt(ctx context.Context) error {
-	if c.scheduled {
+func (c *Closer) Attempt(ctx context.Context) error {
+	if c.Scheduled {
 		return nil
 	}
 	step, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	target, err := attach.ListTargets(step, c.addr, c.dial)
+	target, err := attach.ListTargets(step, c.Addr, c.Dial)
 	if err != nil {
 		return err
 	}
-	conn, err := attach.Dial(step, target.WebSocketURL, c.dial)
+	conn, err := attach.Dial(step, target.WebSocketURL, c.Dial)
 	if err != nil {
 		return err
 	}
 	closeFn := attach.ScheduleClose
-	if c.closeNow {
+	if c.CloseNow {
 		closeFn = attach.CloseNow
 	}
 	sent, err := closeFn(step, conn)
@@ -144,7 +144,7 @@ func (c *inspectorCloser) attempt(ctx context.Context) error {
 		conn.Close()
 	}
 	if sent {
-		c.scheduled = true
+		c.Scheduled = true
 	}
 	if err != nil && !sent {
 		return err
@@ -169,8 +169,8 @@ func countClients(fs probes.FS, pid, port int) (int, error) {
 	return n, nil
 }
 
-// listeningOwned reports whether pid still has a listening socket with the given inode.
-func listeningOwned(fs probes.FS, pid int, inode uint64) (bool, error) {
+// ListeningOwned reports whether pid still has a listening socket with the given inode.
+func ListeningOwned(fs probes.FS, pid int, inode uint64) (bool, error) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
 		return false, err
@@ -189,13 +189,13 @@ func listeningOwned(fs probes.FS, pid int, inode uint64) (bool, error) {
 // would race the inspector's own teardown of the same sockets.
 const cutAfter = 300 * time.Millisecond
 
-// closedFor reports whether the inspector whose listening socket was inode, on port, is
+// ClosedFor reports whether the inspector whose listening socket was inode, on port, is
 // closed: its listening socket is gone and no client connection remains. The listening
 // socket goes first, while inspector.close() still waits on the target's main thread for
 // every session to leave; a client still connected cutAfter later (pending records since
 // when) is ended here. err is only for a target that is gone.
-func closedFor(fs probes.FS, pid int, inode uint64, port int, pending *time.Time) (bool, error) {
-	open, err := listeningOwned(fs, pid, inode)
+func ClosedFor(fs probes.FS, pid int, inode uint64, port int, pending *time.Time) (bool, error) {
+	open, err := ListeningOwned(fs, pid, inode)
 	if err != nil {
 		return false, err
 	}

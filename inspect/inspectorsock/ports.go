@@ -1,4 +1,4 @@
-package inspect
+package inspectorsock
 
 import (
 	"slices"
@@ -17,20 +17,20 @@ var nodeFlagsWithValue = map[string]bool{
 	"--inspect-port": true, "--debug-port": true, "--stack-size": true, "--max-old-space-size": true,
 }
 
-// InspectorPorts returns the ports Node's inspector may listen on, given the process's
+// Ports returns the ports Node's inspector may listen on, given the process's
 // command line and its NODE_OPTIONS: the ports of --inspect*, --inspect-port and
 // --debug-port options, and the default 9229 (where SIGUSR1 opens it when no port was
-// set). Port 0 (a random port) cannot be named and is left out (InspectorSettings says the
+// set). Port 0 (a random port) cannot be named and is left out (Settings says the
 // inspector is configured; inspector_epoll.go finds its socket). Only options before the
 // script name count: later arguments belong to the script.
-func InspectorPorts(cmdline []string, nodeOptions string) []int {
-	return InspectorSettings(cmdline, nodeOptions).Ports
+func Ports(cmdline []string, nodeOptions string) []int {
+	return Settings(cmdline, nodeOptions).Ports
 }
 
-// InspectorConfig is what a process's command line and NODE_OPTIONS say about its
+// Config is what a process's command line and NODE_OPTIONS say about its
 // inspector.
-type InspectorConfig struct {
-	// Ports are the ports it may listen on (see InspectorPorts).
+type Config struct {
+	// Ports are the ports it may listen on (see Ports).
 	Ports []int
 	// Configured is true when any inspector option is present (--inspect, --inspect-brk,
 	// --inspect-wait, --inspect-port, --debug-port, ...), random port included.
@@ -40,9 +40,9 @@ type InspectorConfig struct {
 	Hosts []string
 }
 
-// InspectorSettings reads the inspector options of a command line and NODE_OPTIONS.
-func InspectorSettings(cmdline []string, nodeOptions string) InspectorConfig {
-	cfg := InspectorConfig{Ports: []int{}}
+// Settings reads the inspector options of a command line and NODE_OPTIONS.
+func Settings(cmdline []string, nodeOptions string) Config {
+	cfg := Config{Ports: []int{}}
 	add := func(p int) {
 		if p > 0 && p < 65536 && !slices.Contains(cfg.Ports, p) {
 			cfg.Ports = append(cfg.Ports, p)
