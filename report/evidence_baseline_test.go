@@ -59,3 +59,16 @@ func TestEvidenceBaseline(t *testing.T) {
 		}
 	}
 }
+
+// decoded is m as a saved document's evidence: JSON has no units, the decoder restores them.
+func decoded(m map[string]any) model.Evidence {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	var e model.Evidence
+	if err := json.Unmarshal(b, &e); err != nil {
+		panic(err)
+	}
+	return e
+}
