@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 	"github.com/nodeinspect/nodeinspect/report"
@@ -241,9 +242,9 @@ func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
 	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
 	took := time.Since(started)
 	doc := &model.ProfileDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
-	var fm *inspect.FrameMapper
+	var fm *jsstack.FrameMapper
 	if prof != nil && o.sourceMaps && end == model.EndDuration && recErr == nil { // after Ctrl-C or an exit: leave at once, unmapped
-		fm = inspect.NewFrameMapper(ctx, s, profileScripts(prof, o.top))
+		fm = jsstack.NewFrameMapper(ctx, s, s.FS(), s.Process, s.PID(), profileScripts(prof, o.top))
 	}
 	a := s.Close(ctx)
 	doc.Attach = a

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -70,7 +71,7 @@ func (col *collection) checkAttachSafe() error {
 	if err := checkFDHeadroom(fs, pid); err != nil {
 		return err
 	}
-	if why, err := heldReason(fs, pid); err == nil && why != "" {
+	if why, err := target.HeldReason(fs, pid); err == nil && why != "" {
 		return fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent (attach once it runs)", model.ErrAttachRefused, pid, why)
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -342,14 +343,14 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 			}
 		}
 		stat, err := fs.ReadStat(spec.PID)
-		if checkGone(spec.PID, stat, err, spec.StartTicks, "") != nil || err != nil {
+		if target.CheckGone(spec.PID, stat, err, spec.StartTicks, "") != nil || err != nil {
 			// The target exited (its inspector with it), or can no longer be read, and so
 			// neither watched nor closed by this closer.
 			st.remove()
 			return 0
 		}
 		if st.Inode == 0 {
-			if why, _ := heldReason(fs, spec.PID); why != "" {
+			if why, _ := target.HeldReason(fs, spec.PID); why != "" {
 				// Time the target cannot run does not count: it opens its inspector
 				// only once it runs again.
 				st.Until = st.Until.Add(now.Sub(last))
@@ -462,7 +463,7 @@ func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64
 			// No answer. The inspector answers from its own thread even while the main
 			// thread is busy, unless the whole process is stopped or frozen: then ask
 			// again once it runs; otherwise it is not an inspector.
-			if why, _ := heldReason(fs, pid); why != "" {
+			if why, _ := target.HeldReason(fs, pid); why != "" {
 				continue
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -331,7 +332,7 @@ func (col *collection) recheckIdentity() error {
 	if col.gone {
 		return fmt.Errorf("process %d exited while being read: %w", col.pid, model.ErrNoProcess)
 	}
-	return goneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
+	return target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
 }
 
 // classifyReadError turns the failure to read a process's stat into a sentinel error.

@@ -12,6 +12,8 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
+	"github.com/nodeinspect/nodeinspect/internal/trace"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -343,7 +345,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	a.Closer = &model.CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
-	if why, err := heldReason(col.c.FS, col.pid); err == nil && why != "" {
+	if why, err := target.HeldReason(col.c.FS, col.pid); err == nil && why != "" {
 		closer.tell("abort")
 		a.Closer = nil
 		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
@@ -353,7 +355,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
-	tracef("attach: closer started")
+	trace.Printf("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
 		closer.tell("abort")
 		a.Closer = nil
@@ -378,7 +380,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.write()
-			tracef("attach: inspector open")
+			trace.Printf("attach: inspector open")
 			return addr, nil
 		}
 		select {
@@ -454,7 +456,7 @@ func (r *attachRun) connect(ctx, step context.Context, addr string) (*attach.Con
 		}
 		r.armed = true
 	}
-	tracef("attach: connected and armed")
+	trace.Printf("attach: connected and armed")
 	return conn, nil
 }
 
@@ -517,7 +519,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
 // parent), or replaced by another with the same pid.
 func (col *collection) exitedSince() bool {
-	return col.gone || goneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
+	return col.gone || target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
 }
 
 // stepError words the failure of an attach step: a timeout is its own status.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
@@ -44,11 +45,10 @@ func blockedOnCPU(l *model.EventLoop) bool {
 // sampleBlockedStack pauses the main thread a few times on conn and records the stack it
 // was found in most often. Every pause is resumed; the debugger is disabled again.
 func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
-	st := &stackRun{c: col.c, proc: col.snap.Process, pid: col.pid, maps: map[string]*loadedMap{},
-		opt: StackOptions{Samples: blockedStackSamples, Interval: blockedStackInterval}}
+	st := jsstack.NewSampler(col.c.FS, col.snap.Process, col.pid, blockedStackSamples, blockedStackInterval)
 	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
-	err := st.sample(ctx, conn, th, func() string { return st.threadState(col.pid) })
-	for _, w := range st.warnings {
+	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.pid) })
+	for _, w := range st.Warnings {
 		col.warn("event loop stack: %s", w)
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -37,7 +38,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	}
 	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
-	if err := checkGone(pid, st, err, 0, ""); err != nil {
+	if err := target.CheckGone(pid, st, err, 0, ""); err != nil {
 		return nil, err
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -46,7 +47,7 @@ func TestCheckGone(t *testing.T) {
 	pfs := probes.NewFS(tree.Root)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := goneNow(pfs, c.pid, ticks, "while being read")
+			err := target.GoneNow(pfs, c.pid, ticks, "while being read")
 			if (err != nil) != c.gone {
 				t.Fatalf("goneNow = %v, want gone %v", err, c.gone)
 			}
@@ -75,11 +76,11 @@ func TestCheckGone(t *testing.T) {
 // process's absence is no evidence that it is gone; ESRCH-like absence is.
 func TestCheckGoneUnreadable(t *testing.T) {
 	denied := fmt.Errorf("open /proc/1/stat: %w", fs.ErrPermission)
-	if err := checkGone(1, probes.Stat{}, denied, 5, ""); err != nil {
+	if err := target.CheckGone(1, probes.Stat{}, denied, 5, ""); err != nil {
 		t.Errorf("permission denied counted as gone: %v", err)
 	}
 	missing := fmt.Errorf("open /proc/1/stat: %w", fs.ErrNotExist)
-	if err := checkGone(1, probes.Stat{}, missing, 5, ""); !errors.Is(err, model.ErrNoProcess) {
+	if err := target.CheckGone(1, probes.Stat{}, missing, 5, ""); !errors.Is(err, model.ErrNoProcess) {
 		t.Errorf("missing stat: %v", err)
 	}
 	// A process inside do_exit() (PF_EXITING) still reads R but is gone.
@@ -89,7 +90,7 @@ func TestCheckGoneUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Flags |= pfExitingForTest
-	if err := checkGone(1, st, nil, 5, ""); !errors.Is(err, model.ErrNoProcess) {
+	if err := target.CheckGone(1, st, nil, 5, ""); !errors.Is(err, model.ErrNoProcess) {
 		t.Errorf("PF_EXITING: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -79,7 +80,7 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 	}
 	for in, want := range map[string]string{"epoll": "idle", "running": "running", "futex": "syscall:futex", "syscall:7": "syscall:7",
 		"sleeping:pipe_wait": "syscall:pipe_wait", "sleeping": "syscall:unknown"} {
-		if got := syscallState(in); got != want {
+		if got := jsstack.SyscallState(in); got != want {
 			t.Errorf("syscallState(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -2,13 +2,14 @@ package inspect
 
 import (
 	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
+	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
 // NewCPUProfileDoc summarises a profile with at most top functions per list; frames go
 // through fm's source maps (nil: none).
-func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end model.ProfileEnd, fm *FrameMapper) *model.CPUProfileDoc {
+func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end model.ProfileEnd, fm *jsstack.FrameMapper) *model.CPUProfileDoc {
 	s := p.Summarize(top)
 	d := &model.CPUProfileDoc{
 		DurationMS: float64(s.DurationUs) / 1000, IntervalUS: s.IntervalUs, Samples: s.Samples,

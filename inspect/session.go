@@ -31,6 +31,8 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/internal/trace"
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
@@ -96,11 +98,11 @@ func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions
 		return nil, err
 	}
 	col.snap.Attach = &model.Attach{}
-	tracef("session: identity read")
+	trace.Printf("session: identity read")
 	if err := col.checkAttachSafe(); err != nil {
 		return nil, err
 	}
-	tracef("session: checks done")
+	trace.Printf("session: checks done")
 	lock, err := lockTarget(ctx, pid, col.stat.StartTicks, opt.LockWait)
 	if err != nil {
 		return nil, err
@@ -132,9 +134,9 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 		return nil, err
 	}
 	run.closeNow = true // a session's target may be blocked in JavaScript: see attach.CloseNow
-	tracef("session: locate")
+	trace.Printf("session: locate")
 	addr, err := run.locate(ctx)
-	tracef("session: located %s", addr)
+	trace.Printf("session: located %s", addr)
 	var conn *attach.Conn
 	if err == nil {
 		step, cancel := context.WithTimeout(ctx, run.timeout)
@@ -149,7 +151,7 @@ func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Se
 		return nil, &SessionError{Attach: run.a, Err: err}
 	}
 	run.a.Status = "ok"
-	tracef("session: connected")
+	trace.Printf("session: connected")
 	sess := &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}
 	// A process that exits while a session is connected waits for it to leave ("Waiting
 	// for the debugger to disconnect..."): ask to be told, so the caller can leave at once.
@@ -179,6 +181,9 @@ func (s *Session) Warnings() []string {
 
 // PID is the process's id.
 func (s *Session) PID() int { return s.run.col.pid }
+
+// FS is the /proc the session's process is read from.
+func (s *Session) FS() probes.FS { return s.run.col.c.FS }
 
 // Exited reports whether the process is gone (or a zombie, or its pid reused).
 func (s *Session) Exited() bool { return s.run.col.exitedSince() }
@@ -259,14 +264,14 @@ func (s *Session) Close(ctx context.Context) *model.Attach {
 		call(s.enabled[i] + ".disable")
 	}
 	s.enabled = nil
-	tracef("session: disabled")
+	trace.Printf("session: disabled")
 	if r.opened != 0 && !broken {
 		r.sendClose(ctx, s.conn)
 	}
-	tracef("session: close sent")
+	trace.Printf("session: close sent")
 	r.hangUp(s.conn)
 	r.cleanup(ctx)
-	tracef("session: cleaned up")
+	trace.Printf("session: cleaned up")
 	_ = r.settle(nil)
 	r.a.ElapsedMS = time.Since(s.start).Milliseconds()
 	return r.a

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -120,12 +121,12 @@ func removeState(p string) error {
 // exited (checkGone); a process that cannot be read for another reason than its absence
 // counts as running (nothing is removed on a guess).
 func processRuns(fs probes.FS, pid int, ticks uint64) bool {
-	return goneNow(fs, pid, ticks, "") == nil
+	return target.GoneNow(fs, pid, ticks, "") == nil
 }
 
 // processGone reports whether pid is gone, whichever process it names (checkGone).
 func processGone(fs probes.FS, pid int) bool {
-	return goneNow(fs, pid, 0, "") != nil
+	return target.GoneNow(fs, pid, 0, "") != nil
 }
 
 // closerRuns reports whether pid is a running closer for target: `nodeinspect __closer

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -40,7 +41,7 @@ func (s *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint6
 
 func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uint64, cache *probes.FDCache, warn *WarningSink) (*model.Sample, error) {
 	st, err := c.FS.ReadStat(pid)
-	if err := checkGone(pid, st, err, startTicks, ""); err != nil {
+	if err := target.CheckGone(pid, st, err, startTicks, ""); err != nil {
 		return nil, err
 	}
 	if err != nil {
@@ -146,7 +147,7 @@ func (c *Collector) sample(ctx context.Context, pid int, seq int, startTicks uin
 	}
 	// Read the identity again: a process that exited during the sample is not sampled.
 	again, err := c.FS.ReadStat(pid)
-	if err := checkGone(pid, again, err, st.StartTicks, "during the sample"); err != nil {
+	if err := target.CheckGone(pid, again, err, st.StartTicks, "during the sample"); err != nil {
 		return nil, err
 	}
 	if err != nil {

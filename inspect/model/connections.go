@@ -15,7 +15,7 @@ type listenerKey struct {
 	port  int
 }
 
-// newListenerSet collects the LISTEN sockets of an fd table.
+// NewListenerSet collects the LISTEN sockets of an fd table.
 func NewListenerSet(fds []FD) listenerSet {
 	l := listenerSet{}
 	for _, fd := range fds {
@@ -30,7 +30,7 @@ func NewListenerSet(fds []FD) listenerSet {
 	return l
 }
 
-// inbound reports whether a connection was accepted by one of the listeners: same table,
+// Inbound reports whether a connection was accepted by one of the listeners: same table,
 // same local port, and the listener bound to the connection's local address or to the
 // wildcard address (0.0.0.0, ::). A process that closed its listener (server.close()
 // with connections still open) has its accepted connections counted as outbound: nothing
@@ -49,7 +49,7 @@ func (l listenerSet) Inbound(so *Socket) bool {
 	return false
 }
 
-// connGroup is the key of a group of connections: inbound ones by local port and remote
+// ConnGroup is the key of a group of connections: inbound ones by local port and remote
 // host, outbound ones by remote host and port.
 type ConnGroup struct {
 	Direction string
@@ -59,7 +59,7 @@ type ConnGroup struct {
 	Port int
 }
 
-// groupOf returns the group of a connection.
+// GroupOf returns the group of a connection.
 func (l listenerSet) GroupOf(so *Socket) ConnGroup {
 	if l.Inbound(so) {
 		return ConnGroup{DirectionInbound, HostOf(so.Remote), PortOf(so.Local)}
@@ -67,7 +67,7 @@ func (l listenerSet) GroupOf(so *Socket) ConnGroup {
 	return ConnGroup{DirectionOutbound, HostOf(so.Remote), PortOf(so.Remote)}
 }
 
-// evidence is the group as finding evidence: peer, direction, and the port that is
+// Evidence is the group as finding evidence: peer, direction, and the port that is
 // common to the group (local_port for inbound, remote_port for outbound); the other is
 // null, since the connections of a group do not share it.
 func (g ConnGroup) Evidence() Evidence {
@@ -80,7 +80,7 @@ func (g ConnGroup) Evidence() Evidence {
 	return m
 }
 
-// phrase describes the group in a summary: "inbound from 10.0.0.5 on local port 8080",
+// Phrase describes the group in a summary: "inbound from 10.0.0.5 on local port 8080",
 // "outbound to 10.0.0.9:5432".
 func (g ConnGroup) Phrase() string {
 	if g.Direction == DirectionInbound {
@@ -89,7 +89,7 @@ func (g ConnGroup) Phrase() string {
 	return "outbound to " + JoinHostPort(g.Remote, g.Port)
 }
 
-// joinHostPort writes "host:port", "[v6]:port" for IPv6.
+// JoinHostPort writes "host:port", "[v6]:port" for IPv6.
 func JoinHostPort(host string, port int) string {
 	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
 		return "[" + host + "]:" + strconv.Itoa(port)
@@ -97,7 +97,7 @@ func JoinHostPort(host string, port int) string {
 	return host + ":" + strconv.Itoa(port)
 }
 
-// hostOf returns the address part of "ip:port" or "[ipv6]:port".
+// HostOf returns the address part of "ip:port" or "[ipv6]:port".
 func HostOf(addr string) string {
 	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
@@ -106,7 +106,7 @@ func HostOf(addr string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(addr[:i], "["), "]")
 }
 
-// portOf returns the port of "ip:port", or 0.
+// PortOf returns the port of "ip:port", or 0.
 func PortOf(addr string) int {
 	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
@@ -116,7 +116,7 @@ func PortOf(addr string) int {
 	return p
 }
 
-// appFrame is the innermost frame of the app's own code (not Node's node:internal
+// AppFrame is the innermost frame of the app's own code (not Node's node:internal
 // modules), or the innermost frame when every frame is Node's.
 func AppFrame(frames []Frame) Frame {
 	for _, f := range frames {

@@ -2,7 +2,7 @@ package model
 
 import "strings"
 
-// isAnonymousMemory reports whether a deleted-file target is memory rather than disk
+// IsAnonymousMemory reports whether a deleted-file target is memory rather than disk
 // (memfd_create files always read as "/memfd:name (deleted)").
 func IsAnonymousMemory(target string) bool {
 	return strings.HasPrefix(target, "/memfd:")

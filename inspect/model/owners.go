@@ -56,7 +56,7 @@ func (r *OwnerRequest) ageText() string {
 	return AgeWords(*r.AgeMS)
 }
 
-// ageWords is a request's age: "350 ms", "42 s", "12 min", "3.5 h".
+// AgeWords is a request's age: "350 ms", "42 s", "12 min", "3.5 h".
 func AgeWords(ms int64) string {
 	switch {
 	case ms < 1000:

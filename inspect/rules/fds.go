@@ -10,7 +10,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
-// maxListed bounds the fds, pids or groups listed in one finding's evidence.
+// MaxListed bounds the fds, pids or groups listed in one finding's evidence.
 const MaxListed = 20
 
 // ruleEMFILE: open fds against the soft RLIMIT_NOFILE.

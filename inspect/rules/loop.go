@@ -110,7 +110,7 @@ func describeChildren(kids []model.WaitedChild) string {
 	return fmt.Sprintf("%d child processes: %s", len(kids), strings.Join(parts, ", "))
 }
 
-// dominant returns the most frequent category of samples.
+// Dominant returns the most frequent category of samples.
 func Dominant(seen map[string]int) (string, int) {
 	best, n := "", 0
 	for k, v := range seen {
@@ -121,7 +121,7 @@ func Dominant(seen map[string]int) (string, int) {
 	return best, n
 }
 
-// describeBlocked says in words what a blocked main thread was doing, and what to do.
+// DescribeBlocked says in words what a blocked main thread was doing, and what to do.
 func DescribeBlocked(doing string) (what, advice string) {
 	switch {
 	case doing == "running":
@@ -184,7 +184,7 @@ func blockedStackFinding(l *model.EventLoop, ev model.Evidence, summary, advice 
 	return summary + "; blocked in " + l.BlockedIn, "Look at " + model.AppFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
 }
 
-// delayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
+// DelayLimits are the thresholds of EVENT_LOOP_DELAY in milliseconds, the contract's
 // defaults where th leaves them 0.
 func DelayLimits(th Thresholds) (warn, crit float64) {
 	warn, crit = float64(th.DelayWarningMS), float64(th.DelayCriticalMS)
@@ -197,7 +197,7 @@ func DelayLimits(th Thresholds) (warn, crit float64) {
 	return warn, crit
 }
 
-// delayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
+// DelayFinding is EVENT_LOOP_DELAY for one measured delay, nil when it was not measured or
 // its p99 is below the warning threshold. over names the window in the summary ("" is
 // the measuring window's duration: "p99 over 300ms").
 func DelayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding {

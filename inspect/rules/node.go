@@ -261,6 +261,6 @@ func describeCounts(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// ineffectiveGCShare is the share of the old generation's limit from which V8 may end the
+// IneffectiveGCShare is the share of the old generation's limit from which V8 may end the
 // process when garbage collection stops freeing memory (V8's kHighHeapPercentage).
 const IneffectiveGCShare = 0.8

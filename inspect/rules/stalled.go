@@ -43,7 +43,7 @@ func receiveStalled(a, b probes.TCPQueue) bool {
 	return a.State == "CLOSE_WAIT" && b.State == "CLOSE_WAIT" && a.RxQueue == b.RxQueue
 }
 
-// receivedData is the data waiting in a receive queue. Once the peer's FIN has arrived
+// ReceivedData is the data waiting in a receive queue. Once the peer's FIN has arrived
 // (CLOSE_WAIT, LAST_ACK, CLOSING) the queue counts it as one byte until the process reads
 // the end of the stream (rcv_nxt moves past the FIN, copied_seq only when it is read:
 // net/ipv4/tcp.c tcp_recvmsg_locked, found_fin_ok), so a CLOSE_WAIT socket whose data was

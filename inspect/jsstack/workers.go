@@ -1,4 +1,4 @@
-package inspect
+package jsstack
 
 import (
 	"context"
@@ -23,8 +23,18 @@ var errWorkerGone = errors.New("the worker exited")
 
 // workerSession is one worker's protocol session, carried inside the main session. It
 // implements debugTarget.
+// session is the main thread's inspector session as the worker dumps use it: commands and
+// events, the pump that reads its messages, its per-command timeout, and whether the
+// process is exiting.
+type session interface {
+	debugTarget
+	Pump(ctx context.Context) error
+	Timeout() time.Duration
+	Exiting() bool
+}
+
 type workerSession struct {
-	s         *Session
+	s         session
 	sessionID string
 	id        string // the worker's id ("1")
 	nextID    int64
@@ -146,9 +156,9 @@ func (w *workerSession) NextEvent(ctx context.Context) (attach.Event, error) {
 	}
 }
 
-// dumpWorkers attaches to every worker of the process and samples each like the main
+// DumpWorkers attaches to every worker of the process and samples each like the main
 // thread. A worker that exits during the dump keeps what was sampled and says so.
-func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]model.StackThread, error) {
+func (st *Sampler) DumpWorkers(ctx context.Context, s session) ([]model.StackThread, error) {
 	workers := map[string]*workerSession{}
 	var order []*workerSession
 	s.Subscribe("NodeWorker.attachedToWorker", func(ev attach.Event) {
@@ -205,7 +215,7 @@ func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]model.StackT
 			}
 			return st.threadStateOf(tid)
 		}
-		err := st.sample(ctx, w, &th, state)
+		err := st.Sample(ctx, w, &th, state)
 		switch {
 		case errors.Is(err, errWorkerGone) || w.gone:
 			th.Note = strings.TrimPrefix(th.Note+"; ", "; ") + "the worker exited during the dump"
@@ -213,12 +223,12 @@ func (st *stackRun) dumpWorkers(ctx context.Context, s *Session) ([]model.StackT
 		case err != nil && ctx.Err() != nil:
 			return threads, err
 		case err != nil:
-			st.warnings = append(st.warnings, fmt.Sprintf("worker %s: %v", w.id, err))
+			st.Warnings = append(st.Warnings, fmt.Sprintf("worker %s: %v", w.id, err))
 		}
 		threads = append(threads, th)
 	}
 	if len(order) == 0 {
-		st.warnings = append(st.warnings, "--workers: the process has no worker threads")
+		st.Warnings = append(st.Warnings, "--workers: the process has no worker threads")
 	}
 	return threads, nil
 }
@@ -234,7 +244,7 @@ func workerOrder(id string) int {
 
 // workerTID asks the worker which thread it runs on (/proc/thread-self, a read), so its
 // state can be read from /proc; 0 when it cannot tell.
-func (st *stackRun) workerTID(ctx context.Context, w *workerSession) int {
+func (st *Sampler) workerTID(ctx context.Context, w *workerSession) int {
 	var res struct {
 		Result struct {
 			Value string `json:"value"`
@@ -253,13 +263,13 @@ func (st *stackRun) workerTID(ctx context.Context, w *workerSession) int {
 }
 
 // threadStateOf reads a worker thread's state once from /proc.
-func (st *stackRun) threadStateOf(tid int) string {
-	s, err := st.c.FS.SampleThread(context.Background(), st.pid, tid, 0, time.Millisecond)
+func (st *Sampler) threadStateOf(tid int) string {
+	s, err := st.fs.SampleThread(context.Background(), st.pid, tid, 0, time.Millisecond)
 	if err != nil || s.Samples == 0 {
 		return "unknown"
 	}
 	for what := range s.Counts {
-		return syscallState(what)
+		return SyscallState(what)
 	}
 	return "unknown"
 }

@@ -1,4 +1,8 @@
-package inspect
+// Package target answers two questions about the target process between reads: is it gone
+// (CheckGone, the one predicate: exited and reaped, a zombie, dead, exiting, or its pid
+// reused), and is it held (HeldReason: stopped, traced or frozen, so an inspector opened
+// in it would open only when it runs again). It reads /proc only and sends no signal.
+package target
 
 import (
 	"fmt"
@@ -7,7 +11,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// checkGone is the one answer to "is the process gone?". It takes what reading pid's stat
+// CheckGone is the one answer to "is the process gone?". It takes what reading pid's stat
 // returned now (st, readErr) and the start time the process had when it was first read
 // (startTicks; 0 when none is known) and returns nil while pid still names that process,
 // or an error wrapping ErrNoProcess when it is gone:
@@ -19,7 +23,7 @@ import (
 //
 // A stat that cannot be read for another reason (permission) is no evidence that the
 // process is gone: nil. while words when it was found gone ("while being read").
-func checkGone(pid int, st probes.Stat, readErr error, startTicks uint64, while string) error {
+func CheckGone(pid int, st probes.Stat, readErr error, startTicks uint64, while string) error {
 	if while != "" {
 		while = " " + while
 	}
@@ -36,10 +40,10 @@ func checkGone(pid int, st probes.Stat, readErr error, startTicks uint64, while 
 	return nil
 }
 
-// goneNow reads pid's stat and applies checkGone.
-func goneNow(fs probes.FS, pid int, startTicks uint64, while string) error {
+// GoneNow reads pid's stat and applies checkGone.
+func GoneNow(fs probes.FS, pid int, startTicks uint64, while string) error {
 	st, err := fs.ReadStat(pid)
-	return checkGone(pid, st, err, startTicks, while)
+	return CheckGone(pid, st, err, startTicks, while)
 }
 
 // exitedHow words the state of a process whose stat shows it exited (probes.Stat.Exited).

@@ -1,4 +1,4 @@
-package inspect
+package target
 
 import (
 	"bufio"
@@ -15,12 +15,12 @@ import (
 // cgroupRoot is where the cgroup hierarchies are mounted (a variable for tests).
 var cgroupRoot = "/sys/fs/cgroup"
 
-// heldReason says why pid cannot run its event loop now, "" when nothing holds it: stopped
+// HeldReason says why pid cannot run its event loop now, "" when nothing holds it: stopped
 // (state T, SIGSTOP or a terminal's job control), stopped by a tracer (state t), traced
 // (TracerPid, e.g. gdb -p or strace), or frozen by the cgroup freezer (v1 freezer.state
 // FROZEN/FREEZING, v2 cgroup.events "frozen 1"). An inspector opened in such a process opens
 // only when it runs again, possibly long after nodeinspect has given up.
-func heldReason(fs probes.FS, pid int) (string, error) {
+func HeldReason(fs probes.FS, pid int) (string, error) {
 	st, err := fs.ReadStat(pid)
 	if err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package inspect
+package jsstack
 
 import (
 	"context"
@@ -6,21 +6,22 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/probes"
 )
 
 // FrameMapper maps profile frames through the scripts' source maps, with the decoder and
-// loader of `stack` (sourcemap.go, stackRun.mapFrame): one definition of "where a map is".
+// loader of `stack` (sourcemap.go, Sampler.mapFrame): one definition of "where a map is".
 type FrameMapper struct {
-	st      *stackRun
+	st      *Sampler
 	scripts map[string]scriptInfo // by script id
 }
 
 // NewFrameMapper learns the source map URL of the scripts named by scriptIDs: enabling the
 // Debugger domain replays Debugger.scriptParsed for every script, and it is disabled again
 // at once (no breakpoint is set; nothing pauses). A mapper without any map maps nothing.
-func NewFrameMapper(ctx context.Context, s *Session, scriptIDs map[string]bool) *FrameMapper {
+func NewFrameMapper(ctx context.Context, s debugTarget, fs probes.FS, proc *model.Process, pid int, scriptIDs map[string]bool) *FrameMapper {
 	fm := &FrameMapper{
-		st:      &stackRun{c: s.run.col.c, proc: s.Process, pid: s.PID(), maps: map[string]*loadedMap{}},
+		st:      NewSampler(fs, proc, pid, 0, 0),
 		scripts: map[string]scriptInfo{},
 	}
 	if len(scriptIDs) == 0 {
@@ -36,7 +37,7 @@ func NewFrameMapper(ctx context.Context, s *Session, scriptIDs map[string]bool) 
 		}
 	})
 	if err := s.Call(ctx, "Debugger.enable", nil, nil); err != nil {
-		fm.st.warnings = append(fm.st.warnings, "source maps not read: "+err.Error())
+		fm.st.Warnings = append(fm.st.Warnings, "source maps not read: "+err.Error())
 		return fm
 	}
 	_ = s.Call(ctx, "Debugger.disable", nil, nil)
@@ -65,5 +66,5 @@ func (fm *FrameMapper) Warnings() []string {
 	if fm == nil {
 		return nil
 	}
-	return fm.st.warnings
+	return fm.st.Warnings
 }

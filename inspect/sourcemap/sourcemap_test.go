@@ -1,4 +1,4 @@
-package inspect
+package sourcemap
 
 import (
 	"encoding/base64"
@@ -46,7 +46,7 @@ func TestDecodeVLQ(t *testing.T) {
 func TestParseSourceMapAndLookup(t *testing.T) {
 	// Line 1: col 0 -> a.ts 1:0; col 10 -> a.ts 3:4 name "run". Line 2 empty. Line 3:
 	// col 2 -> b.ts 0:0 (source index +1, line -3 → 0).
-	m, err := ParseSourceMap([]byte(`{"version":3,"sourceRoot":"src","sources":["a.ts","b.ts"],"names":["run"],"mappings":"AAAA,UAEIA;;ECFJ"}`))
+	m, err := Parse([]byte(`{"version":3,"sourceRoot":"src","sources":["a.ts","b.ts"],"names":["run"],"mappings":"AAAA,UAEIA;;ECFJ"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +86,11 @@ func TestParseSourceMapRejectsMalformed(t *testing.T) {
 		`{"version":3,"sources":["a"],"mappings":"AADA"}`,   // line -1
 		`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{}}]}`,
 	} {
-		if _, err := ParseSourceMap([]byte(in)); err == nil {
-			t.Errorf("ParseSourceMap(%q) accepted a malformed map", in)
+		if _, err := Parse([]byte(in)); err == nil {
+			t.Errorf("Parse(%q) accepted a malformed map", in)
 		}
 	}
-	if _, err := ParseSourceMap([]byte(")]}'\n" + `{"version":3,"sources":["a"],"mappings":"AAAA"}`)); err != nil {
+	if _, err := Parse([]byte(")]}'\n" + `{"version":3,"sources":["a"],"mappings":"AAAA"}`)); err != nil {
 		t.Errorf("the XSSI prefix is allowed: %v", err)
 	}
 }
@@ -112,7 +112,7 @@ func TestSourceMapLocation(t *testing.T) {
 		{script: "file:///app/x.js", mapURL: "https://cdn.example.com/x.map", bad: true},
 		{script: "node:internal/x", mapURL: "x.map", bad: true},
 	} {
-		inline, file, err := sourceMapLocation(tc.script, tc.mapURL)
+		inline, file, err := Location(tc.script, tc.mapURL)
 		if tc.bad != (err != nil) || file != tc.file || string(inline) != tc.inline {
 			t.Errorf("sourceMapLocation(%q, %q) = %q, %q, %v", tc.script, tc.mapURL, inline, file, err)
 		}
@@ -120,13 +120,13 @@ func TestSourceMapLocation(t *testing.T) {
 }
 
 func TestOriginalSource(t *testing.T) {
-	if got := originalSource("/app/dist/x.js.map", "file:///app/dist/x.js", "../src/x.ts"); got != "/app/src/x.ts" {
+	if got := OriginalSource("/app/dist/x.js.map", "file:///app/dist/x.js", "../src/x.ts"); got != "/app/src/x.ts" {
 		t.Errorf("relative to the map file: %q", got)
 	}
-	if got := originalSource("", "file:///app/dist/x.js", "x.ts"); got != "/app/dist/x.ts" {
+	if got := OriginalSource("", "file:///app/dist/x.js", "x.ts"); got != "/app/dist/x.ts" {
 		t.Errorf("inline map, relative to the script: %q", got)
 	}
-	if got := originalSource("/m/x.map", "", "webpack://app/src/x.ts"); got != "webpack://app/src/x.ts" {
+	if got := OriginalSource("/m/x.map", "", "webpack://app/src/x.ts"); got != "webpack://app/src/x.ts" {
 		t.Errorf("a URL source is kept: %q", got)
 	}
 }
@@ -136,7 +136,7 @@ func FuzzParseSourceMap(f *testing.F) {
 	f.Add([]byte(`{"version":3,"sources":[null],"mappings":";;;AAAA"}`))
 	f.Add([]byte(`)]}'{"version":3,"sources":["a"],"mappings":"+/////D"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseSourceMap(data)
+		m, err := Parse(data)
 		if err != nil {
 			return
 		}

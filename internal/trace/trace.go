@@ -1,4 +1,6 @@
-package inspect
+// Package trace prints timing lines on stderr when NODEINSPECT_TRACE=1, for measuring where
+// an attach or a dump spends its time. It depends on nothing of ours.
+package trace
 
 import (
 	"fmt"
@@ -13,8 +15,8 @@ var traceStart = time.Now()
 // (for measuring where an attach spends its time).
 var traceOn = os.Getenv("NODEINSPECT_TRACE") == "1"
 
-// tracef prints one timing line on stderr when NODEINSPECT_TRACE=1.
-func tracef(format string, args ...any) {
+// Printf prints one timing line on stderr when NODEINSPECT_TRACE=1.
+func Printf(format string, args ...any) {
 	if traceOn {
 		fmt.Fprintf(os.Stderr, "trace %6.1fms "+format+"\n", append([]any{float64(time.Since(traceStart).Microseconds()) / 1000}, args...)...)
 	}

@@ -1,4 +1,8 @@
-package inspect
+// Package sourcemap maps a position in generated JavaScript back to the original file, line
+// and column through the script's source map (inline or a file beside it): the frames of
+// `stack`, `profile` and a blocked loop's stack name TypeScript or bundled code where it was
+// written. It reads files only and depends on nothing of ours.
+package sourcemap
 
 import (
 	"encoding/base64"
@@ -33,7 +37,7 @@ type mapSegment struct {
 }
 
 // maxMapBytes bounds a source map read from the target (a big bundle's map is a few MB).
-const maxMapBytes = 64 << 20
+const MaxBytes = 64 << 20
 
 // rawSourceMap is the JSON of a source map.
 type rawSourceMap struct {
@@ -45,10 +49,10 @@ type rawSourceMap struct {
 	Sections   []json.RawMessage `json:"sections"`
 }
 
-// ParseSourceMap decodes a version 3 source map. Index maps (sections) are not supported.
-func ParseSourceMap(data []byte) (*SourceMap, error) {
-	if len(data) > maxMapBytes {
-		return nil, fmt.Errorf("source map of %d bytes is larger than %d", len(data), maxMapBytes)
+// Parse decodes a version 3 source map. Index maps (sections) are not supported.
+func Parse(data []byte) (*SourceMap, error) {
+	if len(data) > MaxBytes {
+		return nil, fmt.Errorf("source map of %d bytes is larger than %d", len(data), MaxBytes)
 	}
 	// A map may start with )]}' to keep it from being run as a script.
 	if rest, ok := strings.CutPrefix(string(data), ")]}'"); ok {
@@ -196,7 +200,7 @@ func (m *SourceMap) Lookup(line, col int) (source string, origLine, origCol int,
 // sourceMapLocation resolves a script's sourceMappingURL: an inline data: URL gives the
 // map itself (inline); otherwise the path of the map file, relative to the script's own
 // path. scriptURL is the script's file:// URL or path. It fails for maps on the network.
-func sourceMapLocation(scriptURL, mapURL string) (inline []byte, file string, err error) {
+func Location(scriptURL, mapURL string) (inline []byte, file string, err error) {
 	if rest, ok := strings.CutPrefix(mapURL, "data:"); ok {
 		meta, payload, found := strings.Cut(rest, ",")
 		if !found {
@@ -228,7 +232,7 @@ func sourceMapLocation(scriptURL, mapURL string) (inline []byte, file string, er
 	if strings.Contains(mapURL, "://") {
 		return nil, "", fmt.Errorf("source map %q is not a file; nodeinspect reads maps from the process's filesystem only", mapURL)
 	}
-	script := scriptPath(scriptURL)
+	script := ScriptPath(scriptURL)
 	if script == "" {
 		return nil, "", fmt.Errorf("script %q is not a file, so its map %q cannot be found beside it", scriptURL, mapURL)
 	}
@@ -242,8 +246,8 @@ func sourceMapLocation(scriptURL, mapURL string) (inline []byte, file string, er
 	return nil, path.Join(path.Dir(script), u), nil
 }
 
-// scriptPath is the filesystem path of a script URL ("" when it is not a file).
-func scriptPath(scriptURL string) string {
+// ScriptPath is the filesystem path of a script URL ("" when it is not a file).
+func ScriptPath(scriptURL string) string {
 	if strings.HasPrefix(scriptURL, "file://") {
 		u, err := url.Parse(scriptURL)
 		if err != nil {
@@ -257,15 +261,15 @@ func scriptPath(scriptURL string) string {
 	return ""
 }
 
-// originalSource turns a map's source entry into what a frame shows: a path resolved
+// OriginalSource turns a map's source entry into what a frame shows: a path resolved
 // against the map file's directory (webpack:// and other schemes kept as they are).
-func originalSource(mapFile, scriptURL, source string) string {
+func OriginalSource(mapFile, scriptURL, source string) string {
 	if strings.Contains(source, "://") || path.IsAbs(source) {
 		return source
 	}
 	base := mapFile
 	if base == "" {
-		base = scriptPath(scriptURL)
+		base = ScriptPath(scriptURL)
 	}
 	if base == "" {
 		return source
