@@ -456,7 +456,7 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	// Summary is one human sentence; its text may improve between releases.
 	Summary string `json:"summary"`
-	// Evidence holds the numbers, fds and pids behind the finding.
+	// Evidence holds the numbers, fds and pids behind the finding, each with its unit.
 	Evidence Evidence `json:"evidence"`
 	// Advice is one line a tired person can act on.
 	Advice string `json:"advice"`

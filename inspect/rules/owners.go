@@ -64,9 +64,11 @@ func ownersSummary(fds []model.FD, what string) (string, model.Evidence) {
 	if len(oldest) > 0 {
 		// The age of the oldest request of each kind (ms): exact while it is still being
 		// received, a lower bound (the time since it arrived in full) afterwards.
+		// Its values are keyed by request, so a saved document gives them no unit: plain
+		// numbers here too, for a live finding to render as a saved one.
 		ages := make(model.Evidence, len(oldest))
 		for k, ms := range oldest {
-			ages[k] = model.Millis(ms)
+			ages[k] = model.Int(ms)
 		}
 		ev["requests_oldest_ms"] = model.Object(ages)
 	}
