@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 )
 
@@ -43,7 +44,7 @@ func scenarioRoot(t *testing.T, name string) (string, int) {
 type jsonFinding struct {
 	Code     string         `json:"code"`
 	Severity string         `json:"severity"`
-	Evidence map[string]any `json:"evidence"`
+	Evidence model.Evidence `json:"evidence"`
 }
 
 type jsonSnapshot struct {
@@ -150,11 +151,12 @@ func TestScenarioDetails(t *testing.T) {
 			t.Errorf("by_type = %v", s.FDs.ByType)
 		}
 		f := s.Findings[0]
-		if f.Evidence["count"] != float64(120) {
+		if n, _ := f.Evidence["count"].Int(); n != 120 {
 			t.Errorf("count = %v", f.Evidence["count"])
 		}
-		g := f.Evidence["groups"].([]any)[0].(map[string]any)
-		if g["peer"] != "::ffff:10.1.2.3" || g["local_port"] != float64(3000) || g["count"] != float64(90) {
+		groups, _ := f.Evidence["groups"].List()
+		g, _ := groups[0].Object()
+		if g["peer"] != model.Text("::ffff:10.1.2.3") || g["local_port"] != model.Int(3000) || g["count"] != model.Int(90) {
 			t.Errorf("top group = %v", g)
 		}
 	})
@@ -190,7 +192,7 @@ func TestScenarioDetails(t *testing.T) {
 		root, pid := scenarioRoot(t, "deleted")
 		out, _, _ := runCLI(t, root, false, "report", itoa(pid), "--json", "--sample", "0")
 		s := decode(t, out)
-		if f := s.Findings[0]; f.Evidence["count"] != float64(2) {
+		if f := s.Findings[0]; f.Evidence["count"] != model.Int(2) {
 			t.Errorf("deleted count %v, want 2 (the memfd is not a file on disk)", f.Evidence["count"])
 		}
 	})

@@ -147,7 +147,7 @@ func Reevaluate(s *model.Snapshot, thresholds rules.Thresholds) {
 	for _, f := range saved {
 		switch {
 		case f.Code == model.CodeListenBacklog, f.Code == model.CodeStalledSockets:
-		case strings.HasPrefix(string(f.Code), "INSPECTOR_") && f.Evidence["detected_by"] == "epoll" && !found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])]:
+		case strings.HasPrefix(string(f.Code), "INSPECTOR_") && f.Evidence["detected_by"] == model.Text("epoll") && !found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])]:
 		default:
 			continue
 		}

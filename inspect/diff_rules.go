@@ -13,15 +13,15 @@ import (
 // growthEvidence is the evidence of a growth finding: the numbers, the rate and, when a
 // limit is known, the time left until it at that rate.
 // Without rates (snapshots less than ShortDiffInterval apart) it holds the numbers only.
-func growthEvidence(before, after, seconds float64, rates bool, limit *float64) map[string]any {
-	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": units.Round(seconds, 1)}
+func growthEvidence(before, after, seconds float64, rates bool, limit *float64) model.Evidence {
+	ev := model.Evidence{"before": model.Number(before), "after": model.Number(after), "change": model.Number(after - before), "interval_seconds": model.Seconds(units.Round(seconds, 1))}
 	if seconds > 0 && rates {
 		rate := (after - before) / seconds
-		ev["rate_per_second"] = units.Round(rate, 3)
-		ev["rate_per_hour"] = units.Round(rate*3600, 1)
+		ev["rate_per_second"] = model.Rate(units.Round(rate, 3), "second")
+		ev["rate_per_hour"] = model.Rate(units.Round(rate*3600, 1), "hour")
 		if limit != nil && rate > 0 && *limit > after {
-			ev["limit"] = *limit
-			ev["time_to_limit_seconds"] = units.Round((*limit-after)/rate, 0)
+			ev["limit"] = model.Number(*limit)
+			ev["time_to_limit_seconds"] = model.Seconds(units.Round((*limit-after)/rate, 0))
 		}
 	}
 	return ev
@@ -50,10 +50,11 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []mod
 			limit = fptr(float64(*after.Limits.OpenFilesSoft))
 		}
 		ev := growthEvidence(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, limit)
-		ev["added"] = d.FDs.Added
+		ev["added"] = model.Record(d.FDs.Added)
 		summary := fmt.Sprintf("Open fds grew from %.0f to %.0f (+%.0f)", *d.FDs.Open.Before, *d.FDs.Open.After, *d.FDs.Open.Change)
-		if t, ok := ev["time_to_limit_seconds"].(float64); ok {
-			summary += fmt.Sprintf(": EMFILE in %s at +%.2f fds/s", durationWords(t), ev["rate_per_second"])
+		if t, ok := ev["time_to_limit_seconds"].Float(); ok {
+			rate, _ := ev["rate_per_second"].Float()
+			summary += fmt.Sprintf(": EMFILE in %s at +%.2f fds/s", durationWords(t), rate)
 		}
 		out = append(out, model.Finding{Code: model.CodeFDGrowth, Severity: model.SeverityWarning, Summary: summary, Evidence: ev,
 			Advice: "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."})
@@ -71,7 +72,7 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []mod
 					peers = append(peers, p)
 				}
 			}
-			ev["peers"] = peers
+			ev["peers"] = model.Record(peers)
 			out = append(out, model.Finding{Code: model.CodeCloseWaitGrowth, Severity: model.SeverityWarning,
 				Summary:  fmt.Sprintf("CLOSE_WAIT sockets grew from %.0f to %.0f: peers close and this process does not", *cw.Before, *cw.After),
 				Evidence: ev,
@@ -110,12 +111,12 @@ func memoryGrowth(code model.Code, what string, d model.Delta, minBytes uint64, 
 // holds now and did not hold at the first snapshot.
 func deletedGrowth(fd *model.FDDiff) model.Finding {
 	files := fd.DeletedNew
-	ev := map[string]any{"count": len(files), "bytes": fd.DeletedNewBytes}
+	ev := model.Evidence{"count": model.Count(len(files)), "bytes": model.Bytes(fd.DeletedNewBytes)}
 	if len(files) > rules.MaxListed {
-		ev["files_total"], ev["truncated"] = len(files), true
+		ev["files_total"], ev["truncated"] = model.Count(len(files)), model.Flag(true)
 		files = files[:rules.MaxListed]
 	}
-	ev["files"] = files
+	ev["files"] = model.Record(files)
 	return model.Finding{Code: model.CodeDeletedFilesHeld, Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
 			units.Count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),

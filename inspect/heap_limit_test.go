@@ -137,9 +137,10 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 			}
 			if len(got) == 1 {
 				ev := got[0].Evidence
-				if ev["compared"] != "old_space" || ev["limit_bytes"] != uint64(float64(c.maxOld*mib)*0.8) || ev["used_bytes"] != c.oldUsed ||
-					ev["old_space_limit_bytes"] != c.maxOld*mib || ev["heap_limit_bytes"] != (c.maxOld+48)*mib ||
-					!strings.Contains(ev["limit"].(string), "--max-old-space-size") {
+				limit, _ := ev["limit"].Str()
+				if ev["compared"] != model.Text("old_space") || ev["limit_bytes"] != model.Bytes(uint64(float64(c.maxOld*mib)*0.8)) || ev["used_bytes"] != model.Bytes(c.oldUsed) ||
+					ev["old_space_limit_bytes"] != model.Bytes(c.maxOld*mib) || ev["heap_limit_bytes"] != model.Bytes((c.maxOld+48)*mib) ||
+					!strings.Contains(limit, "--max-old-space-size") {
 					t.Errorf("evidence %v", ev)
 				}
 			}
@@ -149,14 +150,14 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 	s := oldSpaceSnapshot(0, 100*mib, 128*mib)
 	s.Memory.Heap.OldSpaceUsedBytes = nil
 	got := onlyRule(model.CodeHeapNearLimit, s, ctx)
-	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != "heap_used_vs_old_space" {
+	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != model.Text("heap_used_vs_old_space") {
 		t.Errorf("heap used against the old limit: %s %v", codes(got), got)
 	}
 	// Without any old-generation limit the V8 heap limit is all there is.
 	s = heapSnapshot(2000, 1000, 960, 1000)
 	s.Memory.Heap.OldSpaceLimitBytes = nil
 	got = onlyRule(model.CodeHeapNearLimit, s, ctx)
-	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != "heap" {
+	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != model.Text("heap") {
 		t.Errorf("heap limit only: %s %v", codes(got), got)
 	}
 }
@@ -212,13 +213,13 @@ func TestHeapGrowthTimeToOOM(t *testing.T) {
 		return nil
 	}
 	f := hasGrowth(heapSamples(20, 64*mib, 4*mib, true))
-	ttl := f.Evidence["time_to_limit_seconds"].(float64)
-	if ttl < 3.5 || ttl > 4.5 || f.Evidence["limit"] != float64(128*mib)*0.8 {
+	ttl, _ := f.Evidence["time_to_limit_seconds"].Float()
+	if ttl < 3.5 || ttl > 4.5 || f.Evidence["limit"] != model.Number(float64(128*mib)*0.8) {
 		t.Errorf("evidence %v", f.Evidence)
 	}
 	// Against V8's heap limit (176 MiB) the same leak looked 22 s away: too late.
 	f = hasGrowth(heapSamples(20, 64*mib, 4*mib, false))
-	if f.Evidence["limit"] != float64(176*mib) || f.Evidence["time_to_limit_seconds"].(float64) < 4*ttl {
+	if ttl2, _ := f.Evidence["time_to_limit_seconds"].Float(); f.Evidence["limit"] != model.Number(float64(176*mib)) || ttl2 < 4*ttl {
 		t.Errorf("heap limit only: %v", f.Evidence)
 	}
 }

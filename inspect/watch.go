@@ -220,10 +220,10 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 		if rise := tr.Slope * tr.Span.Seconds(); rise < m.minGrowth || (first > 0 && rise/first < m.minFraction) {
 			continue
 		}
-		ev := map[string]any{
-			"rate_per_second": units.Round(tr.Slope, 4), "rate_per_hour": units.Round(tr.Slope*3600, 1),
-			"fit_r2": units.Round(tr.R2, 3), "samples": len(m.series.Points), "first": m.series.Points[0].V, "last": current,
-			"window_seconds": units.Round(sum.Seconds, 1),
+		ev := model.Evidence{
+			"rate_per_second": model.Rate(units.Round(tr.Slope, 4), "second"), "rate_per_hour": model.Rate(units.Round(tr.Slope*3600, 1), "hour"),
+			"fit_r2": model.Number(units.Round(tr.R2, 3)), "samples": model.Count(len(m.series.Points)), "first": model.Number(m.series.Points[0].V),
+			"last": model.Number(current), "window_seconds": model.Seconds(units.Round(sum.Seconds, 1)),
 		}
 		rate := fmt.Sprintf("+%.2f %s/s", tr.Slope, m.unit)
 		if m.unit == "bytes" {
@@ -240,11 +240,11 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 				}
 			}
 			if d, ok := tr.TimeToReach(target, current); ok {
-				ev["limit"] = *m.limit
+				ev["limit"] = model.Number(*m.limit)
 				if m.code == model.CodeHeapGrowth {
-					ev["limit_name"] = m.limitName
+					ev["limit_name"] = model.Text(m.limitName)
 				}
-				ev["time_to_limit_seconds"] = units.Round(d.Seconds(), 0)
+				ev["time_to_limit_seconds"] = model.Seconds(units.Round(d.Seconds(), 0))
 				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
 			}
 		}

@@ -40,8 +40,8 @@ func watchDelayFinding(samples []*model.Sample, th rules.Thresholds) *model.Find
 		return nil
 	}
 	f.Summary += fmt.Sprintf("; p99 at or above %.0f ms in %d of %d samples", warn, over, measured)
-	f.Evidence["samples_measured"] = measured
-	f.Evidence["samples_over_warning"] = over
-	f.Evidence["worst_seq"] = worst.Seq
+	f.Evidence["samples_measured"] = model.Count(measured)
+	f.Evidence["samples_over_warning"] = model.Count(over)
+	f.Evidence["worst_seq"] = model.Int(worst.Seq)
 	return f
 }

@@ -43,7 +43,7 @@ func TestWatchDelayFinding(t *testing.T) {
 	if got == nil || got.Severity != model.SeverityWarning {
 		t.Fatalf("p99 150 ms: %+v", got)
 	}
-	if got.Evidence["p99_ms"] != 150.0 || got.Evidence["worst_seq"] != 2 || got.Evidence["samples_over_warning"] != 2 || got.Evidence["samples_measured"] != 4 {
+	if got.Evidence["p99_ms"] != model.Millis(150.0) || got.Evidence["worst_seq"] != model.Int(2) || got.Evidence["samples_over_warning"] != model.Count(2) || got.Evidence["samples_measured"] != model.Count(4) {
 		t.Errorf("evidence %v", got.Evidence)
 	}
 	if want := "Callbacks wait up to 150 ms for the event loop (p99 over the worst sample's 1s"; !strings.HasPrefix(got.Summary, want) || !strings.Contains(got.Summary, "in 2 of 4 samples") {

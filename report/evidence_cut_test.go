@@ -15,9 +15,9 @@ import (
 // the text counts the 980 it left out, not only the ones it hides itself.
 func TestEvidenceCutListSaysHowManyMore(t *testing.T) {
 	r := &renderer{}
-	lines := r.evidenceLines(map[string]any{"count": 1000, "fds": seq(10, 20), "fds_total": 1000, "truncated": true,
+	lines := r.evidenceLines(decoded(map[string]any{"count": 1000, "fds": seq(10, 20), "fds_total": 1000, "truncated": true,
 		"groups":       []map[string]any{{"peer": "a", "count": 1}, {"peer": "b", "count": 1}, {"peer": "c", "count": 1}, {"peer": "d", "count": 1}},
-		"groups_total": 300})
+		"groups_total": 300}))
 	text := strings.Join(lines, "\n")
 	for _, want := range []string{"fds: 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, … and 980 more", "… and 297 more", "count=1000"} {
 		if !strings.Contains(text, want) {
@@ -30,7 +30,7 @@ func TestEvidenceCutListSaysHowManyMore(t *testing.T) {
 		}
 	}
 	// An uncut list keeps its own "and N more".
-	text = strings.Join(r.evidenceLines(map[string]any{"pids": seq(1, 12)}), "\n")
+	text = strings.Join(r.evidenceLines(decoded(map[string]any{"pids": seq(1, 12)})), "\n")
 	if !strings.Contains(text, "… and 2 more") {
 		t.Errorf("uncut list: %s", text)
 	}

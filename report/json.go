@@ -82,7 +82,7 @@ func findingsForJSON(in []model.Finding) []model.Finding {
 	out := make([]model.Finding, len(in))
 	for i, f := range in {
 		if f.Evidence == nil {
-			f.Evidence = map[string]any{}
+			f.Evidence = model.Evidence{}
 		}
 		out[i] = f
 	}

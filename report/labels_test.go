@@ -19,7 +19,7 @@ func TestEvidenceLabelsOncePerLine(t *testing.T) {
 		{map[string]any{"bytes": 1 << 20, "bytes_percent": 10.0}, "bytes=1.00 MiB  bytes_percent=10.0%"},
 		{map[string]any{"files": []any{map[string]any{"used_bytes": 1, "used": 2}}}, "files: used=2 used_bytes=1 B"},
 	} {
-		lines := r.evidenceLines(c.ev)
+		lines := r.evidenceLines(decoded(c.ev))
 		got := strings.Join(lines, "\n")
 		if got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -488,8 +489,8 @@ func TestEmptyAndOddSnapshots(t *testing.T) {
 		{Process: &model.Process{PID: -1, State: "?"}, FDs: &model.FDTable{Open: -3}, Limits: &model.Limits{OpenFilesSoft: u64(0)},
 			Sockets: &model.SocketSummary{}, Memory: &model.Memory{Heap: &model.Heap{}}, Children: []*model.Child{loop, nil},
 			EventLoop: &model.EventLoop{WindowMS: -5, Seen: map[string]int{"\n": 1}, CPUPercent: f64(-1)},
-			Findings:  []model.Finding{{}, {Code: "Y", Severity: "bogus", Evidence: map[string]any{"x": []any{}, "y": map[string]any{}, "z_ms": -1, "q_bytes": 0.5}}}},
-		{Findings: []model.Finding{{Code: "C", Evidence: map[string]any{"c": make(chan int), "n": 1}}}},
+			Findings:  []model.Finding{{}, {Code: "Y", Severity: "bogus", Evidence: decoded(map[string]any{"x": []any{}, "y": map[string]any{}, "z_ms": -1, "q_bytes": 0.5})}}},
+		{Findings: []model.Finding{{Code: "C", Evidence: model.Evidence{"c": model.Number(math.Inf(1)), "n": model.Count(1)}}}},
 	}
 	for i, snap := range odd {
 		for _, f := range []Format{FormatTable, FormatPlain, FormatMarkdown} {

@@ -126,20 +126,22 @@ func TestWrapAndTruncate(t *testing.T) {
 
 func TestEvidenceRendering(t *testing.T) {
 	r := &renderer{ascii: true}
-	lines := r.evidenceLines(map[string]any{
+	ev := decoded(map[string]any{
 		"count":       3,
 		"bytes":       int64(3 * mib),
 		"hard_limit":  nil,
 		"cpu_percent": 99.5,
 		"window_ms":   int64(2000),
 		"path":        "/tmp/a b",
-		"raw":         "\xff",
 		"pids":        seq(100, 12),
 		"by_type":     map[string]int{"tcp": 9, "file": 2, "pipe": 2},
 		"groups":      []map[string]any{{"peer": "a", "n": 1}, {"peer": "b", "n": 2}, {"peer": "c", "n": 3}, {"peer": "d", "n": 4}},
 		"none":        []int{},
 		"missing":     nil,
 	})
+	// Bytes JSON cannot carry, as a rule builds them.
+	ev["raw"] = model.Text("\xff")
+	lines := r.evidenceLines(ev)
 	want := []string{
 		`bytes=3.00 MiB  count=3  cpu=99.5%  hard_limit=unlimited  missing=n/a  path="/tmp/a b"  raw=\xff  window=2s`,
 		"by_type: tcp=9 file=2 pipe=2",
@@ -151,14 +153,14 @@ func TestEvidenceRendering(t *testing.T) {
 		t.Errorf("evidence:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// Values read back from JSON render the same as values built in Go.
-	fromJSON := r.evidenceLines(map[string]any{"count": float64(3), "pids": []any{float64(1), float64(2)}})
-	fromGo := r.evidenceLines(map[string]any{"count": 3, "pids": []int{1, 2}})
+	fromJSON := r.evidenceLines(decoded(map[string]any{"count": float64(3), "pids": []any{float64(1), float64(2)}}))
+	fromGo := r.evidenceLines(model.Evidence{"count": model.Count(3), "pids": model.PIDs([]int{1, 2})})
 	if strings.Join(fromJSON, "\n") != strings.Join(fromGo, "\n") {
 		t.Errorf("JSON-shaped evidence %q differs from Go-shaped %q", fromJSON, fromGo)
 	}
 	// Verbose lists everything.
 	r.verbose = true
-	if l := r.evidenceLines(map[string]any{"pids": seq(1, 30)}); strings.Contains(l[0], "more") {
+	if l := r.evidenceLines(decoded(map[string]any{"pids": seq(1, 30)})); strings.Contains(l[0], "more") {
 		t.Errorf("verbose evidence cut: %q", l[0])
 	}
 }
@@ -188,7 +190,7 @@ func FuzzRenderNames(f *testing.F) {
 		snap.FDs.List[5].Target = target
 		snap.FDs.List[6].Socket.State = state
 		snap.Children[0].Comm = comm
-		snap.Findings = []model.Finding{{Code: model.Code(comm), Severity: model.Severity(state), Summary: target, Evidence: map[string]any{comm: target, "l": []string{arg}}, Advice: arg}}
+		snap.Findings = []model.Finding{{Code: model.Code(comm), Severity: model.Severity(state), Summary: target, Evidence: model.Evidence{comm: model.Text(target), "l": model.Texts([]string{arg})}, Advice: arg}}
 		snap.Warnings = []string{target}
 		for _, format := range []Format{FormatTable, FormatPlain, FormatMarkdown} {
 			for _, view := range views {

@@ -70,12 +70,12 @@ func (l listenerSet) GroupOf(so *Socket) ConnGroup {
 // Evidence is the group as finding evidence: peer, direction, and the port that is
 // common to the group (local_port for inbound, remote_port for outbound); the other is
 // null, since the connections of a group do not share it.
-func (g ConnGroup) Evidence() map[string]any {
-	m := map[string]any{"peer": g.Remote, "direction": g.Direction, "local_port": nil, "remote_port": nil}
+func (g ConnGroup) Evidence() Evidence {
+	m := Evidence{"peer": Text(g.Remote), "direction": Text(g.Direction), "local_port": Null(), "remote_port": Null()}
 	if g.Direction == DirectionInbound {
-		m["local_port"] = g.Port
+		m["local_port"] = Int(g.Port)
 	} else {
-		m["remote_port"] = g.Port
+		m["remote_port"] = Int(g.Port)
 	}
 	return m
 }

@@ -456,8 +456,8 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	// Summary is one human sentence; its text may improve between releases.
 	Summary string `json:"summary"`
-	// Evidence holds the numbers, fds and pids behind the finding.
-	Evidence map[string]any `json:"evidence"`
+	// Evidence holds the numbers, fds and pids behind the finding, each with its unit.
+	Evidence Evidence `json:"evidence"`
 	// Advice is one line a tired person can act on.
 	Advice string `json:"advice"`
 	// Related names other findings of this snapshot that explain or are explained by it.

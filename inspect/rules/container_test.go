@@ -71,7 +71,7 @@ func TestRuleHeapLimitAboveContainer(t *testing.T) {
 		t.Fatalf("262 MiB heap limit + 60 MiB outside in 256 MiB: %+v", f)
 	}
 	// 256 MiB − 25.6 MiB headroom − 60 MiB outside − 48 MiB young generation = 122 MiB.
-	if f[0].Evidence["suggested_max_old_space_mib"] != int64(122) || !strings.Contains(f[0].Advice, "--max-old-space-size=122") {
+	if intOf(f[0].Evidence["suggested_max_old_space_mib"]) != 122 || !strings.Contains(f[0].Advice, "--max-old-space-size=122") {
 		t.Errorf("advice %q, evidence %v", f[0].Advice, f[0].Evidence)
 	}
 	if f := ruleHeapLimitAboveContainer(snap(148<<20, 100<<20, 60<<20, 256<<20), EvalContext{}); len(f) != 0 {

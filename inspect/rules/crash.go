@@ -30,21 +30,21 @@ func ruleProcessCrashed(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if len(frames) > maxCrashFrames {
 		frames = frames[:maxCrashFrames]
 	}
-	ev := map[string]any{"trigger": e.Trigger, "error": e.Message, "code": nil, "top_frame": nil, "stack": frames}
 	if frames == nil {
-		ev["stack"] = []string{}
+		frames = []string{}
 	}
+	ev := model.Evidence{"trigger": model.Text(e.Trigger), "error": model.Text(e.Message), "code": model.Null(), "top_frame": model.Null(), "stack": model.Texts(frames)}
 	if len(e.Stack) > maxCrashFrames {
-		ev["stack_total"], ev["truncated"] = len(e.Stack), true
+		ev["stack_total"], ev["truncated"] = model.Count(len(e.Stack)), model.Flag(true)
 	}
 	what := e.Message
 	if code != "" {
-		ev["code"] = code
+		ev["code"] = model.Text(code)
 		what = code + ": " + what
 	}
 	if len(e.Stack) > 0 {
 		top := strings.TrimSpace(e.Stack[0])
-		ev["top_frame"] = top
+		ev["top_frame"] = model.Text(top)
 		what += " " + top
 	}
 	advice := "Fix the error at the top frame; handle errors where they are thrown (try/catch around await, .catch() on promises, 'error' listeners on streams and sockets); run under a supervisor that restarts the process and keeps its reports."

@@ -29,21 +29,21 @@ func ruleEMFILE(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	default:
 		return nil
 	}
-	ev := map[string]any{
-		"open":       s.FDs.Open,
-		"soft_limit": soft,
-		"percent":    units.Round(frac*100, 1),
-		"by_type":    s.FDs.ByType,
+	ev := model.Evidence{
+		"open":       model.Count(s.FDs.Open),
+		"soft_limit": model.Count(soft),
+		"percent":    model.Percent(units.Round(frac*100, 1)),
+		"by_type":    model.CountsBy(s.FDs.ByType),
 	}
 	if s.Limits.OpenFilesHard != nil {
-		ev["hard_limit"] = *s.Limits.OpenFilesHard
+		ev["hard_limit"] = model.Count(*s.Limits.OpenFilesHard)
 	} else {
-		ev["hard_limit"] = nil
+		ev["hard_limit"] = model.Unlimited()
 	}
 	top := topType(s.FDs.ByType)
 	if top == "" {
 		// Only the count is known (the table was unreadable): say so instead of a type.
-		ev["by_type"] = nil
+		ev["by_type"] = model.Null()
 		return []model.Finding{{
 			Code:     model.CodeEMFILERisk,
 			Severity: sev,
@@ -111,24 +111,24 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}
 	less := lessGroup(groups)
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	list := []map[string]any{}
+	list := []model.Evidence{}
 	for i, k := range keys {
 		if i == MaxListed {
 			break
 		}
 		g := k.Evidence()
-		g["count"] = groups[k]
+		g["count"] = model.Count(groups[k])
 		list = append(list, g)
 	}
 	top := keys[0]
 	summary := fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
 		count, groups[top], top.Phrase())
-	ev := map[string]any{"count": count, "groups": list, "fds": fds, "groups_total": len(keys)}
+	ev := model.Evidence{"count": model.Count(count), "groups": model.Objects(list), "fds": model.FDs(fds), "groups_total": model.Count(len(keys))}
 	markCut(ev, "fds", count, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
 	if owners, oev := ownersSummary(closeWait, "CLOSE_WAIT sockets"); owners != "" {
 		summary += "; " + owners
-		ev["owners"] = oev
+		ev["owners"] = model.Object(oev)
 	}
 	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
 	if top.Direction == model.DirectionOutbound {
@@ -149,7 +149,7 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if !ok || deleted == 0 {
 		return nil
 	}
-	var files []map[string]any
+	var files []model.Evidence
 	held := 0
 	for _, fd := range s.FDs.List {
 		if !fd.Deleted || model.IsAnonymousMemory(fd.Target) {
@@ -159,13 +159,9 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 		if len(files) == MaxListed {
 			continue
 		}
-		var size any
-		if fd.Size != nil {
-			size = *fd.Size
-		}
-		files = append(files, map[string]any{"fd": fd.FD, "path": fd.Target, "size_bytes": size})
+		files = append(files, model.Evidence{"fd": model.Int(fd.FD), "path": model.Text(fd.Target), "size_bytes": model.Opt(fd.Size, model.Bytes[int64])})
 	}
-	ev := map[string]any{"count": deleted, "bytes": deletedBytes, "files": files}
+	ev := model.Evidence{"count": model.Count(deleted), "bytes": model.Bytes(deletedBytes), "files": model.Objects(files)}
 	markCut(ev, "files", held, len(files))
 	return []model.Finding{{
 		Code:     model.CodeDeletedFilesHeld,
@@ -182,7 +178,7 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
 		return nil
 	}
-	var listeners []map[string]any
+	var listeners []model.Evidence
 	total := 0
 	for _, fd := range s.FDs.List {
 		so := fd.Socket
@@ -196,14 +192,14 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if !stuck && !full {
 			continue
 		}
-		l := map[string]any{"fd": fd.FD, "local": so.Local, "queued": so.RxQueue}
+		l := model.Evidence{"fd": model.Int(fd.FD), "local": model.Text(so.Local), "queued": model.Count(so.RxQueue)}
 		if resampled {
-			l["queued_after_window"] = after
+			l["queued_after_window"] = model.Count(after)
 		}
 		if backlog > 0 {
-			l["backlog"] = backlog
+			l["backlog"] = model.Count(backlog)
 		} else {
-			l["backlog"] = nil
+			l["backlog"] = model.Null()
 		}
 		listeners = append(listeners, l)
 		total += int(so.RxQueue)
@@ -216,7 +212,7 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s in the accept queue of %s and nobody accepts them",
 			units.Count(total, "connection waits", "connections wait"), units.Count(len(listeners), "listening socket", "listening sockets")),
-		Evidence: map[string]any{"listeners": listeners},
+		Evidence: model.Evidence{"listeners": model.Objects(listeners)},
 		Advice:   "The server is not calling accept: its event loop is blocked or the server was paused; clients see connect succeed and then hang. Unblock the loop, or shed load in front of it.",
 	}}
 }
@@ -242,7 +238,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		default:
 			continue
 		}
-		ev := map[string]any{"fd": fd.FD, "local": so.Local, "port": port, "detected_by": by}
+		ev := model.Evidence{"fd": model.Int(fd.FD), "local": model.Text(so.Local), "port": model.Int(port), "detected_by": model.Text(by)}
 		if isLoopback(model.HostOf(so.Local)) {
 			out = append(out, model.Finding{
 				Code: model.CodeInspectorOpen, Severity: model.SeverityInfo,

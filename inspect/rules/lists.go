@@ -28,15 +28,15 @@ func lessGroup(counts map[model.ConnGroup]int) func(a, b model.ConnGroup) bool {
 
 // markCut records in evidence that a list was cut: "<name>_total" holds the full count
 // and "truncated" is true. Nothing is added for a list that was not cut.
-func markCut(ev map[string]any, name string, total, listed int) {
+func markCut(ev model.Evidence, name string, total, listed int) {
 	if total > listed {
-		ev[name+"_total"] = total
-		ev["truncated"] = true
+		ev[name+"_total"] = model.Count(total)
+		ev["truncated"] = model.Flag(true)
 	}
 }
 
 // cutEvidence is markCut that returns the evidence, for a finding built in one expression.
-func cutEvidence(ev map[string]any, name string, total, listed int) map[string]any {
+func cutEvidence(ev model.Evidence, name string, total, listed int) model.Evidence {
 	markCut(ev, name, total, listed)
 	return ev
 }

@@ -16,18 +16,18 @@ func ruleEventLoop(s *model.Snapshot, _ EvalContext) []model.Finding {
 		return nil
 	}
 	doing, n := Dominant(l.Seen)
-	ev := map[string]any{
-		"window_ms": l.WindowMS, "samples": l.Samples, "in_epoll": l.InEpoll,
-		"seen": l.Seen, "source": l.Source, "main_thread": doing, "reason": l.Reason,
-		"cpu_percent": roundedOrNil(l.CPUPercent), "busy_percent": roundedOrNil(l.BusyPercent),
-		"syscalls_per_second": roundedOrNil(l.SyscallsPerSecond),
+	ev := model.Evidence{
+		"window_ms": model.Millis(l.WindowMS), "samples": model.Count(l.Samples), "in_epoll": model.Count(l.InEpoll),
+		"seen": model.CountsBy(l.Seen), "source": model.Text(l.Source), "main_thread": model.Text(doing), "reason": model.Text(l.Reason),
+		"cpu_percent": roundedOrNil(l.CPUPercent, model.Percent), "busy_percent": roundedOrNil(l.BusyPercent, model.Percent),
+		"syscalls_per_second": roundedOrNil(l.SyscallsPerSecond, perSecond),
 	}
 	if l.Reason == "spawn_sync" {
-		children := make([]map[string]any, 0, len(l.WaitingFor))
+		children := make([]model.Evidence, 0, len(l.WaitingFor))
 		for _, c := range l.WaitingFor {
-			children = append(children, map[string]any{"pid": c.PID, "command": c.Command})
+			children = append(children, model.Evidence{"pid": model.Int(c.PID), "command": model.Text(c.Command)})
 		}
-		ev["waiting_for"] = children
+		ev["waiting_for"] = model.Objects(children)
 		return []model.Finding{{
 			Code:     model.CodeEventLoopBlocked,
 			Severity: model.SeverityWarning,
@@ -73,21 +73,26 @@ func ruleEventLoopSaturated(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("The event loop turns (%s read/write system calls a second) but the main thread was busy %.0f%% of the %d ms window: work queues behind it",
 			rate, *l.BusyPercent, l.WindowMS),
-		Evidence: map[string]any{
-			"busy_percent": roundedOrNil(l.BusyPercent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond),
-			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent),
-			"window_ms":             l.WindowMS, "samples": l.Samples, "seen": l.Seen,
+		Evidence: model.Evidence{
+			"busy_percent": roundedOrNil(l.BusyPercent, model.Percent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond, perSecond),
+			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent, model.Percent),
+			"window_ms":             model.Millis(l.WindowMS), "samples": model.Count(l.Samples), "seen": model.CountsBy(l.Seen),
 		},
 		Advice: advice,
 	}}
 }
 
 // roundedOrNil rounds a measured value to one decimal, keeping nil (unmeasured) as nil.
-func roundedOrNil(v *float64) any {
+func roundedOrNil(v *float64, unit func(float64) model.Value) model.Value {
 	if v == nil {
-		return nil
+		return model.Null()
 	}
-	return units.Round(*v, 1)
+	return unit(units.Round(*v, 1))
+}
+
+// perSecond is a rate per second.
+func perSecond(f float64) model.Value {
+	return model.Rate(f, "second")
 }
 
 // describeChildren says "child process 1234 (sleep 20)" or "2 child processes: ...".
@@ -162,7 +167,7 @@ func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
 
 // blockedStackFinding adds the stack a blocked loop was found in (report --attach) to
 // EVENT_LOOP_BLOCKED: the summary names it, the evidence lists its frames.
-func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice string) (string, string) {
+func blockedStackFinding(l *model.EventLoop, ev model.Evidence, summary, advice string) (string, string) {
 	if l.BlockedIn == "" {
 		return summary, advice
 	}
@@ -173,9 +178,9 @@ func blockedStackFinding(l *model.EventLoop, ev map[string]any, summary, advice 
 		}
 		frames = append(frames, f.String())
 	}
-	ev["stack"] = frames
-	ev["stack_count"] = l.StackCount
-	ev["stack_samples"] = l.StackSamples
+	ev["stack"] = model.Texts(frames)
+	ev["stack_count"] = model.Count(l.StackCount)
+	ev["stack_samples"] = model.Count(l.StackSamples)
 	return summary + "; blocked in " + l.BlockedIn, "Look at " + model.AppFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
 }
 
@@ -208,14 +213,14 @@ func DelayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding
 	if p99 >= crit {
 		sev = model.SeverityCritical
 	}
-	ev := map[string]any{"p50_ms": units.Round(*d.P50MS, 1), "p99_ms": units.Round(p99, 1), "max_ms": units.Round(*d.MaxMS, 1), "window_ms": d.WindowMS}
+	ev := model.Evidence{"p50_ms": model.Millis(units.Round(*d.P50MS, 1)), "p99_ms": model.Millis(units.Round(p99, 1)), "max_ms": model.Millis(units.Round(*d.MaxMS, 1)), "window_ms": model.Millis(d.WindowMS)}
 	util := ""
 	if d.Utilization != nil {
-		ev["utilization"] = units.Round(*d.Utilization, 3)
+		ev["utilization"] = model.Number(units.Round(*d.Utilization, 3))
 		util = fmt.Sprintf("; the loop was busy %.0f%% of the time", *d.Utilization*100)
 	}
 	if d.Count != nil {
-		ev["count"] = *d.Count
+		ev["count"] = model.Count(*d.Count)
 	}
 	if over == "" {
 		over = (time.Duration(d.WindowMS) * time.Millisecond).String()

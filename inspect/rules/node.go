@@ -23,14 +23,15 @@ func ruleExternalMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		return nil
 	}
 	h := s.Memory.Heap
-	ev := map[string]any{"rss_bytes": rss, "heap_total_bytes": total, "outside_heap_bytes": rss - total, "ratio": units.Round(float64(rss)/float64(max(total, 1)), 1)}
+	ev := model.Evidence{"rss_bytes": model.Bytes(rss), "heap_total_bytes": model.Bytes(total), "outside_heap_bytes": model.Bytes(rss - total),
+		"ratio": model.Number(units.Round(float64(rss)/float64(max(total, 1)), 1))}
 	detail := ""
 	if h.ExternalBytes != nil {
-		ev["external_bytes"] = *h.ExternalBytes
+		ev["external_bytes"] = model.Bytes(*h.ExternalBytes)
 		detail = fmt.Sprintf("; V8 counts %s as external (Buffers and other memory tied to JavaScript objects)", units.Bytes(*h.ExternalBytes))
 	}
 	if h.ArrayBuffersBytes != nil {
-		ev["array_buffers_bytes"] = *h.ArrayBuffersBytes
+		ev["array_buffers_bytes"] = model.Bytes(*h.ArrayBuffersBytes)
 	}
 	return []model.Finding{{
 		Code:     model.CodeExternalMemory,
@@ -68,25 +69,25 @@ func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 }
 
 // heapEvidence is the evidence of HEAP_NEAR_LIMIT: what was compared and which limit.
-func heapEvidence(h *model.Heap, used, limit uint64, basis string) map[string]any {
-	ev := map[string]any{"used_bytes": used, "limit_bytes": limit, "used_percent": units.Round(float64(used)/float64(limit)*100, 1),
-		"compared": basis, "source": h.Source}
+func heapEvidence(h *model.Heap, used, limit uint64, basis string) model.Evidence {
+	ev := model.Evidence{"used_bytes": model.Bytes(used), "limit_bytes": model.Bytes(limit), "used_percent": model.Percent(units.Round(float64(used)/float64(limit)*100, 1)),
+		"compared": model.Text(basis), "source": model.Text(h.Source)}
 	switch basis {
 	case "old_space", "heap_used_vs_old_space":
 		from := ""
 		if h.OldSpaceLimitFrom != nil {
 			from = *h.OldSpaceLimitFrom
 		}
-		ev["limit"] = fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", IneffectiveGCShare*100, from)
-		ev["old_space_limit_bytes"] = *h.OldSpaceLimitBytes
+		ev["limit"] = model.Text(fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", IneffectiveGCShare*100, from))
+		ev["old_space_limit_bytes"] = model.Bytes(*h.OldSpaceLimitBytes)
 	default:
-		ev["limit"] = "V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)"
+		ev["limit"] = model.Text("V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)")
 	}
 	if h.UsedBytes != nil {
-		ev["heap_used_bytes"] = *h.UsedBytes
+		ev["heap_used_bytes"] = model.Bytes(*h.UsedBytes)
 	}
 	if h.LimitBytes != nil {
-		ev["heap_limit_bytes"] = *h.LimitBytes
+		ev["heap_limit_bytes"] = model.Bytes(*h.LimitBytes)
 	}
 	return ev
 }
@@ -111,7 +112,7 @@ func ruleHeapNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		// A report written as V8 gave up: the heap reached its limit, whatever the numbers
 		// read after the last failed collection (young space is empty then).
 		ev := heapEvidence(h, used, limit, basis)
-		ev["event"] = s.Node.Error.Message
+		ev["event"] = model.Text(s.Node.Error.Message)
 		return []model.Finding{{
 			Code:     model.CodeHeapNearLimit,
 			Severity: model.SeverityCritical,
@@ -163,7 +164,7 @@ func ruleNoSIGTERM(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeNoSIGTERMHandler,
 		Severity: model.SeverityInfo,
 		Summary:  "No SIGTERM listener: `kill`, systemd and Kubernetes stop this process mid-request",
-		Evidence: map[string]any{"SIGTERM": 0, "SIGINT": s.Node.Listeners["SIGINT"]},
+		Evidence: model.Evidence{"SIGTERM": model.Count(0), "SIGINT": model.Count(s.Node.Listeners["SIGINT"])},
 		Advice:   "Add process.on('SIGTERM', () => server.close(() => process.exit(0))) so in-flight requests finish; set a hard timeout in case connections stay open (server.closeAllConnections()).",
 	}}
 }
@@ -187,7 +188,7 @@ func ruleNoErrorHandlers(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeNoErrorHandlers,
 		Severity: model.SeverityInfo,
 		Summary:  fmt.Sprintf("No %s listener: an unexpected error ends the process with only Node's default stack trace", strings.Join(missing, " or ")),
-		Evidence: map[string]any{"missing": missing},
+		Evidence: model.Evidence{"missing": model.Texts(missing)},
 		Advice:   "Add process.on('uncaughtException') and process.on('unhandledRejection') handlers that log the error with context, flush logs, and exit non-zero; do not keep running after an uncaught exception.",
 	}}
 }
@@ -198,7 +199,7 @@ const maxHandlesListed = 20
 // ruleReferencedHandles: what keeps the event loop alive, so why the process does not exit.
 func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	byType := map[string]int{}
-	var listed []map[string]any
+	var listed []model.Evidence
 	total := 0
 	for _, h := range s.Handles {
 		if !h.KeepsAlive {
@@ -207,18 +208,18 @@ func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 		total++
 		byType[h.Type]++
 		if len(listed) < maxHandlesListed {
-			item := map[string]any{"type": h.Type}
+			item := model.Evidence{"type": model.Text(h.Type)}
 			if h.FD != nil {
-				item["fd"] = *h.FD
+				item["fd"] = model.Int(*h.FD)
 			}
 			if h.Local != "" {
-				item["local"] = h.Local
+				item["local"] = model.Text(h.Local)
 			}
 			if h.Remote != "" {
-				item["remote"] = h.Remote
+				item["remote"] = model.Text(h.Remote)
 			}
 			if h.Detail != "" {
-				item["detail"] = h.Detail
+				item["detail"] = model.Text(h.Detail)
 			}
 			listed = append(listed, item)
 		}
@@ -230,9 +231,9 @@ func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if total == 0 && len(resources) == 0 {
 		return nil
 	}
-	ev := map[string]any{"count": total, "by_type": byType, "handles": listed}
+	ev := model.Evidence{"count": model.Count(total), "by_type": model.CountsBy(byType), "handles": model.Objects(listed)}
 	if resources != nil {
-		ev["active_resources"] = resources
+		ev["active_resources"] = model.CountsBy(resources)
 	}
 	what := describeCounts(byType)
 	if total == 0 {

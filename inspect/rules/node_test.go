@@ -34,7 +34,7 @@ func TestExternalMemory(t *testing.T) {
 			if (len(got) == 1) != c.want {
 				t.Fatalf("findings %s", codes(got))
 			}
-			if c.want && got[0].Evidence["outside_heap_bytes"] != c.rss-c.heapTotal {
+			if c.want && got[0].Evidence["outside_heap_bytes"] != model.Bytes(c.rss-c.heapTotal) {
 				t.Fatalf("evidence %v", got[0].Evidence)
 			}
 		})
@@ -74,7 +74,7 @@ func TestListenerRules(t *testing.T) {
 		t.Errorf("SIGTERM: %q", got)
 	}
 	f := ruleNoErrorHandlers(s, ctx)
-	if len(f) != 1 || len(f[0].Evidence["missing"].([]string)) != 1 || f[0].Evidence["missing"].([]string)[0] != "unhandledRejection" {
+	if len(f) != 1 || len(texts(f[0].Evidence["missing"])) != 1 || texts(f[0].Evidence["missing"])[0] != "unhandledRejection" {
 		t.Errorf("error handlers: %+v", f)
 	}
 	s.Node.Listeners = map[string]int{"SIGTERM": 2, "uncaughtException": 1, "unhandledRejection": 1}
@@ -99,11 +99,11 @@ func TestReferencedHandles(t *testing.T) {
 		{Type: "async", Active: true, Referenced: false},
 	}}
 	f := ruleReferencedHandles(s, ctx)
-	if len(f) != 1 || f[0].Evidence["count"] != 2 {
+	if len(f) != 1 || intOf(f[0].Evidence["count"]) != 2 {
 		t.Fatalf("%+v", f)
 	}
-	byType := f[0].Evidence["by_type"].(map[string]int)
-	if byType["tcp"] != 1 || byType["timer"] != 1 {
+	byType, _ := f[0].Evidence["by_type"].Object()
+	if intOf(byType["tcp"]) != 1 || intOf(byType["timer"]) != 1 {
 		t.Fatalf("by type %v", byType)
 	}
 	if f[0].Summary != "The event loop is kept alive by 1 tcp, 1 timer: the process will not exit on its own while they stay" {

@@ -13,7 +13,7 @@ import (
 // of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight:
 // POST /upload (31), GET /health (7)". what names the sockets ("CLOSE_WAIT sockets"). It
 // returns "" and nil when no owner is known, else the sentence and the evidence.
-func ownersSummary(fds []model.FD, what string) (string, map[string]any) {
+func ownersSummary(fds []model.FD, what string) (string, model.Evidence) {
 	total, known := len(fds), 0
 	servers := map[string]int{}
 	requests := map[string]int{}
@@ -60,11 +60,17 @@ func ownersSummary(fds []model.FD, what string) (string, map[string]any) {
 	if len(parts) == 0 {
 		return "", nil
 	}
-	ev := map[string]any{"owners_known": known, "servers": servers, "requests": requests, "upstreams": upstreams}
+	ev := model.Evidence{"owners_known": model.Count(known), "servers": model.CountsBy(servers), "requests": model.CountsBy(requests), "upstreams": model.CountsBy(upstreams)}
 	if len(oldest) > 0 {
 		// The age of the oldest request of each kind (ms): exact while it is still being
 		// received, a lower bound (the time since it arrived in full) afterwards.
-		ev["requests_oldest_ms"] = oldest
+		// Its values are keyed by request, so a saved document gives them no unit: plain
+		// numbers here too, for a live finding to render as a saved one.
+		ages := make(model.Evidence, len(oldest))
+		for k, ms := range oldest {
+			ages[k] = model.Int(ms)
+		}
+		ev["requests_oldest_ms"] = model.Object(ages)
 	}
 	return strings.Join(parts, "; "), ev
 }

@@ -20,7 +20,7 @@ func TestOwnersSummary(t *testing.T) {
 	fds = append(fds, fd(nil), fd(nil))
 	got, ev := ownersSummary(fds, "CLOSE_WAIT sockets")
 	want := "38 of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight: POST /upload (31), GET /health (7)"
-	if got != want || ev["owners_known"] != 38 {
+	if got != want || intOf(ev["owners_known"]) != 38 {
 		t.Errorf("ownersSummary = %q, %v\nwant %q", got, ev, want)
 	}
 	if got, ev := ownersSummary([]model.FD{fd(nil)}, "x"); got != "" || ev != nil {
@@ -50,7 +50,7 @@ func TestOwnersSummaryAges(t *testing.T) {
 	if got != want {
 		t.Errorf("ownersSummary = %q\nwant %q", got, want)
 	}
-	if o, ok := ev["requests_oldest_ms"].(map[string]int64); !ok || o["POST /upload"] != 42_900 || len(o) != 1 {
+	if o, ok := ev["requests_oldest_ms"].Object(); !ok || o["POST /upload"] != model.Int(42_900) || len(o) != 1 {
 		t.Errorf("requests_oldest_ms = %v", ev["requests_oldest_ms"])
 	}
 	for ms, want := range map[int64]string{350: "350 ms", 42_000: "42 s", 600_000: "10 min", 3 * 3_600_000: "3.0 h"} {

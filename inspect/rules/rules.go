@@ -137,8 +137,8 @@ func relate(fs []model.Finding) {
 // dominates reports whether the cause accounts for at least a tenth of the open fds, so a
 // handful of CLOSE_WAIT sockets is not blamed for a limit that files exhausted.
 func dominates(cause, emfile model.Finding) bool {
-	open, _ := emfile.Evidence["open"].(int)
-	n, _ := cause.Evidence["count"].(int)
+	open, _ := emfile.Evidence["open"].Int()
+	n, _ := cause.Evidence["count"].Int()
 	return open > 0 && n*10 >= open
 }
 

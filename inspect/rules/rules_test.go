@@ -108,17 +108,17 @@ func TestCloseWaitLeak(t *testing.T) {
 	if got := codes(f); got != "CLOSE_WAIT_LEAK:warning" {
 		t.Fatalf("10 CLOSE_WAIT: got %q", got)
 	}
-	if f[0].Evidence["count"] != 10 {
+	if intOf(f[0].Evidence["count"]) != 10 {
 		t.Errorf("count = %v", f[0].Evidence["count"])
 	}
-	groups := f[0].Evidence["groups"].([]map[string]any)
-	if len(groups) != 2 || groups[0]["peer"] != "10.0.0.7" || groups[0]["count"] != 6 || groups[0]["local_port"] != 8080 {
+	groups := objects(f[0].Evidence["groups"])
+	if len(groups) != 2 || textOf(groups[0]["peer"]) != "10.0.0.7" || intOf(groups[0]["count"]) != 6 || intOf(groups[0]["local_port"]) != 8080 {
 		t.Errorf("groups = %v", groups)
 	}
 	if got := codes(Evaluate(mk(100), ctx)); got != "CLOSE_WAIT_LEAK:critical" {
 		t.Errorf("100 CLOSE_WAIT: got %q", got)
 	}
-	if fds := Evaluate(mk(100), ctx)[0].Evidence["fds"].([]int); len(fds) != MaxListed {
+	if fds := Evaluate(mk(100), ctx)[0].Evidence["fds"].Ints(); len(fds) != MaxListed {
 		t.Errorf("fds listed = %d, want %d", len(fds), MaxListed)
 	}
 }
@@ -133,7 +133,7 @@ func TestDeletedFilesHeld(t *testing.T) {
 	if codes(f) != "DELETED_FILES_HELD:warning" {
 		t.Fatalf("got %s", codes(f))
 	}
-	if f[0].Evidence["bytes"] != int64(6<<20) || f[0].Evidence["count"] != 2 {
+	if f[0].Evidence["bytes"] != model.Bytes(6<<20) || f[0].Evidence["count"] != model.Count(2) {
 		t.Errorf("evidence = %v", f[0].Evidence)
 	}
 	if !strings.Contains(f[0].Summary, "6.00 MiB") {
@@ -156,7 +156,7 @@ func TestZombiesAndBlockedLoopExplainEachOther(t *testing.T) {
 		t.Fatalf("got %s", codes(f))
 	}
 	z := f[1]
-	if z.Evidence["count"] != 2 || fmt.Sprint(z.Evidence["pids"]) != "[50 52]" {
+	if intOf(z.Evidence["count"]) != 2 || fmt.Sprint(z.Evidence["pids"].Ints()) != "[50 52]" {
 		t.Errorf("zombie evidence = %v", z.Evidence)
 	}
 	if len(z.Related) != 1 || z.Related[0] != "EVENT_LOOP_BLOCKED" || !strings.Contains(z.Summary, "never reaps") {
@@ -176,7 +176,7 @@ func TestZombiesAndBlockedLoopExplainEachOther(t *testing.T) {
 func TestEventLoopBlockedDescribesFutex(t *testing.T) {
 	s := &model.Snapshot{EventLoop: &model.EventLoop{WindowMS: 300, Samples: 30, Seen: map[string]int{"futex": 29, "running": 1}, Verdict: "blocked"}}
 	f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
-	if len(f) != 1 || !strings.Contains(f[0].Summary, "futex") || f[0].Evidence["main_thread"] != "futex" {
+	if len(f) != 1 || !strings.Contains(f[0].Summary, "futex") || textOf(f[0].Evidence["main_thread"]) != "futex" {
 		t.Fatalf("got %+v", f)
 	}
 }
@@ -184,12 +184,12 @@ func TestEventLoopBlockedDescribesFutex(t *testing.T) {
 func TestOrphans(t *testing.T) {
 	s := &model.Snapshot{Process: &model.Process{PID: 42, PPID: 1, PGID: 40, SID: 30, Orphan: true}}
 	f := Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
-	if codes(f) != "ORPHAN_PROCESS:warning" || f[0].Evidence["pgid"] != 40 {
+	if codes(f) != "ORPHAN_PROCESS:warning" || intOf(f[0].Evidence["pgid"]) != 40 {
 		t.Fatalf("got %+v", f)
 	}
 	s = &model.Snapshot{Process: &model.Process{PID: 42, PPID: 7, PGID: 42, SID: 42}, Orphans: []model.Orphan{{PID: 61, PGID: 42}, {PID: 60, PGID: 42}, {PID: 70, PGID: 69}}}
 	f = Evaluate(s, EvalContext{Thresholds: DefaultThresholds()})
-	if codes(f) != "ORPHAN_PROCESS:warning" || fmt.Sprint(f[0].Evidence["pids"]) != "[60 61]" {
+	if codes(f) != "ORPHAN_PROCESS:warning" || fmt.Sprint(f[0].Evidence["pids"].Ints()) != "[60 61]" {
 		t.Fatalf("got %+v", f)
 	}
 }
@@ -210,8 +210,8 @@ func TestListenBacklog(t *testing.T) {
 	if codes(f) != "LISTEN_BACKLOG:warning" {
 		t.Fatalf("got %s", codes(f))
 	}
-	ls := f[0].Evidence["listeners"].([]map[string]any)
-	if len(ls) != 1 || ls[0]["local"] != "127.0.0.1:8080" || ls[0]["queued_after_window"] != uint64(6) {
+	ls := objects(f[0].Evidence["listeners"])
+	if len(ls) != 1 || textOf(ls[0]["local"]) != "127.0.0.1:8080" || intOf(ls[0]["queued_after_window"]) != 6 {
 		t.Errorf("listeners = %v", ls)
 	}
 	// Backlog known (netlink): half full fires on one read.

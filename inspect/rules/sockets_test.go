@@ -23,15 +23,15 @@ func TestCloseWaitOutboundGroupedByUpstream(t *testing.T) {
 	if len(f) != 1 {
 		t.Fatalf("got %d findings", len(f))
 	}
-	groups := f[0].Evidence["groups"].([]map[string]any)
+	groups := objects(f[0].Evidence["groups"])
 	if len(groups) != 2 {
 		t.Fatalf("groups = %v", groups)
 	}
 	out, in := groups[0], groups[1]
-	if out["direction"] != "outbound" || out["peer"] != "10.0.0.9" || out["remote_port"] != 9000 || out["local_port"] != nil || out["count"] != 30 {
+	if textOf(out["direction"]) != "outbound" || textOf(out["peer"]) != "10.0.0.9" || intOf(out["remote_port"]) != 9000 || !out["local_port"].IsNull() || intOf(out["count"]) != 30 {
 		t.Errorf("outbound group = %v", out)
 	}
-	if in["direction"] != "inbound" || in["local_port"] != 8080 || in["remote_port"] != nil || in["count"] != 2 {
+	if textOf(in["direction"]) != "inbound" || intOf(in["local_port"]) != 8080 || !in["remote_port"].IsNull() || intOf(in["count"]) != 2 {
 		t.Errorf("inbound group = %v", in)
 	}
 	if want := "most: 30 outbound to 10.0.0.9:9000"; !strings.Contains(f[0].Summary, want) {
@@ -75,11 +75,11 @@ func TestCloseWaitThousandIsCut(t *testing.T) {
 	}
 	f := ruleCloseWait(fdSnapshot(100000, 0, extra...), EvalContext{Thresholds: DefaultThresholds()})
 	ev := f[0].Evidence
-	if ev["fds_total"] != 1000 || ev["truncated"] != true || len(ev["fds"].([]int)) != MaxListed {
-		t.Errorf("fds: total %v truncated %v listed %d", ev["fds_total"], ev["truncated"], len(ev["fds"].([]int)))
+	if intOf(ev["fds_total"]) != 1000 || !flag(ev["truncated"]) || len(ev["fds"].Ints()) != MaxListed || ev["fds"].Unit() != model.UnitFDs {
+		t.Errorf("fds: total %v truncated %v listed %d", ev["fds_total"], ev["truncated"], len(ev["fds"].Ints()))
 	}
-	if ev["groups_total"] != 1000 || len(ev["groups"].([]map[string]any)) != MaxListed {
-		t.Errorf("groups: total %v listed %d", ev["groups_total"], len(ev["groups"].([]map[string]any)))
+	if intOf(ev["groups_total"]) != 1000 || len(objects(ev["groups"])) != MaxListed {
+		t.Errorf("groups: total %v listed %d", ev["groups_total"], len(objects(ev["groups"])))
 	}
 	// Below the cut nothing is marked.
 	f = ruleCloseWait(fdSnapshot(100000, 0, extra[:12]...), EvalContext{Thresholds: DefaultThresholds()})
@@ -98,7 +98,7 @@ func TestZombiesAndOrphansCut(t *testing.T) {
 		s.Orphans = append(s.Orphans, model.Orphan{PID: 2000 + i, PGID: s.Process.PGID})
 	}
 	for _, f := range append(ruleZombies(s, EvalContext{}), ruleOrphans(s, EvalContext{})...) {
-		if f.Evidence["pids_total"] != 50 || f.Evidence["truncated"] != true || len(f.Evidence["pids"].([]int)) != MaxListed {
+		if intOf(f.Evidence["pids_total"]) != 50 || !flag(f.Evidence["truncated"]) || len(f.Evidence["pids"].Ints()) != MaxListed || f.Evidence["pids"].Unit() != model.UnitPIDs {
 			t.Errorf("%s evidence = %v", f.Code, f.Evidence)
 		}
 	}
@@ -164,11 +164,11 @@ func TestStalledSocketsRule(t *testing.T) {
 		t.Fatalf("5 stalled: %v", f)
 	}
 	ev := f[0].Evidence
-	if ev["count"] != 5 || ev["receive_stalled"] != 5 || ev["receive_bytes"] != uint64(5*65536) || ev["window_ms"] != int64(300) {
+	if ev["count"] != model.Count(5) || ev["receive_stalled"] != model.Count(5) || ev["receive_bytes"] != model.Bytes(5*65536) || ev["window_ms"] != model.Millis(300) {
 		t.Errorf("evidence = %v", ev)
 	}
-	g := ev["groups"].([]map[string]any)[0]
-	if g["direction"] != "outbound" || g["remote_port"] != 9000 || g["count"] != 5 {
+	g := objects(ev["groups"])[0]
+	if textOf(g["direction"]) != "outbound" || intOf(g["remote_port"]) != 9000 || intOf(g["count"]) != 5 {
 		t.Errorf("group = %v", g)
 	}
 	// Without the window (no --sample, analyze) nothing is decided.
@@ -209,7 +209,7 @@ func TestStalledSocketsNamesOwners(t *testing.T) {
 			t.Errorf("summary %q lacks %q", f[0].Summary, want)
 		}
 	}
-	if o, ok := f[0].Evidence["owners"].(map[string]any); !ok || o["owners_known"] != 5 {
+	if o, ok := f[0].Evidence["owners"].Object(); !ok || intOf(o["owners_known"]) != 5 {
 		t.Errorf("owners evidence = %v", f[0].Evidence["owners"])
 	}
 }

@@ -149,18 +149,18 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}
 	less := lessGroup(counts)
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	list := []map[string]any{}
+	list := []model.Evidence{}
 	for i, k := range keys {
 		if i == MaxListed {
 			break
 		}
 		g := groups[k]
 		e := k.Evidence()
-		e["count"] = g.count
-		e["receive_stalled"] = g.receive
-		e["send_stalled"] = g.send
-		e["receive_bytes"] = g.receiveBytes
-		e["send_bytes"] = g.sendBytes
+		e["count"] = model.Count(g.count)
+		e["receive_stalled"] = model.Count(g.receive)
+		e["send_stalled"] = model.Count(g.send)
+		e["receive_bytes"] = model.Bytes(g.receiveBytes)
+		e["send_bytes"] = model.Bytes(g.sendBytes)
 		list = append(list, e)
 	}
 	// decided_by names the evidence: the byte counters of sock_diag (exact), or the /proc
@@ -169,11 +169,11 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if !counters {
 		source = "proc_tables"
 	}
-	ev := map[string]any{
-		"count": total, "receive_stalled": receive, "send_stalled": send,
-		"receive_bytes": receiveBytes, "send_bytes": sendBytes,
-		"window_ms": w.Elapsed.Milliseconds(), "decided_by": source,
-		"groups": list, "groups_total": len(keys), "fds": fds,
+	ev := model.Evidence{
+		"count": model.Count(total), "receive_stalled": model.Count(receive), "send_stalled": model.Count(send),
+		"receive_bytes": model.Bytes(receiveBytes), "send_bytes": model.Bytes(sendBytes),
+		"window_ms": model.Millis(w.Elapsed.Milliseconds()), "decided_by": model.Text(source),
+		"groups": model.Objects(list), "groups_total": model.Count(len(keys)), "fds": model.FDs(fds),
 	}
 	markCut(ev, "fds", total, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
@@ -199,7 +199,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	// sockets were accepted by the http.Server on :3000; requests in flight: ...".
 	if owners, oev := ownersSummary(stalled, "stalled sockets"); owners != "" {
 		summary += "; " + owners
-		ev["owners"] = oev
+		ev["owners"] = model.Object(oev)
 	}
 	return []model.Finding{{
 		Code:     model.CodeStalledSockets,

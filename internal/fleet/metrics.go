@@ -189,12 +189,7 @@ func StalledCount(findings []model.Finding) int {
 		if f.Code != model.CodeStalledSockets {
 			continue
 		}
-		switch n := f.Evidence["count"].(type) {
-		case int:
-			return n
-		case int64:
-			return int(n)
-		case float64:
+		if n, ok := f.Evidence["count"].Float(); ok {
 			return int(n)
 		}
 	}
