@@ -3,43 +3,12 @@ package inspect
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/rules/growth"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
-
-// growthEvidence is the evidence of a growth finding: the numbers, the rate and, when a
-// limit is known, the time left until it at that rate.
-// Without rates (snapshots less than ShortDiffInterval apart) it holds the numbers only.
-func growthEvidence(before, after, seconds float64, rates bool, limit *float64) map[string]any {
-	ev := map[string]any{"before": before, "after": after, "change": after - before, "interval_seconds": units.Round(seconds, 1)}
-	if seconds > 0 && rates {
-		rate := (after - before) / seconds
-		ev["rate_per_second"] = units.Round(rate, 3)
-		ev["rate_per_hour"] = units.Round(rate*3600, 1)
-		if limit != nil && rate > 0 && *limit > after {
-			ev["limit"] = *limit
-			ev["time_to_limit_seconds"] = units.Round((*limit-after)/rate, 0)
-		}
-	}
-	return ev
-}
-
-// durationWords says a number of seconds the way a person would ("about 6 min").
-func durationWords(seconds float64) string {
-	d := time.Duration(seconds * float64(time.Second))
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.0f s", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("about %.0f min", d.Minutes())
-	case d < 48*time.Hour:
-		return fmt.Sprintf("about %.1f h", d.Hours())
-	}
-	return fmt.Sprintf("about %.0f days", d.Hours()/24)
-}
 
 // diffFindings turns the growth of a diff into findings.
 func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []model.Finding {
@@ -49,14 +18,10 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []mod
 		if after.Limits != nil && after.Limits.OpenFilesSoft != nil {
 			limit = fptr(float64(*after.Limits.OpenFilesSoft))
 		}
-		ev := growthEvidence(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, limit)
-		ev["added"] = d.FDs.Added
-		summary := fmt.Sprintf("Open fds grew from %.0f to %.0f (+%.0f)", *d.FDs.Open.Before, *d.FDs.Open.After, *d.FDs.Open.Change)
-		if t, ok := ev["time_to_limit_seconds"].(float64); ok {
-			summary += fmt.Sprintf(": EMFILE in %s at +%.2f fds/s", durationWords(t), ev["rate_per_second"])
-		}
-		out = append(out, model.Finding{Code: model.CodeFDGrowth, Severity: model.SeverityWarning, Summary: summary, Evidence: ev,
-			Advice: "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."})
+		g := growth.Between(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, limit, "EMFILE")
+		g.Code, g.What, g.Unit, g.Added = model.CodeFDGrowth, "Open fds", "fds", d.FDs.Added
+		g.Advice = "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."
+		out = append(out, growth.Finding(g))
 	}
 	if d.FDs != nil && len(d.FDs.DeletedNew) > 0 {
 		out = append(out, deletedGrowth(d.FDs))
@@ -64,46 +29,45 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []mod
 	if d.Sockets != nil {
 		cw := d.Sockets.ByState["CLOSE_WAIT"]
 		if cw.Change != nil && *cw.Change >= float64(th.CloseWait) {
-			ev := growthEvidence(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, nil)
-			var peers []model.PeerDelta
+			g := growth.Between(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, nil, "")
+			g.Code, g.What, g.Unit = model.CodeCloseWaitGrowth, "CLOSE_WAIT sockets", "sockets"
+			g.Cause = "peers close and this process does not"
 			for _, p := range d.Sockets.ByPeer {
 				if p.State == "CLOSE_WAIT" && p.Change > 0 {
-					peers = append(peers, p)
+					g.Peers = append(g.Peers, p)
 				}
 			}
-			ev["peers"] = peers
-			out = append(out, model.Finding{Code: model.CodeCloseWaitGrowth, Severity: model.SeverityWarning,
-				Summary:  fmt.Sprintf("CLOSE_WAIT sockets grew from %.0f to %.0f: peers close and this process does not", *cw.Before, *cw.After),
-				Evidence: ev,
-				Advice:   "Call socket.end()/destroy() after the peer's FIN and on every error path; see CLOSE_WAIT_LEAK."})
+			g.Advice = "Call socket.end()/destroy() after the peer's FIN and on every error path; see CLOSE_WAIT_LEAK."
+			out = append(out, growth.Finding(g))
 		}
 	}
 	if m := d.Memory; m != nil {
-		if f, ok := memoryGrowth(model.CodeRSSGrowth, "RSS", m.RSS, th.RSSBytes, th.RSSFraction, d.IntervalSeconds, !d.ShortInterval); ok {
-			f.Advice = "RSS grew: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory."
-			out = append(out, f)
+		if g, ok := memoryGrowth(m.RSS, th.RSSBytes, th.RSSFraction, d); ok {
+			g.Code, g.What = model.CodeRSSGrowth, "RSS"
+			g.Advice = "RSS grew: compare with the V8 heap (process.memoryUsage() in the process) to tell a JavaScript leak from Buffers or native memory."
+			out = append(out, growth.Finding(g))
 		}
-		if f, ok := memoryGrowth(model.CodeHeapGrowth, "V8 heap used", m.HeapUsed, th.HeapBytes, th.HeapFraction, d.IntervalSeconds, !d.ShortInterval); ok {
-			f.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
-			out = append(out, f)
+		if g, ok := memoryGrowth(m.HeapUsed, th.HeapBytes, th.HeapFraction, d); ok {
+			g.Code, g.What = model.CodeHeapGrowth, "V8 heap used"
+			g.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
+			out = append(out, growth.Finding(g))
 		}
 	}
 	return out
 }
 
-// memoryGrowth makes a finding when a memory delta grew by both an absolute and a relative
-// amount.
-func memoryGrowth(code model.Code, what string, d model.Delta, minBytes uint64, minFraction float64, seconds float64, rates bool) (model.Finding, bool) {
-	if d.Change == nil || *d.Before <= 0 {
-		return model.Finding{}, false
+// memoryGrowth is the growth of a memory delta of d when it grew by both an absolute and a
+// relative amount.
+func memoryGrowth(m model.Delta, minBytes uint64, minFraction float64, d *model.Diff) (growth.Growth, bool) {
+	if m.Change == nil || *m.Before <= 0 {
+		return growth.Growth{}, false
 	}
-	if *d.Change < float64(minBytes) || *d.Change/(*d.Before) < minFraction || math.IsNaN(*d.Change) {
-		return model.Finding{}, false
+	if *m.Change < float64(minBytes) || *m.Change/(*m.Before) < minFraction || math.IsNaN(*m.Change) {
+		return growth.Growth{}, false
 	}
-	ev := growthEvidence(*d.Before, *d.After, seconds, rates, nil)
-	return model.Finding{Code: code, Severity: model.SeverityWarning,
-		Summary:  fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", what, units.SignedBytes(int64(*d.Change)), *d.Change / *d.Before * 100),
-		Evidence: ev}, true
+	g := growth.Between(*m.Before, *m.After, d.IntervalSeconds, !d.ShortInterval, nil, "")
+	g.Unit = "bytes"
+	return g, true
 }
 
 // deletedGrowth is the DELETED_FILES_HELD finding of a diff: deleted files the process

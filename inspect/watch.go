@@ -7,9 +7,9 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/rules/growth"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
-	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -220,16 +220,8 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 		if rise := tr.Slope * tr.Span.Seconds(); rise < m.minGrowth || (first > 0 && rise/first < m.minFraction) {
 			continue
 		}
-		ev := map[string]any{
-			"rate_per_second": units.Round(tr.Slope, 4), "rate_per_hour": units.Round(tr.Slope*3600, 1),
-			"fit_r2": units.Round(tr.R2, 3), "samples": len(m.series.Points), "first": m.series.Points[0].V, "last": current,
-			"window_seconds": units.Round(sum.Seconds, 1),
-		}
-		rate := fmt.Sprintf("+%.2f %s/s", tr.Slope, m.unit)
-		if m.unit == "bytes" {
-			rate = "+" + units.SignedBytes(int64(tr.Slope*3600)) + "/h"
-		}
-		summary := fmt.Sprintf("%s: steady growth at %s (fit R² %.2f over %d samples)", m.what, rate, tr.R2, len(m.series.Points))
+		g := growth.Growth{Code: m.code, What: m.what, Unit: m.unit, From: first, To: current, Seconds: sum.Seconds,
+			Rate: &tr.Slope, Fit: &growth.Fit{R2: tr.R2, Samples: len(m.series.Points)}, Advice: m.advice}
 		if m.limit != nil {
 			target := *m.limit
 			if m.code == model.CodeCloseWaitGrowth {
@@ -240,15 +232,10 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 				}
 			}
 			if d, ok := tr.TimeToReach(target, current); ok {
-				ev["limit"] = *m.limit
-				if m.code == model.CodeHeapGrowth {
-					ev["limit_name"] = m.limitName
-				}
-				ev["time_to_limit_seconds"] = units.Round(d.Seconds(), 0)
-				summary = fmt.Sprintf("%s: steady growth, %s in %s at %s", m.what, m.limitName, durationWords(d.Seconds()), rate)
+				g.Limit = &growth.Limit{Value: *m.limit, Name: m.limitName, Named: m.code == model.CodeHeapGrowth, Seconds: d.Seconds()}
 			}
 		}
-		sum.Findings = append(sum.Findings, model.Finding{Code: m.code, Severity: model.SeverityWarning, Summary: summary, Evidence: ev, Advice: m.advice})
+		sum.Findings = append(sum.Findings, growth.Finding(g))
 	}
 	if f := watchDelayFinding(samples, rules.Thresholds{}); f != nil {
 		sum.Findings = append(sum.Findings, *f)
