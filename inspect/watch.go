@@ -194,7 +194,7 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 	}
 	var fdLimit *float64
 	if last.OpenFilesSoft != nil {
-		fdLimit = fptr(float64(*last.OpenFilesSoft))
+		fdLimit = new(float64(*last.OpenFilesSoft))
 	}
 	heapSeries, heapLimit, heapLimitName := heapGrowthSeries(samples)
 	metrics := []metric{
@@ -265,7 +265,7 @@ func heapGrowthSeries(samples []*model.Sample) (series Series, limit *float64, l
 		return series, &oomAt, fmt.Sprintf("out of memory (%.0f%% of the old generation's limit, where V8 may end the process)", rules.IneffectiveGCShare*100)
 	}
 	if last.HeapLimitBytes != nil {
-		limit = fptr(float64(*last.HeapLimitBytes))
+		limit = new(float64(*last.HeapLimitBytes))
 	}
 	return series, limit, "the heap limit (out of memory)"
 }

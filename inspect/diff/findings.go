@@ -1,4 +1,4 @@
-package inspect
+package diff
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 // diffFindings turns the growth of a diff into findings.
-func diffFindings(d *model.Diff, after *model.Snapshot, th DiffThresholds) []model.Finding {
+func diffFindings(d *model.Diff, after *model.Snapshot, th Thresholds) []model.Finding {
 	var out []model.Finding
 	if d.FDs != nil && d.FDs.Open.Change != nil && *d.FDs.Open.Change >= float64(th.FDs) {
 		var limit *float64
