@@ -10,6 +10,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/watch"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -128,7 +129,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 	if heap != nil {
 		heap.MeasureDelay(interval)
 	}
-	sampler := col.NewSampler(sink)
+	sampler := watch.NewSampler(col, sink)
 	var samples []*model.Sample
 	ended := "duration"
 	ticker := time.NewTicker(interval)
@@ -197,7 +198,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 		}
 		break
 	}
-	sum := inspect.Summarize(samples, ended, trend.DefaultRule(), deps.Now())
+	sum := watch.Summarize(samples, ended, trend.DefaultRule(), deps.Now())
 	sum.Warnings = append(sum.Warnings, heapWarnings...)
 	var left *model.Attach
 	if heap == nil && first.Attach.Unconfirmed() {
