@@ -30,7 +30,7 @@ func NewSampler(c *inspect.Collector, warn *inspect.WarningSink) *Sampler {
 // RSS and the direct children. It reads only what a sample needs: no smaps_rollup (the
 // kernel walks every mapping for it), no process scan, no loop sampling, no rules.
 // startTicks, when not 0, is the start time of the process first seen: a different one
-// means the pid was reused (PidReusedError).
+// means the pid was reused (model.PidReusedError).
 func (sa *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint64) (*model.Sample, error) {
 	c, cache, warn := sa.c, &sa.cache, sa.warn
 	st, err := c.FS.ReadStat(pid)
@@ -110,7 +110,7 @@ func (sa *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint
 			readSockets()
 		}
 		// Only the counts are kept: fds by type (sockets by their table's protocol, as
-		// buildFDTable types them) and TCP sockets by state.
+		// inspect's fd table types them) and TCP sockets by state.
 		byType, byState := map[string]int{}, map[string]int{}
 		for _, e := range entries {
 			typ := e.Type

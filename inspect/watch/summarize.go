@@ -85,7 +85,7 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 
 // heapGrowthSeries is what HEAP_GROWTH fits and the limit its time to OOM runs to: heap
 // used (old and young generations) against the point where V8 may end the process, 80% of
-// the old generation's limit (heap_limit.go), when the samples know that limit; else
+// the old generation's limit (inspect's heap limit), when the samples know that limit; else
 // against V8's heap limit, which includes the young generation's reserve and so predicts
 // the OOM too late (a 48 MiB reserve is 27% of the limit at --max-old-space-size=128).
 //
