@@ -6,13 +6,13 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/diff"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
 // newDiffCommand compares two saved snapshots.
 func newDiffCommand(deps Deps) *cli.Command {
-	d := inspect.DefaultDiffThresholds()
+	d := diff.DefaultThresholds()
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "compare two snapshots: what was added, removed, and what grew",
@@ -37,7 +37,7 @@ func newDiffCommand(deps Deps) *cli.Command {
 type diffOptions struct {
 	a, b       string
 	opt        options
-	thresholds inspect.DiffThresholds
+	thresholds diff.Thresholds
 }
 
 // readDiffOptions reads diff's two file arguments and its flags (each growth threshold is
@@ -50,7 +50,7 @@ func readDiffOptions(c *cli.Command, deps Deps) (diffOptions, error) {
 	if err != nil {
 		return diffOptions{}, err
 	}
-	th := inspect.DefaultDiffThresholds()
+	th := diff.DefaultThresholds()
 	th.FDs, th.CloseWait = int(c.Int("min-fd-growth")), int(c.Int("min-close-wait-growth"))
 	return diffOptions{a: c.Args().Get(0), b: c.Args().Get(1), opt: opt, thresholds: th}, nil
 }
@@ -65,14 +65,14 @@ func runDiff(deps Deps, o diffOptions) error {
 	if err != nil {
 		return err
 	}
-	diff := inspect.Compare(a, b, o.thresholds, deps.Now())
+	d := diff.Compare(a, b, o.thresholds, deps.Now())
 	var buf bytes.Buffer
-	if err := report.RenderDiff(&buf, diff, renderOptions(deps, o.opt, "")); err != nil {
+	if err := report.RenderDiff(&buf, d, renderOptions(deps, o.opt, "")); err != nil {
 		return err
 	}
 	if err := writeOnce(deps, &buf); err != nil {
 		return err
 	}
-	printWarnings(deps, diff.Warnings)
-	return findingsError(failing(diff.Findings, o.opt.failOn), o.opt.failOn)
+	printWarnings(deps, d.Warnings)
+	return findingsError(failing(d.Findings, o.opt.failOn), o.opt.failOn)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/diff"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
@@ -128,7 +129,7 @@ func TestSnapshotFileOptions(t *testing.T) {
 
 // TestDiffOptions: diff reads its two files and its growth thresholds once.
 func TestDiffOptions(t *testing.T) {
-	def := inspect.DefaultDiffThresholds()
+	def := diff.DefaultThresholds()
 	o, err := readWith(t, "", nil, []string{"diff", "a.json", "b.json"}, readDiffOptions)
 	if err != nil || o.a != "a.json" || o.b != "b.json" || o.thresholds != def {
 		t.Fatalf("options %+v, %v", o, err)

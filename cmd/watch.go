@@ -1,16 +1,13 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
-	"github.com/nodeinspect/nodeinspect/inspect/model"
-	"github.com/nodeinspect/nodeinspect/internal/trend"
+	"github.com/nodeinspect/nodeinspect/inspect/watch"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -20,9 +17,6 @@ const (
 	minWatchInterval = 100 * time.Millisecond
 	maxWatchInterval = time.Hour
 )
-
-// clearScreen moves the cursor home and clears the terminal (ECMA-48 CUP and ED).
-const clearScreen = "\x1b[H\x1b[2J"
 
 // newWatchCommand samples a process over time and reports steady growth.
 func newWatchCommand(deps Deps) *cli.Command {
@@ -69,173 +63,52 @@ func readWatchOptions(c *cli.Command, deps Deps) (watchOptions, error) {
 	return o, nil
 }
 
-// runWatch is the sampling loop of watch.
+// runWatch runs the watch of o: the collector's options and the view from the flags, the
+// exit code from how it ended.
 func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
-	opt, pid, interval, duration := o.opt, o.pid, o.interval, o.duration
+	opt, pid := o.opt, o.pid
 	col := newCollector(deps, opt)
-	copt := inspect.Options{Any: opt.any, Thresholds: opt.thresholds}
-	var first *model.Snapshot
-	var heap *inspect.HeapSession
-	var err error
-	// Warnings that come after the first frame (a sample that could not read a table, the
-	// attach's cleanup) go to the sink: drained after each frame and at the end.
-	sink := &inspect.WarningSink{}
+	wo := watch.Options{Interval: o.interval, Duration: o.duration, Attach: opt.attach,
+		Collect: inspect.Options{Any: opt.any, Thresholds: opt.thresholds},
+		View:    watchView(deps, opt), Render: report.Options{Format: opt.format, Color: opt.color, Width: deps.Width},
+		TermWidth: deps.TermWidth, Out: deps.Out, Warn: func(w []string) { printWarnings(deps, w) }, Now: deps.Now}
 	if opt.attach {
-		// One inspector session for the whole watch; closed on every path below.
-		copt.Sections, copt.Sample, copt.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
-		copt.CloserBound, copt.AllowSIGUSR1Users = envDuration(deps, "NODEINSPECT_CLOSER_BOUND"), opt.allowSIGUSR1Users
+		// One inspector session for the whole watch.
+		c := &wo.Collect
+		c.Sections, c.Sample, c.AttachTimeout = inspect.SectionLoop, inspect.DefaultSampleWindow, opt.attachTimeout
+		c.CloserBound, c.AllowSIGUSR1Users = envDuration(deps, "NODEINSPECT_CLOSER_BOUND"), opt.allowSIGUSR1Users
 		// The dead-man's switch is re-armed at each sample: it must outlast the interval.
-		copt.Deadman = max(envDuration(deps, "NODEINSPECT_DEADMAN"), 3*interval)
+		c.Deadman = max(envDuration(deps, "NODEINSPECT_DEADMAN"), 3*o.interval)
 		if envDuration(deps, "NODEINSPECT_DEADMAN") == 0 {
-			copt.Deadman = max(inspect.DefaultDeadman, 3*interval)
+			c.Deadman = max(inspect.DefaultDeadman, 3*o.interval)
 		}
+		var err error
 		if pid, err = followPid(deps, opt, pid); err != nil {
 			return err
 		}
-		first, heap, err = col.CollectAttached(ctx, pid, copt)
-		if heap != nil {
-			heap.WarnTo(sink)
-			defer func() {
-				heap.Close(ctx)
-				printWarnings(deps, sink.Drain()) // on a path that returns early
-			}()
-		}
-		if err == nil {
-			printWarnings(deps, first.Warnings)
-		}
-	} else {
-		first, err = col.Collect(ctx, pid, copt)
 	}
+	wo.PID = pid
+	res, err := watch.Run(ctx, col, wo)
 	if err != nil {
 		return err
 	}
-	var heapWarnings []string
-	startTicks := first.Process.StartTicks
-	live := deps.IsTTY && (opt.format == report.FormatTable || opt.format == report.FormatPlain)
-	// --format plain without a terminal: one plain line per sample, no cursor codes.
-	plainLines := !live && opt.format == report.FormatPlain && opt.formatGiven
-	stream := !live && !plainLines && opt.format != report.FormatMarkdown
-	ropt := report.Options{Format: opt.format, Color: opt.color, Width: deps.Width}
-
-	// The heap is read under the run's own context, not the duration's: a read that starts
-	// just before the duration ends (a session per sample takes ~10 ms) still completes.
-	heapCtx := ctx
-	if duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, duration+interval/2)
-		defer cancel()
+	if res.Left.Unconfirmed() {
+		return unconfirmedError(pid, res.Left)
 	}
-	if heap != nil {
-		heap.MeasureDelay(interval)
-	}
-	sampler := col.NewSampler(sink)
-	var samples []*model.Sample
-	ended := "duration"
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for seq := 0; ; seq++ {
-		s, err := sampler.Sample(ctx, pid, seq, startTicks)
-		var reused *model.PidReusedError
-		switch {
-		case errors.As(err, &reused):
-			ended = "pid reused: the process exited and another took its pid"
-		case errors.Is(err, model.ErrNoProcess):
-			ended = "exited: the process ended during the watch"
-		case err != nil && ctx.Err() != nil:
-			ended = endReason(ctx, duration)
-		case err != nil:
-			return err
-		}
-		if err != nil {
-			break
-		}
-		if heap != nil {
-			herr := heap.FillSample(heapCtx, s)
-			switch {
-			case herr == nil:
-				s.EventLoopDelay = heap.Delay()
-			case ctx.Err() == nil && len(heapWarnings) == 0:
-				heapWarnings = append(heapWarnings, herr.Error())
-			}
-		}
-		samples = append(samples, s)
-		var buf bytes.Buffer
-		switch {
-		case live:
-			if deps.TermWidth != nil {
-				// A resized terminal is redrawn at its new width (TIOCGWINSZ each frame:
-				// one ioctl, cheaper than tracking SIGWINCH).
-				if w := deps.TermWidth(); w > 0 {
-					ropt.Width = w
-				}
-			}
-			buf.WriteString(clearScreen)
-			if err := report.RenderWatchFrame(&buf, samples, ropt); err != nil {
-				return err
-			}
-		case stream:
-			if err := report.RenderSampleLine(&buf, s); err != nil {
-				return err
-			}
-		case plainLines:
-			if err := report.RenderSamplePlain(&buf, s); err != nil {
-				return err
-			}
-		}
-		if err := writeOnce(deps, &buf); err != nil {
-			return err
-		}
-		if !live {
-			// A live view's next frame would clear them: they wait for the summary.
-			printWarnings(deps, sink.Drain())
-		}
-		select {
-		case <-ctx.Done():
-			ended = endReason(ctx, duration)
-		case <-ticker.C:
-			continue
-		}
-		break
-	}
-	sum := inspect.Summarize(samples, ended, trend.DefaultRule(), deps.Now())
-	sum.Warnings = append(sum.Warnings, heapWarnings...)
-	var left *model.Attach
-	if heap == nil && first.Attach.Unconfirmed() {
-		left = first.Attach
-	}
-	if heap != nil {
-		if a := heap.Close(ctx); a.LeftOpen != "" {
-			sum.Warnings = append(sum.Warnings, "attach: "+a.LeftOpen)
-			left = a
-		}
-	}
-	sum.Warnings = append(sum.Warnings, sink.Drain()...)
-	sumOpt := ropt
-	if stream {
-		sumOpt.Format = report.FormatJSON
-	}
-	var buf bytes.Buffer
-	if live || plainLines {
-		buf.WriteString("\n")
-	}
-	if err := report.RenderWatchSummary(&buf, sum, sumOpt); err != nil {
-		return err
-	}
-	if err := writeOnce(deps, &buf); err != nil {
-		return err
-	}
-	if left.Unconfirmed() {
-		printWarnings(deps, withoutString(sum.Warnings, "attach: "+left.LeftOpen))
-		return unconfirmedError(pid, left)
-	}
-	printWarnings(deps, sum.Warnings)
-	return findingsError(failing(sum.Findings, opt.failOn), opt.failOn)
+	return findingsError(failing(res.Summary.Findings, opt.failOn), opt.failOn)
 }
 
-// endReason tells a finished duration from an interruption (Ctrl-C, SIGTERM).
-func endReason(ctx context.Context, duration time.Duration) string {
-	if duration > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return "duration"
+// watchView is how watch shows its samples: a live view on a terminal (table or plain),
+// plain lines for --format plain without one, the summary only for markdown, else JSON
+// lines.
+func watchView(deps Deps, opt options) watch.View {
+	switch {
+	case deps.IsTTY && (opt.format == report.FormatTable || opt.format == report.FormatPlain):
+		return watch.ViewLive
+	case opt.format == report.FormatPlain && opt.formatGiven:
+		return watch.ViewPlainLines
+	case opt.format == report.FormatMarkdown:
+		return watch.ViewSummary
 	}
-	return "interrupted"
+	return watch.ViewJSONLines
 }

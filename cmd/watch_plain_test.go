@@ -5,6 +5,9 @@ import (
 	"testing"
 )
 
+// clearScreen is what the live view of watch writes before each frame (cursor home, clear).
+const clearScreen = "\x1b[H\x1b[2J"
+
 // watch --format plain without a terminal prints one plain line per sample and a plain
 // summary: no escape codes (no clear-screen, no colour) and no JSON.
 func TestWatchPlainOnAPipe(t *testing.T) {

@@ -262,7 +262,7 @@ func (col *collection) readIdentity() error {
 	fs, pid := col.c.FS, col.pid
 	st, err := fs.ReadStat(pid)
 	if err != nil {
-		return classifyReadError(pid, err)
+		return ClassifyReadError(pid, err)
 	}
 	col.stat = st
 	if st.Exited() {
@@ -294,7 +294,7 @@ func (col *collection) readIdentity() error {
 		p.UID = status.UIDs[0]
 		p.User = col.c.UserName(p.UID)
 	} else if probes.IsGone(err) {
-		return classifyReadError(pid, err)
+		return ClassifyReadError(pid, err)
 	} else {
 		col.warn("process status unreadable: %v", err)
 	}
@@ -335,8 +335,8 @@ func (col *collection) recheckIdentity() error {
 	return target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
 }
 
-// classifyReadError turns the failure to read a process's stat into a sentinel error.
-func classifyReadError(pid int, err error) error {
+// ClassifyReadError turns the failure to read a process's stat into a sentinel error.
+func ClassifyReadError(pid int, err error) error {
 	switch {
 	case probes.IsGone(err):
 		return fmt.Errorf("process %d: %w", pid, model.ErrNoProcess)

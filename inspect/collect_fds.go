@@ -14,6 +14,9 @@ var fdTypeOfProto = map[string]string{
 	"tcp": "tcp", "tcp6": "tcp", "udp": "udp", "udp6": "udp", "unix": "unix", "netlink": "netlink",
 }
 
+// FDType is the contract's fd type of a socket read from the table proto ("tcp6" is "tcp").
+func FDType(proto string) string { return fdTypeOfProto[proto] }
+
 // readFDs fills FDs and Sockets: the fd table, each socket joined by inode to the target's
 // own network namespace tables.
 func (col *collection) readFDs() {
@@ -35,7 +38,7 @@ func (col *collection) readFDs() {
 		}
 		return
 	}
-	inodes := socketInodes(entries)
+	inodes := SocketInodes(entries)
 	var index socketIndex
 	if len(inodes) > 0 {
 		var socks []probes.Socket
@@ -73,8 +76,8 @@ func (col *collection) readFDs() {
 	}
 }
 
-// socketInodes returns the set of socket inodes of an fd table.
-func socketInodes(entries []probes.FDEntry) map[uint64]struct{} {
+// SocketInodes returns the set of socket inodes of an fd table.
+func SocketInodes(entries []probes.FDEntry) map[uint64]struct{} {
 	inodes := make(map[uint64]struct{})
 	for i := range entries {
 		if entries[i].Type == "socket" && entries[i].Inode != 0 {

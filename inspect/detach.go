@@ -43,7 +43,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		return nil, err
 	}
 	if err != nil {
-		return nil, classifyReadError(pid, err)
+		return nil, ClassifyReadError(pid, err)
 	}
 	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
 	rec, err := ReadCloserState(pid, st.StartTicks)
@@ -136,7 +136,7 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	}
 	owned, err := fs.SocketInodes(pid)
 	if err != nil {
-		return nil, classifyReadError(pid, err)
+		return nil, ClassifyReadError(pid, err)
 	}
 	var inodes []uint64
 	for _, s := range listening {
@@ -146,7 +146,7 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	}
 	loops, err := inspectorsock.ClassifyListeners(fs, pid, inodes)
 	if err != nil {
-		return nil, classifyReadError(pid, err)
+		return nil, ClassifyReadError(pid, err)
 	}
 	out := map[uint64]string{}
 	for _, s := range listening {

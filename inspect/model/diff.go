@@ -14,7 +14,7 @@ type Diff struct {
 	SameProcess bool `json:"same_process"`
 	// IntervalSeconds is After.TakenAt − Before.TakenAt.
 	IntervalSeconds float64 `json:"interval_seconds"`
-	// ShortInterval is set when the snapshots are less than ShortDiffInterval apart: growth
+	// ShortInterval is set when the snapshots are less than diff.ShortInterval apart: growth
 	// is then reported as absolute changes, without rates or a time to the limit.
 	ShortInterval bool `json:"short_interval"`
 	// FDs is nil when either snapshot lacks the fd table.

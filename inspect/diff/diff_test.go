@@ -1,4 +1,4 @@
-package inspect
+package diff
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func TestCompareReportsExactlyTheLeakedFDs(t *testing.T) {
 	b.TakenAt = t0.Add(100 * time.Second)
 	b.Sockets = &model.SocketSummary{ByState: map[string]int{"LISTEN": 1}}
 
-	d := Compare(a, b, DefaultDiffThresholds(), t0)
+	d := Compare(a, b, DefaultThresholds(), t0)
 	if !d.SameProcess || d.IntervalSeconds != 100 {
 		t.Errorf("same %v interval %v", d.SameProcess, d.IntervalSeconds)
 	}
@@ -53,12 +53,12 @@ func TestCompareNoGrowth(t *testing.T) {
 	b.TakenAt = a.TakenAt.Add(time.Minute)
 	rss := func(v uint64) *model.Memory { return &model.Memory{RSSBytes: u64(v)} }
 	a.Memory, b.Memory = rss(100<<20), rss(110<<20)
-	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
+	d := Compare(a, b, DefaultThresholds(), time.Now())
 	if len(d.Findings) != 0 {
 		t.Errorf("findings %s", codes(d.Findings))
 	}
 	b.Memory = rss(200 << 20)
-	d = Compare(a, b, DefaultDiffThresholds(), time.Now())
+	d = Compare(a, b, DefaultThresholds(), time.Now())
 	if codes(d.Findings) != "RSS_GROWTH:warning" {
 		t.Errorf("findings %s", codes(d.Findings))
 	}
@@ -68,7 +68,7 @@ func TestCompareDifferentProcesses(t *testing.T) {
 	a := fdSnapshot(1024, 3)
 	b := fdSnapshot(1024, 3)
 	b.Process = &model.Process{PID: 43}
-	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
+	d := Compare(a, b, DefaultThresholds(), time.Now())
 	if d.SameProcess || len(d.Warnings) == 0 {
 		t.Errorf("different processes must be noted: %+v", d)
 	}
@@ -79,7 +79,7 @@ func TestCompareChildrenAndCloseWait(t *testing.T) {
 	b := &model.Snapshot{Children: []*model.Child{{PID: 10, Children: []*model.Child{{PID: 11, State: "Z", Zombie: true}}}, {PID: 12}},
 		Sockets: &model.SocketSummary{ByState: map[string]int{"CLOSE_WAIT": 9}, ByPeer: []model.PeerGroup{{Remote: "10.0.0.1", State: "CLOSE_WAIT", Count: 9}}}}
 	b.TakenAt = a.TakenAt.Add(10 * time.Second)
-	d := Compare(a, b, DefaultDiffThresholds(), time.Now())
+	d := Compare(a, b, DefaultThresholds(), time.Now())
 	if len(d.Children.Appeared) != 2 || d.Children.Appeared[0].PID != 11 || !d.Children.Appeared[0].Zombie {
 		t.Errorf("appeared %+v", d.Children.Appeared)
 	}

@@ -1,4 +1,4 @@
-package inspect
+package diff
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ func TestCompareShortIntervalHasNoRates(t *testing.T) {
 	}{{5 * time.Second, false}, {59 * time.Second, false}, {time.Minute, true}, {10 * time.Minute, true}} {
 		a, b := fdSnapshot(1024, 30), fdSnapshot(1024, 30, leaked...)
 		a.TakenAt, b.TakenAt = t0, t0.Add(c.gap)
-		d := Compare(a, b, DefaultDiffThresholds(), t0)
+		d := Compare(a, b, DefaultThresholds(), t0)
 		if d.ShortInterval == c.rates || codes(d.Findings) != "FD_GROWTH:warning" {
 			t.Fatalf("%s: short %v findings %s", c.gap, d.ShortInterval, codes(d.Findings))
 		}
@@ -51,7 +51,7 @@ func TestCompareDeletedFilesNewlyHeld(t *testing.T) {
 	tmp := model.FD{FD: 13, Type: "file", Target: "/tmp/upload-1", Deleted: true}
 	b := fdSnapshot(1024, 20, old, rotatedNow, memfd, tmp)
 	b.TakenAt = a.TakenAt.Add(10 * time.Second)
-	d := Compare(a, b, DefaultDiffThresholds(), b.TakenAt)
+	d := Compare(a, b, DefaultThresholds(), b.TakenAt)
 	if len(d.FDs.DeletedNew) != 2 || d.FDs.DeletedNew[0].Path != "/var/log/app.log" || d.FDs.DeletedNew[1].Path != "/tmp/upload-1" || d.FDs.DeletedNewBytes != size {
 		t.Fatalf("deleted new %+v bytes %d", d.FDs.DeletedNew, d.FDs.DeletedNewBytes)
 	}
@@ -59,7 +59,7 @@ func TestCompareDeletedFilesNewlyHeld(t *testing.T) {
 		t.Fatalf("findings %s %v", codes(d.Findings), d.Findings)
 	}
 	// Nothing new: no finding.
-	d = Compare(b, b, DefaultDiffThresholds(), b.TakenAt)
+	d = Compare(b, b, DefaultThresholds(), b.TakenAt)
 	if len(d.FDs.DeletedNew) != 0 || len(d.Findings) != 0 {
 		t.Fatalf("same snapshot: %+v %s", d.FDs.DeletedNew, codes(d.Findings))
 	}

@@ -1,4 +1,4 @@
-package inspect
+package watch
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -51,9 +52,9 @@ func breakTable(t *testing.T, root string, pid int, name string) {
 // trend fits), not 0, and says so once in the sink however many samples fail.
 func TestSampleWithUnreadableSocketTable(t *testing.T) {
 	root, pid := closeWaitTree(t)
-	c := NewCollector(probes.NewFS(root))
-	sink := &WarningSink{}
-	s, err := c.NewSampler(sink).Sample(context.Background(), pid, 0, 0)
+	c := inspect.NewCollector(probes.NewFS(root))
+	sink := &inspect.WarningSink{}
+	s, err := NewSampler(c, sink).Sample(context.Background(), pid, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestSampleWithUnreadableSocketTable(t *testing.T) {
 	}
 
 	breakTable(t, root, pid, "tcp6")
-	sampler := c.NewSampler(sink)
+	sampler := NewSampler(c, sink)
 	var samples []*model.Sample
 	for seq := range 3 {
 		s, err := sampler.Sample(context.Background(), pid, seq, 0)
@@ -86,45 +87,5 @@ func TestSampleWithUnreadableSocketTable(t *testing.T) {
 	w := sink.Drain()
 	if len(w) != 1 || !strings.Contains(w[0], "net/tcp6") || !strings.Contains(w[0], "close_wait") || !strings.Contains(w[0], "unknown") {
 		t.Fatalf("warnings %q: want one naming the table and what is unknown", w)
-	}
-}
-
-// TestWarningSink: each warning once, in order, and Drain takes only what is new.
-func TestWarningSink(t *testing.T) {
-	var w WarningSink
-	w.Add("a %d", 1)
-	w.Add("b")
-	w.Add("a %d", 1)
-	if got := w.Drain(); strings.Join(got, "|") != "a 1|b" {
-		t.Fatalf("first drain %q", got)
-	}
-	if got := w.Drain(); got != nil {
-		t.Fatalf("second drain %q", got)
-	}
-	w.Add("b")
-	w.Add("c")
-	if got := w.Drain(); strings.Join(got, "|") != "c" {
-		t.Fatalf("third drain %q", got)
-	}
-	var none *WarningSink
-	if none.Drain() != nil {
-		t.Fatal("nil sink")
-	}
-}
-
-// TestHeapSessionWarnTo: once the snapshot is handed out, the collection's warnings (the
-// attach cleanup's, at HeapSession.Close) go to the sink, not into the printed snapshot.
-func TestHeapSessionWarnTo(t *testing.T) {
-	col := &collection{snap: &model.Snapshot{Warnings: []string{"before"}}}
-	h := &HeapSession{run: &attachRun{col: col}}
-	col.warn("during %s", "collection")
-	sink := &WarningSink{}
-	h.WarnTo(sink)
-	col.warn("attach: could not ask the process to close the inspector it opened: %s", "refused")
-	if got := strings.Join(col.snap.Warnings, "|"); got != "before|during collection" {
-		t.Errorf("snapshot warnings %q", got)
-	}
-	if got := sink.Drain(); len(got) != 1 || !strings.Contains(got[0], "could not ask") {
-		t.Errorf("sink %q", got)
 	}
 }
