@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 )
 
@@ -42,9 +42,9 @@ func scenarioRoot(t *testing.T, name string) (string, int) {
 }
 
 type jsonFinding struct {
-	Code     string         `json:"code"`
-	Severity string         `json:"severity"`
-	Evidence model.Evidence `json:"evidence"`
+	Code     string            `json:"code"`
+	Severity string            `json:"severity"`
+	Evidence evidence.Evidence `json:"evidence"`
 }
 
 type jsonSnapshot struct {
@@ -156,7 +156,7 @@ func TestScenarioDetails(t *testing.T) {
 		}
 		groups, _ := f.Evidence["groups"].List()
 		g, _ := groups[0].Object()
-		if g["peer"] != model.Text("::ffff:10.1.2.3") || g["local_port"] != model.Int(3000) || g["count"] != model.Int(90) {
+		if g["peer"] != evidence.Text("::ffff:10.1.2.3") || g["local_port"] != evidence.Int(3000) || g["count"] != evidence.Int(90) {
 			t.Errorf("top group = %v", g)
 		}
 	})
@@ -192,7 +192,7 @@ func TestScenarioDetails(t *testing.T) {
 		root, pid := scenarioRoot(t, "deleted")
 		out, _, _ := runCLI(t, root, false, "report", itoa(pid), "--json", "--sample", "0")
 		s := decode(t, out)
-		if f := s.Findings[0]; f.Evidence["count"] != model.Int(2) {
+		if f := s.Findings[0]; f.Evidence["count"] != evidence.Int(2) {
 			t.Errorf("deleted count %v, want 2 (the memfd is not a file on disk)", f.Evidence["count"])
 		}
 	})

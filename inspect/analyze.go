@@ -9,6 +9,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
@@ -147,7 +148,7 @@ func Reevaluate(s *model.Snapshot, thresholds rules.Thresholds) {
 	for _, f := range saved {
 		switch {
 		case f.Code == model.CodeListenBacklog, f.Code == model.CodeStalledSockets:
-		case strings.HasPrefix(string(f.Code), "INSPECTOR_") && f.Evidence["detected_by"] == model.Text("epoll") && !found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])]:
+		case strings.HasPrefix(string(f.Code), "INSPECTOR_") && f.Evidence["detected_by"] == evidence.Text("epoll") && !found[string(f.Code)+" "+fmt.Sprint(f.Evidence["port"])]:
 		default:
 			continue
 		}

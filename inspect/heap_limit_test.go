@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
@@ -136,8 +137,8 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 			if len(got) == 1 {
 				ev := got[0].Evidence
 				limit, _ := ev["limit"].Str()
-				if ev["compared"] != model.Text("old_space") || ev["limit_bytes"] != model.Bytes(uint64(float64(c.maxOld*mib)*0.8)) || ev["used_bytes"] != model.Bytes(c.oldUsed) ||
-					ev["old_space_limit_bytes"] != model.Bytes(c.maxOld*mib) || ev["heap_limit_bytes"] != model.Bytes((c.maxOld+48)*mib) ||
+				if ev["compared"] != evidence.Text("old_space") || ev["limit_bytes"] != evidence.Bytes(uint64(float64(c.maxOld*mib)*0.8)) || ev["used_bytes"] != evidence.Bytes(c.oldUsed) ||
+					ev["old_space_limit_bytes"] != evidence.Bytes(c.maxOld*mib) || ev["heap_limit_bytes"] != evidence.Bytes((c.maxOld+48)*mib) ||
 					!strings.Contains(limit, "--max-old-space-size") {
 					t.Errorf("evidence %v", ev)
 				}
@@ -148,14 +149,14 @@ func TestHeapNearLimitOldSpace(t *testing.T) {
 	s := oldSpaceSnapshot(0, 100*mib, 128*mib)
 	s.Memory.Heap.OldSpaceUsedBytes = nil
 	got := onlyRule(model.CodeHeapNearLimit, s, ctx)
-	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != model.Text("heap_used_vs_old_space") {
+	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != evidence.Text("heap_used_vs_old_space") {
 		t.Errorf("heap used against the old limit: %s %v", codes(got), got)
 	}
 	// Without any old-generation limit the V8 heap limit is all there is.
 	s = heapSnapshot(2000, 1000, 960, 1000)
 	s.Memory.Heap.OldSpaceLimitBytes = nil
 	got = onlyRule(model.CodeHeapNearLimit, s, ctx)
-	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != model.Text("heap") {
+	if codes(got) != "HEAP_NEAR_LIMIT:critical" || got[0].Evidence["compared"] != evidence.Text("heap") {
 		t.Errorf("heap limit only: %s %v", codes(got), got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -161,7 +162,7 @@ func TestInspectorByEpollFakeTree(t *testing.T) {
 	}
 	s := fdSnapshot(1024, 0, fds...)
 	f := inspectorFindings(s, rules.EvalContext{InspectorPorts: cfg.Ports, InspectorInodes: got})
-	if len(f) != 1 || f[0].Code != "INSPECTOR_EXPOSED" || f[0].Evidence["port"] != model.Int(38017) || f[0].Evidence["detected_by"] != model.Text("epoll") {
+	if len(f) != 1 || f[0].Code != "INSPECTOR_EXPOSED" || f[0].Evidence["port"] != evidence.Int(38017) || f[0].Evidence["detected_by"] != evidence.Text("epoll") {
 		t.Errorf("findings = %v", f)
 	}
 	// The host filter: --inspect=127.0.0.1:0 cannot be a listener on 0.0.0.0.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -22,7 +22,7 @@ const evidenceListMax = 10
 const evidenceObjectMax = 3
 
 // evidenceLines renders evidence as lines of text (not yet painted, already safe).
-func (r *renderer) evidenceLines(ev model.Evidence) []string {
+func (r *renderer) evidenceLines(ev evidence.Evidence) []string {
 	var scalars, compound []string
 	for _, k := range ev.Keys() {
 		v := ev[k]
@@ -31,10 +31,10 @@ func (r *renderer) evidenceLines(ev model.Evidence) []string {
 			continue
 		}
 		switch v.Kind() {
-		case model.KindList:
+		case evidence.KindList:
 			l, _ := v.List()
 			compound = append(compound, safe(k)+": "+r.evidenceListOf(l, listTotal(ev, k, len(l))))
-		case model.KindObject:
+		case evidence.KindObject:
 			compound = append(compound, safe(k)+": "+r.evidenceValue(v))
 		default:
 			scalars = append(scalars, evidenceKey(k, v, ev)+"="+r.evidenceValue(v))
@@ -48,27 +48,27 @@ func (r *renderer) evidenceLines(ev model.Evidence) []string {
 }
 
 // evidenceValue renders one value by its unit.
-func (r *renderer) evidenceValue(v model.Value) string {
+func (r *renderer) evidenceValue(v evidence.Value) string {
 	switch v.Kind() {
-	case model.KindNull:
-		if v.Unit() == model.UnitUnlimited {
+	case evidence.KindNull:
+		if v.Unit() == evidence.UnitUnlimited {
 			return "unlimited"
 		}
 		return notAvailable
-	case model.KindBool:
+	case evidence.KindBool:
 		if b, _ := v.Bool(); b {
 			return "yes"
 		}
 		return "no"
-	case model.KindNumber:
+	case evidence.KindNumber:
 		return numberWithUnit(v)
-	case model.KindText:
+	case evidence.KindText:
 		s, _ := v.Str()
 		return quoteIfNeeded(s)
-	case model.KindList:
+	case evidence.KindList:
 		l, _ := v.List()
 		return r.evidenceListOf(l, len(l))
-	case model.KindObject:
+	case evidence.KindObject:
 		m, _ := v.Object()
 		return r.evidenceMap(m, evidenceListMax)
 	}
@@ -77,9 +77,9 @@ func (r *renderer) evidenceValue(v model.Value) string {
 
 // cutMarker reports whether key only marks that a list of the evidence was cut: "truncated",
 // or "<name>_total" beside a list "<name>" that holds fewer items than that total.
-func cutMarker(ev model.Evidence, key string) bool {
+func cutMarker(ev evidence.Evidence, key string) bool {
 	if key == "truncated" {
-		return ev[key].Kind() == model.KindBool
+		return ev[key].Kind() == evidence.KindBool
 	}
 	name, ok := strings.CutSuffix(key, "_total")
 	if !ok {
@@ -91,7 +91,7 @@ func cutMarker(ev model.Evidence, key string) bool {
 
 // listTotal is the full length of the evidence list name: its "<name>_total" when the rule
 // cut the list (rules list at most 20 items of thousands), else its length.
-func listTotal(ev model.Evidence, name string, listed int) int {
+func listTotal(ev evidence.Evidence, name string, listed int) int {
 	total, err := strconv.Atoi(ev[name+"_total"].NumberText())
 	if err != nil || total < listed {
 		return listed
@@ -101,7 +101,7 @@ func listTotal(ev model.Evidence, name string, listed int) int {
 
 // evidenceListOf renders a list that was cut from total items ("… and 980 more" counts
 // what the rule left out too): scalars joined by ", ", objects as "k=v k=v" joined by "; ".
-func (r *renderer) evidenceListOf(list []model.Value, total int) string {
+func (r *renderer) evidenceListOf(list []evidence.Value, total int) string {
 	if len(list) == 0 {
 		return "none"
 	}
@@ -110,7 +110,7 @@ func (r *renderer) evidenceListOf(list []model.Value, total int) string {
 		// The rule already cut the list to the few it names (fds, pids): show them all.
 		limit = len(list)
 	}
-	if list[0].Kind() == model.KindObject {
+	if list[0].Kind() == evidence.KindObject {
 		limit, sep = evidenceObjectMax, "; "
 	}
 	if r.verbose {
@@ -135,14 +135,14 @@ func (r *renderer) evidenceListOf(list []model.Value, total int) string {
 
 // evidenceMap renders an object as "k=v k=v". A map of counts (every value a number, like
 // fds by type) is ordered by count, largest first; any other map by key. limit > 0 cuts it.
-func (r *renderer) evidenceMap(m model.Evidence, limit int) string {
+func (r *renderer) evidenceMap(m evidence.Evidence, limit int) string {
 	if len(m) == 0 {
 		return "none"
 	}
 	keys := m.Keys()
 	allNumbers := true
 	for _, v := range m {
-		if v.Kind() != model.KindNumber {
+		if v.Kind() != evidence.KindNumber {
 			allNumbers = false
 		}
 	}
@@ -164,10 +164,10 @@ func (r *renderer) evidenceMap(m model.Evidence, limit int) string {
 		}
 		v := m[k]
 		switch v.Kind() {
-		case model.KindObject:
+		case evidence.KindObject:
 			x, _ := v.Object()
 			parts = append(parts, safe(k)+"={"+r.evidenceMap(x, limit)+"}")
-		case model.KindList:
+		case evidence.KindList:
 			l, _ := v.List()
 			parts = append(parts, safe(k)+"=["+r.evidenceListOf(l, len(l))+"]")
 		default:
@@ -178,13 +178,13 @@ func (r *renderer) evidenceMap(m model.Evidence, limit int) string {
 }
 
 // unitSuffixes are the key endings a number printed with its unit drops.
-var unitSuffixes = map[model.Unit]string{model.UnitBytes: "_bytes", model.UnitPercent: "_percent", model.UnitMillis: "_ms"}
+var unitSuffixes = map[evidence.Unit]string{evidence.UnitBytes: "_bytes", evidence.UnitPercent: "_percent", evidence.UnitMillis: "_ms"}
 
 // evidenceKey is the key as shown: without its unit's suffix when the number is printed
 // with the unit ("size=1.2 GiB", not "size_bytes=1.2 GiB"), unless that would show a label
 // twice in one line: a sibling key of the same name, or one that loses its suffix to the
 // same name ("used_bytes" and "used_percent" stay "used_bytes=32.9 MiB  used_percent=45.7%").
-func evidenceKey(key string, v model.Value, siblings model.Evidence) string {
+func evidenceKey(key string, v evidence.Value, siblings evidence.Evidence) string {
 	if short, ok := stripUnit(key, v); ok && !shortKeyTaken(short, key, siblings) {
 		return safe(short)
 	}
@@ -192,16 +192,16 @@ func evidenceKey(key string, v model.Value, siblings model.Evidence) string {
 }
 
 // stripUnit returns key without the suffix of v's unit, and whether it had one.
-func stripUnit(key string, v model.Value) (string, bool) {
+func stripUnit(key string, v evidence.Value) (string, bool) {
 	suffix, ok := unitSuffixes[v.Unit()]
-	if !ok || v.Kind() != model.KindNumber || !strings.HasSuffix(key, suffix) || len(key) == len(suffix) {
+	if !ok || v.Kind() != evidence.KindNumber || !strings.HasSuffix(key, suffix) || len(key) == len(suffix) {
 		return key, false
 	}
 	return strings.TrimSuffix(key, suffix), true
 }
 
 // shortKeyTaken reports whether another key than key among siblings is shown as short.
-func shortKeyTaken(short, key string, siblings model.Evidence) bool {
+func shortKeyTaken(short, key string, siblings evidence.Evidence) bool {
 	for k, v := range siblings {
 		if k == key {
 			continue
@@ -218,10 +218,10 @@ func shortKeyTaken(short, key string, siblings model.Evidence) bool {
 
 // numberWithUnit formats a number by its unit; a number that is not what the unit
 // expects (a fraction of a byte) is printed as it is, with the unit.
-func numberWithUnit(v model.Value) string {
+func numberWithUnit(v evidence.Value) string {
 	n := v.NumberText()
 	switch v.Unit() {
-	case model.UnitBytes:
+	case evidence.UnitBytes:
 		if i, err := strconv.ParseInt(n, 10, 64); err == nil {
 			return units.SignedBytes(i)
 		}
@@ -229,12 +229,12 @@ func numberWithUnit(v model.Value) string {
 			return units.Bytes(u)
 		}
 		return n + " B"
-	case model.UnitPercent:
+	case evidence.UnitPercent:
 		if f, ok := v.Float(); ok {
 			return formatPercent(f)
 		}
 		return n + "%"
-	case model.UnitMillis:
+	case evidence.UnitMillis:
 		if ms, err := strconv.ParseInt(n, 10, 64); err == nil {
 			return formatDuration(msDuration(ms))
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 var updateEvidence = flag.Bool("update-evidence", false, "rewrite testdata/evidence-baseline")
@@ -61,12 +62,12 @@ func TestEvidenceBaseline(t *testing.T) {
 }
 
 // decoded is m as a saved document's evidence: JSON has no units, the decoder restores them.
-func decoded(m map[string]any) model.Evidence {
+func decoded(m map[string]any) evidence.Evidence {
 	b, err := json.Marshal(m)
 	if err != nil {
 		panic(err)
 	}
-	var e model.Evidence
+	var e evidence.Evidence
 	if err := json.Unmarshal(b, &e); err != nil {
 		panic(err)
 	}

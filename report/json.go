@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // writeJSON writes v with two-space indentation (or on one line when compact) and a final
@@ -82,7 +83,7 @@ func findingsForJSON(in []model.Finding) []model.Finding {
 	out := make([]model.Finding, len(in))
 	for i, f := range in {
 		if f.Evidence == nil {
-			f.Evidence = model.Evidence{}
+			f.Evidence = evidence.Evidence{}
 		}
 		out[i] = f
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -490,7 +491,7 @@ func TestEmptyAndOddSnapshots(t *testing.T) {
 			Sockets: &model.SocketSummary{}, Memory: &model.Memory{Heap: &model.Heap{}}, Children: []*model.Child{loop, nil},
 			EventLoop: &model.EventLoop{WindowMS: -5, Seen: map[string]int{"\n": 1}, CPUPercent: f64(-1)},
 			Findings:  []model.Finding{{}, {Code: "Y", Severity: "bogus", Evidence: decoded(map[string]any{"x": []any{}, "y": map[string]any{}, "z_ms": -1, "q_bytes": 0.5})}}},
-		{Findings: []model.Finding{{Code: "C", Evidence: model.Evidence{"c": model.Number(math.Inf(1)), "n": model.Count(1)}}}},
+		{Findings: []model.Finding{{Code: "C", Evidence: evidence.Evidence{"c": evidence.Number(math.Inf(1)), "n": evidence.Count(1)}}}},
 	}
 	for i, snap := range odd {
 		for _, f := range []Format{FormatTable, FormatPlain, FormatMarkdown} {

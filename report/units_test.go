@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -140,7 +141,7 @@ func TestEvidenceRendering(t *testing.T) {
 		"missing":     nil,
 	})
 	// Bytes JSON cannot carry, as a rule builds them.
-	ev["raw"] = model.Text("\xff")
+	ev["raw"] = evidence.Text("\xff")
 	lines := r.evidenceLines(ev)
 	want := []string{
 		`bytes=3.00 MiB  count=3  cpu=99.5%  hard_limit=unlimited  missing=n/a  path="/tmp/a b"  raw=\xff  window=2s`,
@@ -154,7 +155,7 @@ func TestEvidenceRendering(t *testing.T) {
 	}
 	// Values read back from JSON render the same as values built in Go.
 	fromJSON := r.evidenceLines(decoded(map[string]any{"count": float64(3), "pids": []any{float64(1), float64(2)}}))
-	fromGo := r.evidenceLines(model.Evidence{"count": model.Count(3), "pids": model.PIDs([]int{1, 2})})
+	fromGo := r.evidenceLines(evidence.Evidence{"count": evidence.Count(3), "pids": evidence.PIDs([]int{1, 2})})
 	if strings.Join(fromJSON, "\n") != strings.Join(fromGo, "\n") {
 		t.Errorf("JSON-shaped evidence %q differs from Go-shaped %q", fromJSON, fromGo)
 	}
@@ -190,7 +191,7 @@ func FuzzRenderNames(f *testing.F) {
 		snap.FDs.List[5].Target = target
 		snap.FDs.List[6].Socket.State = state
 		snap.Children[0].Comm = comm
-		snap.Findings = []model.Finding{{Code: model.Code(comm), Severity: model.Severity(state), Summary: target, Evidence: model.Evidence{comm: model.Text(target), "l": model.Texts([]string{arg})}, Advice: arg}}
+		snap.Findings = []model.Finding{{Code: model.Code(comm), Severity: model.Severity(state), Summary: target, Evidence: evidence.Evidence{comm: evidence.Text(target), "l": evidence.Texts([]string{arg})}, Advice: arg}}
 		snap.Warnings = []string{target}
 		for _, format := range []Format{FormatTable, FormatPlain, FormatMarkdown} {
 			for _, view := range views {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // Snapshots seconds apart give absolute changes; a minute or more apart, rates and the time
@@ -29,7 +30,7 @@ func TestCompareShortIntervalHasNoRates(t *testing.T) {
 		ev := d.Findings[0].Evidence
 		_, hasRate := ev["rate_per_hour"]
 		_, hasTTL := ev["time_to_limit_seconds"]
-		if hasRate != c.rates || hasTTL != c.rates || ev["change"] != model.Number(40) {
+		if hasRate != c.rates || hasTTL != c.rates || ev["change"] != evidence.Number(40) {
 			t.Errorf("%s: evidence %v", c.gap, ev)
 		}
 		if !c.rates && d.Findings[0].Summary != "Open fds grew from 30 to 70 (+40)" {
@@ -55,7 +56,7 @@ func TestCompareDeletedFilesNewlyHeld(t *testing.T) {
 	if len(d.FDs.DeletedNew) != 2 || d.FDs.DeletedNew[0].Path != "/var/log/app.log" || d.FDs.DeletedNew[1].Path != "/tmp/upload-1" || d.FDs.DeletedNewBytes != size {
 		t.Fatalf("deleted new %+v bytes %d", d.FDs.DeletedNew, d.FDs.DeletedNewBytes)
 	}
-	if codes(d.Findings) != "DELETED_FILES_HELD:warning" || d.Findings[0].Evidence["count"] != model.Count(2) {
+	if codes(d.Findings) != "DELETED_FILES_HELD:warning" || d.Findings[0].Evidence["count"] != evidence.Count(2) {
 		t.Fatalf("findings %s %v", codes(d.Findings), d.Findings)
 	}
 	// Nothing new: no finding.

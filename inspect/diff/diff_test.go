@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 func TestCompareReportsExactlyTheLeakedFDs(t *testing.T) {
@@ -42,7 +43,7 @@ func TestCompareReportsExactlyTheLeakedFDs(t *testing.T) {
 		t.Fatalf("findings %s", codes(d.Findings))
 	}
 	ev := d.Findings[0].Evidence
-	if ev["rate_per_second"] != model.Rate(0.5, "second") || ev["time_to_limit_seconds"] != model.Seconds((1024-81)*2) {
+	if ev["rate_per_second"] != evidence.Rate(0.5, "second") || ev["time_to_limit_seconds"] != evidence.Seconds((1024-81)*2) {
 		t.Errorf("evidence %v", ev)
 	}
 }

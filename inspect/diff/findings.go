@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/inspect/rules/growth"
 	"github.com/nodeinspect/nodeinspect/internal/units"
@@ -74,12 +75,12 @@ func memoryGrowth(m model.Delta, minBytes uint64, minFraction float64, d *model.
 // holds now and did not hold at the first snapshot.
 func deletedGrowth(fd *model.FDDiff) model.Finding {
 	files := fd.DeletedNew
-	ev := model.Evidence{"count": model.Count(len(files)), "bytes": model.Bytes(fd.DeletedNewBytes)}
+	ev := evidence.Evidence{"count": evidence.Count(len(files)), "bytes": evidence.Bytes(fd.DeletedNewBytes)}
 	if len(files) > rules.MaxListed {
-		ev["files_total"], ev["truncated"] = model.Count(len(files)), model.Flag(true)
+		ev["files_total"], ev["truncated"] = evidence.Count(len(files)), evidence.Flag(true)
 		files = files[:rules.MaxListed]
 	}
-	ev["files"] = model.Record(files)
+	ev["files"] = evidence.Record(files)
 	return model.Finding{Code: model.CodeDeletedFilesHeld, Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s since the first snapshot, holding %s of disk space that df counts and du cannot find",
 			units.Count(len(fd.DeletedNew), "deleted file is newly held", "deleted files are newly held"), units.SignedBytes(fd.DeletedNewBytes)),

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // listenerSet is the process's listening TCP sockets, by table (tcp or tcp6: an IPv4
@@ -70,12 +72,12 @@ func (l listenerSet) GroupOf(so *Socket) ConnGroup {
 // Evidence is the group as finding evidence: peer, direction, and the port that is
 // common to the group (local_port for inbound, remote_port for outbound); the other is
 // null, since the connections of a group do not share it.
-func (g ConnGroup) Evidence() Evidence {
-	m := Evidence{"peer": Text(g.Remote), "direction": Text(g.Direction), "local_port": Null(), "remote_port": Null()}
+func (g ConnGroup) Evidence() evidence.Evidence {
+	m := evidence.Evidence{"peer": evidence.Text(g.Remote), "direction": evidence.Text(g.Direction), "local_port": evidence.Null(), "remote_port": evidence.Null()}
 	if g.Direction == DirectionInbound {
-		m["local_port"] = Int(g.Port)
+		m["local_port"] = evidence.Int(g.Port)
 	} else {
-		m["remote_port"] = Int(g.Port)
+		m["remote_port"] = evidence.Int(g.Port)
 	}
 	return m
 }

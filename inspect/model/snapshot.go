@@ -3,12 +3,15 @@
 // typed Code and Severity, the documents of ps, diff, watch, stack, profile and heap, and
 // the sentinel errors that decide the exit code. It holds data and the few methods that
 // read it; it collects nothing, decides nothing and prints nothing, and it imports nothing
-// of ours, so the renderers (report) depend on it and never on the collector.
+// of ours but its evidence values (model/evidence), so the renderers (report) depend on it
+// and never on the collector.
 package model
 
 import (
 	"sort"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // Schema is the value of the "schema" key of every JSON document this tool writes.
@@ -457,7 +460,7 @@ type Finding struct {
 	// Summary is one human sentence; its text may improve between releases.
 	Summary string `json:"summary"`
 	// Evidence holds the numbers, fds and pids behind the finding, each with its unit.
-	Evidence Evidence `json:"evidence"`
+	Evidence evidence.Evidence `json:"evidence"`
 	// Advice is one line a tired person can act on.
 	Advice string `json:"advice"`
 	// Related names other findings of this snapshot that explain or are explained by it.

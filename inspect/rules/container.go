@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -37,15 +38,15 @@ func ruleContainerMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if frac >= critAt {
 		sev = model.SeverityCritical
 	}
-	ev := model.Evidence{
-		"working_set_bytes": model.Bytes(ws), "limit_bytes": model.Bytes(limit), "used_percent": model.Percent(units.Round(frac*100, 1)),
-		"usage_bytes": model.Opt(c.Memory.UsageBytes, model.Bytes[uint64]), "cgroup": model.Text(c.Memory.LimitCgroup),
+	ev := evidence.Evidence{
+		"working_set_bytes": evidence.Bytes(ws), "limit_bytes": evidence.Bytes(limit), "used_percent": evidence.Percent(units.Round(frac*100, 1)),
+		"usage_bytes": evidence.Opt(c.Memory.UsageBytes, evidence.Bytes[uint64]), "cgroup": evidence.Text(c.Memory.LimitCgroup),
 	}
 	if c.Memory.UsageBytes != nil && *c.Memory.UsageBytes >= ws {
-		ev["reclaimable_cache_bytes"] = model.Bytes(*c.Memory.UsageBytes - ws)
+		ev["reclaimable_cache_bytes"] = evidence.Bytes(*c.Memory.UsageBytes - ws)
 	}
 	if c.Memory.HighBytes != nil {
-		ev["high_bytes"] = model.Bytes(*c.Memory.HighBytes)
+		ev["high_bytes"] = evidence.Bytes(*c.Memory.HighBytes)
 	}
 	return []model.Finding{{
 		Code:     model.CodeContainerMemoryNearLimit,
@@ -68,8 +69,8 @@ func ruleOOMKilled(s *model.Snapshot, _ EvalContext) []model.Finding {
 	n := *c.Memory.OOMKills
 	sev := model.SeverityWarning
 	when := "since the cgroup was made"
-	ev := model.Evidence{"oom_kills": model.Count(n), "oom_kills_in_window": model.Opt(c.Memory.OOMKillsInWindow, model.Count[uint64]),
-		"limit_bytes": model.Opt(c.Memory.LimitBytes, model.Bytes[uint64]), "cgroup": model.Text(c.Cgroup)}
+	ev := evidence.Evidence{"oom_kills": evidence.Count(n), "oom_kills_in_window": evidence.Opt(c.Memory.OOMKillsInWindow, evidence.Count[uint64]),
+		"limit_bytes": evidence.Opt(c.Memory.LimitBytes, evidence.Bytes[uint64]), "cgroup": evidence.Text(c.Cgroup)}
 	if w := c.Memory.OOMKillsInWindow; w != nil && *w > 0 {
 		sev = model.SeverityCritical
 		when = fmt.Sprintf("%d of them while nodeinspect watched", *w)
@@ -103,15 +104,15 @@ func ruleCPUThrottled(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if c.CPU.QuotaCPUs != nil {
 		quota = fmt.Sprintf("its quota of %s CPUs", trimFloat(*c.CPU.QuotaCPUs))
 	}
-	ev := model.Evidence{"periods": model.Count(periods), "throttled_periods": model.Count(throttled), "throttled_percent": model.Percent(units.Round(frac*100, 1)),
-		"quota_cpus": model.Opt(c.CPU.QuotaCPUs, model.Number), "cgroup": model.Text(c.CPU.LimitCgroup)}
+	ev := evidence.Evidence{"periods": evidence.Count(periods), "throttled_periods": evidence.Count(throttled), "throttled_percent": evidence.Percent(units.Round(frac*100, 1)),
+		"quota_cpus": evidence.Opt(c.CPU.QuotaCPUs, evidence.Number), "cgroup": evidence.Text(c.CPU.LimitCgroup)}
 	held := ""
 	if c.CPU.ThrottledSeconds != nil {
-		ev["throttled_time_ms"] = model.Millis(int64(*c.CPU.ThrottledSeconds * 1000))
+		ev["throttled_time_ms"] = evidence.Millis(int64(*c.CPU.ThrottledSeconds * 1000))
 		held = fmt.Sprintf(", held back %.2f s in all", *c.CPU.ThrottledSeconds)
 	}
 	if c.CPU.WindowSeconds != nil {
-		ev["window_ms"] = model.Millis(int64(*c.CPU.WindowSeconds * 1000))
+		ev["window_ms"] = evidence.Millis(int64(*c.CPU.WindowSeconds * 1000))
 	}
 	return []model.Finding{{
 		Code:     model.CodeCPUThrottled,
@@ -158,8 +159,8 @@ func ruleHeapLimitAboveContainer(s *model.Snapshot, _ EvalContext) []model.Findi
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("The V8 heap may grow to %s, but with %s already outside the heap the container's %s limit is reached first: the kernel kills the process before V8 collects harder",
 			units.Bytes(heapLimit), units.Bytes(outside), units.Bytes(limit)),
-		Evidence: model.Evidence{"heap_limit_bytes": model.Bytes(heapLimit), "outside_heap_bytes": model.Bytes(outside), "rss_bytes": model.Bytes(rss),
-			"heap_total_bytes": model.Bytes(heapTotal), "limit_bytes": model.Bytes(limit), "suggested_max_old_space_mib": model.Int(max(fit>>20, 0))},
+		Evidence: evidence.Evidence{"heap_limit_bytes": evidence.Bytes(heapLimit), "outside_heap_bytes": evidence.Bytes(outside), "rss_bytes": evidence.Bytes(rss),
+			"heap_total_bytes": evidence.Bytes(heapTotal), "limit_bytes": evidence.Bytes(limit), "suggested_max_old_space_mib": evidence.Int(max(fit>>20, 0))},
 		Advice: advice,
 	}}
 }
@@ -180,7 +181,7 @@ func rulePidsNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		Code:     model.CodePIDsNearLimit,
 		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("The container runs %d tasks of its pids limit of %d (%s): new processes and threads will fail", cur, limit, percent(frac)),
-		Evidence: model.Evidence{"current": model.Count(cur), "max": model.Count(limit), "used_percent": model.Percent(units.Round(frac*100, 1)), "cgroup": model.Text(c.Pids.LimitCgroup)},
+		Evidence: evidence.Evidence{"current": evidence.Count(cur), "max": evidence.Count(limit), "used_percent": evidence.Percent(units.Round(frac*100, 1)), "cgroup": evidence.Text(c.Pids.LimitCgroup)},
 		Advice:   "At pids.max fork() and thread creation fail with EAGAIN: child_process.spawn throws, and workers or the libuv threadpool cannot start (Node may abort). Threads count, not only processes: find what spawns (nodeinspect tree), reap zombies, or raise the limit (Kubernetes: the kubelet's podPidsLimit).",
 	}}
 }

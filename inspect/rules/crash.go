@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // maxCrashFrames is how many frames of the stack PROCESS_CRASHED's evidence keeps.
@@ -33,18 +34,18 @@ func ruleProcessCrashed(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if frames == nil {
 		frames = []string{}
 	}
-	ev := model.Evidence{"trigger": model.Text(e.Trigger), "error": model.Text(e.Message), "code": model.Null(), "top_frame": model.Null(), "stack": model.Texts(frames)}
+	ev := evidence.Evidence{"trigger": evidence.Text(e.Trigger), "error": evidence.Text(e.Message), "code": evidence.Null(), "top_frame": evidence.Null(), "stack": evidence.Texts(frames)}
 	if len(e.Stack) > maxCrashFrames {
-		ev["stack_total"], ev["truncated"] = model.Count(len(e.Stack)), model.Flag(true)
+		ev["stack_total"], ev["truncated"] = evidence.Count(len(e.Stack)), evidence.Flag(true)
 	}
 	what := e.Message
 	if code != "" {
-		ev["code"] = model.Text(code)
+		ev["code"] = evidence.Text(code)
 		what = code + ": " + what
 	}
 	if len(e.Stack) > 0 {
 		top := strings.TrimSpace(e.Stack[0])
-		ev["top_frame"] = model.Text(top)
+		ev["top_frame"] = evidence.Text(top)
 		what += " " + top
 	}
 	advice := "Fix the error at the top frame; handle errors where they are thrown (try/catch around await, .catch() on promises, 'error' listeners on streams and sockets); run under a supervisor that restarts the process and keeps its reports."

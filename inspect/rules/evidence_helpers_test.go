@@ -1,9 +1,9 @@
 package rules
 
-import "github.com/nodeinspect/nodeinspect/inspect/model"
+import "github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 
 // intOf is an integer evidence value, whatever integer type the rule used (-1 when none).
-func intOf(v model.Value) int64 {
+func intOf(v evidence.Value) int64 {
 	if n, ok := v.Int(); ok {
 		return n
 	}
@@ -11,15 +11,15 @@ func intOf(v model.Value) int64 {
 }
 
 // textOf is a text evidence value.
-func textOf(v model.Value) string {
+func textOf(v evidence.Value) string {
 	s, _ := v.Str()
 	return s
 }
 
 // objects is a list of evidence objects.
-func objects(v model.Value) []model.Evidence {
+func objects(v evidence.Value) []evidence.Evidence {
 	l, _ := v.List()
-	out := make([]model.Evidence, 0, len(l))
+	out := make([]evidence.Evidence, 0, len(l))
 	for _, item := range l {
 		if o, ok := item.Object(); ok {
 			out = append(out, o)
@@ -29,7 +29,7 @@ func objects(v model.Value) []model.Evidence {
 }
 
 // texts is a list of text values.
-func texts(v model.Value) []string {
+func texts(v evidence.Value) []string {
 	l, _ := v.List()
 	out := make([]string, 0, len(l))
 	for _, item := range l {
@@ -40,7 +40,7 @@ func texts(v model.Value) []string {
 }
 
 // flag reports whether a flag value is true.
-func flag(v model.Value) bool {
+func flag(v evidence.Value) bool {
 	b, _ := v.Bool()
 	return b
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -29,21 +30,21 @@ func ruleEMFILE(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	default:
 		return nil
 	}
-	ev := model.Evidence{
-		"open":       model.Count(s.FDs.Open),
-		"soft_limit": model.Count(soft),
-		"percent":    model.Percent(units.Round(frac*100, 1)),
-		"by_type":    model.CountsBy(s.FDs.ByType),
+	ev := evidence.Evidence{
+		"open":       evidence.Count(s.FDs.Open),
+		"soft_limit": evidence.Count(soft),
+		"percent":    evidence.Percent(units.Round(frac*100, 1)),
+		"by_type":    evidence.CountsBy(s.FDs.ByType),
 	}
 	if s.Limits.OpenFilesHard != nil {
-		ev["hard_limit"] = model.Count(*s.Limits.OpenFilesHard)
+		ev["hard_limit"] = evidence.Count(*s.Limits.OpenFilesHard)
 	} else {
-		ev["hard_limit"] = model.Unlimited()
+		ev["hard_limit"] = evidence.Unlimited()
 	}
 	top := topType(s.FDs.ByType)
 	if top == "" {
 		// Only the count is known (the table was unreadable): say so instead of a type.
-		ev["by_type"] = model.Null()
+		ev["by_type"] = evidence.Null()
 		return []model.Finding{{
 			Code:     model.CodeEMFILERisk,
 			Severity: sev,
@@ -111,24 +112,24 @@ func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}
 	less := lessGroup(groups)
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	list := []model.Evidence{}
+	list := []evidence.Evidence{}
 	for i, k := range keys {
 		if i == MaxListed {
 			break
 		}
 		g := k.Evidence()
-		g["count"] = model.Count(groups[k])
+		g["count"] = evidence.Count(groups[k])
 		list = append(list, g)
 	}
 	top := keys[0]
 	summary := fmt.Sprintf("%d TCP sockets in CLOSE_WAIT: the peer closed them and this process never did (most: %d %s)",
 		count, groups[top], top.Phrase())
-	ev := model.Evidence{"count": model.Count(count), "groups": model.Objects(list), "fds": model.FDs(fds), "groups_total": model.Count(len(keys))}
+	ev := evidence.Evidence{"count": evidence.Count(count), "groups": evidence.Objects(list), "fds": evidence.FDs(fds), "groups_total": evidence.Count(len(keys))}
 	markCut(ev, "fds", count, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
 	if owners, oev := ownersSummary(closeWait, "CLOSE_WAIT sockets"); owners != "" {
 		summary += "; " + owners
-		ev["owners"] = model.Object(oev)
+		ev["owners"] = evidence.Object(oev)
 	}
 	advice := "The code never calls socket.end()/destroy() after the peer's FIN: check 'end' and error paths, servers created with allowHalfOpen: true, and HTTP responses that are never consumed or destroyed."
 	if top.Direction == model.DirectionOutbound {
@@ -149,7 +150,7 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if !ok || deleted == 0 {
 		return nil
 	}
-	var files []model.Evidence
+	var files []evidence.Evidence
 	held := 0
 	for _, fd := range s.FDs.List {
 		if !fd.Deleted || model.IsAnonymousMemory(fd.Target) {
@@ -159,9 +160,9 @@ func ruleDeletedFiles(s *model.Snapshot, _ EvalContext) []model.Finding {
 		if len(files) == MaxListed {
 			continue
 		}
-		files = append(files, model.Evidence{"fd": model.Int(fd.FD), "path": model.Text(fd.Target), "size_bytes": model.Opt(fd.Size, model.Bytes[int64])})
+		files = append(files, evidence.Evidence{"fd": evidence.Int(fd.FD), "path": evidence.Text(fd.Target), "size_bytes": evidence.Opt(fd.Size, evidence.Bytes[int64])})
 	}
-	ev := model.Evidence{"count": model.Count(deleted), "bytes": model.Bytes(deletedBytes), "files": model.Objects(files)}
+	ev := evidence.Evidence{"count": evidence.Count(deleted), "bytes": evidence.Bytes(deletedBytes), "files": evidence.Objects(files)}
 	markCut(ev, "files", held, len(files))
 	return []model.Finding{{
 		Code:     model.CodeDeletedFilesHeld,
@@ -178,7 +179,7 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
 		return nil
 	}
-	var listeners []model.Evidence
+	var listeners []evidence.Evidence
 	total := 0
 	for _, fd := range s.FDs.List {
 		so := fd.Socket
@@ -192,14 +193,14 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		if !stuck && !full {
 			continue
 		}
-		l := model.Evidence{"fd": model.Int(fd.FD), "local": model.Text(so.Local), "queued": model.Count(so.RxQueue)}
+		l := evidence.Evidence{"fd": evidence.Int(fd.FD), "local": evidence.Text(so.Local), "queued": evidence.Count(so.RxQueue)}
 		if resampled {
-			l["queued_after_window"] = model.Count(after)
+			l["queued_after_window"] = evidence.Count(after)
 		}
 		if backlog > 0 {
-			l["backlog"] = model.Count(backlog)
+			l["backlog"] = evidence.Count(backlog)
 		} else {
-			l["backlog"] = model.Null()
+			l["backlog"] = evidence.Null()
 		}
 		listeners = append(listeners, l)
 		total += int(so.RxQueue)
@@ -212,7 +213,7 @@ func ruleListenBacklog(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("%s in the accept queue of %s and nobody accepts them",
 			units.Count(total, "connection waits", "connections wait"), units.Count(len(listeners), "listening socket", "listening sockets")),
-		Evidence: model.Evidence{"listeners": model.Objects(listeners)},
+		Evidence: evidence.Evidence{"listeners": evidence.Objects(listeners)},
 		Advice:   "The server is not calling accept: its event loop is blocked or the server was paused; clients see connect succeed and then hang. Unblock the loop, or shed load in front of it.",
 	}}
 }
@@ -238,7 +239,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		default:
 			continue
 		}
-		ev := model.Evidence{"fd": model.Int(fd.FD), "local": model.Text(so.Local), "port": model.Int(port), "detected_by": model.Text(by)}
+		ev := evidence.Evidence{"fd": evidence.Int(fd.FD), "local": evidence.Text(so.Local), "port": evidence.Int(port), "detected_by": evidence.Text(by)}
 		if isLoopback(model.HostOf(so.Local)) {
 			out = append(out, model.Finding{
 				Code: model.CodeInspectorOpen, Severity: model.SeverityInfo,

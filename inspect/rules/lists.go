@@ -1,6 +1,9 @@
 package rules
 
-import "github.com/nodeinspect/nodeinspect/inspect/model"
+import (
+	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
+)
 
 // Connections are grouped by direction, so that a group names what the connections have
 // in common. An inbound connection (accepted by one of the process's listening sockets)
@@ -28,15 +31,15 @@ func lessGroup(counts map[model.ConnGroup]int) func(a, b model.ConnGroup) bool {
 
 // markCut records in evidence that a list was cut: "<name>_total" holds the full count
 // and "truncated" is true. Nothing is added for a list that was not cut.
-func markCut(ev model.Evidence, name string, total, listed int) {
+func markCut(ev evidence.Evidence, name string, total, listed int) {
 	if total > listed {
-		ev[name+"_total"] = model.Count(total)
-		ev["truncated"] = model.Flag(true)
+		ev[name+"_total"] = evidence.Count(total)
+		ev["truncated"] = evidence.Flag(true)
 	}
 }
 
 // cutEvidence is markCut that returns the evidence, for a finding built in one expression.
-func cutEvidence(ev model.Evidence, name string, total, listed int) model.Evidence {
+func cutEvidence(ev evidence.Evidence, name string, total, listed int) evidence.Evidence {
 	markCut(ev, name, total, listed)
 	return ev
 }

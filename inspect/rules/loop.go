@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -16,18 +17,18 @@ func ruleEventLoop(s *model.Snapshot, _ EvalContext) []model.Finding {
 		return nil
 	}
 	doing, n := Dominant(l.Seen)
-	ev := model.Evidence{
-		"window_ms": model.Millis(l.WindowMS), "samples": model.Count(l.Samples), "in_epoll": model.Count(l.InEpoll),
-		"seen": model.CountsBy(l.Seen), "source": model.Text(l.Source), "main_thread": model.Text(doing), "reason": model.Text(l.Reason),
-		"cpu_percent": roundedOrNil(l.CPUPercent, model.Percent), "busy_percent": roundedOrNil(l.BusyPercent, model.Percent),
+	ev := evidence.Evidence{
+		"window_ms": evidence.Millis(l.WindowMS), "samples": evidence.Count(l.Samples), "in_epoll": evidence.Count(l.InEpoll),
+		"seen": evidence.CountsBy(l.Seen), "source": evidence.Text(l.Source), "main_thread": evidence.Text(doing), "reason": evidence.Text(l.Reason),
+		"cpu_percent": roundedOrNil(l.CPUPercent, evidence.Percent), "busy_percent": roundedOrNil(l.BusyPercent, evidence.Percent),
 		"syscalls_per_second": roundedOrNil(l.SyscallsPerSecond, perSecond),
 	}
 	if l.Reason == "spawn_sync" {
-		children := make([]model.Evidence, 0, len(l.WaitingFor))
+		children := make([]evidence.Evidence, 0, len(l.WaitingFor))
 		for _, c := range l.WaitingFor {
-			children = append(children, model.Evidence{"pid": model.Int(c.PID), "command": model.Text(c.Command)})
+			children = append(children, evidence.Evidence{"pid": evidence.Int(c.PID), "command": evidence.Text(c.Command)})
 		}
-		ev["waiting_for"] = model.Objects(children)
+		ev["waiting_for"] = evidence.Objects(children)
 		return []model.Finding{{
 			Code:     model.CodeEventLoopBlocked,
 			Severity: model.SeverityWarning,
@@ -73,26 +74,26 @@ func ruleEventLoopSaturated(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Severity: model.SeverityWarning,
 		Summary: fmt.Sprintf("The event loop turns (%s read/write system calls a second) but the main thread was busy %.0f%% of the %d ms window: work queues behind it",
 			rate, *l.BusyPercent, l.WindowMS),
-		Evidence: model.Evidence{
-			"busy_percent": roundedOrNil(l.BusyPercent, model.Percent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond, perSecond),
-			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent, model.Percent),
-			"window_ms":             model.Millis(l.WindowMS), "samples": model.Count(l.Samples), "seen": model.CountsBy(l.Seen),
+		Evidence: evidence.Evidence{
+			"busy_percent": roundedOrNil(l.BusyPercent, evidence.Percent), "syscalls_per_second": roundedOrNil(l.SyscallsPerSecond, perSecond),
+			"runqueue_wait_percent": roundedOrNil(l.RunqueueWaitPercent, evidence.Percent),
+			"window_ms":             evidence.Millis(l.WindowMS), "samples": evidence.Count(l.Samples), "seen": evidence.CountsBy(l.Seen),
 		},
 		Advice: advice,
 	}}
 }
 
 // roundedOrNil rounds a measured value to one decimal, keeping nil (unmeasured) as nil.
-func roundedOrNil(v *float64, unit func(float64) model.Value) model.Value {
+func roundedOrNil(v *float64, unit func(float64) evidence.Value) evidence.Value {
 	if v == nil {
-		return model.Null()
+		return evidence.Null()
 	}
 	return unit(units.Round(*v, 1))
 }
 
 // perSecond is a rate per second.
-func perSecond(f float64) model.Value {
-	return model.Rate(f, "second")
+func perSecond(f float64) evidence.Value {
+	return evidence.Rate(f, "second")
 }
 
 // describeChildren says "child process 1234 (sleep 20)" or "2 child processes: ...".
@@ -167,7 +168,7 @@ func ruleEventLoopDelay(s *model.Snapshot, ctx EvalContext) []model.Finding {
 
 // blockedStackFinding adds the stack a blocked loop was found in (report --attach) to
 // EVENT_LOOP_BLOCKED: the summary names it, the evidence lists its frames.
-func blockedStackFinding(l *model.EventLoop, ev model.Evidence, summary, advice string) (string, string) {
+func blockedStackFinding(l *model.EventLoop, ev evidence.Evidence, summary, advice string) (string, string) {
 	if l.BlockedIn == "" {
 		return summary, advice
 	}
@@ -178,9 +179,9 @@ func blockedStackFinding(l *model.EventLoop, ev model.Evidence, summary, advice 
 		}
 		frames = append(frames, f.String())
 	}
-	ev["stack"] = model.Texts(frames)
-	ev["stack_count"] = model.Count(l.StackCount)
-	ev["stack_samples"] = model.Count(l.StackSamples)
+	ev["stack"] = evidence.Texts(frames)
+	ev["stack_count"] = evidence.Count(l.StackCount)
+	ev["stack_samples"] = evidence.Count(l.StackSamples)
 	return summary + "; blocked in " + l.BlockedIn, "Look at " + model.AppFrame(l.Stack).Function + " first: it is where the main thread spends its time. " + advice
 }
 
@@ -213,14 +214,14 @@ func DelayFinding(d *model.LoopDelay, th Thresholds, over string) *model.Finding
 	if p99 >= crit {
 		sev = model.SeverityCritical
 	}
-	ev := model.Evidence{"p50_ms": model.Millis(units.Round(*d.P50MS, 1)), "p99_ms": model.Millis(units.Round(p99, 1)), "max_ms": model.Millis(units.Round(*d.MaxMS, 1)), "window_ms": model.Millis(d.WindowMS)}
+	ev := evidence.Evidence{"p50_ms": evidence.Millis(units.Round(*d.P50MS, 1)), "p99_ms": evidence.Millis(units.Round(p99, 1)), "max_ms": evidence.Millis(units.Round(*d.MaxMS, 1)), "window_ms": evidence.Millis(d.WindowMS)}
 	util := ""
 	if d.Utilization != nil {
-		ev["utilization"] = model.Number(units.Round(*d.Utilization, 3))
+		ev["utilization"] = evidence.Number(units.Round(*d.Utilization, 3))
 		util = fmt.Sprintf("; the loop was busy %.0f%% of the time", *d.Utilization*100)
 	}
 	if d.Count != nil {
-		ev["count"] = model.Count(*d.Count)
+		ev["count"] = evidence.Count(*d.Count)
 	}
 	if over == "" {
 		over = (time.Duration(d.WindowMS) * time.Millisecond).String()

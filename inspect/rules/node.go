@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -23,15 +24,15 @@ func ruleExternalMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		return nil
 	}
 	h := s.Memory.Heap
-	ev := model.Evidence{"rss_bytes": model.Bytes(rss), "heap_total_bytes": model.Bytes(total), "outside_heap_bytes": model.Bytes(rss - total),
-		"ratio": model.Number(units.Round(float64(rss)/float64(max(total, 1)), 1))}
+	ev := evidence.Evidence{"rss_bytes": evidence.Bytes(rss), "heap_total_bytes": evidence.Bytes(total), "outside_heap_bytes": evidence.Bytes(rss - total),
+		"ratio": evidence.Number(units.Round(float64(rss)/float64(max(total, 1)), 1))}
 	detail := ""
 	if h.ExternalBytes != nil {
-		ev["external_bytes"] = model.Bytes(*h.ExternalBytes)
+		ev["external_bytes"] = evidence.Bytes(*h.ExternalBytes)
 		detail = fmt.Sprintf("; V8 counts %s as external (Buffers and other memory tied to JavaScript objects)", units.Bytes(*h.ExternalBytes))
 	}
 	if h.ArrayBuffersBytes != nil {
-		ev["array_buffers_bytes"] = model.Bytes(*h.ArrayBuffersBytes)
+		ev["array_buffers_bytes"] = evidence.Bytes(*h.ArrayBuffersBytes)
 	}
 	return []model.Finding{{
 		Code:     model.CodeExternalMemory,
@@ -69,25 +70,25 @@ func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 }
 
 // heapEvidence is the evidence of HEAP_NEAR_LIMIT: what was compared and which limit.
-func heapEvidence(h *model.Heap, used, limit uint64, basis string) model.Evidence {
-	ev := model.Evidence{"used_bytes": model.Bytes(used), "limit_bytes": model.Bytes(limit), "used_percent": model.Percent(units.Round(float64(used)/float64(limit)*100, 1)),
-		"compared": model.Text(basis), "source": model.Text(h.Source)}
+func heapEvidence(h *model.Heap, used, limit uint64, basis string) evidence.Evidence {
+	ev := evidence.Evidence{"used_bytes": evidence.Bytes(used), "limit_bytes": evidence.Bytes(limit), "used_percent": evidence.Percent(units.Round(float64(used)/float64(limit)*100, 1)),
+		"compared": evidence.Text(basis), "source": evidence.Text(h.Source)}
 	switch basis {
 	case "old_space", "heap_used_vs_old_space":
 		from := ""
 		if h.OldSpaceLimitFrom != nil {
 			from = *h.OldSpaceLimitFrom
 		}
-		ev["limit"] = model.Text(fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", IneffectiveGCShare*100, from))
-		ev["old_space_limit_bytes"] = model.Bytes(*h.OldSpaceLimitBytes)
+		ev["limit"] = evidence.Text(fmt.Sprintf("%.0f%% of the old generation's limit (%s): from there V8 ends the process when garbage collection stops freeing memory", IneffectiveGCShare*100, from))
+		ev["old_space_limit_bytes"] = evidence.Bytes(*h.OldSpaceLimitBytes)
 	default:
-		ev["limit"] = model.Text("V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)")
+		ev["limit"] = evidence.Text("V8 heap limit (includes the young generation's reserve: the old generation's limit is unknown)")
 	}
 	if h.UsedBytes != nil {
-		ev["heap_used_bytes"] = model.Bytes(*h.UsedBytes)
+		ev["heap_used_bytes"] = evidence.Bytes(*h.UsedBytes)
 	}
 	if h.LimitBytes != nil {
-		ev["heap_limit_bytes"] = model.Bytes(*h.LimitBytes)
+		ev["heap_limit_bytes"] = evidence.Bytes(*h.LimitBytes)
 	}
 	return ev
 }
@@ -112,7 +113,7 @@ func ruleHeapNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		// A report written as V8 gave up: the heap reached its limit, whatever the numbers
 		// read after the last failed collection (young space is empty then).
 		ev := heapEvidence(h, used, limit, basis)
-		ev["event"] = model.Text(s.Node.Error.Message)
+		ev["event"] = evidence.Text(s.Node.Error.Message)
 		return []model.Finding{{
 			Code:     model.CodeHeapNearLimit,
 			Severity: model.SeverityCritical,
@@ -164,7 +165,7 @@ func ruleNoSIGTERM(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeNoSIGTERMHandler,
 		Severity: model.SeverityInfo,
 		Summary:  "No SIGTERM listener: `kill`, systemd and Kubernetes stop this process mid-request",
-		Evidence: model.Evidence{"SIGTERM": model.Count(0), "SIGINT": model.Count(s.Node.Listeners["SIGINT"])},
+		Evidence: evidence.Evidence{"SIGTERM": evidence.Count(0), "SIGINT": evidence.Count(s.Node.Listeners["SIGINT"])},
 		Advice:   "Add process.on('SIGTERM', () => server.close(() => process.exit(0))) so in-flight requests finish; set a hard timeout in case connections stay open (server.closeAllConnections()).",
 	}}
 }
@@ -188,7 +189,7 @@ func ruleNoErrorHandlers(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeNoErrorHandlers,
 		Severity: model.SeverityInfo,
 		Summary:  fmt.Sprintf("No %s listener: an unexpected error ends the process with only Node's default stack trace", strings.Join(missing, " or ")),
-		Evidence: model.Evidence{"missing": model.Texts(missing)},
+		Evidence: evidence.Evidence{"missing": evidence.Texts(missing)},
 		Advice:   "Add process.on('uncaughtException') and process.on('unhandledRejection') handlers that log the error with context, flush logs, and exit non-zero; do not keep running after an uncaught exception.",
 	}}
 }
@@ -199,7 +200,7 @@ const maxHandlesListed = 20
 // ruleReferencedHandles: what keeps the event loop alive, so why the process does not exit.
 func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	byType := map[string]int{}
-	var listed []model.Evidence
+	var listed []evidence.Evidence
 	total := 0
 	for _, h := range s.Handles {
 		if !h.KeepsAlive {
@@ -208,18 +209,18 @@ func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 		total++
 		byType[h.Type]++
 		if len(listed) < maxHandlesListed {
-			item := model.Evidence{"type": model.Text(h.Type)}
+			item := evidence.Evidence{"type": evidence.Text(h.Type)}
 			if h.FD != nil {
-				item["fd"] = model.Int(*h.FD)
+				item["fd"] = evidence.Int(*h.FD)
 			}
 			if h.Local != "" {
-				item["local"] = model.Text(h.Local)
+				item["local"] = evidence.Text(h.Local)
 			}
 			if h.Remote != "" {
-				item["remote"] = model.Text(h.Remote)
+				item["remote"] = evidence.Text(h.Remote)
 			}
 			if h.Detail != "" {
-				item["detail"] = model.Text(h.Detail)
+				item["detail"] = evidence.Text(h.Detail)
 			}
 			listed = append(listed, item)
 		}
@@ -231,9 +232,9 @@ func ruleReferencedHandles(s *model.Snapshot, _ EvalContext) []model.Finding {
 	if total == 0 && len(resources) == 0 {
 		return nil
 	}
-	ev := model.Evidence{"count": model.Count(total), "by_type": model.CountsBy(byType), "handles": model.Objects(listed)}
+	ev := evidence.Evidence{"count": evidence.Count(total), "by_type": evidence.CountsBy(byType), "handles": evidence.Objects(listed)}
 	if resources != nil {
-		ev["active_resources"] = model.CountsBy(resources)
+		ev["active_resources"] = evidence.CountsBy(resources)
 	}
 	what := describeCounts(byType)
 	if total == 0 {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 func heapSnapshot(rss, total, used, limit uint64) *model.Snapshot {
@@ -34,7 +35,7 @@ func TestExternalMemory(t *testing.T) {
 			if (len(got) == 1) != c.want {
 				t.Fatalf("findings %s", codes(got))
 			}
-			if c.want && got[0].Evidence["outside_heap_bytes"] != model.Bytes(c.rss-c.heapTotal) {
+			if c.want && got[0].Evidence["outside_heap_bytes"] != evidence.Bytes(c.rss-c.heapTotal) {
 				t.Fatalf("evidence %v", got[0].Evidence)
 			}
 		})

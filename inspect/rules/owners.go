@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 // ownersSummary says who owns the sockets of fds (CLOSE_WAIT_LEAK, STALLED_SOCKETS): "38
 // of 40 CLOSE_WAIT sockets were accepted by the http.Server on :3000; requests in flight:
 // POST /upload (31), GET /health (7)". what names the sockets ("CLOSE_WAIT sockets"). It
 // returns "" and nil when no owner is known, else the sentence and the evidence.
-func ownersSummary(fds []model.FD, what string) (string, model.Evidence) {
+func ownersSummary(fds []model.FD, what string) (string, evidence.Evidence) {
 	total, known := len(fds), 0
 	servers := map[string]int{}
 	requests := map[string]int{}
@@ -60,17 +61,17 @@ func ownersSummary(fds []model.FD, what string) (string, model.Evidence) {
 	if len(parts) == 0 {
 		return "", nil
 	}
-	ev := model.Evidence{"owners_known": model.Count(known), "servers": model.CountsBy(servers), "requests": model.CountsBy(requests), "upstreams": model.CountsBy(upstreams)}
+	ev := evidence.Evidence{"owners_known": evidence.Count(known), "servers": evidence.CountsBy(servers), "requests": evidence.CountsBy(requests), "upstreams": evidence.CountsBy(upstreams)}
 	if len(oldest) > 0 {
 		// The age of the oldest request of each kind (ms): exact while it is still being
 		// received, a lower bound (the time since it arrived in full) afterwards.
 		// Its values are keyed by request, so a saved document gives them no unit: plain
 		// numbers here too, for a live finding to render as a saved one.
-		ages := make(model.Evidence, len(oldest))
+		ages := make(evidence.Evidence, len(oldest))
 		for k, ms := range oldest {
-			ages[k] = model.Int(ms)
+			ages[k] = evidence.Int(ms)
 		}
-		ev["requests_oldest_ms"] = model.Object(ages)
+		ev["requests_oldest_ms"] = evidence.Object(ages)
 	}
 	return strings.Join(parts, "; "), ev
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 func TestOwnersSummary(t *testing.T) {
@@ -50,7 +51,7 @@ func TestOwnersSummaryAges(t *testing.T) {
 	if got != want {
 		t.Errorf("ownersSummary = %q\nwant %q", got, want)
 	}
-	if o, ok := ev["requests_oldest_ms"].Object(); !ok || o["POST /upload"] != model.Int(42_900) || len(o) != 1 {
+	if o, ok := ev["requests_oldest_ms"].Object(); !ok || o["POST /upload"] != evidence.Int(42_900) || len(o) != 1 {
 		t.Errorf("requests_oldest_ms = %v", ev["requests_oldest_ms"])
 	}
 	for ms, want := range map[int64]string{350: "350 ms", 42_000: "42 s", 600_000: "10 min", 3 * 3_600_000: "3.0 h"} {

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
@@ -27,7 +28,7 @@ func ruleZombies(s *model.Snapshot, _ EvalContext) []model.Finding {
 		Code:     model.CodeZombieChildren,
 		Severity: model.SeverityWarning,
 		Summary:  fmt.Sprintf("%s never reaped after exiting (zombies)", units.Count(len(pids), "child process was", "child processes were")),
-		Evidence: cutEvidence(model.Evidence{"count": model.Count(len(pids)), "pids": model.PIDs(listed)}, "pids", len(pids), len(listed)),
+		Evidence: cutEvidence(evidence.Evidence{"count": evidence.Count(len(pids)), "pids": evidence.PIDs(listed)}, "pids", len(pids), len(listed)),
 		Advice:   "Node reaps children on its event loop: if the loop is blocked, unblock it; children forked outside libuv (native addons) must be waited for by that code. Zombies vanish when the parent reaps them or exits.",
 	}}
 }
@@ -42,7 +43,7 @@ func ruleOrphans(s *model.Snapshot, _ EvalContext) []model.Finding {
 			Severity: model.SeverityWarning,
 			Summary: fmt.Sprintf("This process lost its parent and was re-parented to pid %d; it still runs in the dead parent's process group %d",
 				p.PPID, p.PGID),
-			Evidence: model.Evidence{"pid": model.Int(p.PID), "ppid": model.Int(p.PPID), "pgid": model.Int(p.PGID), "sid": model.Int(p.SID)},
+			Evidence: evidence.Evidence{"pid": evidence.Int(p.PID), "ppid": evidence.Int(p.PPID), "pgid": evidence.Int(p.PGID), "sid": evidence.Int(p.SID)},
 			Advice:   fmt.Sprintf("Its parent died (often by SIGKILL, which no handler sees) and left it running with its ports and memory: if it is stale, `kill %d`; make parents forward SIGTERM to their children and kill them on exit.", p.PID),
 		})
 	}
@@ -65,7 +66,7 @@ func ruleOrphans(s *model.Snapshot, _ EvalContext) []model.Finding {
 			Code:     model.CodeOrphanProcess,
 			Severity: model.SeverityWarning,
 			Summary:  fmt.Sprintf("%s of this process group lost %s parent and %s re-parented", units.Count(len(pids), "process", "processes"), pick(len(pids), "its", "their"), pick(len(pids), "was", "were")),
-			Evidence: cutEvidence(model.Evidence{"count": model.Count(len(pids)), "pids": model.PIDs(listed)}, "pids", len(pids), len(listed)),
+			Evidence: cutEvidence(evidence.Evidence{"count": evidence.Count(len(pids)), "pids": evidence.PIDs(listed)}, "pids", len(pids), len(listed)),
 			Advice:   "These are left over from a parent that died without stopping them: check whether they are stale (`nodeinspect tree`), kill them by pid, and make parents stop their children on exit.",
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
 func u64(v uint64) *uint64 { return &v }
@@ -133,7 +134,7 @@ func TestDeletedFilesHeld(t *testing.T) {
 	if codes(f) != "DELETED_FILES_HELD:warning" {
 		t.Fatalf("got %s", codes(f))
 	}
-	if f[0].Evidence["bytes"] != model.Bytes(6<<20) || f[0].Evidence["count"] != model.Count(2) {
+	if f[0].Evidence["bytes"] != evidence.Bytes(6<<20) || f[0].Evidence["count"] != evidence.Count(2) {
 		t.Errorf("evidence = %v", f[0].Evidence)
 	}
 	if !strings.Contains(f[0].Summary, "6.00 MiB") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -75,7 +76,7 @@ func TestCloseWaitThousandIsCut(t *testing.T) {
 	}
 	f := ruleCloseWait(fdSnapshot(100000, 0, extra...), EvalContext{Thresholds: DefaultThresholds()})
 	ev := f[0].Evidence
-	if intOf(ev["fds_total"]) != 1000 || !flag(ev["truncated"]) || len(ev["fds"].Ints()) != MaxListed || ev["fds"].Unit() != model.UnitFDs {
+	if intOf(ev["fds_total"]) != 1000 || !flag(ev["truncated"]) || len(ev["fds"].Ints()) != MaxListed || ev["fds"].Unit() != evidence.UnitFDs {
 		t.Errorf("fds: total %v truncated %v listed %d", ev["fds_total"], ev["truncated"], len(ev["fds"].Ints()))
 	}
 	if intOf(ev["groups_total"]) != 1000 || len(objects(ev["groups"])) != MaxListed {
@@ -98,7 +99,7 @@ func TestZombiesAndOrphansCut(t *testing.T) {
 		s.Orphans = append(s.Orphans, model.Orphan{PID: 2000 + i, PGID: s.Process.PGID})
 	}
 	for _, f := range append(ruleZombies(s, EvalContext{}), ruleOrphans(s, EvalContext{})...) {
-		if intOf(f.Evidence["pids_total"]) != 50 || !flag(f.Evidence["truncated"]) || len(f.Evidence["pids"].Ints()) != MaxListed || f.Evidence["pids"].Unit() != model.UnitPIDs {
+		if intOf(f.Evidence["pids_total"]) != 50 || !flag(f.Evidence["truncated"]) || len(f.Evidence["pids"].Ints()) != MaxListed || f.Evidence["pids"].Unit() != evidence.UnitPIDs {
 			t.Errorf("%s evidence = %v", f.Code, f.Evidence)
 		}
 	}
@@ -164,7 +165,7 @@ func TestStalledSocketsRule(t *testing.T) {
 		t.Fatalf("5 stalled: %v", f)
 	}
 	ev := f[0].Evidence
-	if ev["count"] != model.Count(5) || ev["receive_stalled"] != model.Count(5) || ev["receive_bytes"] != model.Bytes(5*65536) || ev["window_ms"] != model.Millis(300) {
+	if ev["count"] != evidence.Count(5) || ev["receive_stalled"] != evidence.Count(5) || ev["receive_bytes"] != evidence.Bytes(5*65536) || ev["window_ms"] != evidence.Millis(300) {
 		t.Errorf("evidence = %v", ev)
 	}
 	g := objects(ev["groups"])[0]

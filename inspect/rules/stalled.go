@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/units"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -149,18 +150,18 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}
 	less := lessGroup(counts)
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	list := []model.Evidence{}
+	list := []evidence.Evidence{}
 	for i, k := range keys {
 		if i == MaxListed {
 			break
 		}
 		g := groups[k]
 		e := k.Evidence()
-		e["count"] = model.Count(g.count)
-		e["receive_stalled"] = model.Count(g.receive)
-		e["send_stalled"] = model.Count(g.send)
-		e["receive_bytes"] = model.Bytes(g.receiveBytes)
-		e["send_bytes"] = model.Bytes(g.sendBytes)
+		e["count"] = evidence.Count(g.count)
+		e["receive_stalled"] = evidence.Count(g.receive)
+		e["send_stalled"] = evidence.Count(g.send)
+		e["receive_bytes"] = evidence.Bytes(g.receiveBytes)
+		e["send_bytes"] = evidence.Bytes(g.sendBytes)
 		list = append(list, e)
 	}
 	// decided_by names the evidence: the byte counters of sock_diag (exact), or the /proc
@@ -169,11 +170,11 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if !counters {
 		source = "proc_tables"
 	}
-	ev := model.Evidence{
-		"count": model.Count(total), "receive_stalled": model.Count(receive), "send_stalled": model.Count(send),
-		"receive_bytes": model.Bytes(receiveBytes), "send_bytes": model.Bytes(sendBytes),
-		"window_ms": model.Millis(w.Elapsed.Milliseconds()), "decided_by": model.Text(source),
-		"groups": model.Objects(list), "groups_total": model.Count(len(keys)), "fds": model.FDs(fds),
+	ev := evidence.Evidence{
+		"count": evidence.Count(total), "receive_stalled": evidence.Count(receive), "send_stalled": evidence.Count(send),
+		"receive_bytes": evidence.Bytes(receiveBytes), "send_bytes": evidence.Bytes(sendBytes),
+		"window_ms": evidence.Millis(w.Elapsed.Milliseconds()), "decided_by": evidence.Text(source),
+		"groups": evidence.Objects(list), "groups_total": evidence.Count(len(keys)), "fds": evidence.FDs(fds),
 	}
 	markCut(ev, "fds", total, len(fds))
 	markCut(ev, "groups", len(keys), len(list))
@@ -199,7 +200,7 @@ func ruleStalledSockets(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	// sockets were accepted by the http.Server on :3000; requests in flight: ...".
 	if owners, oev := ownersSummary(stalled, "stalled sockets"); owners != "" {
 		summary += "; " + owners
-		ev["owners"] = model.Object(oev)
+		ev["owners"] = evidence.Object(oev)
 	}
 	return []model.Finding{{
 		Code:     model.CodeStalledSockets,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 )
 
@@ -40,8 +41,8 @@ func watchDelayFinding(samples []*model.Sample, th rules.Thresholds) *model.Find
 		return nil
 	}
 	f.Summary += fmt.Sprintf("; p99 at or above %.0f ms in %d of %d samples", warn, over, measured)
-	f.Evidence["samples_measured"] = model.Count(measured)
-	f.Evidence["samples_over_warning"] = model.Count(over)
-	f.Evidence["worst_seq"] = model.Int(worst.Seq)
+	f.Evidence["samples_measured"] = evidence.Count(measured)
+	f.Evidence["samples_over_warning"] = evidence.Count(over)
+	f.Evidence["worst_seq"] = evidence.Int(worst.Seq)
 	return f
 }

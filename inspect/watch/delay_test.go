@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
@@ -43,7 +44,7 @@ func TestWatchDelayFinding(t *testing.T) {
 	if got == nil || got.Severity != model.SeverityWarning {
 		t.Fatalf("p99 150 ms: %+v", got)
 	}
-	if got.Evidence["p99_ms"] != model.Millis(150.0) || got.Evidence["worst_seq"] != model.Int(2) || got.Evidence["samples_over_warning"] != model.Count(2) || got.Evidence["samples_measured"] != model.Count(4) {
+	if got.Evidence["p99_ms"] != evidence.Millis(150.0) || got.Evidence["worst_seq"] != evidence.Int(2) || got.Evidence["samples_over_warning"] != evidence.Count(2) || got.Evidence["samples_measured"] != evidence.Count(4) {
 		t.Errorf("evidence %v", got.Evidence)
 	}
 	if want := "Callbacks wait up to 150 ms for the event loop (p99 over the worst sample's 1s"; !strings.HasPrefix(got.Summary, want) || !strings.Contains(got.Summary, "in 2 of 4 samples") {

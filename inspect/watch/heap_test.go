@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
@@ -43,12 +44,12 @@ func TestHeapGrowthTimeToOOM(t *testing.T) {
 	}
 	f := hasGrowth(heapSamples(20, 64*mib, 4*mib, true))
 	ttl, _ := f.Evidence["time_to_limit_seconds"].Float()
-	if ttl < 3.5 || ttl > 4.5 || f.Evidence["limit"] != model.Number(float64(128*mib)*0.8) {
+	if ttl < 3.5 || ttl > 4.5 || f.Evidence["limit"] != evidence.Number(float64(128*mib)*0.8) {
 		t.Errorf("evidence %v", f.Evidence)
 	}
 	// Against V8's heap limit (176 MiB) the same leak looked 22 s away: too late.
 	f = hasGrowth(heapSamples(20, 64*mib, 4*mib, false))
-	if ttl2, _ := f.Evidence["time_to_limit_seconds"].Float(); f.Evidence["limit"] != model.Number(float64(176*mib)) || ttl2 < 4*ttl {
+	if ttl2, _ := f.Evidence["time_to_limit_seconds"].Float(); f.Evidence["limit"] != evidence.Number(float64(176*mib)) || ttl2 < 4*ttl {
 		t.Errorf("heap limit only: %v", f.Evidence)
 	}
 }

@@ -61,5 +61,5 @@ type Limit struct {
 
 // Finding is the warning that g is.
 func Finding(g Growth) model.Finding {
-	return model.Finding{Code: g.Code, Severity: model.SeverityWarning, Summary: summary(g), Evidence: evidence(g), Advice: g.Advice}
+	return model.Finding{Code: g.Code, Severity: model.SeverityWarning, Summary: summary(g), Evidence: evidenceOf(g), Advice: g.Advice}
 }

@@ -5,9 +5,10 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
 )
 
-func keys(m model.Evidence) []string {
+func keys(m evidence.Evidence) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -35,7 +36,7 @@ func TestFindingEvidenceKeys(t *testing.T) {
 	if got := keys(between.Evidence); !slices.Equal(got, []string{"added", "after", "before", "change", "interval_seconds", "limit", "rate_per_hour", "rate_per_second", "time_to_limit_seconds"}) {
 		t.Errorf("between keys %q", got)
 	}
-	if between.Summary != "Open fds grew from 30 to 70 (+40): EMFILE in about 32 min at +0.50 fds/s" || between.Evidence["time_to_limit_seconds"] != model.Seconds(1908.0) {
+	if between.Summary != "Open fds grew from 30 to 70 (+40): EMFILE in about 32 min at +0.50 fds/s" || between.Evidence["time_to_limit_seconds"] != evidence.Seconds(1908.0) {
 		t.Errorf("between %+v", between)
 	}
 }
