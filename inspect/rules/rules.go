@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/rules/container"
 )
 
 // EvalContext is what the rules need besides the Snapshot itself: the thresholds and facts
@@ -55,11 +56,7 @@ var Rules = []Rule{
 	ruleNoSIGTERM,
 	ruleNoErrorHandlers,
 	ruleReferencedHandles,
-	ruleContainerMemory,
-	ruleOOMKilled,
-	ruleCPUThrottled,
-	ruleHeapLimitAboveContainer,
-	rulePidsNearLimit,
+	ruleContainer,
 	ruleProcessCrashed,
 }
 
@@ -153,3 +150,10 @@ func appendUnique[T comparable](list []T, v T) []T {
 
 // percent formats a fraction as a whole percentage for summaries.
 func percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
+
+// ruleContainer runs the container section's rules (package container).
+func ruleContainer(s *model.Snapshot, ctx EvalContext) []model.Finding {
+	t := ctx.Thresholds
+	return container.Findings(s, container.Thresholds{MemoryWarning: t.ContainerMemoryWarning, MemoryCritical: t.ContainerMemoryCritical,
+		CPUThrottledFraction: t.CPUThrottledFraction, PidsFraction: t.PidsFraction})
+}

@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/nodeinspect/nodeinspect/inspect/rules/container"
+
 // Thresholds are the limits at which rules fire. DefaultThresholds holds the contract's
 // defaults; every field can be overridden by a CLI flag.
 type Thresholds struct {
@@ -36,6 +38,7 @@ type Thresholds struct {
 
 // DefaultThresholds returns the contract's default thresholds (README, "Findings").
 func DefaultThresholds() Thresholds {
+	ctr := container.Defaults()
 	return Thresholds{
 		EMFILEWarning:     0.80,
 		EMFILECritical:    0.95,
@@ -48,10 +51,10 @@ func DefaultThresholds() Thresholds {
 		ExternalMinBytes:  256 << 20,
 		StalledWarning:    5,
 
-		ContainerMemoryWarning:  0.85,
-		ContainerMemoryCritical: 0.95,
-		CPUThrottledFraction:    0.20,
-		PidsFraction:            0.90,
+		ContainerMemoryWarning:  ctr.MemoryWarning,
+		ContainerMemoryCritical: ctr.MemoryCritical,
+		CPUThrottledFraction:    ctr.CPUThrottledFraction,
+		PidsFraction:            ctr.PidsFraction,
 		DelayWarningMS:          delayWarningMS,
 		DelayCriticalMS:         delayCriticalMS,
 	}

@@ -1,4 +1,4 @@
-package rules
+package container
 
 import (
 	"fmt"
@@ -9,8 +9,34 @@ import (
 	"github.com/nodeinspect/nodeinspect/internal/units"
 )
 
-// The rules of the container section (cgroup limits). Each stays silent when the numbers
-// it needs are null: an unknown limit is not a finding.
+// Thresholds are the container rules' limits, as fractions; a zero field takes its default.
+type Thresholds struct {
+	// MemoryWarning and MemoryCritical are fractions of the cgroup's memory limit that the
+	// working set reaches (0.85, 0.95).
+	MemoryWarning, MemoryCritical float64
+	// CPUThrottledFraction is the share of the window's CFS periods that were throttled
+	// (0.20).
+	CPUThrottledFraction float64
+	// PidsFraction is pids.current as a fraction of pids.max (0.90).
+	PidsFraction float64
+}
+
+// Defaults returns the contract's default container thresholds.
+func Defaults() Thresholds {
+	return Thresholds{MemoryWarning: 0.85, MemoryCritical: 0.95, CPUThrottledFraction: 0.20, PidsFraction: 0.90}
+}
+
+// Findings runs every container rule.
+func Findings(s *model.Snapshot, th Thresholds) []model.Finding {
+	var out []model.Finding
+	for _, r := range []func(*model.Snapshot, Thresholds) []model.Finding{Memory, OOMKilled, CPUThrottled, HeapLimitAboveContainer, PidsNearLimit} {
+		out = append(out, r(s, th)...)
+	}
+	return out
+}
+
+// percent formats a fraction as a whole percentage.
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
 
 // orDefault returns v, or d when v is not set (thresholds built before these existed).
 func orDefault(v, d float64) float64 {
@@ -20,15 +46,15 @@ func orDefault(v, d float64) float64 {
 	return v
 }
 
-// ruleContainerMemory: the cgroup's working set is close to its memory limit.
-func ruleContainerMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
+// Memory fires when the cgroup's working set is close to its memory limit.
+func Memory(s *model.Snapshot, th Thresholds) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.LimitBytes == nil || c.Memory.WorkingSetBytes == nil || *c.Memory.LimitBytes == 0 {
 		return nil
 	}
-	d := DefaultThresholds()
-	warnAt := orDefault(ctx.Thresholds.ContainerMemoryWarning, d.ContainerMemoryWarning)
-	critAt := orDefault(ctx.Thresholds.ContainerMemoryCritical, d.ContainerMemoryCritical)
+	d := Defaults()
+	warnAt := orDefault(th.MemoryWarning, d.MemoryWarning)
+	critAt := orDefault(th.MemoryCritical, d.MemoryCritical)
 	ws, limit := *c.Memory.WorkingSetBytes, *c.Memory.LimitBytes
 	frac := float64(ws) / float64(limit)
 	if frac < warnAt {
@@ -60,8 +86,8 @@ func ruleContainerMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	}}
 }
 
-// ruleOOMKilled: the OOM killer killed processes in the cgroup.
-func ruleOOMKilled(s *model.Snapshot, _ EvalContext) []model.Finding {
+// OOMKilled fires when the OOM killer killed processes in the cgroup.
+func OOMKilled(s *model.Snapshot, _ Thresholds) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.OOMKills == nil || *c.Memory.OOMKills == 0 {
 		return nil
@@ -88,13 +114,13 @@ func ruleOOMKilled(s *model.Snapshot, _ EvalContext) []model.Finding {
 	}}
 }
 
-// ruleCPUThrottled: the CFS quota held the cgroup back in many periods of the window.
-func ruleCPUThrottled(s *model.Snapshot, ctx EvalContext) []model.Finding {
+// CPUThrottled fires when the CFS quota held the cgroup back in many periods of the window.
+func CPUThrottled(s *model.Snapshot, th Thresholds) []model.Finding {
 	c := s.Container
 	if c == nil || c.CPU.Periods == nil || c.CPU.ThrottledPeriods == nil || *c.CPU.Periods == 0 {
 		return nil
 	}
-	at := orDefault(ctx.Thresholds.CPUThrottledFraction, DefaultThresholds().CPUThrottledFraction)
+	at := orDefault(th.CPUThrottledFraction, Defaults().CPUThrottledFraction)
 	periods, throttled := *c.CPU.Periods, *c.CPU.ThrottledPeriods
 	frac := float64(throttled) / float64(periods)
 	if frac < at {
@@ -133,9 +159,9 @@ func trimFloat(f float64) string {
 // --max-old-space-size=100 gives a 148 MiB heap_size_limit).
 const youngGenerationBytes = 48 << 20
 
-// ruleHeapLimitAboveContainer: the V8 heap may grow past what the container leaves it, so
+// HeapLimitAboveContainer fires when the V8 heap may grow past what the container leaves it, so
 // the kernel kills the process before V8 collects harder or fails with a heap OOM.
-func ruleHeapLimitAboveContainer(s *model.Snapshot, _ EvalContext) []model.Finding {
+func HeapLimitAboveContainer(s *model.Snapshot, _ Thresholds) []model.Finding {
 	c := s.Container
 	if c == nil || c.Memory.LimitBytes == nil || s.Memory == nil || s.Memory.RSSBytes == nil || s.Memory.Heap == nil ||
 		s.Memory.Heap.LimitBytes == nil || s.Memory.Heap.TotalBytes == nil {
@@ -165,13 +191,13 @@ func ruleHeapLimitAboveContainer(s *model.Snapshot, _ EvalContext) []model.Findi
 	}}
 }
 
-// rulePidsNearLimit: the cgroup's task count is close to pids.max.
-func rulePidsNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {
+// PidsNearLimit fires when the cgroup's task count is close to pids.max.
+func PidsNearLimit(s *model.Snapshot, th Thresholds) []model.Finding {
 	c := s.Container
 	if c == nil || c.Pids.Current == nil || c.Pids.Max == nil || *c.Pids.Max == 0 {
 		return nil
 	}
-	at := orDefault(ctx.Thresholds.PidsFraction, DefaultThresholds().PidsFraction)
+	at := orDefault(th.PidsFraction, Defaults().PidsFraction)
 	cur, limit := *c.Pids.Current, *c.Pids.Max
 	frac := float64(cur) / float64(limit)
 	if frac < at {
