@@ -16,25 +16,25 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nodeinspect/nodeinspect/cmd"
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 )
 
 func main() {
 	tuneGC()
-	if len(os.Args) > 1 && os.Args[1] == inspect.CloserCommand {
+	if len(os.Args) > 1 && os.Args[1] == closer.CloserCommand {
 		os.Exit(runCloser(os.Args[2:]))
 	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // runCloser is the hidden `nodeinspect __closer SPEC` mode an attach starts before its
-// signal (inspect.RunCloser): SPEC is JSON; fd 3 is the attach's end of a pipe, fd 4 a socketpair its session sockets come on.
+// signal (closer.Run): SPEC is JSON; fd 3 is the attach's end of a pipe, fd 4 a socketpair its session sockets come on.
 func runCloser(args []string) int {
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "nodeinspect: __closer is internal to --attach")
 		return cmd.ExitUsage
 	}
-	var spec inspect.CloserSpec
+	var spec closer.Spec
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil || spec.PID <= 0 {
 		fmt.Fprintf(os.Stderr, "nodeinspect: __closer: bad spec: %v\n", err)
 		return cmd.ExitUsage
@@ -43,7 +43,7 @@ func runCloser(args []string) int {
 	if control == nil {
 		control, _ = os.Open(os.DevNull)
 	}
-	return inspect.RunCloser(spec, control, os.NewFile(inspect.SessionSocketsFD, "sessions"))
+	return closer.Run(spec, control, os.NewFile(closer.SessionSocketsFD, "sessions"))
 }
 
 // tuneGC trades a little memory for time: a run lives a fraction of a second and allocates

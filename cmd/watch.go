@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/watch"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -80,7 +81,7 @@ func runWatch(ctx context.Context, deps Deps, o watchOptions) error {
 		// The dead-man's switch is re-armed at each sample: it must outlast the interval.
 		c.Deadman = max(envDuration(deps, "NODEINSPECT_DEADMAN"), 3*o.interval)
 		if envDuration(deps, "NODEINSPECT_DEADMAN") == 0 {
-			c.Deadman = max(inspect.DefaultDeadman, 3*o.interval)
+			c.Deadman = max(closer.DefaultDeadman, 3*o.interval)
 		}
 		var err error
 		if pid, err = followPid(deps, opt, pid); err != nil {

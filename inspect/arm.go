@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 )
 
 // CrashSettings are the run-time switches that make the next crash leave evidence.
@@ -146,7 +148,7 @@ func (s *Session) StartTicks() uint64 { return s.startTicks() }
 
 // armStateFile is the ArmState of one process.
 func armStateFile(pid int, ticks uint64) string {
-	return filepath.Join(StateDir(), fmt.Sprintf("%d-%d.armed.json", pid, ticks))
+	return filepath.Join(closer.StateDir(), fmt.Sprintf("%d-%d.armed.json", pid, ticks))
 }
 
 // armStateOnDisk is ArmState plus whether the near-limit snapshot was armed by us.
@@ -201,8 +203,8 @@ func WriteArmState(pid int, ticks uint64, old CrashSettings, nearLimit bool, now
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(StateDir(), 0o700); err != nil {
-		return fmt.Errorf("make %s: %w", StateDir(), err)
+	if err := os.MkdirAll(closer.StateDir(), 0o700); err != nil {
+		return fmt.Errorf("make %s: %w", closer.StateDir(), err)
 	}
 	p := armStateFile(pid, ticks)
 	tmp := p + ".tmp"

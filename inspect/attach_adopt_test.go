@@ -3,6 +3,7 @@ package inspect
 import (
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -13,15 +14,15 @@ func TestRecordedOpen(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		rec  CloserState
+		rec  closer.State
 		addr string
 		want bool
 	}{
-		{"seen open by the earlier run", CloserState{Inode: 20, Inspector: "127.0.0.1:9229", Known: []uint64{10}}, "127.0.0.1:9229", true},
-		{"seen open elsewhere", CloserState{Inode: 21, Inspector: "127.0.0.1:9230", Known: []uint64{10}}, "127.0.0.1:9229", false},
-		{"never seen: not listening before the signal", CloserState{Known: []uint64{10}}, "127.0.0.1:9229", true},
-		{"never seen: listening before the signal", CloserState{Known: []uint64{10, 20}}, "127.0.0.1:9229", false},
-		{"never seen: no such listener", CloserState{Known: []uint64{10}}, "127.0.0.1:9999", false},
+		{"seen open by the earlier run", closer.State{Inode: 20, Inspector: "127.0.0.1:9229", Known: []uint64{10}}, "127.0.0.1:9229", true},
+		{"seen open elsewhere", closer.State{Inode: 21, Inspector: "127.0.0.1:9230", Known: []uint64{10}}, "127.0.0.1:9229", false},
+		{"never seen: not listening before the signal", closer.State{Known: []uint64{10}}, "127.0.0.1:9229", true},
+		{"never seen: listening before the signal", closer.State{Known: []uint64{10, 20}}, "127.0.0.1:9229", false},
+		{"never seen: no such listener", closer.State{Known: []uint64{10}}, "127.0.0.1:9999", false},
 	}
 	for _, c := range cases {
 		if got := recordedOpen(&c.rec, c.addr, listening); got != c.want {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -44,13 +45,13 @@ type attachRun struct {
 	// queuedClose is true once a close of the inspector has been sent to the target.
 	queuedClose bool
 	// closer is the detached closer started before the signal (nil when none was sent).
-	closer *closerHandle
+	closer *closer.Handle
 	// netns is the target's network namespace path when it is not ours.
 	netns string
 	// armed is set once the target confirmed its dead-man's switch.
 	armed bool
 	// state is what this attach recorded for detach (nil when it sent nothing).
-	state *CloserState
+	state *closer.State
 	// adopted is the closer pid of an earlier run whose inspector this run found open and
 	// closes (0 when none).
 	adopted int
@@ -127,7 +128,7 @@ func (col *collection) newAttachRun() (*attachRun, error) {
 	if ownProcFS(col.c.FS) {
 		// State left by runs and closers whose targets are gone (best effort: what it
 		// cannot remove stays for the next run).
-		_, _ = PruneState(col.c.FS)
+		_, _ = closer.PruneState(col.c.FS)
 	}
 	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
@@ -155,9 +156,9 @@ func (col *collection) newAttachRun() (*attachRun, error) {
 func (r *attachRun) settle(err error) error {
 	col, a := r.col, r.a
 	if errors.Is(err, model.ErrNoProcess) {
-		r.closer.tell("done") // the process is gone, and its inspector with it
+		r.closer.Tell("done") // the process is gone, and its inspector with it
 		if r.state != nil {
-			r.state.remove()
+			r.state.Remove()
 		}
 		return err
 	}
@@ -202,7 +203,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
-		if rec, err := ReadCloserState(col.pid, col.stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
+		if rec, err := closer.ReadState(col.pid, col.stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
 			// An earlier run of nodeinspect opened it and could not close it: this run
 			// closes it after use (its closer, if still there, sees it go and ends).
 			rec.Inode, rec.Inspector = inodeAt(addr, listening), addr
@@ -243,7 +244,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 // signal opened, as rec records it: the inode it saw open, or, when that run and its
 // closer were gone before either saw it open (rec.Inode 0), a listener that was not among
 // those listening before that signal (rec.Known).
-func recordedOpen(rec *CloserState, addr string, listening []probes.Socket) bool {
+func recordedOpen(rec *closer.State, addr string, listening []probes.Socket) bool {
 	if rec.Inode != 0 {
 		return rec.Inspector == addr
 	}
@@ -338,37 +339,37 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		known[s.Inode] = true
 		ids = append(ids, s.Inode)
 	}
-	closer, err := startCloser(CloserSpec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
+	h, err := closer.Start(closer.Spec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
 		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", model.ErrAttachRefused, err)
 	}
-	a.Closer = &model.CloserInfo{PID: closer.pid, Until: closer.until.UTC()}
+	a.Closer = &model.CloserInfo{PID: h.Pid, Until: h.Until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
 	if why, err := target.HeldReason(col.c.FS, col.pid); err == nil && why != "" {
-		closer.tell("abort")
+		h.Tell("abort")
 		a.Closer = nil
 		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
 	}
 	if ctx.Err() != nil {
-		closer.tell("abort")
+		h.Tell("abort")
 		a.Closer = nil
 		return "", fmt.Errorf("interrupted before the attach: %w (nothing was sent)", ctx.Err())
 	}
 	trace.Printf("attach: closer started")
 	if err := col.signalIfSame(sigusr1); err != nil {
-		closer.tell("abort")
+		h.Tell("abort")
 		a.Closer = nil
 		return "", err
 	}
-	r.closer = closer
+	r.closer = h
 	a.SentSignal = true
 	// Recorded here too, not only by the closer: `nodeinspect detach` finds it even if the
 	// closer never got to run.
-	r.state = &CloserState{PID: col.pid, StartTicks: col.stat.StartTicks, CloserPID: closer.pid, State: "waiting",
-		SentAt: time.Now().UTC(), Until: closer.until.UTC(), Known: ids, NetNS: r.netns}
-	_ = r.state.write()
+	r.state = &closer.State{PID: col.pid, StartTicks: col.stat.StartTicks, CloserPID: h.Pid, State: "waiting",
+		SentAt: time.Now().UTC(), Until: h.Until.UTC(), Known: ids, NetNS: r.netns}
+	_ = r.state.Write()
 	wait, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	tick := time.NewTicker(attachPoll)
@@ -377,10 +378,10 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		if col.exitedSince() {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
 		}
-		if addr, inode := freshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
+		if addr, inode := closer.FreshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
-			_ = r.state.write()
+			_ = r.state.Write()
 			trace.Printf("attach: inspector open")
 			return addr, nil
 		}
@@ -470,7 +471,7 @@ func (r *attachRun) dialSession(ctx context.Context, url string) (*attach.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	if id := r.closer.give(conn); id != 0 {
+	if id := r.closer.Give(conn); id != 0 {
 		if r.given == nil {
 			r.given = map[*attach.Conn]int{}
 		}
@@ -489,7 +490,7 @@ func (r *attachRun) hangUp(conn *attach.Conn) {
 		if conn.Pending() {
 			r.unanswered = append(r.unanswered, id)
 		} else {
-			r.closer.release(id)
+			r.closer.Release(id)
 		}
 	}
 	conn.Close()
@@ -500,7 +501,7 @@ func (r *attachRun) hangUp(conn *attach.Conn) {
 // until then, the close waits for them to leave.
 func (r *attachRun) releaseUnanswered() {
 	for _, id := range r.unanswered {
-		r.closer.release(id)
+		r.closer.Release(id)
 	}
 	r.unanswered = nil
 }
@@ -588,15 +589,15 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	}
 	closerPID := r.adopted
 	if r.closer != nil {
-		closerPID = r.closer.pid
+		closerPID = r.closer.Pid
 	}
 	if r.opened == 0 {
 		// Signalled, but no inspector was seen: it may still open (a stopped or busy
 		// process). The closer waits for it.
 		a.Closed = ptr(false)
 		a.LeftOpen = fmt.Sprintf("SIGUSR1 was sent to process %d but no inspector was seen open; if one opens later (a stopped, frozen or busy process opens it when it runs again), nodeinspect's closer (pid %d) closes it at once, watching until %s; to check or close it yourself: nodeinspect detach %d",
-			col.pid, r.closer.pid, r.closer.until.UTC().Format(time.RFC3339), col.pid)
-		r.closer.tell("handoff")
+			col.pid, r.closer.Pid, r.closer.Until.UTC().Format(time.RFC3339), col.pid)
+		r.closer.Tell("handoff")
 		return
 	}
 	clean, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
@@ -609,14 +610,14 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	closed := r.waitClosed(clean)
 	a.Closed = &closed
 	if closed {
-		r.closer.tell("done")
-		r.state.remove()
+		r.closer.Tell("done")
+		r.state.Remove()
 		return
 	}
 	if r.queuedClose {
-		r.closer.tell("handoff queued")
+		r.closer.Tell("handoff queued")
 	} else {
-		r.closer.tell("handoff")
+		r.closer.Tell("handoff")
 	}
 	how := "its close is queued and runs as soon as the event loop turns again"
 	if r.closeNow {
@@ -707,7 +708,7 @@ func (col *collection) closerBound() time.Duration {
 	if col.opt.CloserBound > 0 {
 		return col.opt.CloserBound
 	}
-	return DefaultCloserBound
+	return closer.DefaultCloserBound
 }
 
 // deadman is the dead-man's switch delay (Options.Deadman or the default).
@@ -715,7 +716,7 @@ func (col *collection) deadman() time.Duration {
 	if col.opt.Deadman > 0 {
 		return col.opt.Deadman
 	}
-	return DefaultDeadman
+	return closer.DefaultDeadman
 }
 
 // loopbackUp fails when the loopback of the target's namespace (nsPath, "" for ours) is

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
@@ -16,7 +17,7 @@ import (
 type DetachResult struct {
 	PID int `json:"pid"`
 	// Recorded is the state a closer recorded for the process (nil when none was).
-	Recorded *CloserState `json:"recorded"`
+	Recorded *closer.State `json:"recorded"`
 	// Closed and StillOpen are inspector addresses.
 	Closed    []string `json:"closed"`
 	StillOpen []string `json:"still_open"`
@@ -37,7 +38,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	if !ownProcFS(fs) {
 		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", model.ErrAttachRefused, fs.Root)
 	}
-	_, _ = PruneState(fs) // state of targets that are gone: best effort
+	_, _ = closer.PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
 	if err := target.CheckGone(pid, st, err, 0, ""); err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		return nil, ClassifyReadError(pid, err)
 	}
 	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
-	rec, err := ReadCloserState(pid, st.StartTicks)
+	rec, err := closer.ReadState(pid, st.StartTicks)
 	if err != nil {
 		res.Notes = append(res.Notes, err.Error())
 	}
@@ -66,7 +67,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 			for _, k := range rec.Known {
 				known[k] = true
 			}
-			if addr, inode := freshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
+			if addr, inode := closer.FreshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
 				ours[inode] = addr // opened late, after the closer gave up
 			}
 		}
@@ -103,7 +104,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		}
 	}
 	if rec != nil && len(res.StillOpen) == 0 && rec.State != "waiting" {
-		rec.remove()
+		rec.Remove()
 	}
 	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
@@ -65,7 +66,7 @@ func TestCheckGone(t *testing.T) {
 			if err := col.recheckIdentity(); (err != nil) != c.gone {
 				t.Errorf("recheckIdentity = %v, want gone %v", err, c.gone)
 			}
-			if got := processRuns(pfs, c.pid, ticks); got == c.gone {
+			if got := closer.ProcessRuns(pfs, c.pid, ticks); got == c.gone {
 				t.Errorf("processRuns = %v, want %v", got, !c.gone)
 			}
 		})

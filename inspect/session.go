@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/internal/trace"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -290,7 +291,7 @@ func lockTarget(ctx context.Context, pid int, startTicks uint64, wait time.Durat
 	if wait <= 0 {
 		wait = DefaultSessionLockWait
 	}
-	dir := StateDir()
+	dir := closer.StateDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("make %s: %w", dir, err)
 	}

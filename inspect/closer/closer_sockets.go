@@ -1,4 +1,4 @@
-package inspect
+package closer
 
 // The session sockets an attach hands to its closer, so that no inspector session ends
 // with a reply on its way.

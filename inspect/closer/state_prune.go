@@ -1,4 +1,4 @@
-package inspect
+package closer
 
 import (
 	"encoding/json"
@@ -48,7 +48,7 @@ func PruneState(fs probes.FS) ([]string, error) {
 		}
 		pid, err1 := strconv.Atoi(m[1])
 		ticks, err2 := strconv.ParseUint(m[2], 10, 64)
-		if err1 != nil || err2 != nil || processRuns(fs, pid, ticks) {
+		if err1 != nil || err2 != nil || ProcessRuns(fs, pid, ticks) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
@@ -85,7 +85,7 @@ func pruneCloserState(fs probes.FS, p string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", p, err)
 	}
-	var st CloserState
+	var st State
 	if err := json.Unmarshal(data, &st); err == nil && st.CloserPID > 0 && closerRuns(fs, st.CloserPID, st.PID) {
 		return false, nil
 	}
@@ -117,10 +117,10 @@ func removeState(p string) error {
 	return nil
 }
 
-// processRuns reports whether pid is the process that started at ticks and has not
+// ProcessRuns reports whether pid is the process that started at ticks and has not
 // exited (checkGone); a process that cannot be read for another reason than its absence
 // counts as running (nothing is removed on a guess).
-func processRuns(fs probes.FS, pid int, ticks uint64) bool {
+func ProcessRuns(fs probes.FS, pid int, ticks uint64) bool {
 	return target.GoneNow(fs, pid, ticks, "") == nil
 }
 
@@ -143,7 +143,7 @@ func closerRuns(fs probes.FS, pid, target int) bool {
 	if i < 0 || i+1 >= len(args) {
 		return false
 	}
-	var spec CloserSpec
+	var spec Spec
 	if err := json.Unmarshal([]byte(args[i+1]), &spec); err != nil {
 		return strings.Contains(args[i+1], fmt.Sprintf(`"pid":%d,`, target))
 	}

@@ -1,4 +1,4 @@
-package inspect
+package closer
 
 import (
 	"bufio"
@@ -40,8 +40,8 @@ const CloserCommand = "__closer"
 // CloserExecutable is the program started as the closer: nodeinspect itself.
 var CloserExecutable = "/proc/self/exe"
 
-// CloserSpec is what a closer is told when it starts (its single argument, as JSON).
-type CloserSpec struct {
+// Spec is what a closer is told when it starts (its single argument, as JSON).
+type Spec struct {
 	PID        int    `json:"pid"`
 	StartTicks uint64 `json:"start_ticks"`
 	// Known are the listening sockets of the target's namespace before the signal: the
@@ -62,9 +62,9 @@ type CloserSpec struct {
 	CloseNow bool `json:"close_now,omitempty"`
 }
 
-// CloserState is what a closer records for `nodeinspect detach` and later runs, in
+// State is what a closer records for `nodeinspect detach` and later runs, in
 // StateDir()/<pid>-<start ticks>.json.
-type CloserState struct {
+type State struct {
 	PID        int    `json:"pid"`
 	StartTicks uint64 `json:"start_ticks"`
 	CloserPID  int    `json:"closer_pid"`
@@ -103,8 +103,8 @@ func statePath(pid int, startTicks uint64) string {
 	return filepath.Join(StateDir(), fmt.Sprintf("%d-%d.json", pid, startTicks))
 }
 
-// ReadCloserState reads the recorded state of pid (nil, nil when there is none).
-func ReadCloserState(pid int, startTicks uint64) (*CloserState, error) {
+// ReadState reads the recorded state of pid (nil, nil when there is none).
+func ReadState(pid int, startTicks uint64) (*State, error) {
 	p := statePath(pid, startTicks)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
@@ -113,15 +113,15 @@ func ReadCloserState(pid int, startTicks uint64) (*CloserState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
-	var st CloserState
+	var st State
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", p, err)
 	}
 	return &st, nil
 }
 
-// write records st atomically (a temporary file renamed over the old one).
-func (st *CloserState) write() error {
+// Write records st atomically (a temporary file renamed over the old one).
+func (st *State) Write() error {
 	st.UpdatedAt = time.Now().UTC()
 	dir := StateDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -136,13 +136,13 @@ func (st *CloserState) write() error {
 	return os.Rename(tmp, p)
 }
 
-// remove deletes the state file.
-func (st *CloserState) remove() { _ = os.Remove(statePath(st.PID, st.StartTicks)) }
+// Remove deletes the state file.
+func (st *State) Remove() { _ = os.Remove(statePath(st.PID, st.StartTicks)) }
 
-// closerHandle is the running closer, seen from the attach that started it.
-type closerHandle struct {
-	pid   int
-	until time.Time
+// Handle is the running closer, seen from the attach that started it.
+type Handle struct {
+	Pid   int
+	Until time.Time
 	w     *os.File
 	// sessions is this end of the socketpair the session sockets are handed over on
 	// (closer_sockets.go); nextID numbers them.
@@ -150,13 +150,13 @@ type closerHandle struct {
 	nextID   int
 }
 
-// startCloser starts the closer for one attach, before the signal: nodeinspect itself in
+// Start starts the closer for one attach, before the signal: nodeinspect itself in
 // the hidden __closer mode, in a session of its own (setsid) so that a Ctrl-C to the
 // terminal's process group, a hang-up, or a SIGKILL of this process does not reach it. It
 // reads this process's messages on fd 3; end of file without "done" (this process died)
 // makes it take over. Fd 4 is a socketpair on which each session's socket is handed over
 // (closer_sockets.go).
-func startCloser(spec CloserSpec) (*closerHandle, error) {
+func Start(spec Spec) (*Handle, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encode the closer's spec: %w", err)
@@ -185,14 +185,14 @@ func startCloser(spec CloserSpec) (*closerHandle, error) {
 		return nil, fmt.Errorf("start the closer %s: %w", CloserExecutable, err)
 	}
 	go func() { _ = cmd.Wait() }() // reap it if it ends before us
-	return &closerHandle{pid: cmd.Process.Pid, until: spec.SentAt.Add(spec.Bound), w: w, sessions: ours}, nil
+	return &Handle{Pid: cmd.Process.Pid, Until: spec.SentAt.Add(spec.Bound), w: w, sessions: ours}, nil
 }
 
-// give hands the closer a copy of conn's socket, before conn's first command; it returns
+// Give hands the closer a copy of conn's socket, before conn's first command; it returns
 // the id to release it by (0 when it could not be given: the session then ends the way
 // it always did, and a crash of Node 20's inspector stays possible if this process dies
 // with an answer on its way).
-func (h *closerHandle) give(conn *attach.Conn) int {
+func (h *Handle) Give(conn *attach.Conn) int {
 	if h == nil || h.sessions == nil {
 		return 0
 	}
@@ -208,18 +208,18 @@ func (h *closerHandle) give(conn *attach.Conn) int {
 	return h.nextID
 }
 
-// release tells the closer to close its copy of session id (every answer was read).
-func (h *closerHandle) release(id int) {
+// Release tells the closer to close its copy of session id (every answer was read).
+func (h *Handle) Release(id int) {
 	if h == nil || h.sessions == nil || id == 0 {
 		return
 	}
 	_ = releaseSocket(h.sessions, id)
 }
 
-// tell sends one message and closes the pipe: "done" (everything is closed), "handoff"
+// Tell sends one message and closes the pipe: "done" (everything is closed), "handoff"
 // (the closer owns the cleanup now), "handoff queued" (the same, with a close already
 // queued in the target) or "abort" (nothing was sent).
-func (h *closerHandle) tell(msg string) {
+func (h *Handle) Tell(msg string) {
 	if h == nil || h.w == nil {
 		return
 	}
@@ -254,7 +254,7 @@ func closerPoll(since time.Duration) time.Duration {
 	return time.Second
 }
 
-// RunCloser is the closer (the __closer hidden command). It waits for the inspector the
+// Run is the closer (the __closer hidden command). It waits for the inspector the
 // signal opens, however late within spec.Bound of runnable time; while the attach that
 // started it lives and has not handed over, it only watches; once that attach is gone
 // (control's end of file) or hands over, it closes the inspector without ever blocking the
@@ -262,7 +262,7 @@ func closerPoll(since time.Duration) time.Duration {
 // state for `nodeinspect detach`. sessions (nil when none) is where the attach hands over
 // its session sockets (closer_sockets.go): the closer holds them without reading while the
 // attach lives, and drains them once it owns the cleanup. It returns the process exit code.
-func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
+func Run(spec Spec, control io.Reader, sessions *os.File) int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE, syscall.SIGQUIT)
 	if spec.Bound <= 0 {
 		spec.Bound = DefaultCloserBound
@@ -276,13 +276,13 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 	for _, k := range spec.Known {
 		known[k] = true
 	}
-	st := &CloserState{PID: spec.PID, StartTicks: spec.StartTicks, CloserPID: os.Getpid(), State: "waiting",
+	st := &State{PID: spec.PID, StartTicks: spec.StartTicks, CloserPID: os.Getpid(), State: "waiting",
 		SentAt: spec.SentAt.UTC(), Until: spec.SentAt.Add(spec.Bound).UTC(), Known: spec.Known, NetNS: spec.NetNS}
-	if prev, err := ReadCloserState(spec.PID, spec.StartTicks); err == nil && prev != nil && prev.CloserPID == st.CloserPID {
+	if prev, err := ReadState(spec.PID, spec.StartTicks); err == nil && prev != nil && prev.CloserPID == st.CloserPID {
 		// The attach recorded it first (and maybe already saw the inspector open).
 		st.Inode, st.Inspector, st.State = prev.Inode, prev.Inspector, prev.State
 	}
-	_ = st.write()
+	_ = st.Write()
 
 	held := &heldSockets{}
 	if sessions != nil {
@@ -312,7 +312,7 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 			case m := <-msgs:
 				switch m {
 				case "abort", "done":
-					st.remove()
+					st.Remove()
 					return 0
 				case "handoff queued":
 					// The attach queued a close already: only end clients that
@@ -347,7 +347,7 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 		if target.CheckGone(spec.PID, stat, err, spec.StartTicks, "") != nil || err != nil {
 			// The target exited (its inspector with it), or can no longer be read, and so
 			// neither watched nor closed by this closer.
-			st.remove()
+			st.Remove()
 			return 0
 		}
 		if st.Inode == 0 {
@@ -357,14 +357,14 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 				st.Until = st.Until.Add(now.Sub(last))
 				st.Note = "the target was " + why
 			}
-			if addr, inode := freshInspector(ctx, fs, spec.PID, known, dial, spec.Port); inode != 0 {
+			if addr, inode := FreshInspector(ctx, fs, spec.PID, known, dial, spec.Port); inode != 0 {
 				st.Inode, st.Inspector, st.State = inode, addr, "open"
 				seenAt = now
-				_ = st.write()
+				_ = st.Write()
 			} else if now.After(st.Until) {
 				st.State = "gave up"
 				st.Note = fmt.Sprintf("no inspector opened within %s of the signal (time the process could run)", spec.Bound)
-				_ = st.write()
+				_ = st.Write()
 				return 0
 			}
 		}
@@ -377,7 +377,7 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 			}
 			closed, err := inspectorsock.ClosedFor(fs, spec.PID, st.Inode, model.PortOf(st.Inspector), &pending)
 			if err == nil && closed {
-				st.remove()
+				st.Remove()
 				return 0
 			}
 			if !ownedByParent && now.Sub(lastAttempt) >= time.Second && now.Sub(seenAt) >= closerSettle {
@@ -389,21 +389,21 @@ func RunCloser(spec CloserSpec, control io.Reader, sessions *os.File) int {
 				if err := closer.Attempt(ctx); err != nil {
 					st.Note = err.Error()
 				}
-				_ = st.write()
+				_ = st.Write()
 			}
 		}
 		time.Sleep(closerPoll(time.Since(start)))
 	}
 }
 
-// freshInspector finds a listening socket of pid that is not among known and answers as
+// FreshInspector finds a listening socket of pid that is not among known and answers as
 // Node's inspector (/json/version), or that listens on expect (the port SIGUSR1 opens it on,
 // 0 when that is random): the inspector a signal opened. Only sockets that the inspector's
 // thread may watch are asked (classifyListeners): one the app's own loop watches, or
 // another process's, joins known and is never asked; one whose loop cannot be told yet
 // (the inspector's thread still starting) is looked at again on the next call. It returns
 // the dial address and inode (0 when there is none yet).
-func freshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64]bool, dial attach.Dialer, expect int) (string, uint64) {
+func FreshInspector(ctx context.Context, fs probes.FS, pid int, known map[uint64]bool, dial attach.Dialer, expect int) (string, uint64) {
 	listening, err := fs.ReadListeningTCP(pid)
 	if err != nil {
 		return "", 0
