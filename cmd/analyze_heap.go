@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/profile"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -38,7 +38,7 @@ func analyzeHeapSnapshot(deps Deps, opt options, path string) error {
 	if err != nil {
 		return usageError("%s: %v", path, err)
 	}
-	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: deps.Now().UTC(), Heap: inspect.NewSnapshotHeapDoc(sum, 30), File: &path, Warnings: []string{}}
+	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: deps.Now().UTC(), Heap: profile.NewSnapshotHeapDoc(sum, 30), File: &path, Warnings: []string{}}
 	var buf bytes.Buffer
 	if err := report.RenderHeap(&buf, doc, renderOptions(deps, opt, "heap")); err != nil {
 		return err

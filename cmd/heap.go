@@ -13,6 +13,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/profile"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -24,7 +25,7 @@ func newHeapCommand(deps Deps) *cli.Command {
 		&cli.BoolFlag{Name: "snapshot", Usage: "a full heap snapshot (pauses the process; refused when memory is short, --force overrides) instead of a sampling profile"},
 		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average",
 			Validator: intIn("sampling-bytes", 1024, 64<<20, "1024 up to 67108864")},
-		&cli.DurationFlag{Name: "snapshot-timeout", Value: inspect.SnapshotTimeout, Usage: "give up a snapshot that takes longer"},
+		&cli.DurationFlag{Name: "snapshot-timeout", Value: profile.SnapshotTimeout, Usage: "give up a snapshot that takes longer"},
 	)
 	return &cli.Command{
 		Name:      "heap",
@@ -93,7 +94,7 @@ func runHeapSampling(ctx context.Context, deps Deps, o heapOptions) error {
 	}
 	takenAt := deps.Now()
 	started := time.Now()
-	h, end, recErr := inspect.RecordHeapSampling(ctx, s, d, samplingBytes)
+	h, end, recErr := profile.RecordHeapSampling(ctx, s, d, samplingBytes)
 	took := time.Since(started)
 	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	a := s.Close(ctx)
@@ -116,7 +117,7 @@ func runHeapSampling(ctx context.Context, deps Deps, o heapOptions) error {
 		}
 		doc.File = &path
 	}
-	doc.Heap = inspect.NewSamplingHeapDoc(h, o.top, end)
+	doc.Heap = profile.NewSamplingHeapDoc(h, o.top, end)
 	return finishHeap(deps, opt, doc, a)
 }
 
@@ -142,7 +143,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 	}
 	takenAt := deps.Now()
 	doc := &model.HeapDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
-	used, _, err := inspect.HeapUsage(ctx, s)
+	used, _, err := profile.HeapUsage(ctx, s)
 	if err != nil {
 		return closeCommandSession(ctx, deps, s, err)
 	}
@@ -161,7 +162,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 	var size int64
 	err = writeStreamAtomic(path, func(w io.Writer) error {
 		started := time.Now()
-		n, err := inspect.TakeHeapSnapshot(ctx, s, w, o.snapshotTimeout)
+		n, err := profile.TakeHeapSnapshot(ctx, s, w, o.snapshotTimeout)
 		pause, size = time.Since(started), n
 		return err
 	})
@@ -184,7 +185,7 @@ func runHeapSnapshot(ctx context.Context, deps Deps, o heapOptions) error {
 	if err != nil {
 		return fmt.Errorf("summarise %s: %w", path, err)
 	}
-	doc.Heap = inspect.NewSnapshotHeapDoc(sum, o.top)
+	doc.Heap = profile.NewSnapshotHeapDoc(sum, o.top)
 	pauseMS := pause.Milliseconds()
 	doc.Heap.PauseMS, doc.Heap.SnapshotBytes, doc.Heap.Headroom = &pauseMS, &size, &hr
 	return finishHeap(deps, opt, doc, a)

@@ -17,6 +17,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/profile"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -239,7 +240,7 @@ func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
 	takenAt := deps.Now()
 	started := time.Now()
 	// NODEINSPECT_CPU_SEGMENT shortens the segments (tests: a merge of real segments).
-	prof, end, recErr := inspect.RecordCPUProfile(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
+	prof, end, recErr := profile.RecordCPU(ctx, s, d, interval, envDuration(deps, "NODEINSPECT_CPU_SEGMENT"))
 	took := time.Since(started)
 	doc := &model.ProfileDoc{Schema: model.Schema, TakenAt: takenAt.UTC(), Process: s.Process, Warnings: s.Warnings()}
 	var fm *jsstack.FrameMapper
@@ -272,7 +273,7 @@ func runProfile(ctx context.Context, deps Deps, o profileOptions) error {
 		}
 		doc.File = &path
 	}
-	doc.Profile = inspect.NewCPUProfileDoc(prof, o.top, end, fm)
+	doc.Profile = profile.NewCPUDoc(prof, o.top, end, fm)
 	if fm != nil {
 		doc.Warnings = append(doc.Warnings, fm.Warnings()...)
 	}

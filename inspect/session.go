@@ -254,7 +254,7 @@ func (s *Session) Close(ctx context.Context) *model.Attach {
 		}
 		one, cancel := context.WithTimeout(limit, time.Second)
 		defer cancel()
-		if err := s.conn.Call(one, method, nil, nil); err != nil && !isProtocolError(err) {
+		if err := s.conn.Call(one, method, nil, nil); err != nil && !IsProtocolError(err) {
 			broken = true // the connection is gone: the target ends the session itself
 		}
 	}
@@ -280,7 +280,7 @@ func (s *Session) Close(ctx context.Context) *model.Attach {
 
 // isProtocolError reports whether err is the target's answer (an inspector error), not a
 // broken connection.
-func isProtocolError(err error) bool {
+func IsProtocolError(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "inspector error")
 }
 

@@ -1,10 +1,4 @@
-package inspect
-
-// Profiles of a live process through an attached Session: a CPU profile (Profiler), a
-// sampling heap profile and a full heap snapshot (HeapProfiler). The protocol domains run
-// none of our JavaScript in the target. Session.Close disables every domain enabled here,
-// so the profiler is off on every path; a session that breaks ends the profiler with it (V8
-// stops a session's profiler when the session goes).
+package profile
 
 import (
 	"context"
@@ -14,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
@@ -33,7 +28,7 @@ const CPUSegment = 5 * time.Minute
 // watchExit asks the target to say when it is about to exit with our session connected
 // (Node then waits for the debugger to disconnect): the recording ends at once, with what
 // it has, so the target is not held.
-func watchExit(ctx context.Context, s *Session) *bool {
+func watchExit(ctx context.Context, s *inspect.Session) *bool {
 	exiting := new(bool)
 	s.Subscribe("NodeRuntime.waitingForDisconnect", func(attach.Event) { *exiting = true })
 	// Older Node versions lack it: the process poll below still sees an exit.
@@ -43,7 +38,7 @@ func watchExit(ctx context.Context, s *Session) *bool {
 
 // waitRecording waits until d has passed, ctx is cancelled, or the target exits, reading
 // the target's events meanwhile.
-func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bool) (model.ProfileEnd, error) {
+func waitRecording(ctx context.Context, s *inspect.Session, d time.Duration, exiting *bool) (model.ProfileEnd, error) {
 	deadline := time.Now().Add(d)
 	for {
 		if *exiting {
@@ -67,7 +62,7 @@ func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bo
 		poll, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Timeout())
 		err := s.Call(poll, "Runtime.getIsolateId", nil, nil)
 		cancel()
-		if err != nil && !isProtocolError(err) {
+		if err != nil && !inspect.IsProtocolError(err) {
 			if s.Exited() {
 				return model.EndGone, nil
 			}
@@ -79,7 +74,7 @@ func waitRecording(ctx context.Context, s *Session, d time.Duration, exiting *bo
 // goneSoon reports whether the target is gone or goes within half a second: a connection
 // that broke because the target was killed (the OOM killer, a signal) breaks a moment
 // before /proc shows it.
-func goneSoon(s *Session) bool {
+func goneSoon(s *inspect.Session) bool {
 	for i := 0; i < 10; i++ {
 		if s.Exited() {
 			return true
@@ -91,15 +86,15 @@ func goneSoon(s *Session) bool {
 
 // stopContext is the context of a stop: it survives Ctrl-C (the stop is how an
 // interrupted profile is still written) and allows serialising a large answer.
-func stopContext(ctx context.Context, s *Session) (context.Context, context.CancelFunc) {
+func stopContext(ctx context.Context, s *inspect.Session) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), max(30*time.Second, 4*s.Timeout()))
 }
 
-// RecordCPUProfile profiles the target's main thread for d at the given sampling interval
+// RecordCPU profiles the target's main thread for d at the given sampling interval
 // (segments of at most segment, CPUSegment when 0, merged). It returns what was recorded even when the
 // recording ended early (see ProfileEnd); with an error and a profile, the profile is the
 // part received before the error.
-func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, model.ProfileEnd, error) {
+func RecordCPU(ctx context.Context, s *inspect.Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, model.ProfileEnd, error) {
 	if segment <= 0 {
 		segment = CPUSegment
 	}
@@ -160,7 +155,7 @@ func RecordCPUProfile(ctx context.Context, s *Session, d, interval, segment time
 // RecordHeapSampling samples the target's allocations for d (one sample per
 // samplingBytes allocated on average, V8's default is 32 KiB) and returns the allocation
 // sites of what is still alive at the end.
-func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, model.ProfileEnd, error) {
+func RecordHeapSampling(ctx context.Context, s *inspect.Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, model.ProfileEnd, error) {
 	exiting := watchExit(ctx, s)
 	if err := s.Call(ctx, "HeapProfiler.enable", nil, nil); err != nil {
 		return nil, "", fmt.Errorf("enable the heap profiler: %w", err)
@@ -193,7 +188,7 @@ func RecordHeapSampling(ctx context.Context, s *Session, d time.Duration, sampli
 
 // HeapUsage asks V8 for its heap used and total (Runtime.getHeapUsage: answered by the
 // inspector, no JavaScript runs).
-func HeapUsage(ctx context.Context, s *Session) (used, total uint64, err error) {
+func HeapUsage(ctx context.Context, s *inspect.Session) (used, total uint64, err error) {
 	var res struct {
 		UsedSize  float64 `json:"usedSize"`
 		TotalSize float64 `json:"totalSize"`
@@ -211,7 +206,7 @@ const SnapshotTimeout = 10 * time.Minute
 // TakeHeapSnapshot streams a full heap snapshot of the target into w, chunk by chunk as
 // the inspector sends them (nothing is written inside the target). It returns the bytes
 // written. The target's main thread is paused while V8 walks the heap.
-func TakeHeapSnapshot(ctx context.Context, s *Session, w io.Writer, timeout time.Duration) (int64, error) {
+func TakeHeapSnapshot(ctx context.Context, s *inspect.Session, w io.Writer, timeout time.Duration) (int64, error) {
 	if err := s.Call(ctx, "HeapProfiler.enable", nil, nil); err != nil {
 		return 0, fmt.Errorf("enable the heap profiler: %w", err)
 	}

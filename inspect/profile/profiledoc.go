@@ -1,4 +1,4 @@
-package inspect
+package profile
 
 import (
 	"github.com/nodeinspect/nodeinspect/inspect/heapsnap"
@@ -7,9 +7,9 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
-// NewCPUProfileDoc summarises a profile with at most top functions per list; frames go
+// NewCPUDoc summarises a profile with at most top functions per list; frames go
 // through fm's source maps (nil: none).
-func NewCPUProfileDoc(p *v8prof.CPUProfile, top int, end model.ProfileEnd, fm *jsstack.FrameMapper) *model.CPUProfileDoc {
+func NewCPUDoc(p *v8prof.CPUProfile, top int, end model.ProfileEnd, fm *jsstack.FrameMapper) *model.CPUProfileDoc {
 	s := p.Summarize(top)
 	d := &model.CPUProfileDoc{
 		DurationMS: float64(s.DurationUs) / 1000, IntervalUS: s.IntervalUs, Samples: s.Samples,
