@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/heaplimit"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/model/evidence"
@@ -45,13 +46,13 @@ func FromNodeReport(r *nodereport.Report, path string, thresholds rules.Threshol
 	s.Memory = &model.Memory{RSSBytes: r.RSSBytes, Heap: &model.Heap{
 		UsedBytes: r.Heap.UsedBytes, TotalBytes: r.Heap.TotalBytes, LimitBytes: r.Heap.LimitBytes,
 		ExternalBytes: r.Heap.ExternalBytes, ArrayBuffersBytes: r.Heap.ArrayBuffersBytes, Source: "report",
-		OldSpaceUsedBytes: oldSpaceUsed(r.HeapSpacesUsed),
+		OldSpaceUsedBytes: heaplimit.OldSpaceUsed(r.HeapSpacesUsed),
 	}}
 	nodeOptions := ""
 	if r.NodeOptions != nil {
 		nodeOptions = *r.NodeOptions
 	}
-	setOldSpaceLimit(s.Memory.Heap, nodeOptionsOf(r.Cmdline), nodeOptions)
+	heaplimit.SetOldSpaceLimit(s.Memory.Heap, heaplimit.NodeOptionsOf(r.Cmdline), nodeOptions)
 	s.Node = &model.NodeInfo{Version: r.NodeVersion}
 	if r.Error != nil {
 		stack := r.Error.Stack
@@ -137,7 +138,7 @@ func Reevaluate(s *model.Snapshot, thresholds rules.Thresholds) {
 	if h := s.Memory; h != nil && h.Heap != nil && h.Heap.OldSpaceLimitBytes == nil && s.Process != nil {
 		// A snapshot saved before the old generation was measured: its limit from the
 		// command line (NODE_OPTIONS is not in a snapshot).
-		setOldSpaceLimit(h.Heap, nodeOptionsOf(s.Process.Cmdline), "")
+		heaplimit.SetOldSpaceLimit(h.Heap, heaplimit.NodeOptionsOf(s.Process.Cmdline), "")
 	}
 	saved := s.Findings
 	s.Findings = rules.Evaluate(s, ctx)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodeinspect/nodeinspect/inspect/heaplimit"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -33,7 +34,7 @@ func parseFixture(t *testing.T, name string, edit func(string) string) *model.Sn
 func TestAnalyzeOOMReportOldSpace(t *testing.T) {
 	s := parseFixture(t, "v4-oom.json", nil)
 	h := s.Memory.Heap
-	if h.OldSpaceLimitBytes == nil || *h.OldSpaceLimitBytes != 24*mib || h.OldSpaceLimitFrom == nil || *h.OldSpaceLimitFrom != limitFromFlag {
+	if h.OldSpaceLimitBytes == nil || *h.OldSpaceLimitBytes != 24*mib || h.OldSpaceLimitFrom == nil || *h.OldSpaceLimitFrom != heaplimit.LimitFromFlag {
 		t.Fatalf("old generation limit %v from %v", h.OldSpaceLimitBytes, h.OldSpaceLimitFrom)
 	}
 	// old_space 33618000 + code_space 15680 + large_object_space 872576 (fixture).

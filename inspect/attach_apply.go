@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/heaplimit"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
@@ -29,9 +30,9 @@ func (col *collection) applyAnswer(ans *attach.Answer) {
 		h.OldSpaceUsedBytes = oldSpaceUsedOfAttach(ans.Spaces)
 		args := ans.ExecArgv
 		if args == nil && s.Process != nil {
-			args = nodeOptionsOf(s.Process.Cmdline)
+			args = heaplimit.NodeOptionsOf(s.Process.Cmdline)
 		}
-		setOldSpaceLimit(h, args, col.nodeOptions())
+		heaplimit.SetOldSpaceLimit(h, args, col.nodeOptions())
 		s.Memory.Heap = h
 	}
 	if ans.Handles != nil {
@@ -113,5 +114,5 @@ func oldSpaceUsedOfAttach(spaces []attach.HeapSpace) *uint64 {
 	for _, sp := range spaces {
 		used[sp.Name] += sp.Used
 	}
-	return oldSpaceUsed(used)
+	return heaplimit.OldSpaceUsed(used)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
+	"github.com/nodeinspect/nodeinspect/inspect/heaplimit"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 )
 
@@ -90,13 +91,13 @@ func (h *HeapSession) FillSample(ctx context.Context, s *model.Sample) error {
 	heap := &model.Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
 	args := r.ExecArgv
 	if args == nil && h.run.col.snap.Process != nil {
-		args = nodeOptionsOf(h.run.col.snap.Process.Cmdline)
+		args = heaplimit.NodeOptionsOf(h.run.col.snap.Process.Cmdline)
 	}
 	if h.nodeOptions == nil {
 		opts := h.run.col.nodeOptions()
 		h.nodeOptions = &opts
 	}
-	setOldSpaceLimit(heap, args, *h.nodeOptions)
+	heaplimit.SetOldSpaceLimit(heap, args, *h.nodeOptions)
 	s.HeapUsedBytes, s.HeapLimitBytes = heap.UsedBytes, heap.LimitBytes
 	s.OldSpaceUsedBytes, s.OldSpaceLimitBytes = heap.OldSpaceUsedBytes, heap.OldSpaceLimitBytes
 	return nil

@@ -1,4 +1,8 @@
-package inspect
+// Package heaplimit finds the limit that runs out when Node.js dies of "JavaScript heap
+// out of memory" (the old generation's, from --max-old-space-size in the arguments or
+// NODE_OPTIONS, or V8's heap limit less its young-generation reserve) and how much of it
+// is used, for the collector (--attach) and for analyze (a Node report).
+package heaplimit
 
 import (
 	"strconv"
@@ -53,9 +57,9 @@ var oldGenerationSpaces = map[string]bool{
 	"trusted_large_object_space": true,
 }
 
-// oldSpaceUsed sums the used bytes of the old generation's spaces, given each space's
+// OldSpaceUsed sums the used bytes of the old generation's spaces, given each space's
 // used bytes by V8's name; nil when old_space itself is not among them.
-func oldSpaceUsed(usedBySpace map[string]uint64) *uint64 {
+func OldSpaceUsed(usedBySpace map[string]uint64) *uint64 {
 	if _, ok := usedBySpace["old_space"]; !ok {
 		return nil
 	}
@@ -71,9 +75,9 @@ func oldSpaceUsed(usedBySpace map[string]uint64) *uint64 {
 // The ways the old generation's limit is known, for Heap.OldSpaceLimitFrom and the
 // evidence of HEAP_NEAR_LIMIT.
 const (
-	limitFromFlag      = "--max-old-space-size"
-	limitFromSemiSpace = "heap limit minus 3 × --max-semi-space-size"
-	limitFromEstimate  = "heap limit minus V8's young-generation reserve (estimated)"
+	LimitFromFlag      = "--max-old-space-size"
+	LimitFromSemiSpace = "heap limit minus 3 × --max-semi-space-size"
+	LimitFromEstimate  = "heap limit minus V8's young-generation reserve (estimated)"
 )
 
 // youngReserveMax is the largest young-generation reserve of a 64-bit Node.js without
@@ -81,7 +85,7 @@ const (
 // kPointerMultiplier 2); measured: heap_size_limit − --max-old-space-size = 48 MiB.
 const youngReserveMax = 48 << 20
 
-// oldSpaceLimit is the old generation's limit of a process whose V8 heap limit is
+// OldSpaceLimit is the old generation's limit of a process whose V8 heap limit is
 // heapLimit, started with the node options args (process.execArgv, or the options before
 // the script) and NODE_OPTIONS nodeOptions; from says how it was found. In order:
 //
@@ -94,24 +98,24 @@ const youngReserveMax = 48 << 20
 //     of V8's and never more (so the limit errs low and the warning early).
 //
 // It returns 0 when heapLimit is 0.
-func oldSpaceLimit(heapLimit uint64, args []string, nodeOptions string) (limit uint64, from string) {
+func OldSpaceLimit(heapLimit uint64, args []string, nodeOptions string) (limit uint64, from string) {
 	if heapLimit == 0 {
 		return 0, ""
 	}
 	all := append(strings.Fields(nodeOptions), args...)
-	if mib, ok := v8SizeFlag(all, "max-old-space-size"); ok && mib > 0 && mib<<20 < heapLimit {
-		return mib << 20, limitFromFlag
+	if mib, ok := V8SizeFlag(all, "max-old-space-size"); ok && mib > 0 && mib<<20 < heapLimit {
+		return mib << 20, LimitFromFlag
 	}
-	if mib, ok := v8SizeFlag(all, "max-semi-space-size"); ok && mib > 0 && 3*mib<<20 < heapLimit {
-		return heapLimit - 3*mib<<20, limitFromSemiSpace
+	if mib, ok := V8SizeFlag(all, "max-semi-space-size"); ok && mib > 0 && 3*mib<<20 < heapLimit {
+		return heapLimit - 3*mib<<20, LimitFromSemiSpace
 	}
 	reserve := min(uint64(youngReserveMax), heapLimit/131*3)
-	return heapLimit - reserve, limitFromEstimate
+	return heapLimit - reserve, LimitFromEstimate
 }
 
-// v8SizeFlag finds the last value of a V8 size flag (MiB) among node options: --name=N,
+// V8SizeFlag finds the last value of a V8 size flag (MiB) among node options: --name=N,
 // --name N, with '_' or '-' between the words as V8 accepts both.
-func v8SizeFlag(args []string, name string) (uint64, bool) {
+func V8SizeFlag(args []string, name string) (uint64, bool) {
 	var val uint64
 	found := false
 	for i := 0; i < len(args); i++ {
@@ -137,10 +141,10 @@ func v8SizeFlag(args []string, name string) (uint64, bool) {
 	return val, found
 }
 
-// nodeOptionsOf is the options given to node itself in a command line: the arguments
+// NodeOptionsOf is the options given to node itself in a command line: the arguments
 // after argv[0] up to the script (the first that is not an option, or "--"), with the
 // value of an option that takes the next argument.
-func nodeOptionsOf(cmdline []string) []string {
+func NodeOptionsOf(cmdline []string) []string {
 	if len(cmdline) < 2 {
 		return nil
 	}
@@ -168,11 +172,11 @@ var takesValue = map[string]bool{
 	"--report-directory": true, "--report-filename": true, "--report-signal": true, "--disable-warning": true,
 }
 
-// setOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
-func setOldSpaceLimit(h *model.Heap, args []string, nodeOptions string) {
+// SetOldSpaceLimit fills the old generation's limit from the heap limit and node's options.
+func SetOldSpaceLimit(h *model.Heap, args []string, nodeOptions string) {
 	if h.LimitBytes == nil || *h.LimitBytes == 0 {
 		return
 	}
-	limit, from := oldSpaceLimit(*h.LimitBytes, args, nodeOptions)
+	limit, from := OldSpaceLimit(*h.LimitBytes, args, nodeOptions)
 	h.OldSpaceLimitBytes, h.OldSpaceLimitFrom = &limit, &from
 }
