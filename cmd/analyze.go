@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/analyze"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/nodereport"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -272,7 +272,7 @@ func analyzeData(name string, data []byte, thresholds rules.Thresholds) (*model.
 			return nil, err
 		}
 		snap.Source, snap.SourceFile = "snapshot", name
-		inspect.Reevaluate(snap, thresholds)
+		analyze.Reevaluate(snap, thresholds)
 		return snap, nil
 	}
 	if len(data) > maxReportSize {
@@ -286,7 +286,7 @@ func analyzeData(name string, data []byte, thresholds rules.Thresholds) (*model.
 		}
 		return nil, usageError("%s: %v; %s", name, err, what)
 	}
-	return inspect.FromNodeReport(r, name, thresholds), nil
+	return analyze.FromNodeReport(r, name, thresholds), nil
 }
 
 // peekFile returns the first n bytes of path and its size.

@@ -1,4 +1,4 @@
-package inspect
+package analyze
 
 import (
 	"os"
@@ -14,7 +14,7 @@ import (
 
 func parseFixture(t *testing.T, name string, edit func(string) string) *model.Snapshot {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("nodereport", "testdata", name))
+	data, err := os.ReadFile(filepath.Join("..", "nodereport", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
