@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -102,7 +103,7 @@ func followPid(deps Deps, opt options, pid int) (int, error) {
 	if !opt.attach || !opt.follow {
 		return pid, nil
 	}
-	app, err := inspect.FollowLauncher(probes.NewFS(opt.proc), pid)
+	app, err := target.FollowLauncher(probes.NewFS(opt.proc), pid)
 	if err != nil {
 		return 0, &ExitError{Code: ExitNotNode, Err: err}
 	}

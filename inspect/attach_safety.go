@@ -78,7 +78,7 @@ func (col *collection) checkAttachSafe() error {
 
 // checkNodeBinary refuses a process whose executable carries no Node.js marker.
 func checkNodeBinary(fs probes.FS, pid int, comm string) error {
-	ok, err := IsNodeBinary(fs, pid)
+	ok, err := target.IsNodeBinary(fs, pid)
 	if err != nil {
 		if probes.IsGone(err) {
 			return fmt.Errorf("process %d exited before the attach: %w", pid, model.ErrNoProcess)
@@ -90,7 +90,7 @@ func checkNodeBinary(fs probes.FS, pid int, comm string) error {
 		return nil
 	}
 	below := ""
-	if app, cmd := nodeBelow(fs, pid); app != 0 {
+	if app, cmd := target.NodeBelow(fs, pid); app != 0 {
 		below = fmt.Sprintf("; the Node.js process below it is pid %d (%s): attach to that one", app, cmd)
 	}
 	return fmt.Errorf("%w: process %d (%s) is not a Node.js executable (no Node.js/V8 marker in its binary: a wrapper shell, a launcher, or another program named node), and SIGUSR1 would kill it or run its own handler%s (find it with `nodeinspect tree %d` or `nodeinspect ps`)",
@@ -193,4 +193,17 @@ func (col *collection) sameProcess() error {
 func ownProcFS(fs probes.FS) bool {
 	self, err := os.Readlink(fs.Path("self"))
 	return err == nil && self == strconv.Itoa(os.Getpid())
+}
+
+// checkLauncher refuses a launcher: SIGUSR1 would open npm's inspector, not the app's.
+func (col *collection) checkLauncher() error {
+	name := target.LauncherName(col.snap.Process.Cmdline)
+	if name == "" {
+		return nil
+	}
+	below := "no Node.js app runs below it yet"
+	if app, cmd := target.NodeBelow(col.c.FS, col.pid); app != 0 {
+		below = fmt.Sprintf("the Node.js app below it is pid %d (%s): attach to it with `nodeinspect report %d --attach`, or add --follow", app, cmd, app)
+	}
+	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.pid, name, below)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
 )
 
 func TestLauncherName(t *testing.T) {
@@ -25,7 +26,7 @@ func TestLauncherName(t *testing.T) {
 		{[]string{""}, ""},
 		{[]string{"node", "--", "npm"}, "npm"},
 	} {
-		if got := launcherName(c.cmd); got != c.want {
+		if got := target.LauncherName(c.cmd); got != c.want {
 			t.Errorf("launcherName(%q) = %q, want %q", c.cmd, got, c.want)
 		}
 	}
@@ -33,7 +34,7 @@ func TestLauncherName(t *testing.T) {
 
 func FuzzLauncherName(f *testing.F) {
 	f.Add("node\x00/x/npm-cli.js\x00start")
-	f.Fuzz(func(t *testing.T, s string) { _ = launcherName(strings.Split(s, "\x00")) })
+	f.Fuzz(func(t *testing.T, s string) { _ = target.LauncherName(strings.Split(s, "\x00")) })
 }
 
 func TestBlocksInspector(t *testing.T) {

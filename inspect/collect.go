@@ -243,7 +243,7 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 	}
 	if p := col.snap.Process; !p.IsNode && p.Exe != nil {
 		// A renamed node binary is Node.js: its executable carries Node's markers.
-		if ok, _ := IsNodeBinary(c.FS, pid); ok {
+		if ok, _ := target.IsNodeBinary(c.FS, pid); ok {
 			p.IsNode, p.NodeBy = true, "binary"
 		}
 	}

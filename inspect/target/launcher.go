@@ -1,4 +1,4 @@
-package inspect
+package target
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -74,7 +73,7 @@ func elfHasNodeMarkers(path string) bool {
 // launcherName names the package-manager launcher a Node.js command line runs ("" when it
 // is not one): npm, npx, yarn, pnpm or corepack, by the script node runs, or by the title
 // npm gives itself ("npm start").
-func launcherName(cmdline []string) string {
+func LauncherName(cmdline []string) string {
 	names := map[string]string{
 		"npm-cli.js": "npm", "npm": "npm", "npx-cli.js": "npx", "npx": "npx",
 		"yarn.js": "yarn", "yarn.cjs": "yarn", "yarn": "yarn",
@@ -100,7 +99,7 @@ func launcherName(cmdline []string) string {
 
 // nodeBelow finds the first Node.js process (by its binary) below pid that is not itself a
 // launcher, breadth first: the app a launcher or a shell runs. It returns 0 when there is none.
-func nodeBelow(fs probes.FS, pid int) (int, string) {
+func NodeBelow(fs probes.FS, pid int) (int, string) {
 	stats, _ := fs.ScanProcesses()
 	tree := probes.NewTree(stats)
 	queue := []int{pid}
@@ -113,7 +112,7 @@ func nodeBelow(fs probes.FS, pid int) (int, string) {
 					continue
 				}
 				cmd, _ := fs.ReadCmdline(c.PID)
-				if launcherName(cmd) != "" {
+				if LauncherName(cmd) != "" {
 					continue
 				}
 				return c.PID, clipCmd(cmd)
@@ -133,19 +132,6 @@ func clipCmd(cmd []string) string {
 	return s
 }
 
-// checkLauncher refuses a launcher: SIGUSR1 would open npm's inspector, not the app's.
-func (col *collection) checkLauncher() error {
-	name := launcherName(col.snap.Process.Cmdline)
-	if name == "" {
-		return nil
-	}
-	below := "no Node.js app runs below it yet"
-	if app, cmd := nodeBelow(col.c.FS, col.pid); app != 0 {
-		below = fmt.Sprintf("the Node.js app below it is pid %d (%s): attach to it with `nodeinspect report %d --attach`, or add --follow", app, cmd, app)
-	}
-	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.pid, name, below)
-}
-
 // ErrNoApp is returned by FollowLauncher when no Node.js app runs below the launcher.
 var ErrNoApp = errors.New("no Node.js app below the launcher")
 
@@ -158,10 +144,10 @@ func FollowLauncher(fs probes.FS, pid int) (int, error) {
 		return pid, nil // Collect says what is wrong with pid
 	}
 	isNode, _ := IsNodeBinary(fs, pid)
-	if isNode && launcherName(cmd) == "" {
+	if isNode && LauncherName(cmd) == "" {
 		return pid, nil
 	}
-	app, _ := nodeBelow(fs, pid)
+	app, _ := NodeBelow(fs, pid)
 	if app == 0 {
 		return 0, fmt.Errorf("process %d (%s): %w", pid, clipCmd(cmd), ErrNoApp)
 	}
