@@ -11,7 +11,7 @@ import (
 
 // applyAnswer adds what the process said to the snapshot: Node's version and listeners,
 // the V8 heap (when memory was collected), the libuv handles, joined to the fd table.
-func (col *collection) applyAnswer(ans *attach.Answer) {
+func (col *attachTarget) applyAnswer(ans *attach.Answer) {
 	s := col.snap
 	info := &model.NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
 	if ans.Resources != nil {

@@ -32,8 +32,8 @@ const inspectorFDs = 16
 // with --disable-sigusr1, or still starting up); a process known to use SIGUSR1 itself
 // (pm2); too few free fds for the inspector; stopped, traced or frozen. It reads status
 // afresh: the snapshot's copy may be older than the loop sample.
-func (col *collection) checkAttachSafe() error {
-	fs, pid, p := col.c.FS, col.pid, col.snap.Process
+func (col *attachTarget) checkAttachSafe() error {
+	fs, pid, p := col.fs, col.pid, col.snap.Process
 	if !ownProcFS(fs) {
 		// A fake tree, or a host's /proc mounted into a container: its pids are not the
 		// ones a signal from here would reach.
@@ -135,7 +135,7 @@ func sigusr1User(fs probes.FS, pid int) string {
 
 // signalIfSame sends sig to pid through a pidfd, after checking that the pidfd names the
 // process this snapshot read (same start time): a pid reused in between gets nothing.
-func (col *collection) signalIfSame(sig int) error {
+func (col *attachTarget) signalIfSame(sig int) error {
 	pidfd, err := unix.PidfdOpen(col.pid, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -160,7 +160,7 @@ func (col *collection) signalIfSame(sig int) error {
 
 // killIfSame is the fallback for kernels without pidfd_open (before 5.3): check the start
 // time, then kill(2); the window between the two is a few microseconds.
-func (col *collection) killIfSame(sig int, pidfdErr error) error {
+func (col *attachTarget) killIfSame(sig int, pidfdErr error) error {
 	if !errors.Is(pidfdErr, unix.ENOSYS) {
 		return fmt.Errorf("open a pidfd for process %d: %w", col.pid, pidfdErr)
 	}
@@ -174,13 +174,13 @@ func (col *collection) killIfSame(sig int, pidfdErr error) error {
 }
 
 // sameProcess checks that pid still names the process first read.
-func (col *collection) sameProcess() error {
-	st, err := col.c.FS.ReadStat(col.pid)
+func (col *attachTarget) sameProcess() error {
+	st, err := col.fs.ReadStat(col.pid)
 	if err != nil {
 		if probes.IsGone(err) {
 			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
-		return fmt.Errorf("re-read %s: %w", col.c.FS.PidPath(col.pid, "stat"), err)
+		return fmt.Errorf("re-read %s: %w", col.fs.PidPath(col.pid, "stat"), err)
 	}
 	if st.StartTicks != col.stat.StartTicks {
 		return &model.PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
@@ -196,13 +196,13 @@ func ownProcFS(fs probes.FS) bool {
 }
 
 // checkLauncher refuses a launcher: SIGUSR1 would open npm's inspector, not the app's.
-func (col *collection) checkLauncher() error {
+func (col *attachTarget) checkLauncher() error {
 	name := target.LauncherName(col.snap.Process.Cmdline)
 	if name == "" {
 		return nil
 	}
 	below := "no Node.js app runs below it yet"
-	if app, cmd := target.NodeBelow(col.c.FS, col.pid); app != 0 {
+	if app, cmd := target.NodeBelow(col.fs, col.pid); app != 0 {
 		below = fmt.Sprintf("the Node.js app below it is pid %d (%s): attach to it with `nodeinspect report %d --attach`, or add --follow", app, cmd, app)
 	}
 	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.pid, name, below)

@@ -2,10 +2,7 @@ package inspect
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -98,20 +95,16 @@ func NewCollector(fs probes.FS) *Collector {
 
 // collection carries state between the steps of one Collect.
 type collection struct {
+	// attachTarget holds what the attach shares: the pid and its stat, the snapshot being
+	// filled, the warnings and the session kept open.
+	*attachTarget
 	c       *Collector
-	pid     int
 	opt     Options
-	snap    *model.Snapshot
-	stat    probes.Stat
 	status  *probes.Status
 	sockets map[uint64]probes.Socket
 	// listenAfter holds the accept-queue length of LISTEN sockets re-read after the sample
 	// window, by inode; nil when not re-read.
 	listenAfter map[uint64]uint64
-	// keepSession asks attach to keep its inspector session open (CollectAttached), and
-	// session is that session once open.
-	keepSession bool
-	session     *HeapSession
 	// queueWant, queueStart and queueStartAt are the connections whose queues are re-read
 	// at the end of the window, their first read and its time; queues is both reads, nil
 	// when not re-read (collect_sockets.go).
@@ -124,28 +117,6 @@ type collection struct {
 	// ctrWindow is what the container section's second read, at the end of the window,
 	// needs.
 	ctrWindow *containerWindow
-	// gone is set when a probe saw the process vanish.
-	gone bool
-	// sink, once set (HeapSession.WarnTo), takes the warnings that come after the
-	// snapshot was handed out.
-	sink *WarningSink
-	mu   sync.Mutex
-}
-
-// warn adds a warning to the snapshot, or to the sink once the snapshot was handed out.
-func (col *collection) warn(format string, args ...any) {
-	col.mu.Lock()
-	defer col.mu.Unlock()
-	if col.sink != nil {
-		// The snapshot was handed out (and printed): later warnings go to the sink.
-		col.sink.Add(format, args...)
-		return
-	}
-	msg := fmt.Sprintf(format, args...)
-	if !slices.Contains(col.snap.Warnings, msg) {
-		// The same note from two reads (a fallback taken at both ends of the window) once.
-		col.snap.Warnings = append(col.snap.Warnings, msg)
-	}
 }
 
 // Collect reads one snapshot of pid and runs the rules over it. Errors wrap ErrNoProcess,
@@ -232,12 +203,13 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 	if opt.Thresholds == (rules.Thresholds{}) {
 		opt.Thresholds = rules.DefaultThresholds()
 	}
-	col := &collection{c: c, pid: pid, opt: opt, snap: &model.Snapshot{
+	col := &collection{c: c, opt: opt, attachTarget: &attachTarget{fs: c.FS, pid: pid, snap: &model.Snapshot{
 		Schema:   model.Schema,
 		TakenAt:  c.Now().UTC(),
 		Findings: []model.Finding{},
 		Warnings: []string{},
-	}}
+	}, opt: attachOptions{AttachTimeout: opt.AttachTimeout, CloserBound: opt.CloserBound, Deadman: opt.Deadman,
+		AllowSIGUSR1Users: opt.AllowSIGUSR1Users, Sample: opt.Sample}}}
 	if err := col.readIdentity(); err != nil {
 		return nil, err
 	}
@@ -262,7 +234,7 @@ func (col *collection) readIdentity() error {
 	fs, pid := col.c.FS, col.pid
 	st, err := fs.ReadStat(pid)
 	if err != nil {
-		return ClassifyReadError(pid, err)
+		return target.ClassifyReadError(pid, err)
 	}
 	col.stat = st
 	if st.Exited() {
@@ -294,7 +266,7 @@ func (col *collection) readIdentity() error {
 		p.UID = status.UIDs[0]
 		p.User = col.c.UserName(p.UID)
 	} else if probes.IsGone(err) {
-		return ClassifyReadError(pid, err)
+		return target.ClassifyReadError(pid, err)
 	} else {
 		col.warn("process status unreadable: %v", err)
 	}
@@ -333,19 +305,6 @@ func (col *collection) recheckIdentity() error {
 		return fmt.Errorf("process %d exited while being read: %w", col.pid, model.ErrNoProcess)
 	}
 	return target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
-}
-
-// ClassifyReadError turns the failure to read a process's stat into a sentinel error.
-func ClassifyReadError(pid int, err error) error {
-	switch {
-	case probes.IsGone(err):
-		return fmt.Errorf("process %d: %w", pid, model.ErrNoProcess)
-	case probes.IsDenied(err):
-		return fmt.Errorf("process %d: %w: %v", pid, model.ErrPermission, err)
-	case errors.Is(err, probes.ErrMalformed):
-		return fmt.Errorf("process %d: %w", pid, err)
-	}
-	return fmt.Errorf("process %d: %w", pid, err)
 }
 
 func (col *collection) readLimits() {

@@ -35,7 +35,7 @@ const probeTimeout = 500 * time.Millisecond
 
 // attachRun is the state of one attach.
 type attachRun struct {
-	col     *collection
+	col     *attachTarget
 	a       *model.Attach
 	timeout time.Duration
 	dial    attach.Dialer
@@ -79,7 +79,7 @@ func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool
 // snapshot. It returns an error only when the target must not be touched (ErrAttachRefused)
 // or is gone; every other failure leaves the /proc snapshot whole, sets Attach.Status and
 // Reason, and adds a warning.
-func (col *collection) attach(ctx context.Context) error {
+func (col *attachTarget) attach(ctx context.Context) error {
 	start := time.Now()
 	a := &model.Attach{}
 	col.snap.Attach = a
@@ -124,18 +124,18 @@ func (col *collection) attach(ctx context.Context) error {
 // targets that are gone (PruneState), finds the target's
 // network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
 // loopback is down. Nothing has been sent when it returns.
-func (col *collection) newAttachRun() (*attachRun, error) {
-	if ownProcFS(col.c.FS) {
+func (col *attachTarget) newAttachRun() (*attachRun, error) {
+	if ownProcFS(col.fs) {
 		// State left by runs and closers whose targets are gone (best effort: what it
 		// cannot remove stays for the next run).
-		_, _ = closer.PruneState(col.c.FS)
+		_, _ = closer.PruneState(col.fs)
 	}
 	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout
 	}
-	if same, err := probes.SameNetNS(col.c.FS, col.pid); err == nil && !same {
-		nsPath := col.c.FS.PidPath(col.pid, "ns", "net")
+	if same, err := probes.SameNetNS(col.fs, col.pid); err == nil && !same {
+		nsPath := col.fs.PidPath(col.pid, "ns", "net")
 		if err := attach.CheckNetNS(nsPath); err != nil {
 			return nil, fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
 				model.ErrAttachRefused, col.pid, err)
@@ -195,7 +195,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 		}
 		return "", fmt.Errorf("read the fd table to find an open inspector: %w", err)
 	}
-	listening, err := col.c.FS.ReadListeningTCP(col.pid)
+	listening, err := col.fs.ReadListeningTCP(col.pid)
 	if err != nil {
 		return "", fmt.Errorf("read the listening sockets: %w", err)
 	}
@@ -281,7 +281,7 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 		others = append(others, s)
 		inodes = append(inodes, s.Inode)
 	}
-	loops, err := inspectorsock.ClassifyListeners(r.col.c.FS, r.col.pid, inodes)
+	loops, err := inspectorsock.ClassifyListeners(r.col.fs, r.col.pid, inodes)
 	if err != nil {
 		return "" // no loop can be told: nothing is asked
 	}
@@ -340,14 +340,14 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		ids = append(ids, s.Inode)
 	}
 	h, err := closer.Start(closer.Spec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.c.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
+		Proc: col.fs.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", model.ErrAttachRefused, err)
 	}
 	a.Closer = &model.CloserInfo{PID: h.Pid, Until: h.Until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
-	if why, err := target.HeldReason(col.c.FS, col.pid); err == nil && why != "" {
+	if why, err := target.HeldReason(col.fs, col.pid); err == nil && why != "" {
 		h.Tell("abort")
 		a.Closer = nil
 		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
@@ -378,7 +378,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		if col.exitedSince() {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
 		}
-		if addr, inode := closer.FreshInspector(wait, col.c.FS, col.pid, known, r.dial, expect); inode != 0 {
+		if addr, inode := closer.FreshInspector(wait, col.fs, col.pid, known, r.dial, expect); inode != 0 {
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.Write()
@@ -518,12 +518,6 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 	_ = err // cleanup tries again on a new session, and says so if that fails too
 }
 
-// exitedSince reports whether the process is gone, a zombie (it exited and waits for its
-// parent), or replaced by another with the same pid.
-func (col *collection) exitedSince() bool {
-	return col.gone || target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "") != nil
-}
-
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
 	if r.col.exitedSince() || r.exitingWithoutInspector(ctx) {
@@ -550,7 +544,7 @@ func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
 	if r.a.Inspector == "" {
 		return false
 	}
-	listening, err := col.c.FS.ReadListeningTCP(col.pid)
+	listening, err := col.fs.ReadListeningTCP(col.pid)
 	if err != nil {
 		return probes.IsGone(err)
 	}
@@ -663,11 +657,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 			return true // the process is gone, and its sockets with it
 		}
 		if len(r.unanswered) > 0 {
-			if open, err := inspectorsock.ListeningOwned(r.col.c.FS, r.col.pid, r.opened); err == nil && !open {
+			if open, err := inspectorsock.ListeningOwned(r.col.fs, r.col.pid, r.opened); err == nil && !open {
 				r.releaseUnanswered()
 			}
 		}
-		closed, err := inspectorsock.ClosedFor(r.col.c.FS, r.col.pid, r.opened, port, &pending)
+		closed, err := inspectorsock.ClosedFor(r.col.fs, r.col.pid, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}
@@ -684,9 +678,9 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 
 // ownedSocketInodes is the set of the process's socket inodes: from the fd table this
 // collection already read (an inspector open before nodeinspect came is in it), or read now.
-func (col *collection) ownedSocketInodes() (map[uint64]bool, error) {
+func (col *attachTarget) ownedSocketInodes() (map[uint64]bool, error) {
 	if col.snap.FDs == nil || col.snap.FDs.List == nil {
-		return col.c.FS.SocketInodes(col.pid)
+		return col.fs.SocketInodes(col.pid)
 	}
 	owned := map[uint64]bool{}
 	for _, fd := range col.snap.FDs.List {
@@ -698,13 +692,13 @@ func (col *collection) ownedSocketInodes() (map[uint64]bool, error) {
 }
 
 // nodeOptions is the target's NODE_OPTIONS ("" when unset or unreadable).
-func (col *collection) nodeOptions() string {
-	v, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
+func (col *attachTarget) nodeOptions() string {
+	v, _, _ := col.fs.ReadEnv(col.pid, "NODE_OPTIONS")
 	return v
 }
 
 // closerBound is the closer's wait for a late inspector (Options.CloserBound or the default).
-func (col *collection) closerBound() time.Duration {
+func (col *attachTarget) closerBound() time.Duration {
 	if col.opt.CloserBound > 0 {
 		return col.opt.CloserBound
 	}
@@ -712,7 +706,7 @@ func (col *collection) closerBound() time.Duration {
 }
 
 // deadman is the dead-man's switch delay (Options.Deadman or the default).
-func (col *collection) deadman() time.Duration {
+func (col *attachTarget) deadman() time.Duration {
 	if col.opt.Deadman > 0 {
 		return col.opt.Deadman
 	}

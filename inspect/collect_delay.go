@@ -24,7 +24,7 @@ const delayLeftFor = 10 * time.Second
 // measureDelay installs the delay monitor on conn, waits the sample window (--sample,
 // at least minDelayWindow), reads it and removes it. A failure is a warning; Delay stays
 // nil.
-func (col *collection) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
+func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
 	window := max(col.opt.Sample, minDelayWindow)
 	// A loop that answers the query turns; one that stalls after it must not hold the
 	// attach (and its close) for long: each step gets at most delayStepLimit.

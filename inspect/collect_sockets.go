@@ -31,19 +31,6 @@ func queueCandidates(fds []model.FD, min int) map[uint64]bool {
 	return out
 }
 
-// readQueues reads the queues of the connections in want (see probes.ReadTCPQueues).
-func readQueues(fs probes.FS, pid int, want map[uint64]bool, warn func(string, ...any)) map[uint64]probes.TCPQueue {
-	rows, errs := fs.ReadTCPQueues(pid, func(ino uint64) bool { return want[ino] })
-	for _, e := range errs {
-		warn("socket queues: %v", e)
-	}
-	out := make(map[uint64]probes.TCPQueue, len(rows))
-	for _, q := range rows {
-		out[q.Inode] = q
-	}
-	return out
-}
-
 // startQueueWindow reads, right after the fd join, the queues of the connections that had
 // data waiting (with the sock_diag byte counters where available).
 func (col *collection) startQueueWindow() {
@@ -55,7 +42,7 @@ func (col *collection) startQueueWindow() {
 		return
 	}
 	col.queueWant = want
-	col.queueStart = readQueues(col.c.FS, col.pid, want, col.warn)
+	col.queueStart = col.c.FS.TCPQueuesByInode(col.pid, want, col.warn)
 	col.queueStartAt = time.Now()
 }
 
@@ -75,7 +62,7 @@ func (col *collection) endQueueWindow(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-	end := readQueues(col.c.FS, col.pid, col.queueWant, col.warn)
+	end := col.c.FS.TCPQueuesByInode(col.pid, col.queueWant, col.warn)
 	col.queues = &rules.QueueWindow{Start: col.queueStart, End: end, Elapsed: time.Since(col.queueStartAt)}
 }
 

@@ -44,8 +44,8 @@ func blockedOnCPU(l *model.EventLoop) bool {
 
 // sampleBlockedStack pauses the main thread a few times on conn and records the stack it
 // was found in most often. Every pause is resumed; the debugger is disabled again.
-func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
-	st := jsstack.NewSampler(col.c.FS, col.snap.Process, col.pid, blockedStackSamples, blockedStackInterval)
+func (col *attachTarget) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
+	st := jsstack.NewSampler(col.fs, col.snap.Process, col.pid, blockedStackSamples, blockedStackInterval)
 	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
 	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.pid) })
 	for _, w := range st.Warnings {
@@ -64,7 +64,7 @@ func (col *collection) sampleBlockedStack(ctx context.Context, conn *attach.Conn
 	top := th.Stacks[0]
 	l.Stack, l.StackCount, l.StackSamples = top.Frames, top.Count, th.Samples
 	if len(top.Frames) > 0 {
-		cwd, _ := os.Readlink(col.c.FS.PidPath(col.pid, "cwd"))
+		cwd, _ := os.Readlink(col.fs.PidPath(col.pid, "cwd"))
 		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(model.AppFrame(top.Frames), cwd), top.Count, th.Samples)
 	}
 }

@@ -44,7 +44,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		return nil, err
 	}
 	if err != nil {
-		return nil, ClassifyReadError(pid, err)
+		return nil, target.ClassifyReadError(pid, err)
 	}
 	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
 	rec, err := closer.ReadState(pid, st.StartTicks)
@@ -137,7 +137,7 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	}
 	owned, err := fs.SocketInodes(pid)
 	if err != nil {
-		return nil, ClassifyReadError(pid, err)
+		return nil, target.ClassifyReadError(pid, err)
 	}
 	var inodes []uint64
 	for _, s := range listening {
@@ -147,7 +147,7 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	}
 	loops, err := inspectorsock.ClassifyListeners(fs, pid, inodes)
 	if err != nil {
-		return nil, ClassifyReadError(pid, err)
+		return nil, target.ClassifyReadError(pid, err)
 	}
 	out := map[uint64]string{}
 	for _, s := range listening {

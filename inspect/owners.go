@@ -12,7 +12,7 @@ import (
 
 // applyOwners joins the target's answer to the fd table, by fd; a socket fd whose inode
 // changed between the /proc read and the answer (closed and reused) is not joined.
-func (col *collection) applyOwners(o *attach.Owners) {
+func (col *attachTarget) applyOwners(o *attach.Owners) {
 	s := col.snap
 	if s.FDs == nil {
 		return
@@ -58,7 +58,7 @@ func (col *collection) applyOwners(o *attach.Owners) {
 // the kernel's time since data last arrived on their connection, as a lower bound of their
 // age (OwnerRequest). It reads tcp_info through sock_diag, which only sees our own network
 // namespace: elsewhere, or when the read fails, those ages stay unknown.
-func (col *collection) ageArrivedRequests() {
+func (col *attachTarget) ageArrivedRequests() {
 	want := map[uint64]bool{}
 	for _, fd := range col.snap.FDs.List {
 		if o := fd.Owner; o != nil && o.Request != nil && o.Request.AgeMS == nil && fd.Socket != nil {
@@ -68,7 +68,7 @@ func (col *collection) ageArrivedRequests() {
 	if len(want) == 0 {
 		return
 	}
-	queues := readQueues(col.c.FS, col.pid, want, col.warn)
+	queues := col.fs.TCPQueuesByInode(col.pid, want, col.warn)
 	unknown := 0
 	for i := range col.snap.FDs.List {
 		fd := &col.snap.FDs.List[i]
@@ -113,7 +113,7 @@ func listenAddr(key string) string {
 }
 
 // askOwners asks the target who owns its sockets, when the fd table was read.
-func (col *collection) askOwners(ctx context.Context, conn *attach.Conn) {
+func (col *attachTarget) askOwners(ctx context.Context, conn *attach.Conn) {
 	if col.snap.FDs == nil {
 		return
 	}

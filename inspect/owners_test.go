@@ -30,7 +30,7 @@ func TestListenAddr(t *testing.T) {
 // sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
 // age: unknown, not 0.
 func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
-	col := &collection{c: &Collector{FS: probes.NewFS(t.TempDir())}, pid: 4242, snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
+	col := &attachTarget{fs: probes.NewFS(t.TempDir()), pid: 4242, snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
 		{FD: 9, Type: "tcp", Socket: &model.Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &model.SocketOwner{Role: "accepted", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}},
 	}}}}
 	col.ageArrivedRequests()

@@ -60,7 +60,7 @@ func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSRes
 		if len(want) == 0 {
 			continue
 		}
-		start := readQueues(c.FS, group[0].stat.PID, want, warn)
+		start := c.FS.TCPQueuesByInode(group[0].stat.PID, want, warn)
 		for _, w := range group {
 			if w.queueWant != nil {
 				w.queueStart = start
@@ -102,7 +102,7 @@ func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOpti
 		}
 		var end map[uint64]probes.TCPQueue
 		if len(want) > 0 {
-			end = readQueues(c.FS, pid, want, warn)
+			end = c.FS.TCPQueuesByInode(pid, want, warn)
 		}
 		var listen []probes.Socket
 		if listening {

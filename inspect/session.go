@@ -36,24 +36,6 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
-// SampleEvery (a loop sample before the signal; 0 takes none), AttachTimeout (each step and
-// each Call), CloserBound, Deadman, AllowSIGUSR1Users.
-type SessionOptions struct {
-	Options
-	// Check, when set, is called after the safety checks and the loop sample, before
-	// anything is sent: an error refuses the attach (wrap ErrAttachRefused for exit 2).
-	// loop is nil when no sample was taken.
-	Check func(p *model.Process, loop *model.EventLoop) error
-	// LockWait is how long to wait for another nodeinspect run that holds a session on the
-	// same process (DefaultSessionLockWait when 0).
-	LockWait time.Duration
-}
-
-// DefaultSessionLockWait is how long a session waits for another run's session on the
-// same process to end: longer than a `stack --samples` run at its usual settings.
-const DefaultSessionLockWait = 10 * time.Second
-
 // Session is an open inspector session on one process. It is used from one goroutine at a
 // time. Close it on every path: it disables what was enabled, closes the inspector when
 // nodeinspect opened it, and says what was left.
@@ -89,44 +71,16 @@ func (e *SessionError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *SessionError) Unwrap() error { return e.Err }
 
-// OpenSession attaches to pid with exactly the checks, closer, dead-man's switch and
-// cleanup of `--attach`, and returns the open session. Errors: ErrNoProcess, ErrNotNode,
-// ErrPermission, ErrAttachRefused (nothing was sent), or a *SessionError.
-func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions) (*Session, error) {
-	start := time.Now()
-	col, err := c.newCollection(pid, opt.Options)
-	if err != nil {
-		return nil, err
-	}
-	col.snap.Attach = &model.Attach{}
-	trace.Printf("session: identity read")
-	if err := col.checkAttachSafe(); err != nil {
-		return nil, err
-	}
-	trace.Printf("session: checks done")
-	lock, err := lockTarget(ctx, pid, col.stat.StartTicks, opt.LockWait)
-	if err != nil {
-		return nil, err
-	}
-	s, err := col.openSession(ctx, opt)
-	if err != nil {
-		unlockTarget(lock)
-		return nil, err
-	}
-	s.lock, s.start = lock, start
-	return s, nil
-}
-
 // openSession is OpenSession once the target is locked.
-func (col *collection) openSession(ctx context.Context, opt SessionOptions) (*Session, error) {
+func (col *attachTarget) openSession(ctx context.Context, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
 	if col.opt.Sample > 0 {
-		col.sampleLoop(ctx)
+		sampleLoop(ctx)
 		if col.gone {
 			return nil, fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
 		}
 	}
-	if opt.Check != nil {
-		if err := opt.Check(col.snap.Process, col.snap.EventLoop); err != nil {
+	if check != nil {
+		if err := check(col.snap.Process, col.snap.EventLoop); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +138,7 @@ func (s *Session) Warnings() []string {
 func (s *Session) PID() int { return s.run.col.pid }
 
 // FS is the /proc the session's process is read from.
-func (s *Session) FS() probes.FS { return s.run.col.c.FS }
+func (s *Session) FS() probes.FS { return s.run.col.fs }
 
 // Exited reports whether the process is gone (or a zombie, or its pid reused).
 func (s *Session) Exited() bool { return s.run.col.exitedSince() }

@@ -33,7 +33,7 @@ func TestWarningSink(t *testing.T) {
 // TestHeapSessionWarnTo: once the snapshot is handed out, the collection's warnings (the
 // attach cleanup's, at HeapSession.Close) go to the sink, not into the printed snapshot.
 func TestHeapSessionWarnTo(t *testing.T) {
-	col := &collection{snap: &model.Snapshot{Warnings: []string{"before"}}}
+	col := &attachTarget{snap: &model.Snapshot{Warnings: []string{"before"}}}
 	h := &HeapSession{run: &attachRun{col: col}}
 	col.warn("during %s", "collection")
 	sink := &WarningSink{}

@@ -148,3 +148,17 @@ func parseTCPQueueMsg(m []byte, want func(uint64) bool) (TCPQueue, bool, error) 
 	}
 	return q, true, nil
 }
+
+// TCPQueuesByInode is ReadTCPQueues of the sockets in want, by inode; each error that
+// ReadTCPQueues returns is passed to warn as "socket queues: <error>".
+func (p FS) TCPQueuesByInode(pid int, want map[uint64]bool, warn func(string, ...any)) map[uint64]TCPQueue {
+	rows, errs := p.ReadTCPQueues(pid, func(ino uint64) bool { return want[ino] })
+	for _, e := range errs {
+		warn("socket queues: %v", e)
+	}
+	out := make(map[uint64]TCPQueue, len(rows))
+	for _, q := range rows {
+		out[q.Inode] = q
+	}
+	return out
+}

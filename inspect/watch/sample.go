@@ -38,7 +38,7 @@ func (sa *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint
 		return nil, err
 	}
 	if err != nil {
-		return nil, inspect.ClassifyReadError(pid, err)
+		return nil, target.ClassifyReadError(pid, err)
 	}
 	s := &model.Sample{Schema: model.Schema, Type: "sample", TakenAt: c.Now().UTC(), PID: pid, Seq: seq}
 	if status, err := c.FS.ReadStatus(pid); err == nil {
@@ -144,7 +144,7 @@ func (sa *Sampler) Sample(ctx context.Context, pid int, seq int, startTicks uint
 		return nil, err
 	}
 	if err != nil {
-		return nil, inspect.ClassifyReadError(pid, err)
+		return nil, target.ClassifyReadError(pid, err)
 	}
 	return s, nil
 }

@@ -1,0 +1,66 @@
+package inspect
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/target"
+	"github.com/nodeinspect/nodeinspect/probes"
+)
+
+// attachTarget is what an attach knows of its process: what the collection read of it,
+// the snapshot being filled, where warnings go, and the session kept open.
+type attachTarget struct {
+	fs   probes.FS
+	pid  int
+	stat probes.Stat
+	snap *model.Snapshot
+	opt  attachOptions
+	// gone is set when a probe saw the process vanish.
+	gone bool
+	// keepSession asks attach to keep its inspector session open (CollectAttached), and
+	// session is that session once open.
+	keepSession bool
+	session     *HeapSession
+	// sink, once set (HeapSession.WarnTo), takes the warnings that come after the
+	// snapshot was handed out.
+	sink *WarningSink
+	mu   sync.Mutex
+}
+
+// attachOptions are the Options an attach reads.
+type attachOptions struct {
+	// AttachTimeout is the time limit of each attach step (DefaultAttachTimeout when 0).
+	AttachTimeout time.Duration
+	// CloserBound and Deadman: see Options.
+	CloserBound, Deadman time.Duration
+	// AllowSIGUSR1Users attaches to a process known to use SIGUSR1 itself (pm2).
+	AllowSIGUSR1Users bool
+	// Sample is the loop sample's window, which bounds the delay measured after the query.
+	Sample time.Duration
+}
+
+// warn adds a warning to the snapshot, or to the sink once the snapshot was handed out.
+func (col *attachTarget) warn(format string, args ...any) {
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if col.sink != nil {
+		// The snapshot was handed out (and printed): later warnings go to the sink.
+		col.sink.Add(format, args...)
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if !slices.Contains(col.snap.Warnings, msg) {
+		// The same note from two reads (a fallback taken at both ends of the window) once.
+		col.snap.Warnings = append(col.snap.Warnings, msg)
+	}
+}
+
+// exitedSince reports whether the process is gone, a zombie (it exited and waits for its
+// parent), or replaced by another with the same pid.
+func (col *attachTarget) exitedSince() bool {
+	return col.gone || target.GoneNow(col.fs, col.pid, col.stat.StartTicks, "") != nil
+}
