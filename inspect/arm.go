@@ -140,7 +140,7 @@ func ArmCrashEvidence(ctx context.Context, s *Session, want *CrashSettings) (*Ar
 }
 
 // startTicks is the target's start time in clock ticks (its identity with the pid).
-func (s *Session) startTicks() uint64 { return s.run.col.stat.StartTicks }
+func (s *Session) startTicks() uint64 { return s.run.col.Stat.StartTicks }
 
 // StartTicks is the target's start time in clock ticks since boot (with the pid, its
 // identity: a reused pid has another).

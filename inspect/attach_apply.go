@@ -12,7 +12,7 @@ import (
 // applyAnswer adds what the process said to the snapshot: Node's version and listeners,
 // the V8 heap (when memory was collected), the libuv handles, joined to the fd table.
 func (col *attachTarget) applyAnswer(ans *attach.Answer) {
-	s := col.snap
+	s := col.Snap
 	info := &model.NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
 	if ans.Resources != nil {
 		info.ActiveResources = map[string]int{}

@@ -33,7 +33,7 @@ const inspectorFDs = 16
 // (pm2); too few free fds for the inspector; stopped, traced or frozen. It reads status
 // afresh: the snapshot's copy may be older than the loop sample.
 func (col *attachTarget) checkAttachSafe() error {
-	fs, pid, p := col.fs, col.pid, col.snap.Process
+	fs, pid, p := col.FS, col.PID, col.Snap.Process
 	if !ownProcFS(fs) {
 		// A fake tree, or a host's /proc mounted into a container: its pids are not the
 		// ones a signal from here would reach.
@@ -61,7 +61,7 @@ func (col *attachTarget) checkAttachSafe() error {
 		return fmt.Errorf("%w: process %d does not handle SIGUSR1 (SigCgt %016x: %s), so the signal would not open its inspector and could kill it; start it with --inspect=127.0.0.1:0 to make it attachable, then retry",
 			model.ErrAttachRefused, pid, status.SigCgt, why)
 	}
-	if !col.opt.AllowSIGUSR1Users {
+	if !col.Opt.AllowSIGUSR1Users {
 		if who := sigusr1User(fs, pid); who != "" {
 			return fmt.Errorf("%w: process %d is %s, which may use SIGUSR1 itself: the signal would run that handler, not open the inspector; nothing was sent (pass --allow-sigusr1-users to send it anyway, or start the app with --inspect=127.0.0.1:0)",
 				model.ErrAttachRefused, pid, who)
@@ -136,10 +136,10 @@ func sigusr1User(fs probes.FS, pid int) string {
 // signalIfSame sends sig to pid through a pidfd, after checking that the pidfd names the
 // process this snapshot read (same start time): a pid reused in between gets nothing.
 func (col *attachTarget) signalIfSame(sig int) error {
-	pidfd, err := unix.PidfdOpen(col.pid, 0)
+	pidfd, err := unix.PidfdOpen(col.PID, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.PID, model.ErrNoProcess)
 		}
 		return col.killIfSame(sig, err)
 	}
@@ -151,9 +151,9 @@ func (col *attachTarget) signalIfSame(sig int) error {
 	}
 	if err := unix.PidfdSendSignal(pidfd, unix.Signal(sig), nil, 0); err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.PID, model.ErrNoProcess)
 		}
-		return fmt.Errorf("send SIGUSR1 to process %d: %w", col.pid, err)
+		return fmt.Errorf("send SIGUSR1 to process %d: %w", col.PID, err)
 	}
 	return nil
 }
@@ -162,28 +162,28 @@ func (col *attachTarget) signalIfSame(sig int) error {
 // time, then kill(2); the window between the two is a few microseconds.
 func (col *attachTarget) killIfSame(sig int, pidfdErr error) error {
 	if !errors.Is(pidfdErr, unix.ENOSYS) {
-		return fmt.Errorf("open a pidfd for process %d: %w", col.pid, pidfdErr)
+		return fmt.Errorf("open a pidfd for process %d: %w", col.PID, pidfdErr)
 	}
 	if err := col.sameProcess(); err != nil {
 		return err
 	}
-	if err := unix.Kill(col.pid, unix.Signal(sig)); err != nil {
-		return fmt.Errorf("send SIGUSR1 to process %d: %w", col.pid, err)
+	if err := unix.Kill(col.PID, unix.Signal(sig)); err != nil {
+		return fmt.Errorf("send SIGUSR1 to process %d: %w", col.PID, err)
 	}
 	return nil
 }
 
 // sameProcess checks that pid still names the process first read.
 func (col *attachTarget) sameProcess() error {
-	st, err := col.fs.ReadStat(col.pid)
+	st, err := col.FS.ReadStat(col.PID)
 	if err != nil {
 		if probes.IsGone(err) {
-			return fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
+			return fmt.Errorf("process %d exited before the attach: %w", col.PID, model.ErrNoProcess)
 		}
-		return fmt.Errorf("re-read %s: %w", col.fs.PidPath(col.pid, "stat"), err)
+		return fmt.Errorf("re-read %s: %w", col.FS.PidPath(col.PID, "stat"), err)
 	}
-	if st.StartTicks != col.stat.StartTicks {
-		return &model.PidReusedError{PID: col.pid, StartTicks: col.stat.StartTicks, NowTicks: st.StartTicks}
+	if st.StartTicks != col.Stat.StartTicks {
+		return &model.PidReusedError{PID: col.PID, StartTicks: col.Stat.StartTicks, NowTicks: st.StartTicks}
 	}
 	return nil
 }
@@ -197,13 +197,13 @@ func ownProcFS(fs probes.FS) bool {
 
 // checkLauncher refuses a launcher: SIGUSR1 would open npm's inspector, not the app's.
 func (col *attachTarget) checkLauncher() error {
-	name := target.LauncherName(col.snap.Process.Cmdline)
+	name := target.LauncherName(col.Snap.Process.Cmdline)
 	if name == "" {
 		return nil
 	}
 	below := "no Node.js app runs below it yet"
-	if app, cmd := target.NodeBelow(col.fs, col.pid); app != 0 {
+	if app, cmd := target.NodeBelow(col.FS, col.PID); app != 0 {
 		below = fmt.Sprintf("the Node.js app below it is pid %d (%s): attach to it with `nodeinspect report %d --attach`, or add --follow", app, cmd, app)
 	}
-	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.pid, name, below)
+	return fmt.Errorf("%w: process %d is %s, a launcher, not your app; %s; nothing was sent", model.ErrAttachRefused, col.PID, name, below)
 }

@@ -14,21 +14,26 @@ import (
 // attachTarget is what an attach knows of its process: what the collection read of it,
 // the snapshot being filled, where warnings go, and the session kept open.
 type attachTarget struct {
-	fs   probes.FS
-	pid  int
-	stat probes.Stat
-	snap *model.Snapshot
-	opt  attachOptions
-	// gone is set when a probe saw the process vanish.
-	gone bool
-	// keepSession asks attach to keep its inspector session open (CollectAttached), and
-	// session is that session once open.
-	keepSession bool
-	session     *HeapSession
+	// FS is the proc root the process is read from; PID and Stat are its id and the stat
+	// read first (its start time tells a reused pid).
+	FS   probes.FS
+	PID  int
+	Stat probes.Stat
+	// Snap is the snapshot being filled: the attach adds to Attach, Memory, FDs and
+	// EventLoop.
+	Snap *model.Snapshot
+	Opt  attachOptions
+	// Gone is set when a probe saw the process vanish.
+	Gone bool
+	// KeepSession asks attach to keep its inspector session open (CollectAttached), and
+	// Heap is that session once open.
+	KeepSession bool
+	Heap        *HeapSession
 	// sink, once set (HeapSession.WarnTo), takes the warnings that come after the
 	// snapshot was handed out.
 	sink *WarningSink
-	mu   sync.Mutex
+	// Mutex guards Snap and Gone while the loop is sampled beside the other reads.
+	sync.Mutex
 }
 
 // attachOptions are the Options an attach reads.
@@ -45,22 +50,22 @@ type attachOptions struct {
 
 // warn adds a warning to the snapshot, or to the sink once the snapshot was handed out.
 func (col *attachTarget) warn(format string, args ...any) {
-	col.mu.Lock()
-	defer col.mu.Unlock()
+	col.Lock()
+	defer col.Unlock()
 	if col.sink != nil {
 		// The snapshot was handed out (and printed): later warnings go to the sink.
 		col.sink.Add(format, args...)
 		return
 	}
 	msg := fmt.Sprintf(format, args...)
-	if !slices.Contains(col.snap.Warnings, msg) {
+	if !slices.Contains(col.Snap.Warnings, msg) {
 		// The same note from two reads (a fallback taken at both ends of the window) once.
-		col.snap.Warnings = append(col.snap.Warnings, msg)
+		col.Snap.Warnings = append(col.Snap.Warnings, msg)
 	}
 }
 
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
 // parent), or replaced by another with the same pid.
 func (col *attachTarget) exitedSince() bool {
-	return col.gone || target.GoneNow(col.fs, col.pid, col.stat.StartTicks, "") != nil
+	return col.Gone || target.GoneNow(col.FS, col.PID, col.Stat.StartTicks, "") != nil
 }

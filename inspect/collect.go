@@ -140,7 +140,7 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	if err != nil {
 		return nil, nil, err
 	}
-	col.keepSession = keepSession
+	col.KeepSession = keepSession
 
 	col.readContainer()
 	// The loop is sampled while the rest is read: the window is wall-clock time the
@@ -186,15 +186,15 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 		}
 	}
 	if err := col.recheckIdentity(); err != nil {
-		if col.session != nil {
-			col.session.Close(ctx)
+		if col.Heap != nil {
+			col.Heap.Close(ctx)
 		}
 		return nil, nil, err
 	}
 	ectx := col.evalContext()
 	col.addSocketFacts(&ectx)
-	col.snap.Findings = rules.Evaluate(col.snap, ectx)
-	return col.snap, col.session, nil
+	col.Snap.Findings = rules.Evaluate(col.Snap, ectx)
+	return col.Snap, col.Heap, nil
 }
 
 // newCollection starts a collection of pid: it reads the process's identity and refuses
@@ -203,40 +203,40 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 	if opt.Thresholds == (rules.Thresholds{}) {
 		opt.Thresholds = rules.DefaultThresholds()
 	}
-	col := &collection{c: c, opt: opt, attachTarget: &attachTarget{fs: c.FS, pid: pid, snap: &model.Snapshot{
+	col := &collection{c: c, opt: opt, attachTarget: &attachTarget{FS: c.FS, PID: pid, Snap: &model.Snapshot{
 		Schema:   model.Schema,
 		TakenAt:  c.Now().UTC(),
 		Findings: []model.Finding{},
 		Warnings: []string{},
-	}, opt: attachOptions{AttachTimeout: opt.AttachTimeout, CloserBound: opt.CloserBound, Deadman: opt.Deadman,
+	}, Opt: attachOptions{AttachTimeout: opt.AttachTimeout, CloserBound: opt.CloserBound, Deadman: opt.Deadman,
 		AllowSIGUSR1Users: opt.AllowSIGUSR1Users, Sample: opt.Sample}}}
 	if err := col.readIdentity(); err != nil {
 		return nil, err
 	}
-	if p := col.snap.Process; !p.IsNode && p.Exe != nil {
+	if p := col.Snap.Process; !p.IsNode && p.Exe != nil {
 		// A renamed node binary is Node.js: its executable carries Node's markers.
 		if ok, _ := target.IsNodeBinary(c.FS, pid); ok {
 			p.IsNode, p.NodeBy = true, "binary"
 		}
 	}
-	if !col.snap.Process.IsNode && !opt.Any {
+	if !col.Snap.Process.IsNode && !opt.Any {
 		exe := "unreadable"
-		if col.snap.Process.Exe != nil {
-			exe = *col.snap.Process.Exe
+		if col.Snap.Process.Exe != nil {
+			exe = *col.Snap.Process.Exe
 		}
-		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.snap.Process.Comm, exe, model.ErrNotNode)
+		return nil, fmt.Errorf("process %d (%s, exe %s): %w", pid, col.Snap.Process.Comm, exe, model.ErrNotNode)
 	}
 	return col, nil
 }
 
 // readIdentity fills Process from stat, status, cmdline and exe.
 func (col *collection) readIdentity() error {
-	fs, pid := col.c.FS, col.pid
+	fs, pid := col.c.FS, col.PID
 	st, err := fs.ReadStat(pid)
 	if err != nil {
 		return target.ClassifyReadError(pid, err)
 	}
-	col.stat = st
+	col.Stat = st
 	if st.Exited() {
 		// A zombie's exe link and fd table are gone: it is no longer a Node.js process
 		// to inspect, and saying "not Node.js" would send the user the wrong way.
@@ -254,7 +254,7 @@ func (col *collection) readIdentity() error {
 		Cmdline:    []string{},
 		UID:        -1,
 	}
-	col.snap.Process = p
+	col.Snap.Process = p
 	if boot, err := col.c.bootTime(); err == nil {
 		t := probes.StartTime(boot, st.StartTicks).UTC()
 		p.StartedAt = &t
@@ -291,32 +291,32 @@ func (col *collection) readIdentity() error {
 
 // isOrphan applies probes.IsOrphan with the parent read directly (no full scan).
 func (col *collection) isOrphan() bool {
-	stats := []probes.Stat{col.stat}
-	if parent, err := col.c.FS.ReadStat(col.stat.PPID); err == nil {
+	stats := []probes.Stat{col.Stat}
+	if parent, err := col.c.FS.ReadStat(col.Stat.PPID); err == nil {
 		stats = append(stats, parent)
 	}
-	return probes.IsOrphan(probes.NewTree(stats), col.stat)
+	return probes.IsOrphan(probes.NewTree(stats), col.Stat)
 }
 
 // recheckIdentity reads stat again: a process that exited, or whose pid now names another
 // process, must not have its data attributed to it.
 func (col *collection) recheckIdentity() error {
-	if col.gone {
-		return fmt.Errorf("process %d exited while being read: %w", col.pid, model.ErrNoProcess)
+	if col.Gone {
+		return fmt.Errorf("process %d exited while being read: %w", col.PID, model.ErrNoProcess)
 	}
-	return target.GoneNow(col.c.FS, col.pid, col.stat.StartTicks, "while being read")
+	return target.GoneNow(col.c.FS, col.PID, col.Stat.StartTicks, "while being read")
 }
 
 func (col *collection) readLimits() {
-	lim, err := col.c.FS.ReadLimits(col.pid)
+	lim, err := col.c.FS.ReadLimits(col.PID)
 	if err != nil {
 		col.warn("limits unreadable: %v", err)
 		return
 	}
 	soft, hard, ok := lim.OpenFiles()
 	if !ok {
-		col.warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.pid, "limits"))
+		col.warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.PID, "limits"))
 		return
 	}
-	col.snap.Limits = &model.Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
+	col.Snap.Limits = &model.Limits{OpenFilesSoft: soft, OpenFilesHard: hard}
 }

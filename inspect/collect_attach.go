@@ -82,14 +82,14 @@ func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool
 func (col *attachTarget) attach(ctx context.Context) error {
 	start := time.Now()
 	a := &model.Attach{}
-	col.snap.Attach = a
+	col.Snap.Attach = a
 	defer func() { a.ElapsedMS = time.Since(start).Milliseconds() }()
 
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	onCPU := blockedOnCPU(col.snap.EventLoop)
-	if l := col.snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
+	onCPU := blockedOnCPU(col.Snap.EventLoop)
+	if l := col.Snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
 			doing, _ := rules.Dominant(l.Seen)
@@ -114,7 +114,7 @@ func (col *attachTarget) attach(ctx context.Context) error {
 		run.closeNow, run.blockedStack = true, true
 	}
 	err = run.do(ctx)
-	if col.session == nil {
+	if col.Heap == nil {
 		run.cleanup(ctx)
 	}
 	return run.settle(err)
@@ -125,20 +125,20 @@ func (col *attachTarget) attach(ctx context.Context) error {
 // network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
 // loopback is down. Nothing has been sent when it returns.
 func (col *attachTarget) newAttachRun() (*attachRun, error) {
-	if ownProcFS(col.fs) {
+	if ownProcFS(col.FS) {
 		// State left by runs and closers whose targets are gone (best effort: what it
 		// cannot remove stays for the next run).
-		_, _ = closer.PruneState(col.fs)
+		_, _ = closer.PruneState(col.FS)
 	}
-	run := &attachRun{col: col, a: col.snap.Attach, timeout: col.opt.AttachTimeout}
+	run := &attachRun{col: col, a: col.Snap.Attach, timeout: col.Opt.AttachTimeout}
 	if run.timeout <= 0 {
 		run.timeout = DefaultAttachTimeout
 	}
-	if same, err := probes.SameNetNS(col.fs, col.pid); err == nil && !same {
-		nsPath := col.fs.PidPath(col.pid, "ns", "net")
+	if same, err := probes.SameNetNS(col.FS, col.PID); err == nil && !same {
+		nsPath := col.FS.PidPath(col.PID, "ns", "net")
 		if err := attach.CheckNetNS(nsPath); err != nil {
 			return nil, fmt.Errorf("%w: process %d is in another network namespace, where its inspector would listen, and nodeinspect cannot enter it (%v); nothing was sent: run as root, or run nodeinspect inside the process's container",
-				model.ErrAttachRefused, col.pid, err)
+				model.ErrAttachRefused, col.PID, err)
 		}
 		run.dial = attach.DialInNetNS(nsPath)
 		run.netns = nsPath
@@ -191,19 +191,19 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 	owned, err := col.ownedSocketInodes()
 	if err != nil {
 		if probes.IsGone(err) {
-			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.PID, model.ErrNoProcess)
 		}
 		return "", fmt.Errorf("read the fd table to find an open inspector: %w", err)
 	}
-	listening, err := col.fs.ReadListeningTCP(col.pid)
+	listening, err := col.FS.ReadListeningTCP(col.PID)
 	if err != nil {
 		return "", fmt.Errorf("read the listening sockets: %w", err)
 	}
-	ports := inspectorsock.Ports(col.snap.Process.Cmdline, col.nodeOptions())
+	ports := inspectorsock.Ports(col.Snap.Process.Cmdline, col.nodeOptions())
 	if addr := r.findOpen(ctx, listening, owned, ports); addr != "" {
 		a.AlreadyOpen = true
 		a.Inspector = addr
-		if rec, err := closer.ReadState(col.pid, col.stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
+		if rec, err := closer.ReadState(col.PID, col.Stat.StartTicks); err == nil && rec != nil && recordedOpen(rec, addr, listening) {
 			// An earlier run of nodeinspect opened it and could not close it: this run
 			// closes it after use (its closer, if still there, sees it go and ends).
 			rec.Inode, rec.Inspector = inodeAt(addr, listening), addr
@@ -281,7 +281,7 @@ func (r *attachRun) findOpen(ctx context.Context, listening []probes.Socket, own
 		others = append(others, s)
 		inodes = append(inodes, s.Inode)
 	}
-	loops, err := inspectorsock.ClassifyListeners(r.col.fs, r.col.pid, inodes)
+	loops, err := inspectorsock.ClassifyListeners(r.col.FS, r.col.PID, inodes)
 	if err != nil {
 		return "" // no loop can be told: nothing is asked
 	}
@@ -339,18 +339,18 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 		known[s.Inode] = true
 		ids = append(ids, s.Inode)
 	}
-	h, err := closer.Start(closer.Spec{PID: col.pid, StartTicks: col.stat.StartTicks, Known: ids, NetNS: r.netns,
-		Proc: col.fs.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
+	h, err := closer.Start(closer.Spec{PID: col.PID, StartTicks: col.Stat.StartTicks, Known: ids, NetNS: r.netns,
+		Proc: col.FS.Root, Bound: col.closerBound(), SentAt: time.Now(), Port: expect, CloseNow: r.closeNow})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v: without it an inspector left open by a crash of this run could not be closed; nothing was sent", model.ErrAttachRefused, err)
 	}
 	a.Closer = &model.CloserInfo{PID: h.Pid, Until: h.Until.UTC()}
 	// The last checks come immediately before the signal: a Ctrl-C, a stop or a freeze
 	// since the first checks means nothing is sent.
-	if why, err := target.HeldReason(col.fs, col.pid); err == nil && why != "" {
+	if why, err := target.HeldReason(col.FS, col.PID); err == nil && why != "" {
 		h.Tell("abort")
 		a.Closer = nil
-		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.pid, why)
+		return "", fmt.Errorf("%w: process %d is %s: its inspector would open only once it runs again, after nodeinspect has gone; nothing was sent", model.ErrAttachRefused, col.PID, why)
 	}
 	if ctx.Err() != nil {
 		h.Tell("abort")
@@ -367,7 +367,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	a.SentSignal = true
 	// Recorded here too, not only by the closer: `nodeinspect detach` finds it even if the
 	// closer never got to run.
-	r.state = &closer.State{PID: col.pid, StartTicks: col.stat.StartTicks, CloserPID: h.Pid, State: "waiting",
+	r.state = &closer.State{PID: col.PID, StartTicks: col.Stat.StartTicks, CloserPID: h.Pid, State: "waiting",
 		SentAt: time.Now().UTC(), Until: h.Until.UTC(), Known: ids, NetNS: r.netns}
 	_ = r.state.Write()
 	wait, cancel := context.WithTimeout(ctx, r.timeout)
@@ -376,9 +376,9 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	defer tick.Stop()
 	for {
 		if col.exitedSince() {
-			return "", fmt.Errorf("process %d exited during the attach: %w", col.pid, model.ErrNoProcess)
+			return "", fmt.Errorf("process %d exited during the attach: %w", col.PID, model.ErrNoProcess)
 		}
-		if addr, inode := closer.FreshInspector(wait, col.fs, col.pid, known, r.dial, expect); inode != 0 {
+		if addr, inode := closer.FreshInspector(wait, col.FS, col.PID, known, r.dial, expect); inode != 0 {
 			r.opened = inode
 			r.state.Inode, r.state.Inspector, r.state.State = inode, addr, "open"
 			_ = r.state.Write()
@@ -407,7 +407,7 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 		return err
 	}
 	defer r.hangUp(conn)
-	keep := col.keepSession
+	keep := col.KeepSession
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
 	if err == nil {
@@ -427,7 +427,7 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 		return r.stepError(ctx, step, "ask the process", err)
 	}
 	if keep {
-		col.session = &HeapSession{run: r, addr: addr}
+		col.Heap = &HeapSession{run: r, addr: addr}
 	}
 	col.applyAnswer(ans)
 	r.a.Status = "ok"
@@ -521,7 +521,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
 	if r.col.exitedSince() || r.exitingWithoutInspector(ctx) {
-		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.pid, what, model.ErrNoProcess)
+		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.PID, what, model.ErrNoProcess)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted while trying to %s: %w", what, err)
@@ -544,7 +544,7 @@ func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
 	if r.a.Inspector == "" {
 		return false
 	}
-	listening, err := col.fs.ReadListeningTCP(col.pid)
+	listening, err := col.FS.ReadListeningTCP(col.PID)
 	if err != nil {
 		return probes.IsGone(err)
 	}
@@ -590,7 +590,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		// process). The closer waits for it.
 		a.Closed = ptr(false)
 		a.LeftOpen = fmt.Sprintf("SIGUSR1 was sent to process %d but no inspector was seen open; if one opens later (a stopped, frozen or busy process opens it when it runs again), nodeinspect's closer (pid %d) closes it at once, watching until %s; to check or close it yourself: nodeinspect detach %d",
-			col.pid, r.closer.Pid, r.closer.Until.UTC().Format(time.RFC3339), col.pid)
+			col.PID, r.closer.Pid, r.closer.Until.UTC().Format(time.RFC3339), col.PID)
 		r.closer.Tell("handoff")
 		return
 	}
@@ -625,7 +625,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 		deadman = fmt.Sprintf(", and the process's own dead-man's switch closes it %s after the last session left", col.deadman())
 	}
 	a.LeftOpen = fmt.Sprintf("the inspector nodeinspect opened on %s (socket inode %d) is still listening: %s; nodeinspect's closer (pid %d) watches it (and cuts any client that would hold up the close) until it is gone, at the latest when the process's event loop turns again or it exits%s. It accepts connections from this host's loopback only. To close it now: nodeinspect detach %d",
-		a.Inspector, r.opened, how, closerPID, deadman, col.pid)
+		a.Inspector, r.opened, how, closerPID, deadman, col.PID)
 }
 
 // queueClose opens a session only to schedule inspector.close().
@@ -657,11 +657,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 			return true // the process is gone, and its sockets with it
 		}
 		if len(r.unanswered) > 0 {
-			if open, err := inspectorsock.ListeningOwned(r.col.fs, r.col.pid, r.opened); err == nil && !open {
+			if open, err := inspectorsock.ListeningOwned(r.col.FS, r.col.PID, r.opened); err == nil && !open {
 				r.releaseUnanswered()
 			}
 		}
-		closed, err := inspectorsock.ClosedFor(r.col.fs, r.col.pid, r.opened, port, &pending)
+		closed, err := inspectorsock.ClosedFor(r.col.FS, r.col.PID, r.opened, port, &pending)
 		if err != nil && probes.IsGone(err) {
 			return true
 		}
@@ -679,11 +679,11 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 // ownedSocketInodes is the set of the process's socket inodes: from the fd table this
 // collection already read (an inspector open before nodeinspect came is in it), or read now.
 func (col *attachTarget) ownedSocketInodes() (map[uint64]bool, error) {
-	if col.snap.FDs == nil || col.snap.FDs.List == nil {
-		return col.fs.SocketInodes(col.pid)
+	if col.Snap.FDs == nil || col.Snap.FDs.List == nil {
+		return col.FS.SocketInodes(col.PID)
 	}
 	owned := map[uint64]bool{}
-	for _, fd := range col.snap.FDs.List {
+	for _, fd := range col.Snap.FDs.List {
 		if fd.Socket != nil {
 			owned[fd.Socket.Inode] = true
 		}
@@ -693,22 +693,22 @@ func (col *attachTarget) ownedSocketInodes() (map[uint64]bool, error) {
 
 // nodeOptions is the target's NODE_OPTIONS ("" when unset or unreadable).
 func (col *attachTarget) nodeOptions() string {
-	v, _, _ := col.fs.ReadEnv(col.pid, "NODE_OPTIONS")
+	v, _, _ := col.FS.ReadEnv(col.PID, "NODE_OPTIONS")
 	return v
 }
 
 // closerBound is the closer's wait for a late inspector (Options.CloserBound or the default).
 func (col *attachTarget) closerBound() time.Duration {
-	if col.opt.CloserBound > 0 {
-		return col.opt.CloserBound
+	if col.Opt.CloserBound > 0 {
+		return col.Opt.CloserBound
 	}
 	return closer.DefaultCloserBound
 }
 
 // deadman is the dead-man's switch delay (Options.Deadman or the default).
 func (col *attachTarget) deadman() time.Duration {
-	if col.opt.Deadman > 0 {
-		return col.opt.Deadman
+	if col.Opt.Deadman > 0 {
+		return col.Opt.Deadman
 	}
 	return closer.DefaultDeadman
 }

@@ -492,11 +492,11 @@ func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured b
 // readContainer fills the snapshot's container section and keeps what the end of the
 // window needs.
 func (col *collection) readContainer() {
-	ctr, w, warnings := col.c.readContainer(col.pid, col.status)
+	ctr, w, warnings := col.c.readContainer(col.PID, col.status)
 	for _, s := range warnings {
 		col.warn("%s", s)
 	}
-	col.snap.Container, col.ctrWindow = ctr, w
+	col.Snap.Container, col.ctrWindow = ctr, w
 }
 
 // finishContainer measures the container's CPU throttling and OOM kills over the window.
@@ -507,7 +507,7 @@ func (col *collection) finishContainer(measured bool) {
 	if col.opt.Sections&SectionLoop == 0 {
 		warn = func(string, ...any) {}
 	}
-	col.ctrWindow.finish(col.snap.Container, col.c.Now(), measured, warn)
+	col.ctrWindow.finish(col.Snap.Container, col.c.Now(), measured, warn)
 }
 
 // psContainer reads the container of a ps row (without a window: throttling is not

@@ -25,11 +25,11 @@ const delayLeftFor = 10 * time.Second
 // at least minDelayWindow), reads it and removes it. A failure is a warning; Delay stays
 // nil.
 func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
-	window := max(col.opt.Sample, minDelayWindow)
+	window := max(col.Opt.Sample, minDelayWindow)
 	// A loop that answers the query turns; one that stalls after it must not hold the
 	// attach (and its close) for long: each step gets at most delayStepLimit.
 	timeout = min(timeout, delayStepLimit)
-	if col.opt.Sample <= 0 || col.snap.EventLoop == nil {
+	if col.Opt.Sample <= 0 || col.Snap.EventLoop == nil {
 		return
 	}
 	step, cancel := context.WithTimeout(ctx, timeout)
@@ -55,8 +55,8 @@ func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, ti
 	if ctx.Err() != nil {
 		return
 	}
-	col.snap.EventLoop.Delay = loopDelay(d, time.Since(start))
-	if col.snap.EventLoop.Delay.P99MS == nil {
+	col.Snap.EventLoop.Delay = loopDelay(d, time.Since(start))
+	if col.Snap.EventLoop.Delay.P99MS == nil {
 		col.warn("event loop delay: the monitor recorded no delay in %s (its 10 ms timer never fired: the loop did not turn)", time.Since(start).Round(time.Millisecond))
 	}
 }

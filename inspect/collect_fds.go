@@ -20,7 +20,7 @@ func FDType(proto string) string { return fdTypeOfProto[proto] }
 // readFDs fills FDs and Sockets: the fd table, each socket joined by inode to the target's
 // own network namespace tables.
 func (col *collection) readFDs() {
-	fs, pid := col.c.FS, col.pid
+	fs, pid := col.c.FS, col.PID
 	early := col.startSocketDump()
 	entries, vanished, err := fs.ReadFDs(pid)
 	if err != nil {
@@ -28,7 +28,7 @@ func (col *collection) readFDs() {
 			if n, ok, _ := fs.CountFDs(pid); ok {
 				// The kernel gives the count to anyone who can see the process: enough
 				// for EMFILE_RISK, not for types or sockets.
-				col.snap.FDs = &model.FDTable{Open: n, CountedFrom: "dir_size"}
+				col.Snap.FDs = &model.FDTable{Open: n, CountedFrom: "dir_size"}
 				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo (in a container: CAP_SYS_PTRACE)", err, n, fs.PidPath(pid, "fd"))
 				return
 			}
@@ -59,7 +59,7 @@ func (col *collection) readFDs() {
 		}
 		index = newSocketIndex(socks)
 	}
-	col.snap.FDs, col.snap.Sockets = buildFDTable(entries, vanished, index)
+	col.Snap.FDs, col.Snap.Sockets = buildFDTable(entries, vanished, index)
 	// Only the listening sockets are kept after the join (for the accept-queue re-read and
 	// the backlogs): the rest is in the table now.
 	col.sockets = map[uint64]probes.Socket{}
@@ -71,7 +71,7 @@ func (col *collection) readFDs() {
 	if vanished > 0 {
 		col.warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
 	}
-	if n := col.snap.Sockets.Unmatched; n > 0 {
+	if n := col.Snap.Sockets.Unmatched; n > 0 {
 		col.warn("%d socket fds are in no tcp, udp, unix or netlink table of the process's network namespace (raw, packet or other families)", n)
 	}
 }
@@ -103,7 +103,7 @@ const earlyDumpMinFDs = 4096
 // anyway. Nil when not started (few fds, or a crowded namespace, where readSockets
 // chooses after the table is read).
 func (col *collection) startSocketDump() chan socketDump {
-	fs, pid := col.c.FS, col.pid
+	fs, pid := col.c.FS, col.PID
 	if col.opt.SocketSource != "" {
 		return nil
 	}
@@ -139,7 +139,7 @@ const (
 // the namespace is crowded with other processes' TCP sockets, the TCP ones one by one and
 // the rest from the tables. Any failure of the lookup falls back to the tables.
 func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]struct{}) ([]probes.Socket, []error) {
-	fs, pid := col.c.FS, col.pid
+	fs, pid := col.c.FS, col.PID
 	want := func(ino uint64) bool { _, ok := inodes[ino]; return ok }
 	if !col.lookupPays(len(inodes)) {
 		return fs.ReadSockets(pid, want)
@@ -168,7 +168,7 @@ func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]s
 // dumping its namespace (see lookupMinNamespace), which needs the live /proc and our own
 // network namespace (the lookup is answered in the caller's).
 func (col *collection) lookupPays(sockets int) bool {
-	fs, pid := col.c.FS, col.pid
+	fs, pid := col.c.FS, col.PID
 	if same, err := probes.SameNetNS(fs, pid); err != nil || !same || col.opt.SocketSource == "dump" || !ownProcFS(fs) {
 		// A host's /proc mounted here names processes of another pid namespace: a pid
 		// read there is not the process pidfd_open would open.
@@ -331,7 +331,7 @@ func (col *collection) recheckListenQueues() {
 	if len(waiting) == 0 {
 		return
 	}
-	socks, errs := col.c.FS.ReadSockets(col.pid, func(ino uint64) bool { return waiting[ino] })
+	socks, errs := col.c.FS.ReadSockets(col.PID, func(ino uint64) bool { return waiting[ino] })
 	for _, e := range errs {
 		col.warn("socket table (re-read): %v", e)
 	}

@@ -16,11 +16,11 @@ import (
 
 // sampleLoop fills EventLoop by sampling the main thread over the window.
 func (col *collection) sampleLoop(ctx context.Context) {
-	l, warnings, gone := col.c.sampleOneLoop(ctx, col.pid, col.opt.Sample, col.opt.SampleEvery, nil)
+	l, warnings, gone := col.c.sampleOneLoop(ctx, col.PID, col.opt.Sample, col.opt.SampleEvery, nil)
 	if gone {
-		col.mu.Lock()
-		col.gone = true
-		col.mu.Unlock()
+		col.Lock()
+		col.Gone = true
+		col.Unlock()
 		return
 	}
 	for _, w := range warnings {
@@ -29,9 +29,9 @@ func (col *collection) sampleLoop(ctx context.Context) {
 	if l == nil {
 		return
 	}
-	col.mu.Lock()
-	col.snap.EventLoop = l
-	col.mu.Unlock()
+	col.Lock()
+	col.Snap.EventLoop = l
+	col.Unlock()
 }
 
 // sampleOneLoop samples the main thread of pid for window and decides the verdict. gone
@@ -416,8 +416,8 @@ func (col *collection) evalContext() rules.EvalContext {
 			ctx.Backlogs[ino] = s.Backlog
 		}
 	}
-	nodeOptions, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
-	if p := col.snap.Process; p != nil && p.IsNode {
+	nodeOptions, _, _ := col.c.FS.ReadEnv(col.PID, "NODE_OPTIONS")
+	if p := col.Snap.Process; p != nil && p.IsNode {
 		ctx.InspectorPorts = inspectorsock.Ports(p.Cmdline, nodeOptions)
 	}
 	return ctx

@@ -15,12 +15,12 @@ func (col *collection) readMemory() {
 		m.RSSBytes, m.AnonBytes, m.FileBytes, m.ShmemBytes = s.VmRSS, s.RssAnon, s.RssFile, s.RssShmem
 		m.SwapBytes, m.PeakRSSBytes = s.VmSwap, s.VmHWM
 		if s.VmRSS == nil {
-			col.warn("memory: no VmRSS in %s (a kernel thread or an exiting process)", col.c.FS.PidPath(col.pid, "status"))
+			col.warn("memory: no VmRSS in %s (a kernel thread or an exiting process)", col.c.FS.PidPath(col.PID, "status"))
 		}
 	} else {
 		col.warn("memory: RSS, anon, file, swap and peak unknown since status could not be read")
 	}
-	rollup, err := col.c.FS.ReadSmapsRollup(col.pid)
+	rollup, err := col.c.FS.ReadSmapsRollup(col.PID)
 	switch {
 	case err == nil:
 		m.PSSBytes = rollup.Pss
@@ -37,5 +37,5 @@ func (col *collection) readMemory() {
 	} else {
 		col.warn("memory: host total unknown: %v", err)
 	}
-	col.snap.Memory = m
+	col.Snap.Memory = m
 }

@@ -34,15 +34,15 @@ func queueCandidates(fds []model.FD, min int) map[uint64]bool {
 // startQueueWindow reads, right after the fd join, the queues of the connections that had
 // data waiting (with the sock_diag byte counters where available).
 func (col *collection) startQueueWindow() {
-	if col.snap.FDs == nil {
+	if col.Snap.FDs == nil {
 		return
 	}
-	want := queueCandidates(col.snap.FDs.List, col.opt.Thresholds.StalledWarning)
+	want := queueCandidates(col.Snap.FDs.List, col.opt.Thresholds.StalledWarning)
 	if want == nil {
 		return
 	}
 	col.queueWant = want
-	col.queueStart = col.c.FS.TCPQueuesByInode(col.pid, want, col.warn)
+	col.queueStart = col.c.FS.TCPQueuesByInode(col.PID, want, col.warn)
 	col.queueStartAt = time.Now()
 }
 
@@ -62,20 +62,20 @@ func (col *collection) endQueueWindow(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-	end := col.c.FS.TCPQueuesByInode(col.pid, col.queueWant, col.warn)
+	end := col.c.FS.TCPQueuesByInode(col.PID, col.queueWant, col.warn)
 	col.queues = &rules.QueueWindow{Start: col.queueStart, End: end, Elapsed: time.Since(col.queueStartAt)}
 }
 
 // findInspector looks for the inspector's listening socket through the epoll instances
 // when the command line or NODE_OPTIONS configures an inspector.
 func (col *collection) findInspector() {
-	p := col.snap.Process
-	if col.snap.FDs == nil || p == nil || !p.IsNode {
+	p := col.Snap.Process
+	if col.Snap.FDs == nil || p == nil || !p.IsNode {
 		return
 	}
-	nodeOptions, _, _ := col.c.FS.ReadEnv(col.pid, "NODE_OPTIONS")
+	nodeOptions, _, _ := col.c.FS.ReadEnv(col.PID, "NODE_OPTIONS")
 	cfg := inspectorsock.Settings(p.Cmdline, nodeOptions)
-	inodes, err := inspectorsock.ByEpoll(col.c.FS, col.pid, col.snap.FDs.List, cfg)
+	inodes, err := inspectorsock.ByEpoll(col.c.FS, col.PID, col.Snap.FDs.List, cfg)
 	if err != nil {
 		col.warn("inspector: only its configured ports were checked: %v", err)
 		return

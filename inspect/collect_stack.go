@@ -45,16 +45,16 @@ func blockedOnCPU(l *model.EventLoop) bool {
 // sampleBlockedStack pauses the main thread a few times on conn and records the stack it
 // was found in most often. Every pause is resumed; the debugger is disabled again.
 func (col *attachTarget) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
-	st := jsstack.NewSampler(col.fs, col.snap.Process, col.pid, blockedStackSamples, blockedStackInterval)
+	st := jsstack.NewSampler(col.FS, col.Snap.Process, col.PID, blockedStackSamples, blockedStackInterval)
 	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
-	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.pid) })
+	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.PID) })
 	for _, w := range st.Warnings {
 		col.warn("event loop stack: %s", w)
 	}
 	if err != nil {
 		col.warn("event loop stack not taken: %v", err)
 	}
-	l := col.snap.EventLoop
+	l := col.Snap.EventLoop
 	if len(th.Stacks) == 0 || l == nil {
 		if err == nil {
 			col.warn("event loop stack: none of %d pauses was answered (%s)", th.Samples, th.Note)
@@ -64,7 +64,7 @@ func (col *attachTarget) sampleBlockedStack(ctx context.Context, conn *attach.Co
 	top := th.Stacks[0]
 	l.Stack, l.StackCount, l.StackSamples = top.Frames, top.Count, th.Samples
 	if len(top.Frames) > 0 {
-		cwd, _ := os.Readlink(col.fs.PidPath(col.pid, "cwd"))
+		cwd, _ := os.Readlink(col.FS.PidPath(col.PID, "cwd"))
 		l.BlockedIn = fmt.Sprintf("%s, %d of %d samples", shortFrame(model.AppFrame(top.Frames), cwd), top.Count, th.Samples)
 	}
 }

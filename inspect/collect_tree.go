@@ -16,7 +16,7 @@ func (col *collection) readTree() {
 	}
 	// Children that appeared after the scan passed their pid are in the kernel's own
 	// children lists: read them so the tree is complete.
-	if kids, err := fs.ReadChildrenFile(col.pid); err == nil {
+	if kids, err := fs.ReadChildrenFile(col.PID); err == nil {
 		known := make(map[int]bool, len(stats))
 		for _, s := range stats {
 			known[s.PID] = true
@@ -30,19 +30,19 @@ func (col *collection) readTree() {
 		}
 	}
 	tree := probes.NewTree(stats)
-	col.snap.Children = col.childrenOf(tree, col.pid, map[int]bool{col.pid: true})
+	col.Snap.Children = col.childrenOf(tree, col.PID, map[int]bool{col.PID: true})
 
-	col.snap.Orphans = []model.Orphan{}
-	for _, o := range tree.OrphansOf(col.stat.PGID, col.stat.SID) {
-		if o.PID == col.pid {
+	col.Snap.Orphans = []model.Orphan{}
+	for _, o := range tree.OrphansOf(col.Stat.PGID, col.Stat.SID) {
+		if o.PID == col.PID {
 			continue
 		}
-		col.snap.Orphans = append(col.snap.Orphans, model.Orphan{
+		col.Snap.Orphans = append(col.Snap.Orphans, model.Orphan{
 			PID: o.PID, PPID: o.PPID, PGID: o.PGID, State: o.State, Comm: o.Comm,
 			Cmdline: col.cmdline(o.PID),
 		})
 	}
-	sort.Slice(col.snap.Orphans, func(i, j int) bool { return col.snap.Orphans[i].PID < col.snap.Orphans[j].PID })
+	sort.Slice(col.Snap.Orphans, func(i, j int) bool { return col.Snap.Orphans[i].PID < col.Snap.Orphans[j].PID })
 }
 
 // childrenOf builds the subtree below pid; seen guards against a cycle in a corrupt tree.

@@ -59,7 +59,7 @@ func TestCheckGone(t *testing.T) {
 			if errors.As(err, &reused) != c.reused {
 				t.Errorf("%v: reused %v, want %v", err, !c.reused, c.reused)
 			}
-			col := &collection{c: NewCollector(pfs), attachTarget: &attachTarget{fs: pfs, pid: c.pid, stat: probes.Stat{PID: c.pid, StartTicks: ticks}}}
+			col := &collection{c: NewCollector(pfs), attachTarget: &attachTarget{FS: pfs, PID: c.pid, Stat: probes.Stat{PID: c.pid, StartTicks: ticks}}}
 			if got := col.exitedSince(); got != c.gone {
 				t.Errorf("exitedSince = %v, want %v", got, c.gone)
 			}

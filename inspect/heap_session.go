@@ -90,8 +90,8 @@ func (h *HeapSession) FillSample(ctx context.Context, s *model.Sample) error {
 	}
 	heap := &model.Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
 	args := r.ExecArgv
-	if args == nil && h.run.col.snap.Process != nil {
-		args = heaplimit.NodeOptionsOf(h.run.col.snap.Process.Cmdline)
+	if args == nil && h.run.col.Snap.Process != nil {
+		args = heaplimit.NodeOptionsOf(h.run.col.Snap.Process.Cmdline)
 	}
 	if h.nodeOptions == nil {
 		opts := h.run.col.nodeOptions()
@@ -133,9 +133,9 @@ func (h *HeapSession) read(ctx context.Context) (*attach.HeapReading, error) {
 // warning appended to it would never reach the user.
 func (h *HeapSession) WarnTo(sink *WarningSink) {
 	col := h.run.col
-	col.mu.Lock()
+	col.Lock()
 	col.sink = sink
-	col.mu.Unlock()
+	col.Unlock()
 }
 
 // Close queues the inspector's close when nodeinspect opened it and waits for its port to

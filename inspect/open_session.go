@@ -35,13 +35,13 @@ func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions
 	if err != nil {
 		return nil, err
 	}
-	col.snap.Attach = &model.Attach{}
+	col.Snap.Attach = &model.Attach{}
 	trace.Printf("session: identity read")
 	if err := col.checkAttachSafe(); err != nil {
 		return nil, err
 	}
 	trace.Printf("session: checks done")
-	lock, err := lockTarget(ctx, pid, col.stat.StartTicks, opt.LockWait)
+	lock, err := lockTarget(ctx, pid, col.Stat.StartTicks, opt.LockWait)
 	if err != nil {
 		return nil, err
 	}

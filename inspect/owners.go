@@ -13,7 +13,7 @@ import (
 // applyOwners joins the target's answer to the fd table, by fd; a socket fd whose inode
 // changed between the /proc read and the answer (closed and reused) is not joined.
 func (col *attachTarget) applyOwners(o *attach.Owners) {
-	s := col.snap
+	s := col.Snap
 	if s.FDs == nil {
 		return
 	}
@@ -60,7 +60,7 @@ func (col *attachTarget) applyOwners(o *attach.Owners) {
 // namespace: elsewhere, or when the read fails, those ages stay unknown.
 func (col *attachTarget) ageArrivedRequests() {
 	want := map[uint64]bool{}
-	for _, fd := range col.snap.FDs.List {
+	for _, fd := range col.Snap.FDs.List {
 		if o := fd.Owner; o != nil && o.Request != nil && o.Request.AgeMS == nil && fd.Socket != nil {
 			want[fd.Socket.Inode] = true
 		}
@@ -68,10 +68,10 @@ func (col *attachTarget) ageArrivedRequests() {
 	if len(want) == 0 {
 		return
 	}
-	queues := col.fs.TCPQueuesByInode(col.pid, want, col.warn)
+	queues := col.FS.TCPQueuesByInode(col.PID, want, col.warn)
 	unknown := 0
-	for i := range col.snap.FDs.List {
-		fd := &col.snap.FDs.List[i]
+	for i := range col.Snap.FDs.List {
+		fd := &col.Snap.FDs.List[i]
 		if fd.Owner == nil || fd.Owner.Request == nil || fd.Owner.Request.AgeMS != nil || fd.Socket == nil {
 			continue
 		}
@@ -114,7 +114,7 @@ func listenAddr(key string) string {
 
 // askOwners asks the target who owns its sockets, when the fd table was read.
 func (col *attachTarget) askOwners(ctx context.Context, conn *attach.Conn) {
-	if col.snap.FDs == nil {
+	if col.Snap.FDs == nil {
 		return
 	}
 	o, err := attach.SocketOwners(ctx, conn)

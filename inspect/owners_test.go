@@ -30,14 +30,14 @@ func TestListenAddr(t *testing.T) {
 // sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
 // age: unknown, not 0.
 func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
-	col := &attachTarget{fs: probes.NewFS(t.TempDir()), pid: 4242, snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
+	col := &attachTarget{FS: probes.NewFS(t.TempDir()), PID: 4242, Snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
 		{FD: 9, Type: "tcp", Socket: &model.Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &model.SocketOwner{Role: "accepted", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}},
 	}}}}
 	col.ageArrivedRequests()
-	if r := col.snap.FDs.List[0].Owner.Request; r.AgeMS != nil || r.AgeAtLeast {
+	if r := col.Snap.FDs.List[0].Owner.Request; r.AgeMS != nil || r.AgeAtLeast {
 		t.Errorf("age %v (at least %v), want unknown", *r.AgeMS, r.AgeAtLeast)
 	}
-	if w := strings.Join(col.snap.Warnings, "\n"); !strings.Contains(w, "the age of 1 HTTP request(s) that arrived in full is unknown") {
+	if w := strings.Join(col.Snap.Warnings, "\n"); !strings.Contains(w, "the age of 1 HTTP request(s) that arrived in full is unknown") {
 		t.Errorf("no warning says the age is unknown: %q", w)
 	}
 }

@@ -73,14 +73,14 @@ func (e *SessionError) Unwrap() error { return e.Err }
 
 // openSession is OpenSession once the target is locked.
 func (col *attachTarget) openSession(ctx context.Context, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
-	if col.opt.Sample > 0 {
+	if col.Opt.Sample > 0 {
 		sampleLoop(ctx)
-		if col.gone {
-			return nil, fmt.Errorf("process %d exited before the attach: %w", col.pid, model.ErrNoProcess)
+		if col.Gone {
+			return nil, fmt.Errorf("process %d exited before the attach: %w", col.PID, model.ErrNoProcess)
 		}
 	}
 	if check != nil {
-		if err := check(col.snap.Process, col.snap.EventLoop); err != nil {
+		if err := check(col.Snap.Process, col.Snap.EventLoop); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +107,7 @@ func (col *attachTarget) openSession(ctx context.Context, check func(p *model.Pr
 	}
 	run.a.Status = "ok"
 	trace.Printf("session: connected")
-	sess := &Session{Process: col.snap.Process, EventLoop: col.snap.EventLoop, run: run, conn: conn}
+	sess := &Session{Process: col.Snap.Process, EventLoop: col.Snap.EventLoop, run: run, conn: conn}
 	// A process that exits while a session is connected waits for it to leave ("Waiting
 	// for the debugger to disconnect..."): ask to be told, so the caller can leave at once.
 	conn.Subscribe("NodeRuntime.waitingForDisconnect", func(attach.Event) { sess.exiting = true })
@@ -129,16 +129,16 @@ func (s *Session) Attach() *model.Attach { return s.run.a }
 
 // Warnings are the sentences the attach and the loop sample added.
 func (s *Session) Warnings() []string {
-	s.run.col.mu.Lock()
-	defer s.run.col.mu.Unlock()
-	return append([]string(nil), s.run.col.snap.Warnings...)
+	s.run.col.Lock()
+	defer s.run.col.Unlock()
+	return append([]string(nil), s.run.col.Snap.Warnings...)
 }
 
 // PID is the process's id.
-func (s *Session) PID() int { return s.run.col.pid }
+func (s *Session) PID() int { return s.run.col.PID }
 
 // FS is the /proc the session's process is read from.
-func (s *Session) FS() probes.FS { return s.run.col.fs }
+func (s *Session) FS() probes.FS { return s.run.col.FS }
 
 // Exited reports whether the process is gone (or a zombie, or its pid reused).
 func (s *Session) Exited() bool { return s.run.col.exitedSince() }
