@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
-	"github.com/nodeinspect/nodeinspect/internal/trace"
 )
 
 // SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
@@ -22,10 +21,6 @@ type SessionOptions struct {
 	LockWait time.Duration
 }
 
-// DefaultSessionLockWait is how long a session waits for another run's session on the
-// same process to end: longer than a `stack --samples` run at its usual settings.
-const DefaultSessionLockWait = 10 * time.Second
-
 // OpenSession attaches to pid with exactly the checks, closer, dead-man's switch and
 // cleanup of `--attach`, and returns the open session. Errors: ErrNoProcess, ErrNotNode,
 // ErrPermission, ErrAttachRefused (nothing was sent), or a *SessionError.
@@ -35,21 +30,5 @@ func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions
 	if err != nil {
 		return nil, err
 	}
-	col.Snap.Attach = &model.Attach{}
-	trace.Printf("session: identity read")
-	if err := col.checkAttachSafe(); err != nil {
-		return nil, err
-	}
-	trace.Printf("session: checks done")
-	lock, err := lockTarget(ctx, pid, col.Stat.StartTicks, opt.LockWait)
-	if err != nil {
-		return nil, err
-	}
-	s, err := col.openSession(ctx, opt.Check, col.sampleLoop)
-	if err != nil {
-		unlockTarget(lock)
-		return nil, err
-	}
-	s.lock, s.start = lock, start
-	return s, nil
+	return col.open(ctx, start, opt.LockWait, opt.Check, col.sampleLoop)
 }

@@ -71,6 +71,33 @@ func (e *SessionError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *SessionError) Unwrap() error { return e.Err }
 
+// DefaultSessionLockWait is how long a session waits for another run's session on the
+// same process to end: longer than a `stack --samples` run at its usual settings.
+const DefaultSessionLockWait = 10 * time.Second
+
+// open is OpenSession once the process's identity is read (start is when OpenSession
+// began): the safety checks, the per-target lock (lockWait), a loop sample
+// (sampleLoop), check, then the attach.
+func (col *attachTarget) open(ctx context.Context, start time.Time, lockWait time.Duration, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
+	col.Snap.Attach = &model.Attach{}
+	trace.Printf("session: identity read")
+	if err := col.checkAttachSafe(); err != nil {
+		return nil, err
+	}
+	trace.Printf("session: checks done")
+	lock, err := lockTarget(ctx, col.PID, col.Stat.StartTicks, lockWait)
+	if err != nil {
+		return nil, err
+	}
+	s, err := col.openSession(ctx, check, sampleLoop)
+	if err != nil {
+		unlockTarget(lock)
+		return nil, err
+	}
+	s.lock, s.start = lock, start
+	return s, nil
+}
+
 // openSession is OpenSession once the target is locked.
 func (col *attachTarget) openSession(ctx context.Context, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
 	if col.Opt.Sample > 0 {
