@@ -14,6 +14,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -31,8 +32,8 @@ type armDoc struct {
 
 type armResultDoc struct {
 	Action  string                `json:"action"` // "arm", "show" or "disarm"
-	Old     inspect.CrashSettings `json:"old"`
-	New     inspect.CrashSettings `json:"new"`
+	Old     session.CrashSettings `json:"old"`
+	New     session.CrashSettings `json:"new"`
 	Changed []string              `json:"changed"`
 	Cwd     string                `json:"cwd"`
 }
@@ -139,12 +140,12 @@ func runArm(ctx context.Context, deps Deps, o armOptions) error {
 }
 
 // armOnce does the one short conversation of an arm, show or disarm.
-func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, doc *armDoc) error {
+func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, doc *armDoc) error {
 	pid, ticks, dir := s.PID(), s.StartTicks(), o.dir
 	switch {
 	case o.show:
 		doc.Arm.Action = "show"
-		r, err := inspect.ArmCrashEvidence(ctx, s, nil)
+		r, err := session.ArmCrashEvidence(ctx, s, nil)
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, d
 		return nil
 	case o.disarm:
 		doc.Arm.Action = "disarm"
-		st, err := inspect.ReadArmState(pid, ticks)
+		st, err := session.ReadArmState(pid, ticks)
 		if err != nil {
 			return err
 		}
@@ -161,7 +162,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, d
 		}
 		want := st.Old
 		want.HeapSnapshotNearHeapLimit = false
-		r, err := inspect.ArmCrashEvidence(ctx, s, &want)
+		r, err := session.ArmCrashEvidence(ctx, s, &want)
 		if err != nil {
 			return err
 		}
@@ -170,10 +171,10 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, d
 		if r.New.HeapSnapshotNearHeapLimit {
 			doc.Warnings = append(doc.Warnings, "the heap snapshot near the heap limit stays armed: V8 cannot switch it off at run time (it is written once, to the process's working directory)")
 		}
-		return inspect.ClearArmState(pid, ticks, r.New.HeapSnapshotNearHeapLimit)
+		return session.ClearArmState(pid, ticks, r.New.HeapSnapshotNearHeapLimit)
 	}
 	doc.Arm.Action = "arm"
-	want := inspect.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: o.heapSnapshot}
+	want := session.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: o.heapSnapshot}
 	if dir == "" {
 		cwd, err := os.Readlink(probes.NewFS(o.opt.proc).PidPath(pid, "cwd"))
 		if err != nil {
@@ -181,7 +182,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, d
 		}
 		want.ReportDirectory = cwd
 	}
-	r, err := inspect.ArmCrashEvidence(ctx, s, &want)
+	r, err := session.ArmCrashEvidence(ctx, s, &want)
 	if err != nil {
 		return err
 	}
@@ -201,10 +202,10 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *inspect.Session, d
 			doc.Warnings = append(doc.Warnings, note)
 		}
 	}
-	return inspect.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
+	return session.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
 }
 
-func changedSettings(old, new inspect.CrashSettings) []string {
+func changedSettings(old, new session.CrashSettings) []string {
 	var out []string
 	if old.ReportOnFatalError != new.ReportOnFatalError {
 		out = append(out, "report_on_fatal_error")

@@ -12,9 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/urfave/cli/v3"
-
-	"github.com/nodeinspect/nodeinspect/inspect"
 )
 
 // without returns flags minus those called by one of names: a flag a command cannot use is
@@ -101,7 +100,7 @@ const (
 
 // attachTimeoutFlag is --attach-timeout with its range check.
 func attachTimeoutFlag(usage string) cli.Flag {
-	return &cli.DurationFlag{Name: "attach-timeout", Value: inspect.DefaultAttachTimeout, Usage: usage,
+	return &cli.DurationFlag{Name: "attach-timeout", Value: session.DefaultAttachTimeout, Usage: usage,
 		Validator: durationIn("attach-timeout", minAttachTimeout, maxAttachTimeout, "100ms up to 1m")}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/profile"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -97,10 +98,10 @@ func readRecording(c *cli.Command, exts ...string) (recording, error) {
 
 // openCommandSession attaches with the command line's options; an attach that failed after
 // sending something and left it open is exit 6.
-func openCommandSession(ctx context.Context, deps Deps, a attachedCommand) (*inspect.Session, error) {
+func openCommandSession(ctx context.Context, deps Deps, a attachedCommand) (*session.Session, error) {
 	s, err := newCollector(deps, a.opt).OpenSession(ctx, a.pid, a.session)
 	if err != nil {
-		var se *inspect.SessionError
+		var se *session.SessionError
 		if errors.As(err, &se) && se.Attach.Unconfirmed() {
 			return nil, unconfirmedError(a.pid, se.Attach)
 		}
@@ -111,7 +112,7 @@ func openCommandSession(ctx context.Context, deps Deps, a attachedCommand) (*ins
 
 // closeCommandSession closes the session; something left open is exit 6, which wins over
 // err (err's text is kept as a warning).
-func closeCommandSession(ctx context.Context, deps Deps, s *inspect.Session, err error) error {
+func closeCommandSession(ctx context.Context, deps Deps, s *session.Session, err error) error {
 	a := s.Close(ctx)
 	if a.Unconfirmed() {
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -74,7 +75,7 @@ func runStack(ctx context.Context, deps Deps, o stackOptions) error {
 			printWarnings(deps, doc.Warnings)
 			return unconfirmedError(pid, doc.Attach)
 		}
-		var se *inspect.SessionError
+		var se *session.SessionError
 		if errors.As(err, &se) {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}

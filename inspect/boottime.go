@@ -25,7 +25,7 @@ func (c *Collector) bootTime() (time.Time, error) {
 // system's own /proc, none for another tree (a fake one, or a host's /proc mounted into a
 // container), whose processes started on another boot.
 func bootClockFor(fs probes.FS) func() (time.Time, error) {
-	if !ownProcFS(fs) {
+	if !fs.IsOwn() {
 		return nil
 	}
 	return probes.ClockBootTime

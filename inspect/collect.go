@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -95,9 +96,9 @@ func NewCollector(fs probes.FS) *Collector {
 
 // collection carries state between the steps of one Collect.
 type collection struct {
-	// attachTarget holds what the attach shares: the pid and its stat, the snapshot being
+	// Target holds what the attach shares: the pid and its stat, the snapshot being
 	// filled, the warnings and the session kept open.
-	*attachTarget
+	*session.Target
 	c       *Collector
 	opt     Options
 	status  *probes.Status
@@ -130,12 +131,12 @@ func (c *Collector) Collect(ctx context.Context, pid int, opt Options) (*model.S
 // CollectAttached is Collect with opt.Attach, keeping the inspector session open for
 // repeated heap reads (watch --attach). The session is nil when the attach did not succeed
 // (the snapshot's Attach says why); the caller must Close a non-nil session on every path.
-func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (*model.Snapshot, *HeapSession, error) {
+func (c *Collector) CollectAttached(ctx context.Context, pid int, opt Options) (*model.Snapshot, *session.HeapSession, error) {
 	opt.Attach = true
 	return c.collect(ctx, pid, opt, true)
 }
 
-func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*model.Snapshot, *HeapSession, error) {
+func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSession bool) (*model.Snapshot, *session.HeapSession, error) {
 	col, err := c.newCollection(pid, opt)
 	if err != nil {
 		return nil, nil, err
@@ -178,10 +179,10 @@ func (c *Collector) collect(ctx context.Context, pid int, opt Options, keepSessi
 	if opt.Attach {
 		if loopDone == nil {
 			// An attach never starts without knowing the loop turns.
-			col.opt.Sample = attachSampleWindow
+			col.opt.Sample, col.Opt.Sample = session.AttachSampleWindow, session.AttachSampleWindow
 			col.sampleLoop(ctx)
 		}
-		if err := col.attach(ctx); err != nil {
+		if err := col.Attach(ctx); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -203,12 +204,12 @@ func (c *Collector) newCollection(pid int, opt Options) (*collection, error) {
 	if opt.Thresholds == (rules.Thresholds{}) {
 		opt.Thresholds = rules.DefaultThresholds()
 	}
-	col := &collection{c: c, opt: opt, attachTarget: &attachTarget{FS: c.FS, PID: pid, Snap: &model.Snapshot{
+	col := &collection{c: c, opt: opt, Target: &session.Target{FS: c.FS, PID: pid, Snap: &model.Snapshot{
 		Schema:   model.Schema,
 		TakenAt:  c.Now().UTC(),
 		Findings: []model.Finding{},
 		Warnings: []string{},
-	}, Opt: attachOptions{AttachTimeout: opt.AttachTimeout, CloserBound: opt.CloserBound, Deadman: opt.Deadman,
+	}, Opt: session.Options{AttachTimeout: opt.AttachTimeout, CloserBound: opt.CloserBound, Deadman: opt.Deadman,
 		AllowSIGUSR1Users: opt.AllowSIGUSR1Users, Sample: opt.Sample}}}
 	if err := col.readIdentity(); err != nil {
 		return nil, err
@@ -259,7 +260,7 @@ func (col *collection) readIdentity() error {
 		t := probes.StartTime(boot, st.StartTicks).UTC()
 		p.StartedAt = &t
 	} else {
-		col.warn("start time unknown: %v", err)
+		col.Warn("start time unknown: %v", err)
 	}
 	if status, err := fs.ReadStatus(pid); err == nil {
 		col.status = &status
@@ -268,22 +269,22 @@ func (col *collection) readIdentity() error {
 	} else if probes.IsGone(err) {
 		return target.ClassifyReadError(pid, err)
 	} else {
-		col.warn("process status unreadable: %v", err)
+		col.Warn("process status unreadable: %v", err)
 	}
 	if cmd, err := fs.ReadCmdline(pid); err == nil {
 		p.Cmdline = cmd
 	} else if !probes.IsGone(err) {
-		col.warn("command line unreadable: %v", err)
+		col.Warn("command line unreadable: %v", err)
 	}
 	if exe, err := fs.ReadExe(pid); err == nil {
 		p.Exe = &exe
 	} else if probes.IsDenied(err) {
-		col.warn("executable path unreadable (%v); run as the process's user or with sudo to read it (in a container: CAP_SYS_PTRACE)", err)
+		col.Warn("executable path unreadable (%v); run as the process's user or with sudo to read it (in a container: CAP_SYS_PTRACE)", err)
 	}
 	isNode, by, err := fs.DetectNode(pid)
 	p.IsNode, p.NodeBy = isNode, by
 	if err != nil && by == "cmdline" {
-		col.warn("Node.js detected from the command line only, since the executable could not be read: %v", err)
+		col.Warn("Node.js detected from the command line only, since the executable could not be read: %v", err)
 	}
 	p.Orphan = col.isOrphan()
 	return nil
@@ -310,12 +311,12 @@ func (col *collection) recheckIdentity() error {
 func (col *collection) readLimits() {
 	lim, err := col.c.FS.ReadLimits(col.PID)
 	if err != nil {
-		col.warn("limits unreadable: %v", err)
+		col.Warn("limits unreadable: %v", err)
 		return
 	}
 	soft, hard, ok := lim.OpenFiles()
 	if !ok {
-		col.warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.PID, "limits"))
+		col.Warn("limits: no \"Max open files\" row in %s", col.c.FS.PidPath(col.PID, "limits"))
 		return
 	}
 	col.Snap.Limits = &model.Limits{OpenFilesSoft: soft, OpenFilesHard: hard}

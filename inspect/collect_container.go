@@ -494,7 +494,7 @@ func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured b
 func (col *collection) readContainer() {
 	ctr, w, warnings := col.c.readContainer(col.PID, col.status)
 	for _, s := range warnings {
-		col.warn("%s", s)
+		col.Warn("%s", s)
 	}
 	col.Snap.Container, col.ctrWindow = ctr, w
 }
@@ -503,7 +503,7 @@ func (col *collection) readContainer() {
 // Commands that do not sample the loop (fds, mem...) have no window and say nothing about
 // it; report with --sample 0 says throttling was not measured.
 func (col *collection) finishContainer(measured bool) {
-	warn := col.warn
+	warn := col.Warn
 	if col.opt.Sections&SectionLoop == 0 {
 		warn = func(string, ...any) {}
 	}

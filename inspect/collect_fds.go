@@ -29,12 +29,12 @@ func (col *collection) readFDs() {
 				// The kernel gives the count to anyone who can see the process: enough
 				// for EMFILE_RISK, not for types or sockets.
 				col.Snap.FDs = &model.FDTable{Open: n, CountedFrom: "dir_size"}
-				col.warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo (in a container: CAP_SYS_PTRACE)", err, n, fs.PidPath(pid, "fd"))
+				col.Warn("fd table unreadable: %v; the fd count (%d) comes from the size of %s, but types, targets and sockets need the process's user (sudo -u <user> nodeinspect ...) or sudo (in a container: CAP_SYS_PTRACE)", err, n, fs.PidPath(pid, "fd"))
 				return
 			}
-			col.warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets (in a container: CAP_SYS_PTRACE)", err)
+			col.Warn("fd table unreadable: %v; run as the process's user (sudo -u <user> nodeinspect ...) or with sudo to see fds and sockets (in a container: CAP_SYS_PTRACE)", err)
 		} else {
-			col.warn("fd table unreadable: %v", err)
+			col.Warn("fd table unreadable: %v", err)
 		}
 		return
 	}
@@ -55,7 +55,7 @@ func (col *collection) readFDs() {
 			socks, errs = col.readSockets(entries, inodes)
 		}
 		for _, e := range errs {
-			col.warn("socket table: %v", e)
+			col.Warn("socket table: %v", e)
 		}
 		index = newSocketIndex(socks)
 	}
@@ -69,10 +69,10 @@ func (col *collection) readFDs() {
 		}
 	}
 	if vanished > 0 {
-		col.warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
+		col.Warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
 	}
 	if n := col.Snap.Sockets.Unmatched; n > 0 {
-		col.warn("%d socket fds are in no tcp, udp, unix or netlink table of the process's network namespace (raw, packet or other families)", n)
+		col.Warn("%d socket fds are in no tcp, udp, unix or netlink table of the process's network namespace (raw, packet or other families)", n)
 	}
 }
 
@@ -169,7 +169,7 @@ func (col *collection) readSockets(entries []probes.FDEntry, inodes map[uint64]s
 // network namespace (the lookup is answered in the caller's).
 func (col *collection) lookupPays(sockets int) bool {
 	fs, pid := col.c.FS, col.PID
-	if same, err := probes.SameNetNS(fs, pid); err != nil || !same || col.opt.SocketSource == "dump" || !ownProcFS(fs) {
+	if same, err := probes.SameNetNS(fs, pid); err != nil || !same || col.opt.SocketSource == "dump" || !fs.IsOwn() {
 		// A host's /proc mounted here names processes of another pid namespace: a pid
 		// read there is not the process pidfd_open would open.
 		return false
@@ -333,7 +333,7 @@ func (col *collection) recheckListenQueues() {
 	}
 	socks, errs := col.c.FS.ReadSockets(col.PID, func(ino uint64) bool { return waiting[ino] })
 	for _, e := range errs {
-		col.warn("socket table (re-read): %v", e)
+		col.Warn("socket table (re-read): %v", e)
 	}
 	col.listenAfter = map[uint64]uint64{}
 	for _, s := range socks {

@@ -24,7 +24,7 @@ func (col *collection) sampleLoop(ctx context.Context) {
 		return
 	}
 	for _, w := range warnings {
-		col.warn("%s", w)
+		col.Warn("%s", w)
 	}
 	if l == nil {
 		return

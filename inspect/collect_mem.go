@@ -15,10 +15,10 @@ func (col *collection) readMemory() {
 		m.RSSBytes, m.AnonBytes, m.FileBytes, m.ShmemBytes = s.VmRSS, s.RssAnon, s.RssFile, s.RssShmem
 		m.SwapBytes, m.PeakRSSBytes = s.VmSwap, s.VmHWM
 		if s.VmRSS == nil {
-			col.warn("memory: no VmRSS in %s (a kernel thread or an exiting process)", col.c.FS.PidPath(col.PID, "status"))
+			col.Warn("memory: no VmRSS in %s (a kernel thread or an exiting process)", col.c.FS.PidPath(col.PID, "status"))
 		}
 	} else {
-		col.warn("memory: RSS, anon, file, swap and peak unknown since status could not be read")
+		col.Warn("memory: RSS, anon, file, swap and peak unknown since status could not be read")
 	}
 	rollup, err := col.c.FS.ReadSmapsRollup(col.PID)
 	switch {
@@ -28,14 +28,14 @@ func (col *collection) readMemory() {
 			m.SwapBytes = rollup.Swap
 		}
 	case probes.IsDenied(err):
-		col.warn("memory: PSS unknown, smaps_rollup needs the process's user or root (in a container: CAP_SYS_PTRACE): %v", err)
+		col.Warn("memory: PSS unknown, smaps_rollup needs the process's user or root (in a container: CAP_SYS_PTRACE): %v", err)
 	default:
-		col.warn("memory: PSS unknown: %v", err)
+		col.Warn("memory: PSS unknown: %v", err)
 	}
 	if host, err := col.c.FS.ReadHostMemory(context.Background()); err == nil {
 		m.HostTotalBytes = &host.Total
 	} else {
-		col.warn("memory: host total unknown: %v", err)
+		col.Warn("memory: host total unknown: %v", err)
 	}
 	col.Snap.Memory = m
 }

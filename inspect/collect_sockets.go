@@ -42,7 +42,7 @@ func (col *collection) startQueueWindow() {
 		return
 	}
 	col.queueWant = want
-	col.queueStart = col.c.FS.TCPQueuesByInode(col.PID, want, col.warn)
+	col.queueStart = col.c.FS.TCPQueuesByInode(col.PID, want, col.Warn)
 	col.queueStartAt = time.Now()
 }
 
@@ -62,7 +62,7 @@ func (col *collection) endQueueWindow(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-	end := col.c.FS.TCPQueuesByInode(col.PID, col.queueWant, col.warn)
+	end := col.c.FS.TCPQueuesByInode(col.PID, col.queueWant, col.Warn)
 	col.queues = &rules.QueueWindow{Start: col.queueStart, End: end, Elapsed: time.Since(col.queueStartAt)}
 }
 
@@ -77,7 +77,7 @@ func (col *collection) findInspector() {
 	cfg := inspectorsock.Settings(p.Cmdline, nodeOptions)
 	inodes, err := inspectorsock.ByEpoll(col.c.FS, col.PID, col.Snap.FDs.List, cfg)
 	if err != nil {
-		col.warn("inspector: only its configured ports were checked: %v", err)
+		col.Warn("inspector: only its configured ports were checked: %v", err)
 		return
 	}
 	col.inspectorInodes = inodes

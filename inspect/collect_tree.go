@@ -12,7 +12,7 @@ func (col *collection) readTree() {
 	fs := col.c.FS
 	stats, errs := fs.ScanProcesses()
 	if len(errs) > 0 {
-		col.warn("process scan: %d processes unreadable (first: %v)", len(errs), errs[0])
+		col.Warn("process scan: %d processes unreadable (first: %v)", len(errs), errs[0])
 	}
 	// Children that appeared after the scan passed their pid are in the kernel's own
 	// children lists: read them so the tree is complete.

@@ -12,7 +12,6 @@ import (
 // (test files cannot be shared across packages).
 
 func u64(v uint64) *uint64 { return &v }
-func i64(v int64) *int64   { return &v }
 
 // fdSnapshot builds a snapshot with n generic fds plus the given extra fds.
 func fdSnapshot(soft uint64, n int, extra ...model.FD) *model.Snapshot {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -59,8 +60,8 @@ func TestCheckGone(t *testing.T) {
 			if errors.As(err, &reused) != c.reused {
 				t.Errorf("%v: reused %v, want %v", err, !c.reused, c.reused)
 			}
-			col := &collection{c: NewCollector(pfs), attachTarget: &attachTarget{FS: pfs, PID: c.pid, Stat: probes.Stat{PID: c.pid, StartTicks: ticks}}}
-			if got := col.exitedSince(); got != c.gone {
+			col := &collection{c: NewCollector(pfs), Target: &session.Target{FS: pfs, PID: c.pid, Stat: probes.Stat{PID: c.pid, StartTicks: ticks}}}
+			if got := col.ExitedSince(); got != c.gone {
 				t.Errorf("exitedSince = %v, want %v", got, c.gone)
 			}
 			if err := col.recheckIdentity(); (err != nil) != c.gone {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 )
 
 // SessionOptions controls OpenSession. Of Options, these apply: Any, Sample and
@@ -24,11 +25,11 @@ type SessionOptions struct {
 // OpenSession attaches to pid with exactly the checks, closer, dead-man's switch and
 // cleanup of `--attach`, and returns the open session. Errors: ErrNoProcess, ErrNotNode,
 // ErrPermission, ErrAttachRefused (nothing was sent), or a *SessionError.
-func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions) (*Session, error) {
+func (c *Collector) OpenSession(ctx context.Context, pid int, opt SessionOptions) (*session.Session, error) {
 	start := time.Now()
 	col, err := c.newCollection(pid, opt.Options)
 	if err != nil {
 		return nil, err
 	}
-	return col.open(ctx, start, opt.LockWait, opt.Check, col.sampleLoop)
+	return col.Open(ctx, start, opt.LockWait, opt.Check, col.sampleLoop)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
@@ -79,7 +80,7 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 	}
 	s, err := c.OpenSession(ctx, pid, opt.SessionOptions)
 	if err != nil {
-		var se *SessionError
+		var se *session.SessionError
 		if errors.As(err, &se) {
 			doc.Attach = se.Attach
 		}
@@ -114,7 +115,7 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 		if errors.Is(err, attach.ErrNoAnswer) {
 			err = fmt.Errorf("%w (the main thread may have entered a system call or native code that holds it)", err)
 		}
-		return doc, &SessionError{Attach: a, Err: err}
+		return doc, &session.SessionError{Attach: a, Err: err}
 	}
 	return doc, nil
 }

@@ -99,3 +99,10 @@ func IsGone(err error) bool {
 func IsDenied(err error) bool {
 	return errors.Is(err, fs.ErrPermission)
 }
+
+// IsOwn reports whether p is the procfs of our own pid namespace: its "self" link names
+// our pid. Only then does a pid read there name the process a signal reaches.
+func (p FS) IsOwn() bool {
+	self, err := os.Readlink(p.Path("self"))
+	return err == nil && self == strconv.Itoa(os.Getpid())
+}

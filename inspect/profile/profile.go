@@ -8,9 +8,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/inspect/v8prof"
 )
 
@@ -28,7 +28,7 @@ const CPUSegment = 5 * time.Minute
 // watchExit asks the target to say when it is about to exit with our session connected
 // (Node then waits for the debugger to disconnect): the recording ends at once, with what
 // it has, so the target is not held.
-func watchExit(ctx context.Context, s *inspect.Session) *bool {
+func watchExit(ctx context.Context, s *session.Session) *bool {
 	exiting := new(bool)
 	s.Subscribe("NodeRuntime.waitingForDisconnect", func(attach.Event) { *exiting = true })
 	// Older Node versions lack it: the process poll below still sees an exit.
@@ -38,7 +38,7 @@ func watchExit(ctx context.Context, s *inspect.Session) *bool {
 
 // waitRecording waits until d has passed, ctx is cancelled, or the target exits, reading
 // the target's events meanwhile.
-func waitRecording(ctx context.Context, s *inspect.Session, d time.Duration, exiting *bool) (model.ProfileEnd, error) {
+func waitRecording(ctx context.Context, s *session.Session, d time.Duration, exiting *bool) (model.ProfileEnd, error) {
 	deadline := time.Now().Add(d)
 	for {
 		if *exiting {
@@ -62,7 +62,7 @@ func waitRecording(ctx context.Context, s *inspect.Session, d time.Duration, exi
 		poll, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Timeout())
 		err := s.Call(poll, "Runtime.getIsolateId", nil, nil)
 		cancel()
-		if err != nil && !inspect.IsProtocolError(err) {
+		if err != nil && !session.IsProtocolError(err) {
 			if s.Exited() {
 				return model.EndGone, nil
 			}
@@ -74,7 +74,7 @@ func waitRecording(ctx context.Context, s *inspect.Session, d time.Duration, exi
 // goneSoon reports whether the target is gone or goes within half a second: a connection
 // that broke because the target was killed (the OOM killer, a signal) breaks a moment
 // before /proc shows it.
-func goneSoon(s *inspect.Session) bool {
+func goneSoon(s *session.Session) bool {
 	for i := 0; i < 10; i++ {
 		if s.Exited() {
 			return true
@@ -86,7 +86,7 @@ func goneSoon(s *inspect.Session) bool {
 
 // stopContext is the context of a stop: it survives Ctrl-C (the stop is how an
 // interrupted profile is still written) and allows serialising a large answer.
-func stopContext(ctx context.Context, s *inspect.Session) (context.Context, context.CancelFunc) {
+func stopContext(ctx context.Context, s *session.Session) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), max(30*time.Second, 4*s.Timeout()))
 }
 
@@ -94,7 +94,7 @@ func stopContext(ctx context.Context, s *inspect.Session) (context.Context, cont
 // (segments of at most segment, CPUSegment when 0, merged). It returns what was recorded even when the
 // recording ended early (see ProfileEnd); with an error and a profile, the profile is the
 // part received before the error.
-func RecordCPU(ctx context.Context, s *inspect.Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, model.ProfileEnd, error) {
+func RecordCPU(ctx context.Context, s *session.Session, d, interval, segment time.Duration) (*v8prof.CPUProfile, model.ProfileEnd, error) {
 	if segment <= 0 {
 		segment = CPUSegment
 	}
@@ -155,7 +155,7 @@ func RecordCPU(ctx context.Context, s *inspect.Session, d, interval, segment tim
 // RecordHeapSampling samples the target's allocations for d (one sample per
 // samplingBytes allocated on average, V8's default is 32 KiB) and returns the allocation
 // sites of what is still alive at the end.
-func RecordHeapSampling(ctx context.Context, s *inspect.Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, model.ProfileEnd, error) {
+func RecordHeapSampling(ctx context.Context, s *session.Session, d time.Duration, samplingBytes int64) (*v8prof.HeapProfile, model.ProfileEnd, error) {
 	exiting := watchExit(ctx, s)
 	if err := s.Call(ctx, "HeapProfiler.enable", nil, nil); err != nil {
 		return nil, "", fmt.Errorf("enable the heap profiler: %w", err)
@@ -188,7 +188,7 @@ func RecordHeapSampling(ctx context.Context, s *inspect.Session, d time.Duration
 
 // HeapUsage asks V8 for its heap used and total (Runtime.getHeapUsage: answered by the
 // inspector, no JavaScript runs).
-func HeapUsage(ctx context.Context, s *inspect.Session) (used, total uint64, err error) {
+func HeapUsage(ctx context.Context, s *session.Session) (used, total uint64, err error) {
 	var res struct {
 		UsedSize  float64 `json:"usedSize"`
 		TotalSize float64 `json:"totalSize"`
@@ -206,7 +206,7 @@ const SnapshotTimeout = 10 * time.Minute
 // TakeHeapSnapshot streams a full heap snapshot of the target into w, chunk by chunk as
 // the inspector sends them (nothing is written inside the target). It returns the bytes
 // written. The target's main thread is paused while V8 walks the heap.
-func TakeHeapSnapshot(ctx context.Context, s *inspect.Session, w io.Writer, timeout time.Duration) (int64, error) {
+func TakeHeapSnapshot(ctx context.Context, s *session.Session, w io.Writer, timeout time.Duration) (int64, error) {
 	if err := s.Call(ctx, "HeapProfiler.enable", nil, nil); err != nil {
 		return 0, fmt.Errorf("enable the heap profiler: %w", err)
 	}

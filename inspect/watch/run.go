@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/internal/trend"
 )
 
@@ -14,10 +15,10 @@ import (
 type run struct {
 	o    Options
 	col  *inspect.Collector
-	heap *inspect.HeapSession
+	heap *session.HeapSession
 	// sink gathers the warnings that come after the first frame (a sample that could not
 	// read a table, the attach's cleanup): drained after each frame and at the end.
-	sink *inspect.WarningSink
+	sink *session.WarningSink
 	// heapWarnings holds the first heap read that failed.
 	heapWarnings []string
 	samples      []*model.Sample
@@ -28,7 +29,7 @@ type run struct {
 // done or the process exiting, then the summary. Warnings reach o.Warn after the first
 // frame too; a Result's Left says an attach left an inspector open.
 func Run(ctx context.Context, col *inspect.Collector, o Options) (*Result, error) {
-	r := &run{o: o, col: col, sink: &inspect.WarningSink{}}
+	r := &run{o: o, col: col, sink: &session.WarningSink{}}
 	first, err := r.start(ctx)
 	if r.heap != nil {
 		defer func() {

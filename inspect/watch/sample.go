@@ -5,6 +5,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -14,14 +15,14 @@ import (
 type Sampler struct {
 	c     *inspect.Collector
 	cache probes.FDCache
-	warn  *inspect.WarningSink
+	warn  *session.WarningSink
 }
 
 // NewSampler returns a Sampler for one process read by c; what a sample could not read is
 // said in warn (each warning once), since a sample has no warnings of its own.
-func NewSampler(c *inspect.Collector, warn *inspect.WarningSink) *Sampler {
+func NewSampler(c *inspect.Collector, warn *session.WarningSink) *Sampler {
 	if warn == nil {
-		warn = &inspect.WarningSink{}
+		warn = &session.WarningSink{}
 	}
 	return &Sampler{c: c, warn: warn}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -53,7 +54,7 @@ func breakTable(t *testing.T, root string, pid int, name string) {
 func TestSampleWithUnreadableSocketTable(t *testing.T) {
 	root, pid := closeWaitTree(t)
 	c := inspect.NewCollector(probes.NewFS(root))
-	sink := &inspect.WarningSink{}
+	sink := &session.WarningSink{}
 	s, err := NewSampler(c, sink).Sample(context.Background(), pid, 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"strings"
@@ -33,12 +33,12 @@ func TestWarningSink(t *testing.T) {
 // TestHeapSessionWarnTo: once the snapshot is handed out, the collection's warnings (the
 // attach cleanup's, at HeapSession.Close) go to the sink, not into the printed snapshot.
 func TestHeapSessionWarnTo(t *testing.T) {
-	col := &attachTarget{Snap: &model.Snapshot{Warnings: []string{"before"}}}
+	col := &Target{Snap: &model.Snapshot{Warnings: []string{"before"}}}
 	h := &HeapSession{run: &attachRun{col: col}}
-	col.warn("during %s", "collection")
+	col.Warn("during %s", "collection")
 	sink := &WarningSink{}
 	h.WarnTo(sink)
-	col.warn("attach: could not ask the process to close the inspector it opened: %s", "refused")
+	col.Warn("attach: could not ask the process to close the inspector it opened: %s", "refused")
 	if got := strings.Join(col.Snap.Warnings, "|"); got != "before|during collection" {
 		t.Errorf("snapshot warnings %q", got)
 	}

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// attachTarget is what an attach knows of its process: what the collection read of it,
+// Target is what an attach knows of its process: what the collection read of it,
 // the snapshot being filled, where warnings go, and the session kept open.
-type attachTarget struct {
+type Target struct {
 	// FS is the proc root the process is read from; PID and Stat are its id and the stat
 	// read first (its start time tells a reused pid).
 	FS   probes.FS
@@ -22,7 +22,7 @@ type attachTarget struct {
 	// Snap is the snapshot being filled: the attach adds to Attach, Memory, FDs and
 	// EventLoop.
 	Snap *model.Snapshot
-	Opt  attachOptions
+	Opt  Options
 	// Gone is set when a probe saw the process vanish.
 	Gone bool
 	// KeepSession asks attach to keep its inspector session open (CollectAttached), and
@@ -36,8 +36,8 @@ type attachTarget struct {
 	sync.Mutex
 }
 
-// attachOptions are the Options an attach reads.
-type attachOptions struct {
+// Options are the Options an attach reads.
+type Options struct {
 	// AttachTimeout is the time limit of each attach step (DefaultAttachTimeout when 0).
 	AttachTimeout time.Duration
 	// CloserBound and Deadman: see Options.
@@ -49,7 +49,7 @@ type attachOptions struct {
 }
 
 // warn adds a warning to the snapshot, or to the sink once the snapshot was handed out.
-func (col *attachTarget) warn(format string, args ...any) {
+func (col *Target) Warn(format string, args ...any) {
 	col.Lock()
 	defer col.Unlock()
 	if col.sink != nil {
@@ -66,6 +66,6 @@ func (col *attachTarget) warn(format string, args ...any) {
 
 // exitedSince reports whether the process is gone, a zombie (it exited and waits for its
 // parent), or replaced by another with the same pid.
-func (col *attachTarget) exitedSince() bool {
+func (col *Target) ExitedSince() bool {
 	return col.Gone || target.GoneNow(col.FS, col.PID, col.Stat.StartTicks, "") != nil
 }

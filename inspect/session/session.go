@@ -1,20 +1,7 @@
-package inspect
+package session
 
-// An attached session, for the commands that talk to the target through its inspector for
-// more than one question (stack, profile, heap, arm).
-//
-// Who owns what:
-//   - attach_safety.go decides whether a target may be signalled at all (checkAttachSafe).
-//   - collect_attach.go finds or opens the inspector (attachRun.locate: the closer, the last
-//     checks and SIGUSR1), connects and arms the dead-man's switch (attachRun.connect), and
-//     closes what it opened on every path (attachRun.cleanup, handing over to the closer).
-//   - closer.go is the detached closer process; inspector_close.go closes without ever
-//     blocking the target; inspect/attach is the protocol (cdp.go is the only WebSocket
-//     user, with the event subscription).
-//   - This file only strings those together for a caller that keeps the session open: it
-//     adds the per-target lock (two runs at once take turns), remembers the protocol domains
-//     the caller enabled, and disables them before the close. It defines no safety rule of
-//     its own.
+// A Session is for the commands that talk to the target through its inspector for more
+// than one question (stack, profile, heap, arm).
 
 import (
 	"context"
@@ -78,7 +65,7 @@ const DefaultSessionLockWait = 10 * time.Second
 // open is OpenSession once the process's identity is read (start is when OpenSession
 // began): the safety checks, the per-target lock (lockWait), a loop sample
 // (sampleLoop), check, then the attach.
-func (col *attachTarget) open(ctx context.Context, start time.Time, lockWait time.Duration, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
+func (col *Target) Open(ctx context.Context, start time.Time, lockWait time.Duration, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
 	col.Snap.Attach = &model.Attach{}
 	trace.Printf("session: identity read")
 	if err := col.checkAttachSafe(); err != nil {
@@ -99,7 +86,7 @@ func (col *attachTarget) open(ctx context.Context, start time.Time, lockWait tim
 }
 
 // openSession is OpenSession once the target is locked.
-func (col *attachTarget) openSession(ctx context.Context, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
+func (col *Target) openSession(ctx context.Context, check func(p *model.Process, loop *model.EventLoop) error, sampleLoop func(context.Context)) (*Session, error) {
 	if col.Opt.Sample > 0 {
 		sampleLoop(ctx)
 		if col.Gone {
@@ -168,7 +155,7 @@ func (s *Session) PID() int { return s.run.col.PID }
 func (s *Session) FS() probes.FS { return s.run.col.FS }
 
 // Exited reports whether the process is gone (or a zombie, or its pid reused).
-func (s *Session) Exited() bool { return s.run.col.exitedSince() }
+func (s *Session) Exited() bool { return s.run.col.ExitedSince() }
 
 // Call sends a protocol command and decodes its result into result (nil: ignore it),
 // within ctx's deadline or else the step time limit. A successful "<Domain>.enable" is

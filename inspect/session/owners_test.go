@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"strings"
@@ -30,7 +30,7 @@ func TestListenAddr(t *testing.T) {
 // sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
 // age: unknown, not 0.
 func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
-	col := &attachTarget{FS: probes.NewFS(t.TempDir()), PID: 4242, Snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
+	col := &Target{FS: probes.NewFS(t.TempDir()), PID: 4242, Snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
 		{FD: 9, Type: "tcp", Socket: &model.Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &model.SocketOwner{Role: "accepted", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}},
 	}}}}
 	col.ageArrivedRequests()
@@ -98,16 +98,6 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 	if got := model.AppFrame(internal[:1]); got.Function != "parse" {
 		t.Errorf("appFrame with only Node's frames: %+v", got)
 	}
-	if err := CheckStackOptions(0, 0); err == nil {
-		t.Error("--samples 0 accepted")
-	}
-	if err := CheckStackOptions(MaxStackSamples+1, DefaultStackInterval); err == nil {
-		t.Error("a huge --samples accepted")
-	}
-	if err := CheckStackOptions(2, 500_000); err == nil {
-		t.Error("an interval below 1ms accepted")
-	}
-	if err := CheckStackOptions(1, 0); err != nil {
-		t.Errorf("one sample needs no interval: %v", err)
-	}
 }
+
+func i64(v int64) *int64 { return &v }

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"context"
@@ -44,20 +44,20 @@ func blockedOnCPU(l *model.EventLoop) bool {
 
 // sampleBlockedStack pauses the main thread a few times on conn and records the stack it
 // was found in most often. Every pause is resumed; the debugger is disabled again.
-func (col *attachTarget) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
+func (col *Target) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
 	st := jsstack.NewSampler(col.FS, col.Snap.Process, col.PID, blockedStackSamples, blockedStackInterval)
 	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
 	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.PID) })
 	for _, w := range st.Warnings {
-		col.warn("event loop stack: %s", w)
+		col.Warn("event loop stack: %s", w)
 	}
 	if err != nil {
-		col.warn("event loop stack not taken: %v", err)
+		col.Warn("event loop stack not taken: %v", err)
 	}
 	l := col.Snap.EventLoop
 	if len(th.Stacks) == 0 || l == nil {
 		if err == nil {
-			col.warn("event loop stack: none of %d pauses was answered (%s)", th.Samples, th.Note)
+			col.Warn("event loop stack: none of %d pauses was answered (%s)", th.Samples, th.Note)
 		}
 		return
 	}

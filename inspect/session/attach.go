@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const DefaultAttachTimeout = 3 * time.Second
 
 // attachSampleWindow is the loop sample taken before an attach when --sample 0 turned the
 // report's own sampling off: an attach never starts without knowing the loop turns.
-const attachSampleWindow = 200 * time.Millisecond
+const AttachSampleWindow = 200 * time.Millisecond
 
 // attachPoll is how often the namespace's listening sockets are re-read while waiting for
 // the inspector to open or close (a LISTEN-filtered netlink dump: tens of microseconds).
@@ -35,7 +35,7 @@ const probeTimeout = 500 * time.Millisecond
 
 // attachRun is the state of one attach.
 type attachRun struct {
-	col     *attachTarget
+	col     *Target
 	a       *model.Attach
 	timeout time.Duration
 	dial    attach.Dialer
@@ -79,7 +79,7 @@ func (r *attachRun) closeInspector(ctx context.Context, conn *attach.Conn) (bool
 // snapshot. It returns an error only when the target must not be touched (ErrAttachRefused)
 // or is gone; every other failure leaves the /proc snapshot whole, sets Attach.Status and
 // Reason, and adds a warning.
-func (col *attachTarget) attach(ctx context.Context) error {
+func (col *Target) Attach(ctx context.Context) error {
 	start := time.Now()
 	a := &model.Attach{}
 	col.Snap.Attach = a
@@ -100,7 +100,7 @@ func (col *attachTarget) attach(ctx context.Context) error {
 		}
 		a.Status = "skipped"
 		a.Reason = fmt.Sprintf("the event loop %s: a loop that does not turn may never answer, and an inspector opened on it may not close again until it does; nothing was sent", verdict)
-		col.warn("attach skipped: %s", a.Reason)
+		col.Warn("attach skipped: %s", a.Reason)
 		return nil
 	}
 	run, err := col.newAttachRun()
@@ -124,8 +124,8 @@ func (col *attachTarget) attach(ctx context.Context) error {
 // targets that are gone (PruneState), finds the target's
 // network namespace and refuses (ErrAttachRefused) one nodeinspect cannot enter, or whose
 // loopback is down. Nothing has been sent when it returns.
-func (col *attachTarget) newAttachRun() (*attachRun, error) {
-	if ownProcFS(col.FS) {
+func (col *Target) newAttachRun() (*attachRun, error) {
+	if col.FS.IsOwn() {
 		// State left by runs and closers whose targets are gone (best effort: what it
 		// cannot remove stays for the next run).
 		_, _ = closer.PruneState(col.FS)
@@ -167,10 +167,10 @@ func (r *attachRun) settle(err error) error {
 			a.Status = "failed"
 		}
 		a.Reason = err.Error()
-		col.warn("attach %s: %v", a.Status, err)
+		col.Warn("attach %s: %v", a.Status, err)
 	}
 	if a.LeftOpen != "" {
-		col.warn("attach: %s", a.LeftOpen)
+		col.Warn("attach: %s", a.LeftOpen)
 	}
 	return nil
 }
@@ -208,7 +208,7 @@ func (r *attachRun) locate(ctx context.Context) (string, error) {
 			// closes it after use (its closer, if still there, sees it go and ends).
 			rec.Inode, rec.Inspector = inodeAt(addr, listening), addr
 			r.opened, r.adopted, r.state = rec.Inode, rec.CloserPID, rec
-			col.warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
+			col.Warn("attach: the inspector on %s was opened by an earlier nodeinspect run (its closer is pid %d); this run closes it", addr, rec.CloserPID)
 		}
 		return addr, nil
 	}
@@ -375,7 +375,7 @@ func (r *attachRun) open(ctx context.Context, before []probes.Socket, expect int
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	for {
-		if col.exitedSince() {
+		if col.ExitedSince() {
 			return "", fmt.Errorf("process %d exited during the attach: %w", col.PID, model.ErrNoProcess)
 		}
 		if addr, inode := closer.FreshInspector(wait, col.FS, col.PID, known, r.dial, expect); inode != 0 {
@@ -520,7 +520,7 @@ func (r *attachRun) sendClose(ctx context.Context, conn *attach.Conn) {
 
 // stepError words the failure of an attach step: a timeout is its own status.
 func (r *attachRun) stepError(ctx, step context.Context, what string, err error) error {
-	if r.col.exitedSince() || r.exitingWithoutInspector(ctx) {
+	if r.col.ExitedSince() || r.exitingWithoutInspector(ctx) {
 		return fmt.Errorf("process %d exited during the attach (while trying to %s): %w", r.col.PID, what, model.ErrNoProcess)
 	}
 	if ctx.Err() != nil {
@@ -558,7 +558,7 @@ func (r *attachRun) exitingWithoutInspector(ctx context.Context) bool {
 	tick := time.NewTicker(attachPoll)
 	defer tick.Stop()
 	for {
-		if col.exitedSince() {
+		if col.ExitedSince() {
 			return true
 		}
 		select {
@@ -598,7 +598,7 @@ func (r *attachRun) cleanup(ctx context.Context) {
 	defer cancel()
 	if !r.queuedClose && a.Inspector != "" {
 		if err := r.queueClose(clean); err != nil && !r.queuedClose {
-			col.warn("attach: could not ask the process to close the inspector it opened: %v", err)
+			col.Warn("attach: could not ask the process to close the inspector it opened: %v", err)
 		}
 	}
 	closed := r.waitClosed(clean)
@@ -653,7 +653,7 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 	port := model.PortOf(r.a.Inspector)
 	var pending time.Time
 	for {
-		if r.col.exitedSince() {
+		if r.col.ExitedSince() {
 			return true // the process is gone, and its sockets with it
 		}
 		if len(r.unanswered) > 0 {
@@ -678,7 +678,7 @@ func (r *attachRun) waitClosed(ctx context.Context) bool {
 
 // ownedSocketInodes is the set of the process's socket inodes: from the fd table this
 // collection already read (an inspector open before nodeinspect came is in it), or read now.
-func (col *attachTarget) ownedSocketInodes() (map[uint64]bool, error) {
+func (col *Target) ownedSocketInodes() (map[uint64]bool, error) {
 	if col.Snap.FDs == nil || col.Snap.FDs.List == nil {
 		return col.FS.SocketInodes(col.PID)
 	}
@@ -692,13 +692,13 @@ func (col *attachTarget) ownedSocketInodes() (map[uint64]bool, error) {
 }
 
 // nodeOptions is the target's NODE_OPTIONS ("" when unset or unreadable).
-func (col *attachTarget) nodeOptions() string {
+func (col *Target) nodeOptions() string {
 	v, _, _ := col.FS.ReadEnv(col.PID, "NODE_OPTIONS")
 	return v
 }
 
 // closerBound is the closer's wait for a late inspector (Options.CloserBound or the default).
-func (col *attachTarget) closerBound() time.Duration {
+func (col *Target) closerBound() time.Duration {
 	if col.Opt.CloserBound > 0 {
 		return col.Opt.CloserBound
 	}
@@ -706,7 +706,7 @@ func (col *attachTarget) closerBound() time.Duration {
 }
 
 // deadman is the dead-man's switch delay (Options.Deadman or the default).
-func (col *attachTarget) deadman() time.Duration {
+func (col *Target) deadman() time.Duration {
 	if col.Opt.Deadman > 0 {
 		return col.Opt.Deadman
 	}

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const delayLeftFor = 10 * time.Second
 // measureDelay installs the delay monitor on conn, waits the sample window (--sample,
 // at least minDelayWindow), reads it and removes it. A failure is a warning; Delay stays
 // nil.
-func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
+func (col *Target) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
 	window := max(col.Opt.Sample, minDelayWindow)
 	// A loop that answers the query turns; one that stalls after it must not hold the
 	// attach (and its close) for long: each step gets at most delayStepLimit.
@@ -36,7 +36,7 @@ func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, ti
 	err := attach.StartDelay(step, conn, (window + delayLeftFor).Milliseconds())
 	cancel()
 	if err != nil {
-		col.warn("event loop delay not measured: %v", err)
+		col.Warn("event loop delay not measured: %v", err)
 		return
 	}
 	start := time.Now()
@@ -49,7 +49,7 @@ func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, ti
 	d, err := attach.ReadDelay(read, conn)
 	cancel()
 	if err != nil {
-		col.warn("event loop delay not measured (the monitor removes itself within %s): %v", window+delayLeftFor, err)
+		col.Warn("event loop delay not measured (the monitor removes itself within %s): %v", window+delayLeftFor, err)
 		return
 	}
 	if ctx.Err() != nil {
@@ -57,7 +57,7 @@ func (col *attachTarget) measureDelay(ctx context.Context, conn *attach.Conn, ti
 	}
 	col.Snap.EventLoop.Delay = loopDelay(d, time.Since(start))
 	if col.Snap.EventLoop.Delay.P99MS == nil {
-		col.warn("event loop delay: the monitor recorded no delay in %s (its 10 ms timer never fired: the loop did not turn)", time.Since(start).Round(time.Millisecond))
+		col.Warn("event loop delay: the monitor recorded no delay in %s (its 10 ms timer never fired: the loop did not turn)", time.Since(start).Round(time.Millisecond))
 	}
 }
 

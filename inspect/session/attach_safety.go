@@ -1,10 +1,8 @@
-package inspect
+package session
 
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -32,9 +30,9 @@ const inspectorFDs = 16
 // with --disable-sigusr1, or still starting up); a process known to use SIGUSR1 itself
 // (pm2); too few free fds for the inspector; stopped, traced or frozen. It reads status
 // afresh: the snapshot's copy may be older than the loop sample.
-func (col *attachTarget) checkAttachSafe() error {
+func (col *Target) checkAttachSafe() error {
 	fs, pid, p := col.FS, col.PID, col.Snap.Process
-	if !ownProcFS(fs) {
+	if !fs.IsOwn() {
 		// A fake tree, or a host's /proc mounted into a container: its pids are not the
 		// ones a signal from here would reach.
 		return fmt.Errorf("%w: %s is not this system's /proc as nodeinspect sees it (its pids may name other processes here), so nothing can be sent to process %d; run nodeinspect where the process runs, without --proc",
@@ -135,7 +133,7 @@ func sigusr1User(fs probes.FS, pid int) string {
 
 // signalIfSame sends sig to pid through a pidfd, after checking that the pidfd names the
 // process this snapshot read (same start time): a pid reused in between gets nothing.
-func (col *attachTarget) signalIfSame(sig int) error {
+func (col *Target) signalIfSame(sig int) error {
 	pidfd, err := unix.PidfdOpen(col.PID, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -160,7 +158,7 @@ func (col *attachTarget) signalIfSame(sig int) error {
 
 // killIfSame is the fallback for kernels without pidfd_open (before 5.3): check the start
 // time, then kill(2); the window between the two is a few microseconds.
-func (col *attachTarget) killIfSame(sig int, pidfdErr error) error {
+func (col *Target) killIfSame(sig int, pidfdErr error) error {
 	if !errors.Is(pidfdErr, unix.ENOSYS) {
 		return fmt.Errorf("open a pidfd for process %d: %w", col.PID, pidfdErr)
 	}
@@ -174,7 +172,7 @@ func (col *attachTarget) killIfSame(sig int, pidfdErr error) error {
 }
 
 // sameProcess checks that pid still names the process first read.
-func (col *attachTarget) sameProcess() error {
+func (col *Target) sameProcess() error {
 	st, err := col.FS.ReadStat(col.PID)
 	if err != nil {
 		if probes.IsGone(err) {
@@ -188,15 +186,8 @@ func (col *attachTarget) sameProcess() error {
 	return nil
 }
 
-// ownProcFS reports whether fs is the procfs of our own pid namespace: its "self" link
-// names our pid. Only then does a pid read there name the process a signal reaches.
-func ownProcFS(fs probes.FS) bool {
-	self, err := os.Readlink(fs.Path("self"))
-	return err == nil && self == strconv.Itoa(os.Getpid())
-}
-
 // checkLauncher refuses a launcher: SIGUSR1 would open npm's inspector, not the app's.
-func (col *attachTarget) checkLauncher() error {
+func (col *Target) checkLauncher() error {
 	name := target.LauncherName(col.Snap.Process.Cmdline)
 	if name == "" {
 		return nil

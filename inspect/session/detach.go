@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"context"
@@ -35,7 +35,7 @@ const detachWait = 3 * time.Second
 // clients are disconnected first, so the target never blocks. It first prunes the state
 // of targets that are gone (PruneState).
 func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResult, error) {
-	if !ownProcFS(fs) {
+	if !fs.IsOwn() {
 		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", model.ErrAttachRefused, fs.Root)
 	}
 	_, _ = closer.PruneState(fs) // state of targets that are gone: best effort

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 // applyAnswer adds what the process said to the snapshot: Node's version and listeners,
 // the V8 heap (when memory was collected), the libuv handles, joined to the fd table.
-func (col *attachTarget) applyAnswer(ans *attach.Answer) {
+func (col *Target) applyAnswer(ans *attach.Answer) {
 	s := col.Snap
 	info := &model.NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
 	if ans.Resources != nil {
@@ -45,7 +45,7 @@ func (col *attachTarget) applyAnswer(ans *attach.Answer) {
 		}
 		joinHandles(s)
 	} else {
-		col.warn("attach: libuv handles not listed: this Node.js has no process.report.excludeNetwork (added in 20.13 and 22.0), and without it the report would look up the host name of every socket on the process's main thread")
+		col.Warn("attach: libuv handles not listed: this Node.js has no process.report.excludeNetwork (added in 20.13 and 22.0), and without it the report would look up the host name of every socket on the process's main thread")
 	}
 	keys := make([]string, 0, len(ans.Errors))
 	for k := range ans.Errors {
@@ -53,7 +53,7 @@ func (col *attachTarget) applyAnswer(ans *attach.Answer) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		col.warn("attach: the process could not tell its %s: %s", k, ans.Errors[k])
+		col.Warn("attach: the process could not tell its %s: %s", k, ans.Errors[k])
 	}
 }
 

@@ -1,4 +1,4 @@
-package inspect
+package session
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // applyOwners joins the target's answer to the fd table, by fd; a socket fd whose inode
 // changed between the /proc read and the answer (closed and reused) is not joined.
-func (col *attachTarget) applyOwners(o *attach.Owners) {
+func (col *Target) applyOwners(o *attach.Owners) {
 	s := col.Snap
 	if s.FDs == nil {
 		return
@@ -50,7 +50,7 @@ func (col *attachTarget) applyOwners(o *attach.Owners) {
 	}
 	col.ageArrivedRequests()
 	if len(o.Errors) > 0 {
-		col.warn("attach: socket owners partly unknown: %s", strings.Join(o.Errors, "; "))
+		col.Warn("attach: socket owners partly unknown: %s", strings.Join(o.Errors, "; "))
 	}
 }
 
@@ -58,7 +58,7 @@ func (col *attachTarget) applyOwners(o *attach.Owners) {
 // the kernel's time since data last arrived on their connection, as a lower bound of their
 // age (OwnerRequest). It reads tcp_info through sock_diag, which only sees our own network
 // namespace: elsewhere, or when the read fails, those ages stay unknown.
-func (col *attachTarget) ageArrivedRequests() {
+func (col *Target) ageArrivedRequests() {
 	want := map[uint64]bool{}
 	for _, fd := range col.Snap.FDs.List {
 		if o := fd.Owner; o != nil && o.Request != nil && o.Request.AgeMS == nil && fd.Socket != nil {
@@ -68,7 +68,7 @@ func (col *attachTarget) ageArrivedRequests() {
 	if len(want) == 0 {
 		return
 	}
-	queues := col.FS.TCPQueuesByInode(col.PID, want, col.warn)
+	queues := col.FS.TCPQueuesByInode(col.PID, want, col.Warn)
 	unknown := 0
 	for i := range col.Snap.FDs.List {
 		fd := &col.Snap.FDs.List[i]
@@ -83,7 +83,7 @@ func (col *attachTarget) ageArrivedRequests() {
 		unknown++
 	}
 	if unknown > 0 {
-		col.warn("attach: the age of %d HTTP request(s) that arrived in full is unknown: Node keeps no start time once a request has arrived, and the kernel's time since its last byte (tcp_info, through sock_diag) could not be read for their connections (sock_diag sees nodeinspect's own network namespace only)", unknown)
+		col.Warn("attach: the age of %d HTTP request(s) that arrived in full is unknown: Node keeps no start time once a request has arrived, and the kernel's time since its last byte (tcp_info, through sock_diag) could not be read for their connections (sock_diag sees nodeinspect's own network namespace only)", unknown)
 	}
 }
 
@@ -113,13 +113,13 @@ func listenAddr(key string) string {
 }
 
 // askOwners asks the target who owns its sockets, when the fd table was read.
-func (col *attachTarget) askOwners(ctx context.Context, conn *attach.Conn) {
+func (col *Target) askOwners(ctx context.Context, conn *attach.Conn) {
 	if col.Snap.FDs == nil {
 		return
 	}
 	o, err := attach.SocketOwners(ctx, conn)
 	if err != nil {
-		col.warn("attach: socket owners not read: %v", err)
+		col.Warn("attach: socket owners not read: %v", err)
 		return
 	}
 	col.applyOwners(o)
