@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/session"
+	"github.com/nodeinspect/nodeinspect/inspect/stack"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -18,8 +19,8 @@ func newStackCommand(deps Deps) *cli.Command {
 		Usage:     "the JavaScript call stack of the main thread now (--workers: each worker too; --samples N --interval D: distinct stacks with counts); always attaches",
 		ArgsUsage: "<pid>",
 		Flags: append(outputFlags(), anyFlag(),
-			&cli.IntFlag{Name: "samples", Value: inspect.DefaultStackSamples, Usage: "pause this many times and print the distinct stacks with their counts, hottest first (1 to 1000)"},
-			&cli.DurationFlag{Name: "interval", Value: inspect.DefaultStackInterval, Usage: "time between two pauses of --samples (at least 1ms)"},
+			&cli.IntFlag{Name: "samples", Value: stack.DefaultSamples, Usage: "pause this many times and print the distinct stacks with their counts, hottest first (1 to 1000)"},
+			&cli.DurationFlag{Name: "interval", Value: stack.DefaultInterval, Usage: "time between two pauses of --samples (at least 1ms)"},
 			&cli.BoolFlag{Name: "workers", Usage: "also dump each worker thread"},
 			attachTimeoutFlag("time limit of each attach step"),
 			&cli.BoolFlag{Name: "allow-sigusr1-users", Usage: "send SIGUSR1 even to a process known to use it itself (pm2)"},
@@ -38,21 +39,21 @@ func newStackCommand(deps Deps) *cli.Command {
 type stackOptions struct {
 	pid   int
 	opt   options
-	stack inspect.StackOptions
+	stack stack.Options
 }
 
 // readStackOptions reads stack's flags; --samples and --interval are checked together by
-// inspect.CheckStackOptions (--interval matters only with more than one sample).
+// stack.CheckOptions (--interval matters only with more than one sample).
 func readStackOptions(c *cli.Command, deps Deps) (stackOptions, error) {
 	pid, opt, err := pidAndOptions(c, deps)
 	if err != nil {
 		return stackOptions{}, err
 	}
 	samples, interval := int(c.Int("samples")), c.Duration("interval")
-	if err := inspect.CheckStackOptions(samples, interval); err != nil {
+	if err := stack.CheckOptions(samples, interval); err != nil {
 		return stackOptions{}, usageError("%v", err)
 	}
-	return stackOptions{pid: pid, opt: opt, stack: inspect.StackOptions{
+	return stackOptions{pid: pid, opt: opt, stack: stack.Options{
 		SessionOptions: inspect.SessionOptions{Options: inspect.Options{
 			Any:               opt.any,
 			AttachTimeout:     c.Duration("attach-timeout"), // range: attachTimeoutFlag
@@ -69,7 +70,7 @@ func readStackOptions(c *cli.Command, deps Deps) (stackOptions, error) {
 // runStack dumps the stacks of o.pid and prints them.
 func runStack(ctx context.Context, deps Deps, o stackOptions) error {
 	pid := o.pid
-	doc, err := newCollector(deps, o.opt).CollectStack(ctx, pid, o.stack)
+	doc, err := stack.Collect(ctx, newCollector(deps, o.opt), pid, o.stack)
 	if err != nil {
 		if doc != nil && doc.Attach.Unconfirmed() {
 			printWarnings(deps, doc.Warnings)

@@ -1,4 +1,4 @@
-package inspect
+package stack
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/jsstack"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -13,9 +14,9 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// StackOptions controls CollectStack.
-type StackOptions struct {
-	SessionOptions
+// Options controls CollectStack.
+type Options struct {
+	inspect.SessionOptions
 	// Samples is how many times to pause (≥ 1); Interval the time between two pauses.
 	Samples  int
 	Interval time.Duration
@@ -25,11 +26,11 @@ type StackOptions struct {
 
 // Limits of --samples and --interval (usage errors outside them).
 const (
-	MaxStackSamples     = 1000
-	MinStackInterval    = time.Millisecond
-	DefaultStackSamples = 1
+	MaxSamples     = 1000
+	MinInterval    = time.Millisecond
+	DefaultSamples = 1
 	// DefaultStackInterval is the time between two pauses of --samples.
-	DefaultStackInterval = 10 * time.Millisecond
+	DefaultInterval = 10 * time.Millisecond
 )
 
 // precheckWindow is how long stackPrecheck watches the main thread at most, in slices of
@@ -39,25 +40,25 @@ const (
 	precheckSlice  = 6 * time.Millisecond
 )
 
-// CheckStackOptions returns a usage error for samples or an interval out of range.
-func CheckStackOptions(samples int, interval time.Duration) error {
-	if samples < 1 || samples > MaxStackSamples {
-		return fmt.Errorf("--samples %d: give 1 to %d", samples, MaxStackSamples)
+// CheckOptions returns a usage error for samples or an interval out of range.
+func CheckOptions(samples int, interval time.Duration) error {
+	if samples < 1 || samples > MaxSamples {
+		return fmt.Errorf("--samples %d: give 1 to %d", samples, MaxSamples)
 	}
-	if samples > 1 && interval < MinStackInterval {
-		return fmt.Errorf("--interval %s: give at least %s (each pause stops the process's JavaScript for a moment)", interval, MinStackInterval)
+	if samples > 1 && interval < MinInterval {
+		return fmt.Errorf("--interval %s: give at least %s (each pause stops the process's JavaScript for a moment)", interval, MinInterval)
 	}
 	return nil
 }
 
-// CollectStack attaches to pid, pauses its main thread (and with Workers each worker)
+// Collect attaches to pid, pauses its main thread (and with Workers each worker)
 // Samples times, and returns the distinct stacks. Every pause is followed by a resume on
 // every path; the session is closed (debugger disabled, inspector closed when nodeinspect
 // opened it) before it returns. The document's Attach says what was left (Unconfirmed:
 // exit 6). A main thread blocked in a system call that no pause can interrupt is refused
 // (ErrAttachRefused) before anything is sent.
-func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions) (*model.StackDoc, error) {
-	if err := CheckStackOptions(opt.Samples, opt.Interval); err != nil {
+func Collect(ctx context.Context, c *inspect.Collector, pid int, opt Options) (*model.StackDoc, error) {
+	if err := CheckOptions(opt.Samples, opt.Interval); err != nil {
 		return nil, err
 	}
 	doc := &model.StackDoc{Schema: model.Schema, TakenAt: c.Now().UTC(), Threads: []model.StackThread{}, Warnings: []string{}}
@@ -69,7 +70,7 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 	}
 	pre := make(chan precheck, 1)
 	go func() {
-		w, err := c.stackPrecheck(ctx, pid)
+		w, err := stackPrecheck(ctx, c.FS, pid)
 		pre <- precheck{w, err}
 	}()
 	var blockedWarning string
@@ -129,10 +130,10 @@ func (c *Collector) CollectStack(ctx context.Context, pid int, opt StackOptions)
 // The 30 ms are read in slices of precheckSlice, and the check ends at the first slice that
 // sees the thread waiting in epoll: such a thread answers the inspector (its loop turns),
 // and that is the whole check's verdict too, so an idle process does not wait 30 ms.
-func (c *Collector) stackPrecheck(ctx context.Context, pid int) (string, error) {
+func stackPrecheck(ctx context.Context, fs probes.FS, pid int) (string, error) {
 	s := probes.LoopSamples{Counts: map[string]int{}}
 	for s.Elapsed < precheckWindow && s.Counts["epoll"] == 0 {
-		part, err := c.FS.SampleMainThread(ctx, pid, precheckSlice, 3*time.Millisecond)
+		part, err := fs.SampleMainThread(ctx, pid, precheckSlice, 3*time.Millisecond)
 		if err != nil {
 			if probes.IsGone(err) {
 				return "", fmt.Errorf("process %d exited before the attach: %w", pid, model.ErrNoProcess)
