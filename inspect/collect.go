@@ -3,8 +3,10 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/container"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/inspect/session"
@@ -85,8 +87,16 @@ type Collector struct {
 	// CgroupRoot is prefixed to every cgroup mount point read from mountinfo ("" on a real
 	// system; a fake cgroup tree in tests).
 	CgroupRoot string
-	// cgroupMounts caches the reader's cgroup mounts.
-	cgroupMounts mountCache
+	// ctr reads the container section (built at first use, since tests build a Collector
+	// as a literal), and reads the reader's own cgroup mounts once.
+	ctr     *container.Reader
+	ctrOnce sync.Once
+}
+
+// containers is the Collector's container reader.
+func (c *Collector) containers() *container.Reader {
+	c.ctrOnce.Do(func() { c.ctr = &container.Reader{FS: c.FS, CgroupRoot: c.CgroupRoot, Now: c.Now} })
+	return c.ctr
 }
 
 // NewCollector returns a Collector over fs with the real clock and user database.
@@ -117,7 +127,7 @@ type collection struct {
 	inspectorInodes map[uint64]bool
 	// ctrWindow is what the container section's second read, at the end of the window,
 	// needs.
-	ctrWindow *containerWindow
+	ctrWindow *container.Window
 }
 
 // Collect reads one snapshot of pid and runs the rules over it. Errors wrap ErrNoProcess,

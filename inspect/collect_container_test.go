@@ -157,7 +157,7 @@ func TestContainerV2InsidePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc := fakeContainerProc(t, "0::/\n", v2Mountinfo, "")
-	ctr, _, warnings := testCollector(proc, inside).readContainer(4242, &probes.Status{NSpid: []int{7}})
+	ctr, _, warnings := testCollector(proc, inside).containers().Read(4242, &probes.Status{NSpid: []int{7}})
 	if ctr == nil {
 		t.Fatalf("no container section; warnings %q", warnings)
 	}
@@ -170,7 +170,7 @@ func TestContainerV2InsidePod(t *testing.T) {
 func TestContainerV1Docker(t *testing.T) {
 	cg := "12:pids:/docker/" + v1ID + "\n4:memory:/docker/" + v1ID + "\n2:cpu,cpuacct:/docker/" + v1ID + "\n1:name=systemd:/docker/" + v1ID + "\n0::/\n"
 	proc := fakeContainerProc(t, cg, v1Mountinfo, "4242\t1")
-	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).readContainer(4242, &probes.Status{NSpid: []int{4242, 1}})
+	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
 	if ctr == nil {
 		t.Fatalf("no container section; warnings %q", warnings)
 	}
@@ -195,13 +195,13 @@ func TestContainerThroughTargetMounts(t *testing.T) {
 	if err := os.Symlink(cgroupTree(t, "v1-docker"), filepath.Join(proc, "4242", "root")); err != nil {
 		t.Fatal(err)
 	}
-	ctr, _, warnings := testCollector(proc, "/nonexistent").readContainer(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings := testCollector(proc, "/nonexistent").containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr == nil || val(ctr.Memory.LimitBytes) != 209715200 || val(ctr.Pids.Max) != 64 {
 		t.Fatalf("got %+v, warnings %q", ctr, warnings)
 	}
 	// Without the target's mounts either: one sentence saying what is missing.
 	os.Remove(filepath.Join(proc, "4242", "mountinfo"))
-	ctr, _, warnings = testCollector(proc, "/nonexistent").readContainer(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings = testCollector(proc, "/nonexistent").containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr == nil || ctr.Memory.LimitBytes != nil || !hasWarning(warnings, "memory, cpu, pids cgroups of process 4242 could not be found") {
 		t.Errorf("got %+v, warnings %q", ctr, warnings)
 	}
@@ -213,12 +213,12 @@ func TestContainerThroughTargetMounts(t *testing.T) {
 func TestContainerNullOutside(t *testing.T) {
 	cg := "12:pids:/docker\n4:memory:/docker\n2:cpu,cpuacct:/docker\n0::/\n"
 	proc := fakeContainerProc(t, cg, v1Mountinfo, "")
-	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).readContainer(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr != nil || len(warnings) > 0 {
 		t.Errorf("got %+v, %q", ctr, warnings)
 	}
 	// The same process in another pid namespace is in a container.
-	ctr, _, _ = testCollector(proc, cgroupTree(t, "v1-docker")).readContainer(4242, &probes.Status{NSpid: []int{4242, 1}})
+	ctr, _, _ = testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
 	if ctr == nil || *ctr.PIDInContainer != 1 || ctr.Memory.LimitBytes != nil || ctr.Memory.LimitCgroup != "" {
 		t.Errorf("namespaced: %+v", ctr)
 	}
@@ -240,7 +240,7 @@ func TestContainerWindow(t *testing.T) {
 	c := testCollector(proc, tree)
 	start := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 	c.Now = func() time.Time { return start }
-	ctr, w, _ := c.readContainer(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, w, _ := c.containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	dir := filepath.Join(tree, "sys", "fs", "cgroup", v2Path)
 	write := func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -251,7 +251,7 @@ func TestContainerWindow(t *testing.T) {
 	write("cpu.stat", "usage_usec 81334567\nuser_usec 70223456\nsystem_usec 11111111\nnr_periods 4020\nnr_throttled 1209\nthrottled_usec 96500000\nnr_bursts 0\nburst_usec 0\n")
 	write("memory.events", "low 0\nhigh 0\nmax 60\noom 4\noom_kill 3\noom_group_kill 0\n")
 	var warned []string
-	w.finish(ctr, start.Add(2*time.Second), true, func(f string, a ...any) { warned = append(warned, f) })
+	w.Finish(ctr, start.Add(2*time.Second), true, func(f string, a ...any) { warned = append(warned, f) })
 	cpu := ctr.CPU
 	if val(cpu.Periods) != 20 || val(cpu.ThrottledPeriods) != 9 || cpu.ThrottledSeconds == nil || *cpu.ThrottledSeconds != 1.5 || *cpu.WindowSeconds != 2 ||
 		val(ctr.Memory.OOMKills) != 3 || val(ctr.Memory.OOMKillsInWindow) != 1 || len(warned) > 0 {
@@ -262,10 +262,10 @@ func TestContainerWindow(t *testing.T) {
 		t.Errorf("findings %v", got)
 	}
 	// Counters that went backwards (the cgroup was made again) are not a measurement.
-	ctr, w, _ = c.readContainer(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, w, _ = c.containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	write("cpu.stat", "nr_periods 1\nnr_throttled 0\nthrottled_usec 0\n")
 	warned = nil
-	w.finish(ctr, start.Add(time.Second), true, func(f string, a ...any) { warned = append(warned, f) })
+	w.Finish(ctr, start.Add(time.Second), true, func(f string, a ...any) { warned = append(warned, f) })
 	if ctr.CPU.Periods != nil || len(warned) != 1 {
 		t.Errorf("backwards: %+v, warned %q", ctr.CPU, warned)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/container"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -49,7 +50,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 
 	var rows []*psWork
 	deniedFDs := 0
-	containers := containerCache{}
+	containers := container.Cache{}
 	for _, st := range stats {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -263,4 +264,22 @@ func sortPS(rows []model.PSRow) {
 		}
 		return a.PID < b.PID
 	})
+}
+
+// psContainer reads the container of a ps row (without a window: throttling is not
+// measured by ps) and reports whether the row passes the --container filter.
+func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string, cache container.Cache) bool {
+	if !statusOK {
+		status = nil
+	}
+	ctr, win := cache.Read(c.containers(), w.stat.PID, status)
+	w.snap.Container = ctr
+	if ctr != nil && win != nil && win.CPUDir != nil {
+		n := win.CPUStart.Throttled
+		w.row.CPUThrottledPeriodsTotal = &n
+	}
+	if name := ctr.ShortName(); name != "" {
+		w.row.Container = &name
+	}
+	return filter == "" || ctr.Matches(filter)
 }

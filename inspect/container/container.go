@@ -1,4 +1,4 @@
-package inspect
+package container
 
 import (
 	"errors"
@@ -16,17 +16,22 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// The container section: the process's cgroups (/proc/<pid>/cgroup), mapped to directories
-// through the reader's own mountinfo (or, when the reader has no cgroup mount for them,
-// the target's, reached through /proc/<pid>/root, which needs CAP_SYS_PTRACE), read on
-// cgroup v1 and v2. Limits are the smallest among the cgroup and its ancestors up to the
-// mount's root; usage is that of the cgroup whose limit applies, since that is what the
-// kernel compares with the limit.
-
 // ptraceHint says what grants ptrace access to another process, for warnings.
 const ptraceHint = "run as the process's user or root; in a container the debugging container needs CAP_SYS_PTRACE (kubectl debug --profile=general adds it)"
 
-// mountCache holds the reader's cgroup mounts, read once per Collector.
+// Reader reads the container section of processes from one proc filesystem; it
+// reads the reader's own cgroup mounts once.
+type Reader struct {
+	// FS is the proc root; CgroupRoot is prefixed to every cgroup mount point read from
+	// mountinfo ("" on a real system; a fake cgroup tree in tests).
+	FS         probes.FS
+	CgroupRoot string
+	// Now is the clock of the window's reads.
+	Now    func() time.Time
+	mounts mountCache
+}
+
+// mountCache holds the reader's cgroup mounts, read once per containerReader.
 type mountCache struct {
 	once   sync.Once
 	mounts []probes.CgroupMount
@@ -34,11 +39,11 @@ type mountCache struct {
 }
 
 // selfCgroupMounts returns the reader's cgroup mounts (<proc>/self/mountinfo).
-func (c *Collector) selfCgroupMounts() ([]probes.CgroupMount, error) {
-	c.cgroupMounts.once.Do(func() {
-		c.cgroupMounts.mounts, c.cgroupMounts.err = c.FS.ReadSelfCgroupMounts()
+func (c *Reader) selfCgroupMounts() ([]probes.CgroupMount, error) {
+	c.mounts.once.Do(func() {
+		c.mounts.mounts, c.mounts.err = c.FS.ReadSelfCgroupMounts()
 	})
-	return c.cgroupMounts.mounts, c.cgroupMounts.err
+	return c.mounts.mounts, c.mounts.err
 }
 
 // cgroupPlace is where one of the process's cgroups is on disk.
@@ -67,11 +72,11 @@ func (p *cgroupPlace) chain() []level {
 	return out
 }
 
-// containerWindow is what the first read of the container keeps for the second one at the
+// Window is what the first read of the container keeps for the second one at the
 // end of the sample window.
-type containerWindow struct {
-	cpuDir   *probes.CgroupDir
-	cpuStart probes.CPUStat
+type Window struct {
+	CPUDir   *probes.CgroupDir
+	CPUStart probes.CPUStat
 	cpuAt    time.Time
 	quota    bool
 	memDir   *probes.CgroupDir
@@ -80,7 +85,7 @@ type containerWindow struct {
 
 // containerRead is one read of a process's container section.
 type containerRead struct {
-	c        *Collector
+	c        *Reader
 	pid      int
 	ctr      *model.Container
 	warnings []string
@@ -88,17 +93,17 @@ type containerRead struct {
 	limitErr bool
 	// throughTarget is set when the process's own mounts were read to place a cgroup.
 	throughTarget bool
-	window        containerWindow
+	window        Window
 }
 
 func (r *containerRead) warn(format string, args ...any) {
 	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 }
 
-// readContainer reads the container section of pid. It returns nil (and no warnings) when
+// Read reads the container section of pid. It returns nil (and no warnings) when
 // the process is not in a container: no limit applies, the path names no container or pod,
 // and the process is in the reader's pid namespace.
-func (c *Collector) readContainer(pid int, status *probes.Status) (*model.Container, *containerWindow, []string) {
+func (c *Reader) Read(pid int, status *probes.Status) (*model.Container, *Window, []string) {
 	entries, err := c.FS.ReadProcCgroup(pid)
 	switch {
 	case err != nil && errors.Is(err, fs.ErrNotExist):
@@ -112,10 +117,10 @@ func (c *Collector) readContainer(pid int, status *probes.Status) (*model.Contai
 	return ctr, w, warnings
 }
 
-// readContainerOf is readContainer with the process's cgroups already read. throughTarget
+// readContainerOf is Read with the process's cgroups already read. throughTarget
 // reports that a cgroup was placed through the process's own mounts (/proc/<pid>/root):
 // then the read belongs to that process, not to its cgroups alone.
-func (c *Collector) readContainerOf(pid int, status *probes.Status, entries []probes.CgroupEntry) (ctr *model.Container, w *containerWindow, warnings []string, throughTarget bool) {
+func (c *Reader) readContainerOf(pid int, status *probes.Status, entries []probes.CgroupEntry) (ctr *model.Container, w *Window, warnings []string, throughTarget bool) {
 	r := &containerRead{c: c, pid: pid, ctr: &model.Container{}}
 	ctr = r.ctr
 	namespaced := false
@@ -264,7 +269,7 @@ const initialCgroupNamespace = "cgroup:[4026531835]"
 // initialCgroupNS reports whether the reader is in the initial cgroup namespace, where a
 // path of "/" is a hierarchy's root; in a container's own namespace "/" is the container's
 // cgroup, limits and all.
-func (c *Collector) initialCgroupNS() bool {
+func (c *Reader) initialCgroupNS() bool {
 	link, err := os.Readlink(c.FS.Path("self", "ns", "cgroup"))
 	return err == nil && link == initialCgroupNamespace
 }
@@ -395,7 +400,7 @@ func (r *containerRead) readCPU(p *cgroupPlace) {
 		}
 		return
 	}
-	r.window.cpuDir, r.window.cpuStart, r.window.cpuAt = &dir, st, r.c.Now()
+	r.window.CPUDir, r.window.CPUStart, r.window.cpuAt = &dir, st, r.c.Now()
 }
 
 func (r *containerRead) readPids(p *cgroupPlace) {
@@ -455,7 +460,7 @@ func (r *containerRead) readPressure(places map[string]*cgroupPlace) {
 
 // finish makes the second read at the end of the sample window: CPU throttling and OOM
 // kills over the window. Without a window (measured is false) they stay null.
-func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured bool, warn func(string, ...any)) {
+func (w *Window) Finish(ctr *model.Container, now time.Time, measured bool, warn func(string, ...any)) {
 	if ctr == nil || w == nil {
 		return
 	}
@@ -465,16 +470,16 @@ func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured b
 		}
 		return
 	}
-	if w.cpuDir != nil {
-		end, err := w.cpuDir.CPUStat()
+	if w.CPUDir != nil {
+		end, err := w.CPUDir.CPUStat()
 		switch {
 		case err != nil:
 			warn("container cpu: throttling unknown: %v", err)
-		case end.Periods < w.cpuStart.Periods || end.Throttled < w.cpuStart.Throttled || end.ThrottledUS < w.cpuStart.ThrottledUS:
-			warn("container cpu: throttling unknown: the counters of %s went backwards (the cgroup was made again)", w.cpuDir.Path)
+		case end.Periods < w.CPUStart.Periods || end.Throttled < w.CPUStart.Throttled || end.ThrottledUS < w.CPUStart.ThrottledUS:
+			warn("container cpu: throttling unknown: the counters of %s went backwards (the cgroup was made again)", w.CPUDir.Path)
 		default:
-			periods, throttled := end.Periods-w.cpuStart.Periods, end.Throttled-w.cpuStart.Throttled
-			secs := float64(end.ThrottledUS-w.cpuStart.ThrottledUS) / 1e6
+			periods, throttled := end.Periods-w.CPUStart.Periods, end.Throttled-w.CPUStart.Throttled
+			secs := float64(end.ThrottledUS-w.CPUStart.ThrottledUS) / 1e6
 			window := now.Sub(w.cpuAt).Seconds()
 			ctr.CPU.Periods, ctr.CPU.ThrottledPeriods, ctr.CPU.ThrottledSeconds, ctr.CPU.WindowSeconds = &periods, &throttled, &secs, &window
 		}
@@ -487,43 +492,4 @@ func (w *containerWindow) finish(ctr *model.Container, now time.Time, measured b
 			warn("container memory: OOM kills at the end of the window unknown: %v", err)
 		}
 	}
-}
-
-// readContainer fills the snapshot's container section and keeps what the end of the
-// window needs.
-func (col *collection) readContainer() {
-	ctr, w, warnings := col.c.readContainer(col.PID, col.status)
-	for _, s := range warnings {
-		col.Warn("%s", s)
-	}
-	col.Snap.Container, col.ctrWindow = ctr, w
-}
-
-// finishContainer measures the container's CPU throttling and OOM kills over the window.
-// Commands that do not sample the loop (fds, mem...) have no window and say nothing about
-// it; report with --sample 0 says throttling was not measured.
-func (col *collection) finishContainer(measured bool) {
-	warn := col.Warn
-	if col.opt.Sections&SectionLoop == 0 {
-		warn = func(string, ...any) {}
-	}
-	col.ctrWindow.finish(col.Snap.Container, col.c.Now(), measured, warn)
-}
-
-// psContainer reads the container of a ps row (without a window: throttling is not
-// measured by ps) and reports whether the row passes the --container filter.
-func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string, cache containerCache) bool {
-	if !statusOK {
-		status = nil
-	}
-	ctr, win := cache.read(c, w.stat.PID, status)
-	w.snap.Container = ctr
-	if ctr != nil && win != nil && win.cpuDir != nil {
-		n := win.cpuStart.Throttled
-		w.row.CPUThrottledPeriodsTotal = &n
-	}
-	if name := ctr.ShortName(); name != "" {
-		w.row.Container = &name
-	}
-	return filter == "" || ctr.Matches(filter)
 }

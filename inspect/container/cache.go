@@ -1,4 +1,4 @@
-package inspect
+package container
 
 import (
 	"strconv"
@@ -8,29 +8,29 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// containerCache shares the read of a container section between the processes of one ps
+// Cache shares the read of a container section between the processes of one ps
 // scan that are in the same cgroups. What the section reads (memory usage and limits, CPU
 // quota and throttling, pids, pressure) belongs to the cgroups, not to the process, so
 // one read per scan gives every process in them the numbers a read of its own a few
 // microseconds later would. Measured on 50 idle Node.js processes in one memory cgroup:
 // the repeated reads were half the CPU of a `--sample 0` scan.
-type containerCache map[string]sharedContainer
+type Cache map[string]sharedContainer
 
 // sharedContainer is one cgroup set's read: nil ctr when the processes in it are not in
 // a container.
 type sharedContainer struct {
 	ctr *model.Container
-	win *containerWindow
+	win *Window
 }
 
 // read returns the container section of pid, from the cache when a process with the same
 // cgroups (and the same kind of pid namespace) was read in this scan. Reads that had to go
 // through the process's own mounts are the process's and are not shared. ps drops the
 // section's warnings (it shows no per-process warnings), so none are returned.
-func (cc containerCache) read(c *Collector, pid int, status *probes.Status) (*model.Container, *containerWindow) {
+func (cc Cache) Read(c *Reader, pid int, status *probes.Status) (*model.Container, *Window) {
 	entries, err := c.FS.ReadProcCgroup(pid)
 	if err != nil {
-		// Gone, no cgroups, or unreadable: readContainer's answer without a warning.
+		// Gone, no cgroups, or unreadable: Read's answer without a warning.
 		return nil, nil
 	}
 	namespaced := status != nil && len(status.NSpid) > 1
