@@ -7,8 +7,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/ps"
 	"github.com/nodeinspect/nodeinspect/report"
 )
 
@@ -31,7 +31,7 @@ func newPSCommand(deps Deps) *cli.Command {
 // psOptions are ps's flags, read once: the common flags and what the scan is asked for.
 type psOptions struct {
 	opt options
-	ps  inspect.PSOptions
+	ps  ps.Options
 }
 
 // readPSOptions reads ps's flags; ps takes no arguments.
@@ -43,13 +43,13 @@ func readPSOptions(c *cli.Command, deps Deps) (psOptions, error) {
 	if err != nil {
 		return psOptions{}, err
 	}
-	return psOptions{opt: opt, ps: inspect.PSOptions{Any: opt.any, Thresholds: opt.thresholds, Sample: opt.sample, Container: c.String("container")}}, nil
+	return psOptions{opt: opt, ps: ps.Options{Any: opt.any, Thresholds: opt.thresholds, Sample: opt.sample, Container: c.String("container")}}, nil
 }
 
 // runPS scans every Node.js process, prints one row each and fails on their findings.
 func runPS(ctx context.Context, deps Deps, o psOptions) error {
 	opt := o.opt
-	res, err := newCollector(deps, opt).PS(ctx, o.ps)
+	res, err := ps.Scan(ctx, newCollector(deps, opt), o.ps)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/ps"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/fleet"
 )
@@ -78,7 +78,7 @@ func fleetScanner(c *cli.Command, deps Deps) (*fleet.Scanner, string) {
 	sample := c.Duration("sample") // range: sampleFlag's Validator
 	return &fleet.Scanner{
 		Collector: newCollector(deps, opt),
-		Options:   inspect.PSOptions{Thresholds: rules.DefaultThresholds(), Sample: sample, Container: c.String("container")},
+		Options:   ps.Options{Thresholds: rules.DefaultThresholds(), Sample: sample, Container: c.String("container")},
 	}, opt.proc
 }
 

@@ -9,7 +9,7 @@ import (
 // bootTime is the boot time start times are computed from: /proc/stat's btime (whole
 // seconds), refined by the Collector's BootClock when it has one and the two agree, so
 // started_at is exact to the clock tick.
-func (c *Collector) bootTime() (time.Time, error) {
+func (c *Collector) BootTime() (time.Time, error) {
 	btime, err := c.FS.BootTime()
 	if err != nil || c.BootClock == nil {
 		return btime, err

@@ -94,7 +94,7 @@ type Collector struct {
 }
 
 // containers is the Collector's container reader.
-func (c *Collector) containers() *container.Reader {
+func (c *Collector) Containers() *container.Reader {
 	c.ctrOnce.Do(func() { c.ctr = &container.Reader{FS: c.FS, CgroupRoot: c.CgroupRoot, Now: c.Now} })
 	return c.ctr
 }
@@ -266,7 +266,7 @@ func (col *collection) readIdentity() error {
 		UID:        -1,
 	}
 	col.Snap.Process = p
-	if boot, err := col.c.bootTime(); err == nil {
+	if boot, err := col.c.BootTime(); err == nil {
 		t := probes.StartTime(boot, st.StartTicks).UTC()
 		p.StartedAt = &t
 	} else {

@@ -157,7 +157,7 @@ func TestContainerV2InsidePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc := fakeContainerProc(t, "0::/\n", v2Mountinfo, "")
-	ctr, _, warnings := testCollector(proc, inside).containers().Read(4242, &probes.Status{NSpid: []int{7}})
+	ctr, _, warnings := testCollector(proc, inside).Containers().Read(4242, &probes.Status{NSpid: []int{7}})
 	if ctr == nil {
 		t.Fatalf("no container section; warnings %q", warnings)
 	}
@@ -170,7 +170,7 @@ func TestContainerV2InsidePod(t *testing.T) {
 func TestContainerV1Docker(t *testing.T) {
 	cg := "12:pids:/docker/" + v1ID + "\n4:memory:/docker/" + v1ID + "\n2:cpu,cpuacct:/docker/" + v1ID + "\n1:name=systemd:/docker/" + v1ID + "\n0::/\n"
 	proc := fakeContainerProc(t, cg, v1Mountinfo, "4242\t1")
-	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
+	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).Containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
 	if ctr == nil {
 		t.Fatalf("no container section; warnings %q", warnings)
 	}
@@ -195,13 +195,13 @@ func TestContainerThroughTargetMounts(t *testing.T) {
 	if err := os.Symlink(cgroupTree(t, "v1-docker"), filepath.Join(proc, "4242", "root")); err != nil {
 		t.Fatal(err)
 	}
-	ctr, _, warnings := testCollector(proc, "/nonexistent").containers().Read(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings := testCollector(proc, "/nonexistent").Containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr == nil || val(ctr.Memory.LimitBytes) != 209715200 || val(ctr.Pids.Max) != 64 {
 		t.Fatalf("got %+v, warnings %q", ctr, warnings)
 	}
 	// Without the target's mounts either: one sentence saying what is missing.
 	os.Remove(filepath.Join(proc, "4242", "mountinfo"))
-	ctr, _, warnings = testCollector(proc, "/nonexistent").containers().Read(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings = testCollector(proc, "/nonexistent").Containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr == nil || ctr.Memory.LimitBytes != nil || !hasWarning(warnings, "memory, cpu, pids cgroups of process 4242 could not be found") {
 		t.Errorf("got %+v, warnings %q", ctr, warnings)
 	}
@@ -213,12 +213,12 @@ func TestContainerThroughTargetMounts(t *testing.T) {
 func TestContainerNullOutside(t *testing.T) {
 	cg := "12:pids:/docker\n4:memory:/docker\n2:cpu,cpuacct:/docker\n0::/\n"
 	proc := fakeContainerProc(t, cg, v1Mountinfo, "")
-	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, _, warnings := testCollector(proc, cgroupTree(t, "v1-docker")).Containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	if ctr != nil || len(warnings) > 0 {
 		t.Errorf("got %+v, %q", ctr, warnings)
 	}
 	// The same process in another pid namespace is in a container.
-	ctr, _, _ = testCollector(proc, cgroupTree(t, "v1-docker")).containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
+	ctr, _, _ = testCollector(proc, cgroupTree(t, "v1-docker")).Containers().Read(4242, &probes.Status{NSpid: []int{4242, 1}})
 	if ctr == nil || *ctr.PIDInContainer != 1 || ctr.Memory.LimitBytes != nil || ctr.Memory.LimitCgroup != "" {
 		t.Errorf("namespaced: %+v", ctr)
 	}
@@ -240,7 +240,7 @@ func TestContainerWindow(t *testing.T) {
 	c := testCollector(proc, tree)
 	start := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 	c.Now = func() time.Time { return start }
-	ctr, w, _ := c.containers().Read(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, w, _ := c.Containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	dir := filepath.Join(tree, "sys", "fs", "cgroup", v2Path)
 	write := func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -262,7 +262,7 @@ func TestContainerWindow(t *testing.T) {
 		t.Errorf("findings %v", got)
 	}
 	// Counters that went backwards (the cgroup was made again) are not a measurement.
-	ctr, w, _ = c.containers().Read(4242, &probes.Status{NSpid: []int{4242}})
+	ctr, w, _ = c.Containers().Read(4242, &probes.Status{NSpid: []int{4242}})
 	write("cpu.stat", "nr_periods 1\nnr_throttled 0\nthrottled_usec 0\n")
 	warned = nil
 	w.Finish(ctr, start.Add(time.Second), true, func(f string, a ...any) { warned = append(warned, f) })

@@ -59,7 +59,7 @@ func (col *collection) readFDs() {
 		}
 		index = newSocketIndex(socks)
 	}
-	col.Snap.FDs, col.Snap.Sockets = buildFDTable(entries, vanished, index)
+	col.Snap.FDs, col.Snap.Sockets = BuildFDTable(entries, vanished, index)
 	// Only the listening sockets are kept after the join (for the accept-queue re-read and
 	// the backlogs): the rest is in the table now.
 	col.sockets = map[uint64]probes.Socket{}
@@ -192,7 +192,7 @@ func newSocketIndex(rows []probes.Socket) socketIndex {
 }
 
 // indexOfMap builds an index from a map of rows.
-func indexOfMap(m map[uint64]probes.Socket) socketIndex {
+func IndexOfMap(m map[uint64]probes.Socket) socketIndex {
 	rows := make([]probes.Socket, 0, len(m))
 	for _, so := range m {
 		rows = append(rows, so)
@@ -210,7 +210,7 @@ func (x socketIndex) find(inode uint64) *probes.Socket {
 }
 
 // buildFDTable joins fd entries with the socket rows of their inodes and counts them.
-func buildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*model.FDTable, *model.SocketSummary) {
+func BuildFDTable(entries []probes.FDEntry, vanished int, sockets socketIndex) (*model.FDTable, *model.SocketSummary) {
 	table := &model.FDTable{ByType: map[string]int{}, Vanished: vanished, List: make([]model.FD, 0, len(entries)), Deleted: new(int), DeletedBytes: new(int64)}
 	summary := &model.SocketSummary{ByState: map[string]int{}, ByProto: map[string]int{}, ByPeer: []model.PeerGroup{}}
 	type peerKey struct {

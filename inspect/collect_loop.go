@@ -59,7 +59,7 @@ func (c *Collector) sampleOneLoop(ctx context.Context, pid int, window, every ti
 // sampleLoops samples the main threads of all pids in one shared window, concurrently, so
 // many processes take about one window (ps). Processes that exited or could not be sampled
 // are missing from the result; their warnings are returned by pid.
-func (c *Collector) sampleLoops(ctx context.Context, pids []int, window time.Duration) (map[int]*model.EventLoop, map[int][]string) {
+func (c *Collector) SampleLoops(ctx context.Context, pids []int, window time.Duration) (map[int]*model.EventLoop, map[int][]string) {
 	loops, warnings := map[int]*model.EventLoop{}, map[int][]string{}
 	if window <= 0 || len(pids) == 0 {
 		return loops, warnings
@@ -333,7 +333,7 @@ func EventLoopFromSamples(pid int, s probes.LoopSamples, wait *SpawnSyncWait) (*
 		l.WaitingFor = wait.Children
 	case calls > 0 && s.ProgressSteps >= minProgressSteps:
 		l.Verdict, l.Reason = "turning", "progress"
-	case s.Samples < minSamplesForVerdict:
+	case s.Samples < MinSamplesForVerdict:
 		l.Reason = "too_few_samples"
 		warnings = append(warnings, fmt.Sprintf("event loop: %d samples are too few to tell whether the loop turns (give a longer --sample)", s.Samples))
 	case s.Counts["stopped"] == s.Samples:
@@ -406,7 +406,7 @@ func ranMS(s probes.LoopSamples) int64 {
 // minSamplesForVerdict is how many reads of the main thread it takes to call the loop
 // blocked: an idle loop is in epoll nearly all the time, so ten reads without seeing it
 // there, and no system call completed, are not chance.
-const minSamplesForVerdict = 10
+const MinSamplesForVerdict = 10
 
 // evalContext gathers what the rules need beyond the Snapshot.
 func (col *collection) evalContext() rules.EvalContext {
@@ -423,34 +423,65 @@ func (col *collection) evalContext() rules.EvalContext {
 	return ctx
 }
 
-// psSampleLoops is the event-loop step of PS: the main threads of the Node.js rows are
-// sampled together in one window, and each row's snapshot gets its EventLoop (so the loop
-// rules flag it). Warnings are summed up: a host full of other users' processes would
-// otherwise say the same sentence once per process.
-func (c *Collector) psSampleLoops(ctx context.Context, rows []*psWork, window time.Duration, res *model.PSResult) {
-	var pids []int
-	for _, w := range rows {
-		if w.snap.Process.IsNode {
-			pids = append(pids, w.stat.PID)
+// sharedSettle is the SettleFunc of the window ps, top and serve share: it stops the
+// reads of a main thread once they cannot change its verdict (the rules of
+// EventLoopFromSamples), so a host of idle Node.js processes costs a few reads of each
+// rather than one every sharedSampleEvery.
+//
+//   - Without the privilege to read the system call (or without the file) the verdict is
+//     unknown whatever comes next.
+//   - A wait in epoll seen while the main thread had no child is the event loop's (a
+//     spawnSync's private loop waits for a child), so the loop turns; only saturated
+//     remains possible, which needs the thread busy (on a CPU or waiting for one:
+//     schedstat) for saturatedPercent of the window. Busy time grows at most as fast as
+//     the clock, so once busy-so-far is below elapsed minus the other tenth of the
+//     latest end, saturation is out of reach; until then one look at schedstat when that
+//     could first hold decides, and a thread still busy then is sampled to the end.
+//
+// A thread settled by schedstat has its window end there (its end counters are read at once): the verdict
+// is decided, and the busy share over the shorter window is below saturatedPercent too
+// (busy < elapsed - idle, with idle a tenth of latestEndFactor windows, which is more
+// than a tenth of any elapsed time within the window). So a scan of idle processes takes
+// a fraction of the window, unless a socket queue is watched through it (psWindow).
+func sharedSettle(window time.Duration) probes.SettleFunc {
+	latest := time.Duration(float64(window) * latestEndFactor)
+	idle := latest * (100 - saturatedPercent) / 100
+	return func(s *probes.LoopSamples, elapsed time.Duration) probes.SettleStep {
+		if s.SyscallDenied || s.Source != "syscall" {
+			// Watched to the end all the same: its CPU share is over the whole window.
+			return probes.SettleStep{Settled: true}
 		}
-	}
-	loops, warnings := c.sampleLoops(ctx, pids, window)
-	unprivileged := 0
-	for _, w := range rows {
-		l := loops[w.stat.PID]
-		if l == nil {
-			continue
+		loop := false
+		for fd := range s.EpollNoChild {
+			loop = loop || s.EpollWaits[fd] > 0
 		}
-		w.snap.EventLoop = l
-		if l.Reason == "no_privilege" {
-			unprivileged++
-			continue
+		if !loop {
+			return probes.SettleStep{}
 		}
-		for _, msg := range warnings[w.stat.PID] {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("pid %d: %s", w.stat.PID, msg))
+		if s.Start.RunNS == nil || s.Start.WaitNS == nil {
+			// Busy from clock ticks decides saturation only over minTicksForBusy.
+			// Watched to the end: busy from ticks over a short span is all rounding.
+			if float64(probes.ClockTicks)*latest.Seconds() < minTicksForBusy {
+				return probes.SettleStep{Settled: true}
+			}
+			return probes.SettleStep{}
 		}
-	}
-	if unprivileged > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("event loops of %d processes not judged (loop unknown): their main thread's system call can only be read with ptrace access; run nodeinspect as their user or with sudo", unprivileged))
+		if s.Now.RunNS == nil || s.Now.WaitNS == nil {
+			// No look yet: the first time saturation could be out of reach for a thread
+			// idle since the start.
+			return probes.SettleStep{Settled: true, CheckAt: idle + time.Millisecond}
+		}
+		busy := time.Duration(*s.Now.RunNS-min(*s.Start.RunNS, *s.Now.RunNS)) + time.Duration(*s.Now.WaitNS-min(*s.Start.WaitNS, *s.Now.WaitNS))
+		if busy < elapsed-idle {
+			return probes.SettleStep{Settled: true, End: true}
+		}
+		return probes.SettleStep{Settled: true, CheckAt: busy + idle + time.Millisecond}
 	}
 }
+
+// latestEndFactor bounds, as a multiple of the window, when the end of a shared window is
+// read (its counters decide the busy share): the end is due at the window itself, and on
+// a machine too loaded to read it within half a window more, a thread that turned idle
+// at the start is still not called saturated, since the settled samples show it idle in
+// more than a tenth of them (EventLoopFromSamples).
+const latestEndFactor = 1.5

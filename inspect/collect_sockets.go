@@ -16,7 +16,7 @@ import (
 // queueCandidates returns the inodes of the TCP connections of an fd table that had data in
 // a queue when the table was joined, or nil when they are fewer than min: then
 // STALLED_SOCKETS cannot fire and nothing needs re-reading.
-func queueCandidates(fds []model.FD, min int) map[uint64]bool {
+func QueueCandidates(fds []model.FD, min int) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, fd := range fds {
 		so := fd.Socket
@@ -37,7 +37,7 @@ func (col *collection) startQueueWindow() {
 	if col.Snap.FDs == nil {
 		return
 	}
-	want := queueCandidates(col.Snap.FDs.List, col.opt.Thresholds.StalledWarning)
+	want := QueueCandidates(col.Snap.FDs.List, col.opt.Thresholds.StalledWarning)
 	if want == nil {
 		return
 	}

@@ -22,7 +22,7 @@ func BenchmarkReadContainerReal(b *testing.B) {
 	}
 	for b.Loop() {
 		c := NewCollector(probes.NewFS(""))
-		c.containers().Read(pid, &status)
+		c.Containers().Read(pid, &status)
 	}
 }
 
@@ -34,7 +34,7 @@ func BenchmarkReadContainerFakeV2(b *testing.B) {
 	status := &probes.Status{NSpid: []int{4242, 1}}
 	for b.Loop() {
 		c := testCollector(proc, root)
-		if ctr, _, _ := c.containers().Read(4242, status); ctr == nil {
+		if ctr, _, _ := c.Containers().Read(4242, status); ctr == nil {
 			b.Fatal("no container")
 		}
 	}

@@ -3,7 +3,7 @@ package inspect
 // readContainer fills the snapshot's container section and keeps what the end of the
 // window needs.
 func (col *collection) readContainer() {
-	ctr, w, warnings := col.c.containers().Read(col.PID, col.status)
+	ctr, w, warnings := col.c.Containers().Read(col.PID, col.status)
 	for _, s := range warnings {
 		col.Warn("%s", s)
 	}

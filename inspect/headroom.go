@@ -36,7 +36,7 @@ func ReadHeadroom(ctx context.Context, fs probes.FS, pid int, heapUsed uint64) (
 		return h, err
 	}
 	h.AvailableBytes, h.Source = host.Available, "host MemAvailable"
-	ctr, _, _ := NewCollector(fs).containers().Read(pid, st) // its warnings: the host's figure stands
+	ctr, _, _ := NewCollector(fs).Containers().Read(pid, st) // its warnings: the host's figure stands
 	if room, ok := ctr.MemoryHeadroom(); ok && room < h.AvailableBytes {
 		m := ctr.Memory
 		h.AvailableBytes, h.Source = room, fmt.Sprintf("memory cgroup %s: limit %s, working set %s", m.LimitCgroup, units.WholeMiB(*m.LimitBytes), units.WholeMiB(*m.WorkingSetBytes))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/ps"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -93,7 +94,7 @@ func BenchmarkScrapeThisHost(b *testing.B) {
 		sample = d
 	}
 	s := &Scanner{Collector: inspect.NewCollector(probes.NewFS(root)),
-		Options: inspect.PSOptions{Thresholds: rules.DefaultThresholds(), Sample: sample}}
+		Options: ps.Options{Thresholds: rules.DefaultThresholds(), Sample: sample}}
 	var before, after syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	b.ResetTimer()

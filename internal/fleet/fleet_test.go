@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/ps"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -121,7 +122,7 @@ func newScanner(root string) *Scanner {
 	col := inspect.NewCollector(probes.NewFS(root))
 	col.UserName = func(int) string { return "app" }
 	col.Now = func() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) }
-	return &Scanner{Collector: col, Options: inspect.PSOptions{Thresholds: rules.DefaultThresholds()}}
+	return &Scanner{Collector: col, Options: ps.Options{Thresholds: rules.DefaultThresholds()}}
 }
 
 // seriesLines returns the sample lines of the exposition whose name is name, sorted.

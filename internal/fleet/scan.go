@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
+	"github.com/nodeinspect/nodeinspect/inspect/ps"
 )
 
 // Proc is one Node.js process of a scan, named.
@@ -50,7 +51,7 @@ type Scanner struct {
 	// Collector reads the proc tree.
 	Collector *inspect.Collector
 	// Options are ps's options (the shared sample window, thresholds, --container).
-	Options inspect.PSOptions
+	Options ps.Options
 	// MaxAge is how long a finished scan is served again.
 	MaxAge time.Duration
 	// Timeout bounds one scan (--scrape-timeout).
@@ -128,7 +129,7 @@ func (s *Scanner) scan() *Scan {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := s.now()
-	res, err := s.Collector.PS(ctx, s.Options)
+	res, err := ps.Scan(ctx, s.Collector, s.Options)
 	scan := &Scan{TakenAt: start, Duration: s.now().Sub(start), Result: res, Err: err, Sampled: s.Options.Sample > 0}
 
 	s.mu.Lock()

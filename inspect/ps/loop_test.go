@@ -1,4 +1,4 @@
-package inspect
+package ps
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
 	"github.com/nodeinspect/nodeinspect/probes"
 )
@@ -32,22 +33,22 @@ func TestSharedWindowSettlesOnlyWhatItCan(t *testing.T) {
 		}
 	}
 	const window = 200 * time.Millisecond
-	c := NewCollector(probes.NewFS(tree.Root))
-	loops, _ := c.sampleLoops(context.Background(), []int{6000, 6001}, window)
+	c := inspect.NewCollector(probes.NewFS(tree.Root))
+	loops, _ := c.SampleLoops(context.Background(), []int{6000, 6001}, window)
 	if l := loops[6000]; l == nil || l.Verdict != "turning" || l.Reason != "idle" || l.Samples > 3 {
 		t.Errorf("idle loop: %+v", l)
 	}
-	if l := loops[6001]; l == nil || l.Verdict != "blocked" || l.Samples < minSamplesForVerdict {
+	if l := loops[6001]; l == nil || l.Verdict != "blocked" || l.Samples < inspect.MinSamplesForVerdict {
 		t.Errorf("loop in a futex: %+v", l)
 	}
 
-	spawn := NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "spawnsync")))
-	loops, _ = spawn.sampleLoops(context.Background(), []int{5100}, 60*time.Millisecond)
+	spawn := inspect.NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "spawnsync")))
+	loops, _ = spawn.SampleLoops(context.Background(), []int{5100}, 60*time.Millisecond)
 	if l := loops[5100]; l == nil || l.Verdict != "blocked" || l.Reason != "spawn_sync" || len(l.WaitingFor) != 1 {
 		t.Errorf("spawnSync in the shared window: %+v", l)
 	}
-	async := NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "async-child")))
-	loops, _ = async.sampleLoops(context.Background(), []int{5200}, 60*time.Millisecond)
+	async := inspect.NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "async-child")))
+	loops, _ = async.SampleLoops(context.Background(), []int{5200}, 60*time.Millisecond)
 	if l := loops[5200]; l == nil || l.Verdict != "turning" {
 		t.Errorf("idle loop with an async child in the shared window: %+v", l)
 	}

@@ -1,4 +1,4 @@
-package inspect
+package ps
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
 	"github.com/nodeinspect/nodeinspect/internal/fakeproc"
@@ -49,9 +50,9 @@ func TestPSWindowFindings(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := NewCollector(probes.NewFS(tree.Root))
+	c := inspect.NewCollector(probes.NewFS(tree.Root))
 	flags := func(sample time.Duration) map[int][]model.Code {
-		res, err := c.PS(context.Background(), PSOptions{Thresholds: rules.DefaultThresholds(), Sample: sample})
+		res, err := Scan(context.Background(), c, Options{Thresholds: rules.DefaultThresholds(), Sample: sample})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package inspect
+package ps
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/container"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -14,8 +15,8 @@ import (
 	"github.com/nodeinspect/nodeinspect/probes"
 )
 
-// PSOptions controls `nodeinspect ps`.
-type PSOptions struct {
+// Options controls `nodeinspect ps`.
+type Options struct {
 	// Any lists every process, not only Node.js ones.
 	Any bool
 	// Thresholds for the flags.
@@ -31,11 +32,11 @@ type PSOptions struct {
 	Container string
 }
 
-// PS lists the Node.js processes of the proc tree with the flags `report` would raise from
+// Scan lists the Node.js processes of the proc tree with the flags `report` would raise from
 // the same reads. It makes one pass over all processes, reads the socket tables once per
 // network namespace, and samples every main thread and watches every process in one shared
 // window (psWindow), so a host with many processes still answers in about the window's time.
-func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, error) {
+func Scan(ctx context.Context, c *inspect.Collector, opt Options) (*model.PSResult, error) {
 	now := c.Now().UTC()
 	res := &model.PSResult{Schema: model.Schema, TakenAt: now, Processes: []model.PSRow{}, Warnings: []string{}}
 	stats, errs := c.FS.ScanProcesses()
@@ -43,7 +44,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 		return nil, fmt.Errorf("scan processes under %s: %w", c.FS.Root, errs[0])
 	}
 	tree := probes.NewTree(stats)
-	boot, bootErr := c.bootTime()
+	boot, bootErr := c.BootTime()
 	if bootErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("uptimes unknown: %v", bootErr))
 	}
@@ -80,7 +81,7 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 		} else if probes.IsGone(err) {
 			continue
 		}
-		if !c.psContainer(w, &status, err == nil, opt.Container, containers) {
+		if !psContainer(c, w, &status, err == nil, opt.Container, containers) {
 			continue
 		}
 		if lim, err := c.FS.ReadLimits(st.PID); err == nil {
@@ -114,11 +115,11 @@ func (c *Collector) PS(ctx context.Context, opt PSOptions) (*model.PSResult, err
 	// socket tables, once per namespace) and the first read of what must be watched; its
 	// end re-reads that, opt.Sample later. Anything else that samples over a window
 	// (the event loop) runs between the two, for all processes together.
-	c.joinSocketsByNamespace(rows, res)
-	win := c.openPSWindow(rows, opt, res)
-	c.psSampleLoops(ctx, rows, opt.Sample, res)
-	c.closePSWindow(ctx, win, opt, res)
-	c.retryPSInspector(rows)
+	joinSocketsByNamespace(c, rows, res)
+	win := openPSWindow(c, rows, opt, res)
+	psSampleLoops(ctx, c, rows, opt.Sample, res)
+	closePSWindow(ctx, c, win, opt, res)
+	retryPSInspector(c, rows)
 	if deniedFDs > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("fd tables of %d processes unreadable without privilege: their CLOSE_WAIT counts are unknown, and their fd counts too on kernels before 6.2 (run with sudo; in a container: CAP_SYS_PTRACE)", deniedFDs))
 	}
@@ -189,7 +190,7 @@ type psWork struct {
 
 // joinSocketsByNamespace reads each network namespace's socket tables once, for the union
 // of the socket inodes of the processes in it, and fills every process's FDs and Sockets.
-func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *model.PSResult) {
+func joinSocketsByNamespace(c *inspect.Collector, rows []*psWork, res *model.PSResult) {
 	byNS := map[string][]*psWork{}
 	for _, w := range rows {
 		if w.fds == nil {
@@ -221,9 +222,9 @@ func (c *Collector) joinSocketsByNamespace(rows []*psWork, res *model.PSResult) 
 				sockets[s.Inode] = s
 			}
 		}
-		index := indexOfMap(sockets)
+		index := inspect.IndexOfMap(sockets)
 		for _, w := range group {
-			w.snap.FDs, w.snap.Sockets = buildFDTable(w.fds, 0, index)
+			w.snap.FDs, w.snap.Sockets = inspect.BuildFDTable(w.fds, 0, index)
 			w.listeners = map[uint64]probes.Socket{}
 			for _, fd := range w.snap.FDs.List {
 				if fd.Socket != nil && fd.Type == "tcp" && fd.Socket.State == "LISTEN" {
@@ -268,11 +269,11 @@ func sortPS(rows []model.PSRow) {
 
 // psContainer reads the container of a ps row (without a window: throttling is not
 // measured by ps) and reports whether the row passes the --container filter.
-func (c *Collector) psContainer(w *psWork, status *probes.Status, statusOK bool, filter string, cache container.Cache) bool {
+func psContainer(c *inspect.Collector, w *psWork, status *probes.Status, statusOK bool, filter string, cache container.Cache) bool {
 	if !statusOK {
 		status = nil
 	}
-	ctr, win := cache.Read(c.containers(), w.stat.PID, status)
+	ctr, win := cache.Read(c.Containers(), w.stat.PID, status)
 	w.snap.Container = ctr
 	if ctr != nil && win != nil && win.CPUDir != nil {
 		n := win.CPUStart.Throttled

@@ -1,10 +1,11 @@
-package inspect
+package ps
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/rules"
@@ -23,7 +24,7 @@ type psWindow struct {
 // its TCP connections with data waiting (one sock_diag or /proc read per namespace for
 // all of them) and the inspector configuration, with a first look for the inspector's
 // socket through the epoll instances. Nil when no process has anything to watch.
-func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSResult) *psWindow {
+func openPSWindow(c *inspect.Collector, rows []*psWork, opt Options, res *model.PSResult) *psWindow {
 	warn := func(format string, args ...any) { res.Warnings = append(res.Warnings, fmt.Sprintf(format, args...)) }
 	win := &psWindow{start: time.Now(), byNS: map[string][]*psWork{}}
 	for _, w := range rows {
@@ -33,12 +34,12 @@ func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSRes
 		if w.snap.Process.IsNode {
 			nodeOptions, _, _ := c.FS.ReadEnv(w.stat.PID, "NODE_OPTIONS")
 			w.inspector = inspectorsock.Settings(w.row.Cmdline, nodeOptions)
-			w.inspectorInodes = c.psInspector(w)
+			w.inspectorInodes = psInspector(c, w)
 		}
 		if opt.Sample <= 0 {
 			continue
 		}
-		w.queueWant = queueCandidates(w.snap.FDs.List, opt.Thresholds.StalledWarning)
+		w.queueWant = inspect.QueueCandidates(w.snap.FDs.List, opt.Thresholds.StalledWarning)
 		waiting := false
 		for _, l := range w.listeners {
 			waiting = waiting || l.RxQueue > 0
@@ -74,7 +75,7 @@ func (c *Collector) openPSWindow(rows []*psWork, opt PSOptions, res *model.PSRes
 // closePSWindow waits for the end of the window and reads again what openPSWindow read:
 // the connection queues and the accept queues of the listeners that had connections
 // waiting, once per namespace.
-func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOptions, res *model.PSResult) {
+func closePSWindow(ctx context.Context, c *inspect.Collector, win *psWindow, opt Options, res *model.PSResult) {
 	if win == nil {
 		return
 	}
@@ -131,7 +132,7 @@ func (c *Collector) closePSWindow(ctx context.Context, win *psWindow, opt PSOpti
 // psInspector looks for the inspector's socket through the epoll instances, once: ps does
 // not wait for a busy main thread to be seen in epoll (report does), so a process whose
 // loop is busy at that moment is judged by its configured ports alone.
-func (c *Collector) psInspector(w *psWork) map[uint64]bool {
+func psInspector(c *inspect.Collector, w *psWork) map[uint64]bool {
 	inodes, err := inspectorsock.ByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
 	w.inspectorRetry = err != nil
 	return inodes
@@ -139,7 +140,7 @@ func (c *Collector) psInspector(w *psWork) map[uint64]bool {
 
 // retryPSInspector looks once more, after the window, for the inspector of the processes
 // whose main thread was not in epoll at the first look.
-func (c *Collector) retryPSInspector(rows []*psWork) {
+func retryPSInspector(c *inspect.Collector, rows []*psWork) {
 	for _, w := range rows {
 		if w.inspectorRetry {
 			w.inspectorInodes, _ = inspectorsock.ByEpollTries(c.FS, w.stat.PID, w.snap.FDs.List, w.inspector, 1)
