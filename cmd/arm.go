@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/nodeinspect/nodeinspect/inspect"
+	"github.com/nodeinspect/nodeinspect/inspect/arm"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -31,11 +32,11 @@ type armDoc struct {
 }
 
 type armResultDoc struct {
-	Action  string                `json:"action"` // "arm", "show" or "disarm"
-	Old     session.CrashSettings `json:"old"`
-	New     session.CrashSettings `json:"new"`
-	Changed []string              `json:"changed"`
-	Cwd     string                `json:"cwd"`
+	Action  string            `json:"action"` // "arm", "show" or "disarm"
+	Old     arm.CrashSettings `json:"old"`
+	New     arm.CrashSettings `json:"new"`
+	Changed []string          `json:"changed"`
+	Cwd     string            `json:"cwd"`
 }
 
 // newArmCommand is `nodeinspect arm <pid>`.
@@ -145,7 +146,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 	switch {
 	case o.show:
 		doc.Arm.Action = "show"
-		r, err := session.ArmCrashEvidence(ctx, s, nil)
+		r, err := arm.CrashEvidence(ctx, s, nil)
 		if err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 		return nil
 	case o.disarm:
 		doc.Arm.Action = "disarm"
-		st, err := session.ReadArmState(pid, ticks)
+		st, err := arm.ReadState(pid, ticks)
 		if err != nil {
 			return err
 		}
@@ -162,7 +163,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 		}
 		want := st.Old
 		want.HeapSnapshotNearHeapLimit = false
-		r, err := session.ArmCrashEvidence(ctx, s, &want)
+		r, err := arm.CrashEvidence(ctx, s, &want)
 		if err != nil {
 			return err
 		}
@@ -171,10 +172,10 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 		if r.New.HeapSnapshotNearHeapLimit {
 			doc.Warnings = append(doc.Warnings, "the heap snapshot near the heap limit stays armed: V8 cannot switch it off at run time (it is written once, to the process's working directory)")
 		}
-		return session.ClearArmState(pid, ticks, r.New.HeapSnapshotNearHeapLimit)
+		return arm.ClearState(pid, ticks, r.New.HeapSnapshotNearHeapLimit)
 	}
 	doc.Arm.Action = "arm"
-	want := session.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: o.heapSnapshot}
+	want := arm.CrashSettings{ReportOnFatalError: true, ReportOnUncaughtException: true, ReportDirectory: dir, HeapSnapshotNearHeapLimit: o.heapSnapshot}
 	if dir == "" {
 		cwd, err := os.Readlink(probes.NewFS(o.opt.proc).PidPath(pid, "cwd"))
 		if err != nil {
@@ -182,7 +183,7 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 		}
 		want.ReportDirectory = cwd
 	}
-	r, err := session.ArmCrashEvidence(ctx, s, &want)
+	r, err := arm.CrashEvidence(ctx, s, &want)
 	if err != nil {
 		return err
 	}
@@ -202,10 +203,10 @@ func armOnce(ctx context.Context, deps Deps, o armOptions, s *session.Session, d
 			doc.Warnings = append(doc.Warnings, note)
 		}
 	}
-	return session.WriteArmState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
+	return arm.WriteState(pid, ticks, r.Old, r.New.HeapSnapshotNearHeapLimit, deps.Now())
 }
 
-func changedSettings(old, new session.CrashSettings) []string {
+func changedSettings(old, new arm.CrashSettings) []string {
 	var out []string
 	if old.ReportOnFatalError != new.ReportOnFatalError {
 		out = append(out, "report_on_fatal_error")

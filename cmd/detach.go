@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
-	"github.com/nodeinspect/nodeinspect/inspect/session"
 	"github.com/nodeinspect/nodeinspect/probes"
 	"github.com/nodeinspect/nodeinspect/report"
 )
@@ -57,14 +57,14 @@ func readDetachOptions(c *cli.Command, deps Deps) (detachOptions, error) {
 // runDetach closes the inspectors of o.pid and says what it did; one still open is exit 6.
 func runDetach(ctx context.Context, deps Deps, o detachOptions) error {
 	pid := o.pid
-	res, err := session.Detach(context.WithoutCancel(ctx), probes.NewFS(o.opt.proc), pid, o.force)
+	res, err := closer.Detach(context.WithoutCancel(ctx), probes.NewFS(o.opt.proc), pid, o.force)
 	if err != nil {
 		return err
 	}
 	if o.opt.format == report.FormatJSON {
 		out := struct {
 			Schema string `json:"schema"`
-			*session.DetachResult
+			*closer.DetachResult
 		}{model.Schema, res}
 		data, _ := json.Marshal(out)
 		if _, err := deps.Out.Write(append(data, '\n')); err != nil {
@@ -80,7 +80,7 @@ func runDetach(ctx context.Context, deps Deps, o detachOptions) error {
 }
 
 // printDetach writes what detach did, one line each.
-func printDetach(deps Deps, res *session.DetachResult) {
+func printDetach(deps Deps, res *closer.DetachResult) {
 	for _, a := range res.Closed {
 		fmt.Fprintf(deps.Out, "closed the inspector of process %d on %s\n", res.PID, a)
 	}

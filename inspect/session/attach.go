@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/answer"
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
@@ -88,7 +89,7 @@ func (col *Target) Attach(ctx context.Context) error {
 	if err := col.checkAttachSafe(); err != nil {
 		return err
 	}
-	onCPU := blockedOnCPU(col.Snap.EventLoop)
+	onCPU := answer.BlockedOnCPU(col.Snap.EventLoop)
 	if l := col.Snap.EventLoop; !onCPU && (l == nil || (l.Verdict != "turning" && l.Verdict != "saturated")) {
 		verdict := "could not be sampled"
 		if l != nil && l.Verdict == "blocked" {
@@ -411,13 +412,13 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	closeAfter := r.opened != 0 && !keep
 	ans, err := attach.Ask(step, conn, false)
 	if err == nil {
-		col.askOwners(step, conn)
+		col.into().AskOwners(step, conn)
 	}
 	if err == nil && r.blockedStack {
-		col.sampleBlockedStack(step, conn)
+		col.into().SampleBlockedStack(step, conn)
 	}
 	if err == nil {
-		col.measureDelay(ctx, conn, r.timeout)
+		col.into().MeasureDelay(ctx, conn, r.timeout)
 	}
 	if closeAfter && (err == nil || step.Err() == nil) {
 		// Sent whatever the answer: a stalled target runs it when its loop turns.
@@ -429,7 +430,7 @@ func (r *attachRun) ask(ctx context.Context, addr string) error {
 	if keep {
 		col.Heap = &HeapSession{run: r, addr: addr}
 	}
-	col.applyAnswer(ans)
+	col.into().ApplyAnswer(ans)
 	r.a.Status = "ok"
 	return nil
 }

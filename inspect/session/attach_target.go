@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/answer"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
 	"github.com/nodeinspect/nodeinspect/probes"
@@ -69,3 +70,11 @@ func (col *Target) Warn(format string, args ...any) {
 func (col *Target) ExitedSince() bool {
 	return col.Gone || target.GoneNow(col.FS, col.PID, col.Stat.StartTicks, "") != nil
 }
+
+// into is where the process's answers go: this target's snapshot and warnings.
+func (col *Target) into() *answer.Into {
+	return &answer.Into{FS: col.FS, PID: col.PID, Snap: col.Snap, Warn: col.Warn, Sample: col.Opt.Sample, NodeOptions: col.nodeOptions}
+}
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }

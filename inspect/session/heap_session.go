@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodeinspect/nodeinspect/inspect/answer"
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
 	"github.com/nodeinspect/nodeinspect/inspect/heaplimit"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -55,11 +56,11 @@ func (h *HeapSession) readDelay(ctx context.Context, conn *attach.Conn, restart 
 	h.delay = nil
 	if !h.delayFrom.IsZero() {
 		if d, err := attach.ReadDelay(ctx, conn); err == nil {
-			h.delay = loopDelay(d, time.Since(h.delayFrom))
+			h.delay = answer.LoopDelay(d, time.Since(h.delayFrom))
 		}
 		h.delayFrom = time.Time{}
 	}
-	if restart && attach.StartDelay(ctx, conn, (2*h.delayEvery+delayLeftFor).Milliseconds()) == nil {
+	if restart && attach.StartDelay(ctx, conn, (2*h.delayEvery+answer.DelayLeftFor).Milliseconds()) == nil {
 		h.delayFrom = time.Now()
 	}
 }
@@ -88,7 +89,7 @@ func (h *HeapSession) FillSample(ctx context.Context, s *model.Sample) error {
 		}
 		return err
 	}
-	heap := &model.Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: oldSpaceUsedOfAttach(r.Spaces)}
+	heap := &model.Heap{UsedBytes: ptr(r.Used), LimitBytes: ptr(r.Limit), OldSpaceUsedBytes: answer.OldSpaceUsedOfAttach(r.Spaces)}
 	args := r.ExecArgv
 	if args == nil && h.run.col.Snap.Process != nil {
 		args = heaplimit.NodeOptionsOf(h.run.col.Snap.Process.Cmdline)

@@ -298,3 +298,7 @@ func unlockTarget(f *os.File) {
 		_ = f.Close()
 	}
 }
+
+// StartTicks is the target's start time in clock ticks since boot (with the pid, its
+// identity: a reused pid has another).
+func (s *Session) StartTicks() uint64 { return s.run.col.Stat.StartTicks }

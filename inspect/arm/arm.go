@@ -1,4 +1,4 @@
-package session
+package arm
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/closer"
+	"github.com/nodeinspect/nodeinspect/inspect/session"
 )
 
 // CrashSettings are the run-time switches that make the next crash leave evidence.
@@ -24,19 +25,19 @@ type CrashSettings struct {
 	HeapSnapshotNearHeapLimit bool `json:"heap_snapshot_near_heap_limit"`
 }
 
-// ArmState is what an arm records for a later --disarm (and --show), in
+// State is what an arm records for a later --disarm (and --show), in
 // StateDir()/<pid>-<start ticks>.armed.json next to the closer's state: the settings found
 // before the first arm.
-type ArmState struct {
+type State struct {
 	PID        int           `json:"pid"`
 	StartTicks uint64        `json:"start_ticks"`
 	ArmedAt    time.Time     `json:"armed_at"`
 	Old        CrashSettings `json:"old"`
 }
 
-// ArmResult is what the target answered: settings before and after, and facts for the
+// Result is what the target answered: settings before and after, and facts for the
 // memory warning.
-type ArmResult struct {
+type Result struct {
 	Old, New CrashSettings
 	// NearLimitSupported is false when this Node version has no
 	// v8.setHeapSnapshotNearHeapLimit.
@@ -73,7 +74,7 @@ const armExpression = `(() => {
 })()`
 
 // evaluateJSON runs a guarded expression that returns a JSON string and decodes it.
-func evaluateJSON(ctx context.Context, s *Session, expr string, out any) error {
+func evaluateJSON(ctx context.Context, s *session.Session, expr string, out any) error {
 	var res struct {
 		Result struct {
 			Value json.RawMessage `json:"value"`
@@ -109,10 +110,10 @@ func clipText(s string) string {
 	return s
 }
 
-// ArmCrashEvidence reads the crash settings and, when want is not nil, applies it. The
+// CrashEvidence reads the crash settings and, when want is not nil, applies it. The
 // near-limit snapshot reads as armed when the command line set it or an earlier arm of
 // nodeinspect recorded it (V8 offers no way to ask).
-func ArmCrashEvidence(ctx context.Context, s *Session, want *CrashSettings) (*ArmResult, error) {
+func CrashEvidence(ctx context.Context, s *session.Session, want *CrashSettings) (*Result, error) {
 	wantJSON := "null"
 	if want != nil {
 		b, err := json.Marshal(want)
@@ -131,20 +132,13 @@ func ArmCrashEvidence(ctx context.Context, s *Session, want *CrashSettings) (*Ar
 	if err := evaluateJSON(ctx, s, strings.Replace(armExpression, "__WANT__", wantJSON, 1), &ans); err != nil {
 		return nil, fmt.Errorf("read the crash settings of process %d: %w", s.PID(), err)
 	}
-	st, _ := ReadArmState(s.PID(), s.startTicks())
+	st, _ := ReadState(s.PID(), s.StartTicks())
 	armedBefore := ans.CLINearLimit || (st != nil && st.nearLimitArmed)
-	r := &ArmResult{Old: ans.Old, New: ans.Now, NearLimitSupported: ans.NearLimitSupported, HeapLimitBytes: uint64(ans.HeapLimit), Cwd: ans.Cwd}
+	r := &Result{Old: ans.Old, New: ans.Now, NearLimitSupported: ans.NearLimitSupported, HeapLimitBytes: uint64(ans.HeapLimit), Cwd: ans.Cwd}
 	r.Old.HeapSnapshotNearHeapLimit = armedBefore
 	r.New.HeapSnapshotNearHeapLimit = armedBefore || (want != nil && want.HeapSnapshotNearHeapLimit && ans.NearLimitSupported)
 	return r, nil
 }
-
-// startTicks is the target's start time in clock ticks (its identity with the pid).
-func (s *Session) startTicks() uint64 { return s.run.col.Stat.StartTicks }
-
-// StartTicks is the target's start time in clock ticks since boot (with the pid, its
-// identity: a reused pid has another).
-func (s *Session) StartTicks() uint64 { return s.startTicks() }
 
 // armStateFile is the ArmState of one process.
 func armStateFile(pid int, ticks uint64) string {
@@ -153,7 +147,7 @@ func armStateFile(pid int, ticks uint64) string {
 
 // armStateOnDisk is ArmState plus whether the near-limit snapshot was armed by us.
 type armStateOnDisk struct {
-	ArmState
+	State
 	nearLimitArmed bool
 	// disarmed: a --disarm restored the old settings; only the near-limit flag is left.
 	disarmed bool
@@ -162,8 +156,8 @@ type armStateOnDisk struct {
 // Active reports whether the record holds settings to restore.
 func (a *armStateOnDisk) Active() bool { return a != nil && !a.disarmed }
 
-// ReadArmState reads what an earlier arm recorded for the process (nil when none).
-func ReadArmState(pid int, ticks uint64) (*armStateOnDisk, error) {
+// ReadState reads what an earlier arm recorded for the process (nil when none).
+func ReadState(pid int, ticks uint64) (*armStateOnDisk, error) {
 	data, err := os.ReadFile(armStateFile(pid, ticks))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -172,29 +166,29 @@ func ReadArmState(pid int, ticks uint64) (*armStateOnDisk, error) {
 		return nil, err
 	}
 	var st struct {
-		ArmState
+		State
 		NearLimitArmed bool `json:"near_limit_armed"`
 		Disarmed       bool `json:"disarmed"`
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("read %s: %w", armStateFile(pid, ticks), err)
 	}
-	return &armStateOnDisk{st.ArmState, st.NearLimitArmed, st.Disarmed}, nil
+	return &armStateOnDisk{st.State, st.NearLimitArmed, st.Disarmed}, nil
 }
 
-// WriteArmState records old (the settings found before the first arm) unless a record
+// WriteState records old (the settings found before the first arm) unless a record
 // exists already, and whether the near-limit snapshot is now armed.
-func WriteArmState(pid int, ticks uint64, old CrashSettings, nearLimit bool, now time.Time) error {
-	prev, err := ReadArmState(pid, ticks)
+func WriteState(pid int, ticks uint64, old CrashSettings, nearLimit bool, now time.Time) error {
+	prev, err := ReadState(pid, ticks)
 	if err != nil {
 		return err
 	}
 	st := struct {
-		ArmState
+		State
 		NearLimitArmed bool `json:"near_limit_armed"`
-	}{ArmState{PID: pid, StartTicks: ticks, ArmedAt: now, Old: old}, nearLimit}
+	}{State{PID: pid, StartTicks: ticks, ArmedAt: now, Old: old}, nearLimit}
 	if prev.Active() {
-		st.ArmState = prev.ArmState
+		st.State = prev.State
 	}
 	if prev != nil {
 		st.NearLimitArmed = st.NearLimitArmed || prev.nearLimitArmed
@@ -214,15 +208,15 @@ func WriteArmState(pid int, ticks uint64, old CrashSettings, nearLimit bool, now
 	return os.Rename(tmp, p)
 }
 
-// ClearArmState removes the record after a disarm, keeping the near-limit flag when it is
+// ClearState removes the record after a disarm, keeping the near-limit flag when it is
 // armed (V8 cannot switch it off, so a later --show must still say so).
-func ClearArmState(pid int, ticks uint64, nearLimitArmed bool) error {
+func ClearState(pid int, ticks uint64, nearLimitArmed bool) error {
 	if nearLimitArmed {
 		st := struct {
-			ArmState
+			State
 			NearLimitArmed bool `json:"near_limit_armed"`
 			Disarmed       bool `json:"disarmed"`
-		}{ArmState{PID: pid, StartTicks: ticks}, true, true}
+		}{State{PID: pid, StartTicks: ticks}, true, true}
 		data, _ := json.Marshal(st)
 		return os.WriteFile(armStateFile(pid, ticks), data, 0o600)
 	}

@@ -1,4 +1,4 @@
-package session
+package answer
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 // applyAnswer adds what the process said to the snapshot: Node's version and listeners,
 // the V8 heap (when memory was collected), the libuv handles, joined to the fd table.
-func (col *Target) applyAnswer(ans *attach.Answer) {
+func (col *Into) ApplyAnswer(ans *attach.Answer) {
 	s := col.Snap
 	info := &model.NodeInfo{Version: ans.Version, Listeners: ans.Listeners}
 	if ans.Resources != nil {
@@ -23,16 +23,16 @@ func (col *Target) applyAnswer(ans *attach.Answer) {
 	s.Node = info
 	if s.Memory != nil && ans.Memory != nil {
 		m := ans.Memory
-		h := &model.Heap{Source: "inspector", UsedBytes: ptr(m.HeapUsed), TotalBytes: ptr(m.HeapTotal), ExternalBytes: ptr(m.External), ArrayBuffersBytes: m.ArrayBuffers}
+		h := &model.Heap{Source: "inspector", UsedBytes: Ptr(m.HeapUsed), TotalBytes: Ptr(m.HeapTotal), ExternalBytes: Ptr(m.External), ArrayBuffersBytes: m.ArrayBuffers}
 		if ans.Heap != nil {
-			h.LimitBytes = ptr(ans.Heap.HeapSizeLimit)
+			h.LimitBytes = Ptr(ans.Heap.HeapSizeLimit)
 		}
-		h.OldSpaceUsedBytes = oldSpaceUsedOfAttach(ans.Spaces)
+		h.OldSpaceUsedBytes = OldSpaceUsedOfAttach(ans.Spaces)
 		args := ans.ExecArgv
 		if args == nil && s.Process != nil {
 			args = heaplimit.NodeOptionsOf(s.Process.Cmdline)
 		}
-		heaplimit.SetOldSpaceLimit(h, args, col.nodeOptions())
+		heaplimit.SetOldSpaceLimit(h, args, col.NodeOptions())
 		s.Memory.Heap = h
 	}
 	if ans.Handles != nil {
@@ -103,10 +103,10 @@ func joinHandles(s *model.Snapshot) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func Ptr[T any](v T) *T { return &v }
 
 // oldSpaceUsedOfAttach is the old generation's used bytes from the target's heap spaces.
-func oldSpaceUsedOfAttach(spaces []attach.HeapSpace) *uint64 {
+func OldSpaceUsedOfAttach(spaces []attach.HeapSpace) *uint64 {
 	if spaces == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package session
+package answer
 
 import (
 	"context"
@@ -26,7 +26,7 @@ const (
 // blockedOnCPU reports whether a blocked loop was on CPU (in JavaScript, or native code)
 // in most of the samples and never in a system call other than a futex: V8's interrupt
 // reaches such a thread, so it answers the inspector even though the loop never turns.
-func blockedOnCPU(l *model.EventLoop) bool {
+func BlockedOnCPU(l *model.EventLoop) bool {
 	if l == nil || l.Verdict != "blocked" || l.Samples == 0 {
 		return false
 	}
@@ -44,7 +44,7 @@ func blockedOnCPU(l *model.EventLoop) bool {
 
 // sampleBlockedStack pauses the main thread a few times on conn and records the stack it
 // was found in most often. Every pause is resumed; the debugger is disabled again.
-func (col *Target) sampleBlockedStack(ctx context.Context, conn *attach.Conn) {
+func (col *Into) SampleBlockedStack(ctx context.Context, conn *attach.Conn) {
 	st := jsstack.NewSampler(col.FS, col.Snap.Process, col.PID, blockedStackSamples, blockedStackInterval)
 	th := &model.StackThread{Thread: "main", Stacks: []model.StackSample{}}
 	err := st.Sample(ctx, conn, th, func() string { return st.ThreadState(col.PID) })

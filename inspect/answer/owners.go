@@ -1,4 +1,4 @@
-package session
+package answer
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // applyOwners joins the target's answer to the fd table, by fd; a socket fd whose inode
 // changed between the /proc read and the answer (closed and reused) is not joined.
-func (col *Target) applyOwners(o *attach.Owners) {
+func (col *Into) applyOwners(o *attach.Owners) {
 	s := col.Snap
 	if s.FDs == nil {
 		return
@@ -58,7 +58,7 @@ func (col *Target) applyOwners(o *attach.Owners) {
 // the kernel's time since data last arrived on their connection, as a lower bound of their
 // age (OwnerRequest). It reads tcp_info through sock_diag, which only sees our own network
 // namespace: elsewhere, or when the read fails, those ages stay unknown.
-func (col *Target) ageArrivedRequests() {
+func (col *Into) ageArrivedRequests() {
 	want := map[uint64]bool{}
 	for _, fd := range col.Snap.FDs.List {
 		if o := fd.Owner; o != nil && o.Request != nil && o.Request.AgeMS == nil && fd.Socket != nil {
@@ -113,7 +113,7 @@ func listenAddr(key string) string {
 }
 
 // askOwners asks the target who owns its sockets, when the fd table was read.
-func (col *Target) askOwners(ctx context.Context, conn *attach.Conn) {
+func (col *Into) AskOwners(ctx context.Context, conn *attach.Conn) {
 	if col.Snap.FDs == nil {
 		return
 	}

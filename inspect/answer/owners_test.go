@@ -1,6 +1,7 @@
-package session
+package answer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -30,9 +31,12 @@ func TestListenAddr(t *testing.T) {
 // sock_diag (another namespace than ours), so a request that arrived in full keeps a nil
 // age: unknown, not 0.
 func TestArrivedRequestsWithoutTCPInfoStayUnknown(t *testing.T) {
-	col := &Target{FS: probes.NewFS(t.TempDir()), PID: 4242, Snap: &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
+	snap := &model.Snapshot{FDs: &model.FDTable{List: []model.FD{
 		{FD: 9, Type: "tcp", Socket: &model.Socket{Inode: 77, State: "CLOSE_WAIT"}, Owner: &model.SocketOwner{Role: "accepted", Request: &model.OwnerRequest{Method: "GET", Path: "/"}}},
-	}}}}
+	}}}
+	col := &Into{FS: probes.NewFS(t.TempDir()), PID: 4242, Snap: snap, Warn: func(format string, args ...any) {
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf(format, args...))
+	}}
 	col.ageArrivedRequests()
 	if r := col.Snap.FDs.List[0].Owner.Request; r.AgeMS != nil || r.AgeAtLeast {
 		t.Errorf("age %v (at least %v), want unknown", *r.AgeMS, r.AgeAtLeast)
@@ -74,7 +78,7 @@ func TestBlockedOnCPUAndThreadState(t *testing.T) {
 		{&model.EventLoop{Verdict: "blocked", Samples: 10, Seen: map[string]int{"running": 9, "read": 1}}, false},
 		{&model.EventLoop{Verdict: "blocked", Samples: 0}, false},
 	} {
-		if got := blockedOnCPU(tc.l); got != tc.want {
+		if got := BlockedOnCPU(tc.l); got != tc.want {
 			t.Errorf("blockedOnCPU(%+v) = %v", tc.l, got)
 		}
 	}

@@ -1,4 +1,4 @@
-package session
+package answer
 
 import (
 	"context"
@@ -19,21 +19,21 @@ const delayStepLimit = 500 * time.Millisecond
 
 // delayLeftFor is how long the monitor may stay in the target beyond its window if this
 // run dies before removing it (its own unref'd timer removes it then).
-const delayLeftFor = 10 * time.Second
+const DelayLeftFor = 10 * time.Second
 
 // measureDelay installs the delay monitor on conn, waits the sample window (--sample,
 // at least minDelayWindow), reads it and removes it. A failure is a warning; Delay stays
 // nil.
-func (col *Target) measureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
-	window := max(col.Opt.Sample, minDelayWindow)
+func (col *Into) MeasureDelay(ctx context.Context, conn *attach.Conn, timeout time.Duration) {
+	window := max(col.Sample, minDelayWindow)
 	// A loop that answers the query turns; one that stalls after it must not hold the
 	// attach (and its close) for long: each step gets at most delayStepLimit.
 	timeout = min(timeout, delayStepLimit)
-	if col.Opt.Sample <= 0 || col.Snap.EventLoop == nil {
+	if col.Sample <= 0 || col.Snap.EventLoop == nil {
 		return
 	}
 	step, cancel := context.WithTimeout(ctx, timeout)
-	err := attach.StartDelay(step, conn, (window + delayLeftFor).Milliseconds())
+	err := attach.StartDelay(step, conn, (window + DelayLeftFor).Milliseconds())
 	cancel()
 	if err != nil {
 		col.Warn("event loop delay not measured: %v", err)
@@ -49,13 +49,13 @@ func (col *Target) measureDelay(ctx context.Context, conn *attach.Conn, timeout 
 	d, err := attach.ReadDelay(read, conn)
 	cancel()
 	if err != nil {
-		col.Warn("event loop delay not measured (the monitor removes itself within %s): %v", window+delayLeftFor, err)
+		col.Warn("event loop delay not measured (the monitor removes itself within %s): %v", window+DelayLeftFor, err)
 		return
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	col.Snap.EventLoop.Delay = loopDelay(d, time.Since(start))
+	col.Snap.EventLoop.Delay = LoopDelay(d, time.Since(start))
 	if col.Snap.EventLoop.Delay.P99MS == nil {
 		col.Warn("event loop delay: the monitor recorded no delay in %s (its 10 ms timer never fired: the loop did not turn)", time.Since(start).Round(time.Millisecond))
 	}
@@ -63,7 +63,7 @@ func (col *Target) measureDelay(ctx context.Context, conn *attach.Conn, timeout 
 
 // loopDelay converts the monitor's answer: nanoseconds to milliseconds; no recorded
 // delay is no measurement, not 0.
-func loopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
+func LoopDelay(d *attach.Delay, window time.Duration) *model.LoopDelay {
 	out := &model.LoopDelay{WindowMS: window.Milliseconds(), Count: d.Count}
 	u := d.Utilization
 	out.Utilization = &u

@@ -1,4 +1,4 @@
-package session
+package closer
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/attach"
-	"github.com/nodeinspect/nodeinspect/inspect/closer"
 	"github.com/nodeinspect/nodeinspect/inspect/inspectorsock"
 	"github.com/nodeinspect/nodeinspect/inspect/model"
 	"github.com/nodeinspect/nodeinspect/inspect/target"
@@ -17,7 +16,7 @@ import (
 type DetachResult struct {
 	PID int `json:"pid"`
 	// Recorded is the state a closer recorded for the process (nil when none was).
-	Recorded *closer.State `json:"recorded"`
+	Recorded *State `json:"recorded"`
 	// Closed and StillOpen are inspector addresses.
 	Closed    []string `json:"closed"`
 	StillOpen []string `json:"still_open"`
@@ -38,7 +37,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 	if !fs.IsOwn() {
 		return nil, fmt.Errorf("%w: %s is not this system's /proc; run detach where the process runs", model.ErrAttachRefused, fs.Root)
 	}
-	_, _ = closer.PruneState(fs) // state of targets that are gone: best effort
+	_, _ = PruneState(fs) // state of targets that are gone: best effort
 	st, err := fs.ReadStat(pid)
 	if err := target.CheckGone(pid, st, err, 0, ""); err != nil {
 		return nil, err
@@ -47,7 +46,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 		return nil, target.ClassifyReadError(pid, err)
 	}
 	res := &DetachResult{PID: pid, Closed: []string{}, StillOpen: []string{}, NotOurs: []string{}, Notes: []string{}}
-	rec, err := closer.ReadState(pid, st.StartTicks)
+	rec, err := ReadState(pid, st.StartTicks)
 	if err != nil {
 		res.Notes = append(res.Notes, err.Error())
 	}
@@ -67,7 +66,7 @@ func Detach(ctx context.Context, fs probes.FS, pid int, force bool) (*DetachResu
 			for _, k := range rec.Known {
 				known[k] = true
 			}
-			if addr, inode := closer.FreshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
+			if addr, inode := FreshInspector(ctx, fs, pid, known, dial, 0); inode != 0 {
 				ours[inode] = addr // opened late, after the closer gave up
 			}
 		}
@@ -154,7 +153,7 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 		if !owned[s.Inode] || !loops.OffMain[s.Inode] {
 			continue
 		}
-		probe, cancel := context.WithTimeout(ctx, probeTimeout)
+		probe, cancel := context.WithTimeout(ctx, detachProbeTimeout)
 		_, err := attach.ProbeVersion(probe, inspectorsock.DialAddr(s.Local), dial)
 		cancel()
 		if err == nil {
@@ -163,3 +162,6 @@ func openInspectors(ctx context.Context, fs probes.FS, pid int, dial attach.Dial
 	}
 	return out, nil
 }
+
+// detachProbeTimeout bounds one /json/version probe of a listening socket.
+const detachProbeTimeout = 500 * time.Millisecond
