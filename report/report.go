@@ -1,4 +1,4 @@
-// Package report renders an inspect.Snapshot or an inspect.PSResult: a box-drawn table for
+// Package report renders a model.Snapshot or a model.PSResult: a box-drawn table for
 // a terminal (coloured when asked), plain stable columns for a pipe, the contract's JSON, or
 // a GitHub-flavoured Markdown summary for CI. It never reads /proc, and it is the only place
 // where units are formatted (bytes as "1.2 GiB", durations, percentages).

@@ -16,7 +16,7 @@ func TestOldSpaceLimit(t *testing.T) {
 		want        uint64
 		from        string
 	}{
-		// The heap limits measured on Node.js v20.20.2 (heap_limit.go).
+		// The heap limits measured on Node.js v20.20.2 (heaplimit.go).
 		{"128 on the command line", 176 * mib, []string{"--max-old-space-size=128"}, "", 128 * mib, LimitFromFlag},
 		{"256 with underscores", 304 * mib, []string{"--max_old_space_size=256"}, "", 256 * mib, LimitFromFlag},
 		{"512 as two arguments", 560 * mib, []string{"--max-old-space-size", "512"}, "", 512 * mib, LimitFromFlag},

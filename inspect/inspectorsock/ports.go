@@ -21,7 +21,7 @@ var nodeFlagsWithValue = map[string]bool{
 // command line and its NODE_OPTIONS: the ports of --inspect*, --inspect-port and
 // --debug-port options, and the default 9229 (where SIGUSR1 opens it when no port was
 // set). Port 0 (a random port) cannot be named and is left out (Settings says the
-// inspector is configured; inspector_epoll.go finds its socket). Only options before the
+// inspector is configured; inspectorsock.ByEpoll finds its socket). Only options before the
 // script name count: later arguments belong to the script.
 func Ports(cmdline []string, nodeOptions string) []int {
 	return Settings(cmdline, nodeOptions).Ports

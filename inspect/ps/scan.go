@@ -177,7 +177,7 @@ type psWork struct {
 	netns string
 	// listeners are the process's LISTEN socket rows, by inode (backlogs, accept queues).
 	listeners map[uint64]probes.Socket
-	// The window (ps_window.go): what is re-read at its end and what it showed.
+	// The window (window.go): what is re-read at its end and what it showed.
 	queueWant       map[uint64]bool
 	queueStart      map[uint64]probes.TCPQueue
 	queues          *rules.QueueWindow

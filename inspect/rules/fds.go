@@ -76,7 +76,7 @@ func topType(byType map[string]int) string {
 }
 
 // ruleCloseWait: TCP sockets the peer closed and this process never did, grouped by
-// direction (see socket_direction.go): by local port for connections clients opened to
+// direction (see model.ConnGroup): by local port for connections clients opened to
 // this process, by upstream host and port for connections it opened itself.
 func ruleCloseWait(s *model.Snapshot, ctx EvalContext) []model.Finding {
 	if s.FDs == nil {
@@ -233,7 +233,7 @@ func ruleInspector(s *model.Snapshot, ctx EvalContext) []model.Finding {
 		by := "port"
 		switch {
 		case ctx.InspectorInodes[so.Inode]:
-			// Its own thread's epoll watches it (inspector_epoll.go): found on any port.
+			// Its own thread's epoll watches it (inspectorsock.ByEpoll): found on any port.
 			by = "epoll"
 		case slices.Contains(ctx.InspectorPorts, port):
 		default:

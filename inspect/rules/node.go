@@ -49,7 +49,7 @@ func ruleExternalMemory(s *model.Snapshot, ctx EvalContext) []model.Finding {
 // (heap used stands in for old-generation used when the spaces are unknown: it also counts
 // the young generation, so it errs towards warning early); else heap used against V8's heap
 // limit (which can stay below 85% up to the crash under a small --max-old-space-size: see
-// heap_limit.go). basis is "old_space", "heap_used_vs_old_space" or "heap".
+// package heaplimit). basis is "old_space", "heap_used_vs_old_space" or "heap".
 func heapPressure(h *model.Heap) (used, limit uint64, basis string, ok bool) {
 	if h == nil {
 		return 0, 0, "", false
@@ -95,7 +95,7 @@ func heapEvidence(h *model.Heap, used, limit uint64, basis string) evidence.Evid
 
 // ruleHeapNearLimit: V8's old generation (what runs out) is close to the point where V8
 // may end the process; an OOM crash follows. The thresholds are fractions of that point,
-// 80% of the old generation's limit (heap_limit.go): 85% and 95% of it are 68% and 76% of
+// 80% of the old generation's limit (package heaplimit): 85% and 95% of it are 68% and 76% of
 // the limit, reached while the process still runs whether V8 gives up at 80% (garbage
 // collection no longer frees memory) or fills the old generation to 97-99.6% first.
 func ruleHeapNearLimit(s *model.Snapshot, ctx EvalContext) []model.Finding {

@@ -26,7 +26,7 @@ type EvalContext struct {
 	// the default 9229).
 	InspectorPorts []int
 	// InspectorInodes are the inodes of listening sockets found to be the inspector's
-	// whatever their port (the epoll instance that watches them, see inspector_epoll.go);
+	// whatever their port (the epoll instance that watches them, see inspectorsock.ByEpoll);
 	// nil when not looked for.
 	InspectorInodes map[uint64]bool
 	// TCPQueues are the process's TCP connection queues read at the start and at the end
