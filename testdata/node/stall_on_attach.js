@@ -11,6 +11,11 @@ const seconds = Number(process.argv[2] || 4);
 const how = process.argv[3] || 'sleep';
 const server = net.createServer(() => {});
 let stalled = false;
+// The stall must begin before nodeinspect's first message can be answered: the inspector's
+// messages are also served through V8 interrupts while JavaScript runs, so the JavaScript
+// that precedes the blocking call (execFileSync's argument handling) is made short by
+// running it once now, and the inspector is looked for every millisecond.
+if (how !== 'atomics') execFileSync('true');
 setInterval(() => {
   if (!stalled && inspector.url()) {
     stalled = true;
@@ -20,5 +25,5 @@ setInterval(() => {
       execFileSync('sleep', [String(seconds)]);
     }
   }
-}, 2);
+}, 1);
 server.listen(0, '127.0.0.1', () => ready({ port: server.address().port }));
