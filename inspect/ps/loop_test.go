@@ -42,12 +42,12 @@ func TestSharedWindowSettlesOnlyWhatItCan(t *testing.T) {
 		t.Errorf("loop in a futex: %+v", l)
 	}
 
-	spawn := inspect.NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "spawnsync")))
+	spawn := inspect.NewCollector(probes.NewFS(filepath.Join("..", "..", "testdata", "proc", "spawnsync")))
 	loops, _ = spawn.SampleLoops(context.Background(), []int{5100}, 60*time.Millisecond)
 	if l := loops[5100]; l == nil || l.Verdict != "blocked" || l.Reason != "spawn_sync" || len(l.WaitingFor) != 1 {
 		t.Errorf("spawnSync in the shared window: %+v", l)
 	}
-	async := inspect.NewCollector(probes.NewFS(filepath.Join("..", "testdata", "proc", "async-child")))
+	async := inspect.NewCollector(probes.NewFS(filepath.Join("..", "..", "testdata", "proc", "async-child")))
 	loops, _ = async.SampleLoops(context.Background(), []int{5200}, 60*time.Millisecond)
 	if l := loops[5200]; l == nil || l.Verdict != "turning" {
 		t.Errorf("idle loop with an async child in the shared window: %+v", l)
