@@ -54,3 +54,27 @@ func TestWatchWarnsAfterTheFirstFrame(t *testing.T) {
 		t.Fatalf("plain line does not say n/a:\n%s", out)
 	}
 }
+
+// TestWatchShowsTheFirstSnapshotsWarnings: without --attach too, what the first snapshot
+// could not read reaches stderr (once), as report says it for the same tree.
+func TestWatchShowsTheFirstSnapshotsWarnings(t *testing.T) {
+	root, pid := scenarioRoot(t, "close-wait")
+	cmdline := filepath.Join(root, itoa(pid), "cmdline")
+	if err := os.Remove(cmdline); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(cmdline, 0o755); err != nil { // open works, read fails (EISDIR)
+		t.Fatal(err)
+	}
+	_, reportErr, _ := runCLI(t, root, false, "report", itoa(pid), "--sample", "0", "--json", "--any")
+	if !strings.Contains(reportErr, "command line unreadable") {
+		t.Fatalf("report does not warn about the command line: %q", reportErr)
+	}
+	_, stderr, code := runCLI(t, root, false, "watch", itoa(pid), "--any", "--interval", "100ms", "--duration", "250ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stderr, "command line unreadable"); n != 1 {
+		t.Fatalf("want the first snapshot's warning once on stderr, got:\n%s", stderr)
+	}
+}

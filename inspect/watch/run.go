@@ -49,16 +49,25 @@ func Run(ctx context.Context, col *inspect.Collector, o Options) (*Result, error
 
 // start collects the first snapshot; with o.Attach it opens the session the samples use.
 func (r *run) start(ctx context.Context) (*model.Snapshot, error) {
-	if !r.o.Attach {
-		return r.col.Collect(ctx, r.o.PID, r.o.Collect)
-	}
-	first, heap, err := r.col.CollectAttached(ctx, r.o.PID, r.o.Collect)
-	if heap != nil {
-		heap.WarnTo(r.sink)
-		r.heap = heap
+	var first *model.Snapshot
+	var err error
+	if r.o.Attach {
+		var heap *session.HeapSession
+		first, heap, err = r.col.CollectAttached(ctx, r.o.PID, r.o.Collect)
+		if heap != nil {
+			heap.WarnTo(r.sink)
+			r.heap = heap
+		}
+	} else {
+		first, err = r.col.Collect(ctx, r.o.PID, r.o.Collect)
 	}
 	if err == nil {
-		r.o.Warn(first.Warnings)
+		// Through the sink, so that a sample that meets the same problem later does not
+		// say it again.
+		for _, w := range first.Warnings {
+			r.sink.Add("%s", w)
+		}
+		r.o.Warn(r.sink.Drain())
 	}
 	return first, err
 }
