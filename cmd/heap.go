@@ -25,7 +25,8 @@ func newHeapCommand(deps Deps) *cli.Command {
 		&cli.BoolFlag{Name: "snapshot", Usage: "a full heap snapshot (pauses the process; refused when memory is short, --force overrides) instead of a sampling profile"},
 		&cli.IntFlag{Name: "sampling-bytes", Value: 32 << 10, Usage: "sampling heap profile: one sample per this many bytes allocated, on average",
 			Validator: intIn("sampling-bytes", 1024, 64<<20, "1024 up to 67108864")},
-		&cli.DurationFlag{Name: "snapshot-timeout", Value: profile.SnapshotTimeout, Usage: "give up a snapshot that takes longer"},
+		&cli.DurationFlag{Name: "snapshot-timeout", Value: profile.SnapshotTimeout, Usage: "give up a snapshot that takes longer",
+			Validator: durationIn("snapshot-timeout", time.Second, 24*time.Hour, "1s up to 24h")},
 	)
 	return &cli.Command{
 		Name:      "heap",

@@ -34,6 +34,7 @@ func TestRangeValidators(t *testing.T) {
 		{[]string{"profile", p, "--interval", "10us"}, "--interval 10µs is out of range: give 100us up to 1s"},
 		{[]string{"heap", p, "--duration", "3h"}, "--duration 3h0m0s is out of range"},
 		{[]string{"heap", p, "--sampling-bytes", "100"}, "--sampling-bytes 100 is out of range: give 1024 up to 67108864"},
+		{[]string{"heap", p, "--snapshot", "--snapshot-timeout", "0s"}, "--snapshot-timeout 0s is out of range: give 1s up to 24h"},
 		{[]string{"serve", "--scrape-timeout", "6m"}, "--scrape-timeout 6m0s is out of range: give 100ms up to 5m"},
 		{[]string{"report", p, "--delay-warning", "0s"}, "--delay-warning must be at least 1ms, got 0s"},
 		{[]string{"report", p, "--delay-critical", "-5ms"}, "--delay-critical must be at least 1ms"},
