@@ -15,11 +15,7 @@ import (
 func diffFindings(d *model.Diff, after *model.Snapshot, th Thresholds) []model.Finding {
 	var out []model.Finding
 	if d.FDs != nil && d.FDs.Open.Change != nil && *d.FDs.Open.Change >= float64(th.FDs) {
-		var limit *float64
-		if after.Limits != nil && after.Limits.OpenFilesSoft != nil {
-			limit = fptr(float64(*after.Limits.OpenFilesSoft))
-		}
-		g := growth.Between(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, limit, "EMFILE")
+		g := growth.Between(*d.FDs.Open.Before, *d.FDs.Open.After, d.IntervalSeconds, !d.ShortInterval, fdLimitOf(after), "EMFILE")
 		g.Code, g.What, g.Unit, g.Added = model.CodeFDGrowth, "Open fds", "fds", d.FDs.Added
 		g.Advice = "The added fds are listed by type and target: find the code that opens them and the path that forgets to close them."
 		out = append(out, growth.Finding(g))
@@ -30,7 +26,19 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th Thresholds) []model.F
 	if d.Sockets != nil {
 		cw := d.Sockets.ByState["CLOSE_WAIT"]
 		if cw.Change != nil && *cw.Change >= float64(th.CloseWait) {
-			g := growth.Between(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, nil, "")
+			var target *float64
+			fdLimit := fdLimitOf(after)
+			if fdLimit != nil {
+				var open *float64
+				if d.FDs != nil {
+					open = d.FDs.Open.After
+				}
+				target = fptr(growth.CloseWaitTarget(*cw.After, *fdLimit, open))
+			}
+			g := growth.Between(*cw.Before, *cw.After, d.IntervalSeconds, !d.ShortInterval, target, "EMFILE")
+			if g.Limit != nil {
+				g.Limit.Value = *fdLimit // the evidence's limit is the fd limit, as watch says it
+			}
 			g.Code, g.What, g.Unit = model.CodeCloseWaitGrowth, "CLOSE_WAIT sockets", "sockets"
 			g.Cause = "peers close and this process does not"
 			for _, p := range d.Sockets.ByPeer {
@@ -49,6 +57,15 @@ func diffFindings(d *model.Diff, after *model.Snapshot, th Thresholds) []model.F
 			out = append(out, growth.Finding(g))
 		}
 		if g, ok := memoryGrowth(m.HeapUsed, th.HeapBytes, th.HeapFraction, d); ok {
+			if h := heapOf(after); h != nil {
+				if limit, name := growth.HeapLimit(h.OldSpaceLimitBytes, h.LimitBytes); limit != nil {
+					withLimit := growth.Between(*m.HeapUsed.Before, *m.HeapUsed.After, d.IntervalSeconds, !d.ShortInterval, limit, name)
+					if withLimit.Limit != nil {
+						g.Limit = withLimit.Limit
+						g.Limit.Named = true
+					}
+				}
+			}
 			g.Code, g.What = model.CodeHeapGrowth, "V8 heap used"
 			g.Advice = "Take two heap snapshots and compare what is retained (objects kept in caches, listeners, closures)."
 			out = append(out, growth.Finding(g))
@@ -87,4 +104,20 @@ func deletedGrowth(fd *model.FDDiff) model.Finding {
 		Evidence: ev,
 		Advice:   "Close these fds (a log rotated or a temp file unlinked while open keeps its space until closed): reopen log files on rotation, close streams on every path.",
 	}
+}
+
+// fdLimitOf is the soft open-files limit of s (nil when not read).
+func fdLimitOf(s *model.Snapshot) *float64 {
+	if s.Limits == nil || s.Limits.OpenFilesSoft == nil {
+		return nil
+	}
+	return fptr(float64(*s.Limits.OpenFilesSoft))
+}
+
+// heapOf is the V8 heap of s (nil when not read).
+func heapOf(s *model.Snapshot) *model.Heap {
+	if s.Memory == nil {
+		return nil
+	}
+	return s.Memory.Heap
 }

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/nodeinspect/nodeinspect/inspect/model"
@@ -64,11 +63,11 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 		if m.limit != nil {
 			target := *m.limit
 			if m.code == model.CodeCloseWaitGrowth {
-				// CLOSE_WAIT sockets hit EMFILE when all fds are used: the headroom is the
-				// limit minus the open fds, consumed at this rate.
+				var open *float64
 				if fds, ok := model.IntValue(last.FDsOpen); ok {
-					target = current + (*m.limit - fds)
+					open = &fds
 				}
+				target = growth.CloseWaitTarget(current, *m.limit, open)
 			}
 			if d, ok := tr.TimeToReach(target, current); ok {
 				g.Limit = &growth.Limit{Value: *m.limit, Name: m.limitName, Named: m.code == model.CodeHeapGrowth, Seconds: d.Seconds()}
@@ -98,13 +97,6 @@ func Summarize(samples []*model.Sample, ended string, rule trend.Rule, now time.
 // and is never below what will be promoted, so the time to OOM is not optimistic.
 func heapGrowthSeries(samples []*model.Sample) (series Series, limit *float64, limitName string) {
 	last := samples[len(samples)-1]
-	series = seriesOf(samples, "heap_used_bytes")
-	if last.OldSpaceLimitBytes != nil && *last.OldSpaceLimitBytes > 0 {
-		oomAt := float64(*last.OldSpaceLimitBytes) * rules.IneffectiveGCShare
-		return series, &oomAt, fmt.Sprintf("out of memory (%.0f%% of the old generation's limit, where V8 may end the process)", rules.IneffectiveGCShare*100)
-	}
-	if last.HeapLimitBytes != nil {
-		limit = new(float64(*last.HeapLimitBytes))
-	}
-	return series, limit, "the heap limit (out of memory)"
+	limit, limitName = growth.HeapLimit(last.OldSpaceLimitBytes, last.HeapLimitBytes)
+	return seriesOf(samples, "heap_used_bytes"), limit, limitName
 }

@@ -14,7 +14,11 @@ func summary(g Growth) string {
 	}
 	change := g.To - g.From
 	if g.Unit == "bytes" {
-		return fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", g.What, units.SignedBytes(int64(change)), change/g.From*100)
+		s := fmt.Sprintf("%s grew by %s (%.0f%%) between the snapshots", g.What, units.SignedBytes(int64(change)), change/g.From*100)
+		if g.Limit != nil && g.Rate != nil {
+			s += fmt.Sprintf(": %s in %s at +%s/h", g.Limit.Name, durationWords(g.Limit.Seconds), units.SignedBytes(int64(*g.Rate*3600)))
+		}
+		return s
 	}
 	s := fmt.Sprintf("%s grew from %.0f to %.0f", g.What, g.From, g.To)
 	if g.Cause != "" {
