@@ -91,3 +91,32 @@ func TestWatchShowsTheFirstSnapshotsWarnings(t *testing.T) {
 		t.Fatalf("want the first snapshot's warning once on stderr, got:\n%s", stderr)
 	}
 }
+
+// TestUnreadableSocketTableIsNotCalledOtherFamilies: sockets left unmatched because a
+// table could not be read are said to be unknown, not "raw, packet or other families".
+func TestUnreadableSocketTableIsNotCalledOtherFamilies(t *testing.T) {
+	tree, err := fakeproc.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	for _, s := range fakeproc.Scenarios {
+		if s.Name == "close-wait" {
+			if err := s.Build(tree); err != nil {
+				t.Fatal(err)
+			}
+			pid = s.Target
+		}
+	}
+	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
+	if err := os.Remove(table); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(table, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := runCLI(t, tree.Root, false, "report", itoa(pid), "--json", "--sample", "0")
+	if !strings.Contains(stderr, "121 socket fds could not be matched to a socket table, since a table could not be read") || strings.Contains(stderr, "raw, packet") {
+		t.Fatalf("stderr %q", stderr)
+	}
+}

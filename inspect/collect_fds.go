@@ -40,6 +40,7 @@ func (col *collection) readFDs() {
 	}
 	inodes := SocketInodes(entries)
 	var index socketIndex
+	tablesFailed := false
 	if len(inodes) > 0 {
 		var socks []probes.Socket
 		var errs []error
@@ -57,6 +58,7 @@ func (col *collection) readFDs() {
 		for _, e := range errs {
 			col.Warn("socket table: %v", e)
 		}
+		tablesFailed = len(errs) > 0
 		index = newSocketIndex(socks)
 	}
 	col.Snap.FDs, col.Snap.Sockets = BuildFDTable(entries, vanished, index)
@@ -71,7 +73,10 @@ func (col *collection) readFDs() {
 	if vanished > 0 {
 		col.Warn("%d fds closed while the table was read (the process is opening and closing fds)", vanished)
 	}
-	if n := col.Snap.Sockets.Unmatched; n > 0 {
+	switch n := col.Snap.Sockets.Unmatched; {
+	case n > 0 && tablesFailed:
+		col.Warn("%d socket fds could not be matched to a socket table, since a table could not be read: their states are unknown, and the sockets counts (CLOSE_WAIT among them) leave them out", n)
+	case n > 0:
 		col.Warn("%d socket fds are in no tcp, udp, unix or netlink table of the process's network namespace (raw, packet or other families)", n)
 	}
 }
