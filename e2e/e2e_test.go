@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,22 +342,32 @@ func TestListenBacklog(t *testing.T) {
 	}
 }
 
+// freePort is a port for a target's inspector that nothing listens on and no other test of
+// this run was given (parallel tests would otherwise pick the same port).
 func freePort(t *testing.T) int {
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	for port := 19229 + os.Getpid()%500; port < 21000; port++ {
-		if _, err := os.Stat("/dev/null"); err == nil {
-			cmd := exec.Command("ss", "-Hltn", fmt.Sprintf("sport = :%d", port))
-			out, err := cmd.Output()
-			if err == nil && len(bytes.TrimSpace(out)) == 0 {
-				return port
-			}
-			if err != nil {
-				return port
-			}
+		if portsGiven[port] {
+			// Handed to another test already: its target may listen on it only later
+			// (--inspect-port opens at the SIGUSR1), so ss would still call it free.
+			continue
+		}
+		out, err := exec.Command("ss", "-Hltn", fmt.Sprintf("sport = :%d", port)).Output()
+		if err != nil || len(bytes.TrimSpace(out)) == 0 {
+			portsGiven[port] = true
+			return port
 		}
 	}
 	t.Fatal("no free port")
 	return 0
 }
+
+// portsGiven are the ports freePort handed out in this run, which it never hands out again.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 func TestInspectorOpenAndExposed(t *testing.T) {
 	cases := []struct {
