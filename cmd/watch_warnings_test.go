@@ -120,3 +120,37 @@ func TestUnreadableSocketTableIsNotCalledOtherFamilies(t *testing.T) {
 		t.Fatalf("stderr %q", stderr)
 	}
 }
+
+// TestPSCloseWaitUnknownWhenATableIsUnreadable: ps says close_wait null, not 0, for a
+// process whose socket table could not be read, and the exporter's scan gives no
+// nodeinspect_tcp_sockets series for it rather than zeros.
+func TestPSCloseWaitUnknownWhenATableIsUnreadable(t *testing.T) {
+	tree, err := fakeproc.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	for _, s := range fakeproc.Scenarios {
+		if s.Name == "close-wait" {
+			if err := s.Build(tree); err != nil {
+				t.Fatal(err)
+			}
+			pid = s.Target
+		}
+	}
+	out, _, _ := runCLI(t, tree.Root, false, "ps", "--json", "--sample", "0")
+	if !strings.Contains(out, `"close_wait":120`) {
+		t.Fatalf("readable tables: %s", out)
+	}
+	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
+	if err := os.Remove(table); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(table, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, _ := runCLI(t, tree.Root, false, "ps", "--json", "--sample", "0")
+	if !strings.Contains(out, `"close_wait":null`) || !strings.Contains(stderr, "socket table") {
+		t.Fatalf("unreadable table: %s\nstderr %s", out, stderr)
+	}
+}

@@ -139,8 +139,11 @@ func Scan(ctx context.Context, c *inspect.Collector, opt Options) (*model.PSResu
 		if w.snap.FDs != nil {
 			open := w.snap.FDs.Open
 			r.FDsOpen = &open
-			cw := w.snap.Sockets.ByState["CLOSE_WAIT"]
-			r.CloseWait = &cw
+			if !w.socketsUnknown {
+				// Unknown (null) when a table could not be read: never a 0 that was not counted.
+				cw := w.snap.Sockets.ByState["CLOSE_WAIT"]
+				r.CloseWait = &cw
+			}
 		} else if w.fdCount != nil {
 			w.snap.FDs = &model.FDTable{Open: *w.fdCount, CountedFrom: "dir_size"}
 			r.FDsOpen = w.fdCount
@@ -186,6 +189,9 @@ type psWork struct {
 	inspectorInodes map[uint64]bool
 	// inspectorRetry is set when the first look for the inspector could not be made.
 	inspectorRetry bool
+	// socketsUnknown is set when a socket table of the process's namespace could not be
+	// read and some of its socket fds stayed unmatched: its CLOSE_WAIT count is unknown.
+	socketsUnknown bool
 }
 
 // joinSocketsByNamespace reads each network namespace's socket tables once, for the union
@@ -213,11 +219,13 @@ func joinSocketsByNamespace(c *inspect.Collector, rows []*psWork, res *model.PSR
 			}
 		}
 		sockets := map[uint64]probes.Socket{}
+		tablesFailed := false
 		if len(inodes) > 0 {
 			socks, errs := c.FS.ReadSockets(group[0].stat.PID, func(ino uint64) bool { _, ok := inodes[ino]; return ok })
 			for _, e := range errs {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("socket table: %v", e))
 			}
+			tablesFailed = len(errs) > 0
 			for _, s := range socks {
 				sockets[s.Inode] = s
 			}
@@ -225,6 +233,7 @@ func joinSocketsByNamespace(c *inspect.Collector, rows []*psWork, res *model.PSR
 		index := inspect.IndexOfMap(sockets)
 		for _, w := range group {
 			w.snap.FDs, w.snap.Sockets = inspect.BuildFDTable(w.fds, 0, index)
+			w.socketsUnknown = tablesFailed && w.snap.Sockets.Unmatched > 0
 			w.listeners = map[uint64]probes.Socket{}
 			for _, fd := range w.snap.FDs.List {
 				if fd.Socket != nil && fd.Type == "tcp" && fd.Socket.State == "LISTEN" {

@@ -109,7 +109,9 @@ func Samples(scan *Scan) []Sample {
 		if row.RSSBytes != nil {
 			add(RSS, float64(*row.RSSBytes), svc, ctr)
 		}
-		if snap != nil && snap.FDs != nil && snap.FDs.List != nil && snap.Sockets != nil {
+		// Without a CLOSE_WAIT count (a socket table could not be read) the states are unknown:
+		// no series rather than zeros.
+		if snap != nil && snap.FDs != nil && snap.FDs.List != nil && snap.Sockets != nil && row.CloseWait != nil {
 			states := map[string]int{}
 			for _, s := range alwaysStates {
 				states[s] = 0
