@@ -284,6 +284,7 @@ func TestZombiesOfABlockedLoop(t *testing.T) {
 
 func TestBusyLoopIsBlocked(t *testing.T) {
 	p := realnode.Start(t, "busy.js")
+	waitIOQuiet(t, p.PID)
 	out, stderr, code := run(t, "report", strconv.Itoa(p.PID), "--json")
 	if code > 1 {
 		t.Fatalf("report exit %d: %s", code, stderr)
@@ -616,4 +617,36 @@ func binaryForNobody(t *testing.T) string {
 // within reports whether got is within frac (a fraction) of want.
 func within(got, want uint64, frac float64) bool {
 	return math.Abs(float64(got)-float64(want)) <= frac*float64(want)
+}
+
+// waitIOQuiet waits until the main thread of pid has made no read or write system call
+// (task io syscr+syscw) for 200 ms: a script that spins after its ready line has then
+// finished starting up, and a window sampled from now on sees only the spin.
+func waitIOQuiet(t *testing.T, pid int) {
+	t.Helper()
+	path := fmt.Sprintf("/proc/%d/task/%d/io", pid, pid)
+	read := func() string {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		var calls []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "syscr:") || strings.HasPrefix(l, "syscw:") {
+				calls = append(calls, l)
+			}
+		}
+		return strings.Join(calls, " ")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	last, since := read(), time.Now()
+	for time.Since(since) < 200*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d kept making read/write calls for 10 s (%s)", pid, last)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if c := read(); c != last {
+			last, since = c, time.Now()
+		}
+	}
 }
