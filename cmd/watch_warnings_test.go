@@ -13,27 +13,10 @@ import (
 // prints close_wait as null (not 0) in its JSON lines and "n/a" in plain lines, and the
 // warning saying so reaches stderr once, though it arrives after the first frame.
 func TestWatchWarnsAfterTheFirstFrame(t *testing.T) {
-	tree, err := fakeproc.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := 0
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			pid = s.Target
-		}
-	}
-	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
-	if err := os.Remove(table); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(table, 0o755); err != nil { // open works, read fails (EISDIR)
-		t.Fatal(err)
-	}
-	out, stderr, code := runCLI(t, tree.Root, false, "watch", itoa(pid), "--interval", "100ms", "--duration", "350ms")
+	root, pid := closeWaitCopy(t)
+	table := filepath.Join(root, itoa(pid), "net", "tcp6")
+	unreadable(t, table)
+	out, stderr, code := runCLI(t, root, false, "watch", itoa(pid), "--interval", "100ms", "--duration", "350ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -49,7 +32,7 @@ func TestWatchWarnsAfterTheFirstFrame(t *testing.T) {
 	if n := strings.Count(stderr, "socket table not read"); n != 1 || !strings.Contains(stderr, "tcp6") {
 		t.Fatalf("want the warning once on stderr, got:\n%s", stderr)
 	}
-	out, _, _ = runCLI(t, tree.Root, false, "watch", itoa(pid), "--format", "plain", "--interval", "100ms", "--duration", "250ms")
+	out, _, _ = runCLI(t, root, false, "watch", itoa(pid), "--format", "plain", "--interval", "100ms", "--duration", "250ms")
 	if !strings.Contains(out, "close_wait n/a") {
 		t.Fatalf("plain line does not say n/a:\n%s", out)
 	}
@@ -58,27 +41,9 @@ func TestWatchWarnsAfterTheFirstFrame(t *testing.T) {
 // TestWatchShowsTheFirstSnapshotsWarnings: without --attach too, what the first snapshot
 // could not read reaches stderr (once), as report says it for the same tree.
 func TestWatchShowsTheFirstSnapshotsWarnings(t *testing.T) {
-	tree, err := fakeproc.New(t.TempDir()) // a copy: the checked-in trees stay as they are
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := 0
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			pid = s.Target
-		}
-	}
-	root := tree.Root
+	root, pid := closeWaitCopy(t)
 	cmdline := filepath.Join(root, itoa(pid), "cmdline")
-	if err := os.Remove(cmdline); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(cmdline, 0o755); err != nil { // open works, read fails (EISDIR)
-		t.Fatal(err)
-	}
+	unreadable(t, cmdline)
 	_, reportErr, _ := runCLI(t, root, false, "report", itoa(pid), "--sample", "0", "--json", "--any")
 	if !strings.Contains(reportErr, "command line unreadable") {
 		t.Fatalf("report does not warn about the command line: %q", reportErr)
@@ -95,27 +60,10 @@ func TestWatchShowsTheFirstSnapshotsWarnings(t *testing.T) {
 // TestUnreadableSocketTableIsNotCalledOtherFamilies: sockets left unmatched because a
 // table could not be read are said to be unknown, not "raw, packet or other families".
 func TestUnreadableSocketTableIsNotCalledOtherFamilies(t *testing.T) {
-	tree, err := fakeproc.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := 0
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			pid = s.Target
-		}
-	}
-	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
-	if err := os.Remove(table); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(table, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, _ := runCLI(t, tree.Root, false, "report", itoa(pid), "--json", "--sample", "0")
+	root, pid := closeWaitCopy(t)
+	table := filepath.Join(root, itoa(pid), "net", "tcp6")
+	unreadable(t, table)
+	_, stderr, _ := runCLI(t, root, false, "report", itoa(pid), "--json", "--sample", "0")
 	if !strings.Contains(stderr, "121 socket fds could not be matched to a socket table, since a table could not be read") || strings.Contains(stderr, "raw, packet") {
 		t.Fatalf("stderr %q", stderr)
 	}
@@ -125,32 +73,47 @@ func TestUnreadableSocketTableIsNotCalledOtherFamilies(t *testing.T) {
 // process whose socket table could not be read, and the exporter's scan gives no
 // nodeinspect_tcp_sockets series for it rather than zeros.
 func TestPSCloseWaitUnknownWhenATableIsUnreadable(t *testing.T) {
+	root, pid := closeWaitCopy(t)
+	out, _, _ := runCLI(t, root, false, "ps", "--json", "--sample", "0")
+	if !strings.Contains(out, `"close_wait":120`) {
+		t.Fatalf("readable tables: %s", out)
+	}
+	table := filepath.Join(root, itoa(pid), "net", "tcp6")
+	unreadable(t, table)
+	out, stderr, _ := runCLI(t, root, false, "ps", "--json", "--sample", "0")
+	if !strings.Contains(out, `"close_wait":null`) || !strings.Contains(stderr, "socket table") {
+		t.Fatalf("unreadable table: %s\nstderr %s", out, stderr)
+	}
+}
+
+// closeWaitCopy builds the close-wait scenario in a temporary tree, so that a test may break
+// its files while the checked-in trees stay as they are, and returns its root and target.
+func closeWaitCopy(t *testing.T) (string, int) {
+	t.Helper()
 	tree, err := fakeproc.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := 0
 	for _, s := range fakeproc.Scenarios {
 		if s.Name == "close-wait" {
 			if err := s.Build(tree); err != nil {
 				t.Fatal(err)
 			}
-			pid = s.Target
+			return tree.Root, s.Target
 		}
 	}
-	out, _, _ := runCLI(t, tree.Root, false, "ps", "--json", "--sample", "0")
-	if !strings.Contains(out, `"close_wait":120`) {
-		t.Fatalf("readable tables: %s", out)
-	}
-	table := filepath.Join(tree.Root, itoa(pid), "net", "tcp6")
-	if err := os.Remove(table); err != nil {
+	t.Fatal("no close-wait scenario")
+	return "", 0
+}
+
+// unreadable replaces the file at path with a directory: opening it works, reading it
+// fails (EISDIR), as an unreadable /proc file would.
+func unreadable(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(table, 0o755); err != nil {
+	if err := os.Mkdir(path, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	out, stderr, _ := runCLI(t, tree.Root, false, "ps", "--json", "--sample", "0")
-	if !strings.Contains(out, `"close_wait":null`) || !strings.Contains(stderr, "socket table") {
-		t.Fatalf("unreadable table: %s\nstderr %s", out, stderr)
 	}
 }
