@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,34 +85,20 @@ func TestPSCloseWaitUnknownWhenATableIsUnreadable(t *testing.T) {
 	}
 }
 
-// closeWaitCopy builds the close-wait scenario in a temporary tree, so that a test may break
-// its files while the checked-in trees stay as they are, and returns its root and target.
+// closeWaitCopy is fakeproc.Copy of the close-wait scenario in a temporary directory.
 func closeWaitCopy(t *testing.T) (string, int) {
 	t.Helper()
-	tree, err := fakeproc.New(t.TempDir())
+	root, pid, err := fakeproc.Copy(t.TempDir(), "close-wait")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			return tree.Root, s.Target
-		}
-	}
-	t.Fatal("no close-wait scenario")
-	return "", 0
+	return root, pid
 }
 
-// unreadable replaces the file at path with a directory: opening it works, reading it
-// fails (EISDIR), as an unreadable /proc file would.
+// unreadable is fakeproc.Unreadable, failing the test when it cannot be done.
 func unreadable(t *testing.T, path string) {
 	t.Helper()
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(path, 0o755); err != nil {
+	if err := fakeproc.Unreadable(path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,50 +1,12 @@
 package diff
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/nodeinspect/nodeinspect/inspect/model"
-)
-
-// Fixtures of this package's tests (copies of inspect's: test files cannot be shared
-// across packages).
+import "github.com/nodeinspect/nodeinspect/internal/snapfix"
 
 func u64(v uint64) *uint64 { return &v }
 
-// fdSnapshot builds a snapshot with n generic fds plus the given extra fds.
-func fdSnapshot(soft uint64, n int, extra ...model.FD) *model.Snapshot {
-	t := &model.FDTable{ByType: map[string]int{}, Deleted: new(int), DeletedBytes: new(int64)}
-	for i := 0; i < n; i++ {
-		t.List = append(t.List, model.FD{FD: 100 + i, Type: "file", Target: fmt.Sprintf("/data/f%d", i)})
-	}
-	t.List = append(t.List, extra...)
-	for _, fd := range t.List {
-		t.ByType[fd.Type]++
-		if fd.Deleted {
-			*t.Deleted++
-			if fd.Size != nil {
-				*t.DeletedBytes += *fd.Size
-			}
-		}
-	}
-	t.Open = len(t.List)
-	return &model.Snapshot{
-		Process: &model.Process{PID: 42, PPID: 1, PGID: 42, SID: 42, IsNode: true, Cmdline: []string{"node", "app.js"}},
-		Limits:  &model.Limits{OpenFilesSoft: u64(soft), OpenFilesHard: u64(soft * 2)},
-		FDs:     t,
-	}
-}
-
-func tcp(fd int, state, local, remote string, rx uint64, ino uint64) model.FD {
-	return model.FD{FD: fd, Type: "tcp", Target: fmt.Sprintf("socket:[%d]", ino),
-		Socket: &model.Socket{Proto: "tcp", State: state, Local: local, Remote: remote, RxQueue: rx, Inode: ino}}
-}
-
-func codes(fs []model.Finding) string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, string(f.Code)+":"+string(f.Severity))
-	}
-	return strings.Join(out, ",")
-}
+// The shared snapshot fixtures (internal/snapfix).
+var (
+	fdSnapshot = snapfix.FDSnapshot
+	tcp        = snapfix.TCP
+	codes      = snapfix.Codes
+)

@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,31 +18,18 @@ import (
 // directory, and returns its root and target pid.
 func closeWaitTree(t *testing.T) (string, int) {
 	t.Helper()
-	tree, err := fakeproc.New(t.TempDir())
+	root, pid, err := fakeproc.Copy(t.TempDir(), "close-wait")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			return tree.Root, s.Target
-		}
-	}
-	t.Fatal("no close-wait scenario")
-	return "", 0
+	return root, pid
 }
 
 // breakTable makes <root>/<pid>/net/<name> unreadable (a directory: open works, read fails
 // with EISDIR, as root cannot be refused a file).
 func breakTable(t *testing.T, root string, pid int, name string) {
 	t.Helper()
-	path := filepath.Join(root, strconv.Itoa(pid), "net", name)
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(path, 0o755); err != nil {
+	if err := fakeproc.Unreadable(filepath.Join(root, strconv.Itoa(pid), "net", name)); err != nil {
 		t.Fatal(err)
 	}
 }

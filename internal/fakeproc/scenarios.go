@@ -2,6 +2,7 @@ package fakeproc
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -193,4 +194,26 @@ func spawnSyncNode(pid int) Proc {
 	}
 	p.OtherThreads = map[int]string{pid + 1: "281 0x9 0x7f00 0x400 0xffffffff 0x0 0x8 0x7f00 0x7f00\n"}
 	return p
+}
+
+// Copy builds the scenario called name below dir (a test's temporary directory, so that a
+// test may break its files while the checked-in trees stay as they are) and returns the
+// proc root and the scenario's target pid.
+func Copy(dir, name string) (root string, target int, err error) {
+	for _, s := range Scenarios {
+		if s.Name == name {
+			root, err := Build(dir, s)
+			return root, s.Target, err
+		}
+	}
+	return "", 0, fmt.Errorf("no scenario %q", name)
+}
+
+// Unreadable replaces the file at path with a directory: opening it works and reading it
+// fails (EISDIR), as an unreadable /proc file would, even for root.
+func Unreadable(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return os.Mkdir(path, 0o755)
 }

@@ -392,30 +392,17 @@ func contains(list []string, s string) bool {
 // TestNoTCPSeriesWhenASocketTableIsUnreadable: a process whose socket table could not be
 // read has no nodeinspect_tcp_sockets series (its CLOSE_WAIT count is unknown), not zeros.
 func TestNoTCPSeriesWhenASocketTableIsUnreadable(t *testing.T) {
-	tree, err := fakeproc.New(t.TempDir())
+	root, pid, err := fakeproc.Copy(t.TempDir(), "close-wait")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := 0
-	for _, s := range fakeproc.Scenarios {
-		if s.Name == "close-wait" {
-			if err := s.Build(tree); err != nil {
-				t.Fatal(err)
-			}
-			pid = s.Target
-		}
-	}
-	if got := seriesLines(scrapeOf(t, newScanner(tree.Root)), "nodeinspect_tcp_sockets"); !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, `state="CLOSE_WAIT"} 120`) }) {
+	if got := seriesLines(scrapeOf(t, newScanner(root)), "nodeinspect_tcp_sockets"); !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, `state="CLOSE_WAIT"} 120`) }) {
 		t.Fatalf("readable tables: %q", got)
 	}
-	table := filepath.Join(tree.Root, strconv.Itoa(pid), "net", "tcp6")
-	if err := os.Remove(table); err != nil {
+	if err := fakeproc.Unreadable(filepath.Join(root, strconv.Itoa(pid), "net", "tcp6")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(table, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got := seriesLines(scrapeOf(t, newScanner(tree.Root)), "nodeinspect_tcp_sockets"); len(got) != 0 {
+	if got := seriesLines(scrapeOf(t, newScanner(root)), "nodeinspect_tcp_sockets"); len(got) != 0 {
 		t.Fatalf("unreadable table, want no series: %q", got)
 	}
 }
